@@ -1,0 +1,32 @@
+// certsync: the console without a command, the headless command line with one.
+#include "cli/CommandLine.h"
+#include "ui/MainWindow.h"
+
+#include <QApplication>
+#include <QCoreApplication>
+
+#include <cstdio>
+
+int main(int argc, char *argv[])
+{
+    QStringList arguments;
+    for (int i = 1; i < argc; ++i)
+        arguments.append(QString::fromLocal8Bit(argv[i]));
+
+    if (certsync::cli::isHeadless(arguments)) {
+        QCoreApplication app(argc, argv);
+        QCoreApplication::setApplicationName(QStringLiteral("certsync"));
+        QTextStream out(stdout);
+        QTextStream err(stderr);
+        return certsync::cli::run(arguments, out, err);
+    }
+
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("certsync"));
+    QApplication::setApplicationDisplayName(QStringLiteral("certsync"));
+    QApplication::setOrganizationName(QStringLiteral("certsync"));
+    QApplication::setDesktopFileName(QStringLiteral("certsync"));
+    certsync::ui::MainWindow window;
+    window.show();
+    return QApplication::exec();
+}

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "certs/Certificate.h"
+#include "certs/TrustStore.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QString>
+
+#include <vector>
+
+namespace certsync::certs {
+
+// The verdict on a chain as a whole. Time validity is deliberately not part of it: the judge reports
+// expiry per certificate, so that an expired certificate still shows whether its chain is trusted.
+enum class ChainStatus {
+    Trusted, // leads to a configured anchor, every signature verifies
+    Incomplete, // an issuer could not be found (missing intermediate)
+    Untrusted, // complete, but ends at a root that is not a trust anchor (or is self-signed itself)
+    Revoked, // a CRL lists a certificate of the chain
+    Invalid, // a signature does not verify, or a CA certificate may not issue
+};
+QString chainStatusName(ChainStatus status);
+
+struct ChainElement
+{
+    QString subject;
+    QString issuer;
+    QString serialHex;
+    QByteArray sha256;
+    QDateTime notBefore;
+    QDateTime notAfter;
+    bool isAnchor = false;
+    bool revoked = false;
+    QStringList problems; // OpenSSL's verification messages for this depth
+};
+
+struct ChainResult
+{
+    ChainStatus status = ChainStatus::Incomplete;
+    QList<ChainElement> chain; // leaf first, then intermediates, then the root when found
+    int opensslError = 0; // the first significant X509_V_ERR_*, 0 when trusted
+    QString message; // the same in words
+    bool revocationChecked = false; // CRLs were configured and the leaf's issuer had one
+    [[nodiscard]] bool trusted() const { return status == ChainStatus::Trusted; }
+};
+
+// Builds and verifies chains with OpenSSL's X509_STORE for the S/MIME purpose. Thread-safe: each
+// call makes its own verification context over the shared, read-only TrustStore.
+class ChainVerifier
+{
+public:
+    explicit ChainVerifier(const TrustStore &trust);
+
+    // `extraIntermediates` are untrusted certificates offered for chain building (the PKCS#7 bag).
+    ChainResult verify(X509 *leaf, const std::vector<X509 *> &extraIntermediates = {}) const;
+
+private:
+    const TrustStore &m_trust;
+};
+
+} // namespace certsync::certs

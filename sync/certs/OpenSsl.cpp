@@ -1,0 +1,122 @@
+#include "certs/OpenSsl.h"
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+
+#include <ctime>
+
+namespace certsync::ossl {
+
+X509Ptr share(X509 *cert)
+{
+    if (cert)
+        X509_up_ref(cert);
+    return X509Ptr(cert);
+}
+
+QString drainErrors()
+{
+    QStringList reasons;
+    unsigned long code = 0;
+    const char *data = nullptr;
+    int flags = 0;
+    while ((code = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) != 0) {
+        QString reason = QString::fromLatin1(ERR_reason_error_string(code));
+        if (reason.isEmpty())
+            reason = QStringLiteral("error %1").arg(code, 0, 16);
+        if (const char *lib = ERR_lib_error_string(code))
+            reason = QString::fromLatin1(lib) + QStringLiteral(": ") + reason;
+        if ((flags & ERR_TXT_STRING) && data && *data)
+            reason += QStringLiteral(" (") + QString::fromUtf8(data) + QLatin1Char(')');
+        if (!reasons.contains(reason))
+            reasons.append(reason);
+    }
+    return reasons.join(QStringLiteral("; "));
+}
+
+Error error(const QString &code, const QString &context)
+{
+    const QString reasons = drainErrors();
+    return Error{code, reasons.isEmpty() ? context : context + QStringLiteral(": ") + reasons};
+}
+
+QDateTime toDateTime(const ASN1_TIME *time)
+{
+    if (!time)
+        return {};
+    struct tm tm = {};
+    if (ASN1_TIME_to_tm(time, &tm) != 1) {
+        drainErrors();
+        return {};
+    }
+    return QDateTime(QDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday), QTime(tm.tm_hour, tm.tm_min, tm.tm_sec),
+                     Qt::UTC);
+}
+
+QString toString(const ASN1_STRING *string)
+{
+    if (!string)
+        return {};
+    unsigned char *utf8 = nullptr;
+    const int length = ASN1_STRING_to_UTF8(&utf8, string);
+    if (length < 0) {
+        drainErrors();
+        return {};
+    }
+    QString result = QString::fromUtf8(reinterpret_cast<const char *>(utf8), length);
+    OPENSSL_free(utf8);
+    return result;
+}
+
+QString nameToString(const X509_NAME *name)
+{
+    if (!name)
+        return {};
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
+        drainErrors();
+        return {};
+    }
+    char *data = nullptr;
+    const long length = BIO_get_mem_data(bio.get(), &data);
+    return QString::fromUtf8(data, length);
+}
+
+QString oidToString(const ASN1_OBJECT *object)
+{
+    char buffer[128];
+    const int length = OBJ_obj2txt(buffer, sizeof buffer, object, 1);
+    if (length <= 0)
+        return {};
+    return QString::fromLatin1(buffer, qMin<int>(length, sizeof buffer - 1));
+}
+
+QString oidName(const ASN1_OBJECT *object)
+{
+    const int nid = OBJ_obj2nid(object);
+    if (nid != NID_undef)
+        return QString::fromLatin1(OBJ_nid2ln(nid));
+    return oidToString(object);
+}
+
+QByteArray toByteArray(const ASN1_STRING *string)
+{
+    if (!string)
+        return {};
+    return QByteArray(reinterpret_cast<const char *>(ASN1_STRING_get0_data(string)), ASN1_STRING_length(string));
+}
+
+QByteArray der(const X509 *cert)
+{
+    const int length = i2d_X509(cert, nullptr);
+    if (length <= 0) {
+        drainErrors();
+        return {};
+    }
+    QByteArray out(length, Qt::Uninitialized);
+    auto *p = reinterpret_cast<unsigned char *>(out.data());
+    i2d_X509(cert, &p);
+    return out;
+}
+
+} // namespace certsync::ossl

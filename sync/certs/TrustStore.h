@@ -1,0 +1,50 @@
+#pragma once
+
+#include "certs/OpenSsl.h"
+#include "core/Result.h"
+
+#include <QStringList>
+
+#include <vector>
+
+namespace certsync::certs {
+
+// Where trust comes from. Anchors are roots an organisation trusts for S/MIME; intermediates are
+// offered to chain building but never trusted on their own; CRLs enable revocation checks.
+struct TrustSettings
+{
+    bool useSystemAnchors = false; // Debian's /etc/ssl/certs bundle
+    QStringList anchorFiles; // PEM or DER files, each may hold several certificates
+    QStringList anchorDirectories;
+    QStringList intermediateFiles;
+    QStringList intermediateDirectories;
+    QStringList crlFiles; // PEM or DER
+    // Mixed PEM bundles (the CLI's --trust): self-signed CA certificates become anchors, the rest
+    // intermediates.
+    QStringList bundleFiles;
+};
+
+// An immutable, loaded trust configuration. Safe to share between threads once built: verification
+// only reads it.
+class TrustStore
+{
+public:
+    static Result<TrustStore> load(const TrustSettings &settings);
+    TrustStore(TrustStore &&) noexcept = default;
+    TrustStore &operator=(TrustStore &&) noexcept = default;
+
+    [[nodiscard]] X509_STORE *store() const { return m_store.get(); }
+    [[nodiscard]] const std::vector<ossl::X509Ptr> &intermediates() const { return m_intermediates; }
+    [[nodiscard]] bool hasCrls() const { return m_crlCount > 0; }
+    [[nodiscard]] int anchorCount() const { return m_anchorCount; }
+    [[nodiscard]] int crlCount() const { return m_crlCount; }
+
+private:
+    TrustStore() = default;
+    ossl::X509StorePtr m_store;
+    std::vector<ossl::X509Ptr> m_intermediates;
+    int m_anchorCount = 0;
+    int m_crlCount = 0;
+};
+
+} // namespace certsync::certs

@@ -1,0 +1,154 @@
+#include "certs/ValueAnalyzer.h"
+
+#include <QCryptographicHash>
+#include <QSet>
+
+namespace certsync::certs {
+
+const JudgedCertificate *AnalyzedValue::usersCertificate() const
+{
+    for (const JudgedCertificate &cert : certificates)
+        if (cert.isUsers)
+            return &cert;
+    return nullptr;
+}
+
+ProblemSet AnalyzedValue::problemsOf(int certificateIndex) const
+{
+    ProblemSet set = valueProblems;
+    if (certificateIndex >= 0 && certificateIndex < certificates.size())
+        set = ProblemSet::fromBits(set.bits() | certificates.at(certificateIndex).problems.bits());
+    return set;
+}
+
+std::optional<CachedAnalysis> MemoryAnalysisCache::find(const QByteArray &valueSha256)
+{
+    const QMutexLocker lock(&m_mutex);
+    const auto it = m_entries.constFind(valueSha256);
+    if (it == m_entries.cend())
+        return std::nullopt;
+    return *it;
+}
+
+void MemoryAnalysisCache::insert(const QByteArray &valueSha256, const CachedAnalysis &analysis)
+{
+    const QMutexLocker lock(&m_mutex);
+    m_entries.insert(valueSha256, analysis);
+}
+
+qsizetype MemoryAnalysisCache::size() const
+{
+    const QMutexLocker lock(&m_mutex);
+    return m_entries.size();
+}
+
+ValueAnalyzer::ValueAnalyzer(const TrustStore &trust, CertificateJudge judge, AnalysisCache *cache)
+    : m_verifier(trust)
+    , m_judge(judge)
+    , m_cache(cache)
+{
+}
+
+CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteArray &bytes,
+                                              const UserContext &user) const
+{
+    DecodedValue decoded = decodeValue(attribute, bytes, user.smtpAddresses());
+    CachedAnalysis analysis;
+    analysis.kind = decoded.kind;
+    analysis.error = decoded.error;
+    analysis.bareCertificate = decoded.bareCertificate;
+    analysis.pkcs7Signed = decoded.pkcs7Signed;
+    analysis.userChoice = decoded.userChoice;
+    analysis.userIndex = decoded.userIndex;
+    analysis.capabilities = decoded.capabilities;
+    std::vector<X509 *> bag;
+    bag.reserve(decoded.handles.size());
+    for (const ossl::X509Ptr &handle : decoded.handles)
+        bag.push_back(handle.get());
+    for (size_t i = 0; i < decoded.handles.size(); ++i)
+        analysis.chains.append(m_verifier.verify(decoded.handles[i].get(), bag));
+    analysis.certificates = std::move(decoded.certificates);
+    return analysis;
+}
+
+AnalyzedValue ValueAnalyzer::analyze(Attribute attribute, int index, const QByteArray &bytes,
+                                     const UserContext &user, const QDateTime &now) const
+{
+    AnalyzedValue value;
+    value.attribute = attribute;
+    value.index = index;
+    value.size = int(bytes.size());
+    value.sha256 = QCryptographicHash::hash(bytes, QCryptographicHash::Sha256);
+
+    std::optional<CachedAnalysis> cached = m_cache ? m_cache->find(value.sha256) : std::nullopt;
+    if (!cached) {
+        cached = computeTimeless(attribute, bytes, user);
+        if (m_cache)
+            m_cache->insert(value.sha256, *cached);
+    }
+    value.kind = cached->kind;
+    value.error = cached->error;
+    value.bareCertificate = cached->bareCertificate;
+    value.pkcs7Signed = cached->pkcs7Signed;
+    value.userChoice = cached->userChoice;
+    value.capabilities = cached->capabilities;
+    if (value.kind == ValueKind::Invalid) {
+        value.valueProblems.add(Problem::ParseError);
+        return value;
+    }
+
+    // In a bag whose user certificate could not be chosen, every end-entity certificate is judged as
+    // the user's; issuing CAs that came along are judged only on what concerns them.
+    for (int i = 0; i < cached->certificates.size(); ++i) {
+        JudgedCertificate judged;
+        judged.certificate = cached->certificates.at(i);
+        judged.chain = cached->chains.at(i);
+        judged.isUsers = cached->userIndex >= 0 ? i == cached->userIndex : !judged.certificate.isCa;
+        if (judged.isUsers) {
+            judged.problems = m_judge.judge(judged.certificate, judged.chain, user, now);
+        } else {
+            ProblemSet all = m_judge.judge(judged.certificate, judged.chain, user, now);
+            for (Problem p : {Problem::NoEmailProtection, Problem::KeyUsage, Problem::NoEmail, Problem::EmailMismatch,
+                              Problem::SelfSigned})
+                all.remove(p); // a root is self-signed by nature; a CA has no mailbox
+            judged.problems = all;
+        }
+        value.certificates.append(std::move(judged));
+    }
+    return value;
+}
+
+void ValueAnalyzer::markSetProblems(QList<AnalyzedValue> &values, int maxValues)
+{
+    QSet<QByteArray> seen;
+    for (int i = 0; i < values.size(); ++i) {
+        AnalyzedValue &value = values[i];
+        if (i >= maxValues)
+            value.valueProblems.add(Problem::OverLimit);
+        const JudgedCertificate *users = value.usersCertificate();
+        const QByteArray key = users ? users->certificate.sha256 : value.sha256;
+        if (seen.contains(key))
+            value.valueProblems.add(Problem::Duplicate);
+        else
+            seen.insert(key);
+    }
+}
+
+QList<AnalyzedValue> ValueAnalyzer::analyzeUser(const QList<QByteArray> &userCertificate,
+                                                const QList<QByteArray> &userSmimeCertificate,
+                                                const UserContext &user, const QDateTime &now) const
+{
+    QList<AnalyzedValue> all;
+    for (const auto &[attribute, values] : {std::pair{Attribute::UserCertificate, &userCertificate},
+                                            std::pair{Attribute::UserSmimeCertificate, &userSmimeCertificate}}) {
+        QList<AnalyzedValue> analysed;
+        analysed.reserve(values->size());
+        for (int i = 0; i < values->size(); ++i)
+            analysed.append(analyze(attribute, i, values->at(i), user, now));
+        markSetProblems(analysed, m_judge.policy().maxValuesPerAttribute);
+        all += analysed;
+    }
+    return all;
+}
+
+} // namespace certsync::certs

@@ -1,0 +1,115 @@
+#pragma once
+
+#include "certs/CertificateJudge.h"
+#include "certs/ChainVerifier.h"
+#include "certs/SmimeValue.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QList>
+#include <QMutex>
+#include <QHash>
+
+#include <memory>
+#include <optional>
+
+namespace certsync::certs {
+
+// One certificate of a value, with its chain and problems. `isUsers` marks the user's certificate
+// in a PKCS#7 bag; the others are the issuing CAs that came along.
+struct JudgedCertificate
+{
+    Certificate certificate;
+    ChainResult chain;
+    ProblemSet problems;
+    bool isUsers = true;
+    [[nodiscard]] Status status() const { return problems.status(); }
+};
+
+// One directory value, analysed: the unit of the inventory CSV (one row per certificate inside).
+struct AnalyzedValue
+{
+    Attribute attribute = Attribute::UserCertificate;
+    int index = 0; // position in the attribute, as the directory returned it
+    ValueKind kind = ValueKind::Invalid;
+    QByteArray sha256; // of the raw value bytes: the cache key
+    int size = 0; // bytes
+    QString error; // parse error text for invalid values
+    bool bareCertificate = false;
+    bool pkcs7Signed = false;
+    QString userChoice;
+    QList<SmimeCapability> capabilities;
+    QList<JudgedCertificate> certificates;
+    ProblemSet valueProblems; // parse_error, duplicate, over_limit: apply to every row of the value
+
+    [[nodiscard]] const JudgedCertificate *usersCertificate() const;
+    [[nodiscard]] ProblemSet problemsOf(int certificateIndex) const; // certificate's | value's
+};
+
+// What is expensive about a value (parsing, chain building) and does not depend on the time or the
+// user. Keyed by the SHA-256 of the raw value, so each distinct value is parsed once.
+struct CachedAnalysis
+{
+    ValueKind kind = ValueKind::Invalid;
+    QString error;
+    bool bareCertificate = false;
+    bool pkcs7Signed = false;
+    QString userChoice;
+    int userIndex = -1;
+    QList<SmimeCapability> capabilities;
+    QList<Certificate> certificates;
+    QList<ChainResult> chains; // same order as certificates
+};
+
+// Where analyses are remembered. The in-memory one below serves a single run; the state database
+// implements the same interface to remember them across runs.
+class AnalysisCache
+{
+public:
+    virtual ~AnalysisCache() = default;
+    virtual std::optional<CachedAnalysis> find(const QByteArray &valueSha256) = 0;
+    virtual void insert(const QByteArray &valueSha256, const CachedAnalysis &analysis) = 0;
+};
+
+class MemoryAnalysisCache final : public AnalysisCache
+{
+public:
+    std::optional<CachedAnalysis> find(const QByteArray &valueSha256) override;
+    void insert(const QByteArray &valueSha256, const CachedAnalysis &analysis) override;
+    [[nodiscard]] qsizetype size() const;
+
+private:
+    mutable QMutex m_mutex;
+    QHash<QByteArray, CachedAnalysis> m_entries;
+};
+
+// Analyses directory values: decode, build and verify chains, judge. Thread-safe; share one between
+// worker threads.
+class ValueAnalyzer
+{
+public:
+    ValueAnalyzer(const TrustStore &trust, CertificateJudge judge, AnalysisCache *cache = nullptr);
+
+    [[nodiscard]] AnalyzedValue analyze(Attribute attribute, int index, const QByteArray &bytes,
+                                        const UserContext &user, const QDateTime &now) const;
+
+    // Both attributes of one user, with the set-level problems (duplicates, over the limit) marked.
+    [[nodiscard]] QList<AnalyzedValue> analyzeUser(const QList<QByteArray> &userCertificate,
+                                                   const QList<QByteArray> &userSmimeCertificate,
+                                                   const UserContext &user, const QDateTime &now) const;
+
+    [[nodiscard]] const CertificateJudge &judge() const { return m_judge; }
+
+    // Applies duplicate and over-limit marks to the values of one attribute (in directory order).
+    static void markSetProblems(QList<AnalyzedValue> &values, int maxValues);
+
+private:
+    [[nodiscard]] CachedAnalysis computeTimeless(Attribute attribute, const QByteArray &bytes,
+                                                 const UserContext &user) const;
+
+    ChainVerifier m_verifier;
+    CertificateJudge m_judge;
+    AnalysisCache *m_cache;
+};
+
+} // namespace certsync::certs

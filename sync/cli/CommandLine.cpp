@@ -1,0 +1,85 @@
+#include "cli/CommandLine.h"
+
+#include "cli/InspectCommand.h"
+
+#include <QLibraryInfo>
+
+#include <ldap.h>
+#include <openssl/crypto.h>
+
+namespace certsync::cli {
+
+namespace {
+
+const QStringList subcommands = {QStringLiteral("inspect")};
+
+QString usage()
+{
+    return QStringLiteral(
+        "Usage: certsync [COMMAND] [OPTIONS]\n"
+        "Without a command, opens the certsync console.\n"
+        "\n"
+        "Commands:\n"
+        "  inspect FILE...   show a certificate, PEM bundle or PKCS#7 file's details and verdict\n"
+        "\n"
+        "Options:\n"
+        "  --demo            open the console on the built-in demo\n"
+        "  --version         print versions and exit\n"
+        "  --help            print this help\n"
+        "\n"
+        "Run 'certsync COMMAND --help' for a command's options.\n");
+}
+
+} // namespace
+
+bool isHeadless(const QStringList &arguments)
+{
+    if (arguments.isEmpty())
+        return false;
+    const QString &first = arguments.first();
+    return subcommands.contains(first) || first == QLatin1String("--version") || first == QLatin1String("-v")
+           || first == QLatin1String("--help") || first == QLatin1String("-h")
+           || (!first.startsWith(QLatin1Char('-')));
+}
+
+QString versionText()
+{
+    LDAPAPIInfo info{};
+    info.ldapai_info_version = LDAP_API_INFO_VERSION;
+    QString ldap = QStringLiteral("unknown");
+    if (ldap_get_option(nullptr, LDAP_OPT_API_INFO, &info) == LDAP_SUCCESS) {
+        ldap = QStringLiteral("%1 %2.%3.%4")
+                   .arg(QString::fromLatin1(info.ldapai_vendor_name))
+                   .arg(info.ldapai_vendor_version / 10000)
+                   .arg((info.ldapai_vendor_version / 100) % 100)
+                   .arg(info.ldapai_vendor_version % 100);
+        ldap_memfree(info.ldapai_vendor_name);
+        if (info.ldapai_extensions) {
+            for (char **e = info.ldapai_extensions; *e; ++e)
+                ldap_memfree(*e);
+            ldap_memfree(info.ldapai_extensions);
+        }
+    }
+    return QStringLiteral("certsync %1\nQt %2 (built with %3)\n%4\n%5\n")
+        .arg(QStringLiteral(CERTSYNC_VERSION), QString::fromLatin1(qVersion()), QStringLiteral(QT_VERSION_STR),
+             QString::fromLatin1(OpenSSL_version(OPENSSL_VERSION)), ldap);
+}
+
+int run(const QStringList &arguments, QTextStream &out, QTextStream &err)
+{
+    if (arguments.isEmpty() || arguments.first() == QLatin1String("--help") || arguments.first() == QLatin1String("-h")) {
+        out << usage();
+        return Success;
+    }
+    const QString &command = arguments.first();
+    if (command == QLatin1String("--version") || command == QLatin1String("-v")) {
+        out << versionText();
+        return Success;
+    }
+    if (command == QLatin1String("inspect"))
+        return runInspect(arguments.mid(1), out, err);
+    err << "certsync: unknown command '" << command << "'; run 'certsync --help'\n";
+    return Usage;
+}
+
+} // namespace certsync::cli

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <QStringList>
+#include <QTextStream>
+
+namespace certsync::cli {
+
+// Exit codes of DESIGN.md's command-line contract.
+enum ExitCode : int { Success = 0, Failure = 1, Usage = 2, Partial = 3, Refused = 4 };
+
+// True when `arguments` (argv without the program name) name a headless subcommand or a
+// global option such as --version; false means "open the console".
+bool isHeadless(const QStringList &arguments);
+
+// Runs a headless command. Output for people and scripts goes to `out`; one line per error to `err`.
+int run(const QStringList &arguments, QTextStream &out, QTextStream &err);
+
+QString versionText();
+
+} // namespace certsync::cli
