@@ -1,0 +1,116 @@
+#include "jobs/Job.h"
+
+#include <QMetaObject>
+
+namespace certsync::jobs {
+
+QString levelName(LogRecord::Level level)
+{
+    switch (level) {
+    case LogRecord::Level::Debug:
+        return QStringLiteral("debug");
+    case LogRecord::Level::Info:
+        return QStringLiteral("info");
+    case LogRecord::Level::Warning:
+        return QStringLiteral("warning");
+    case LogRecord::Level::Error:
+        return QStringLiteral("error");
+    }
+    return {};
+}
+
+Job::Job(const QString &name, QObject *parent)
+    : QObject(parent)
+    , m_name(name)
+{
+    qRegisterMetaType<LogRecord>();
+}
+
+Job::~Job() = default;
+
+void Job::start()
+{
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            if (isCanceled()) {
+                finish(false, tr("canceled"));
+                return;
+            }
+            doStart();
+        },
+        Qt::QueuedConnection);
+}
+
+void Job::cancel()
+{
+    if (m_canceled.exchange(true))
+        return;
+    QMetaObject::invokeMethod(this, [this] { doCancel(); }, Qt::QueuedConnection);
+}
+
+void Job::reportProgress(qint64 done, qint64 total, const QString &what)
+{
+    emit progress(done, total, what);
+}
+
+void Job::log(LogRecord::Level level, const QString &message, const QString &user, const QString &channel)
+{
+    LogRecord record;
+    record.level = level;
+    record.message = message;
+    record.user = user;
+    record.channel = channel;
+    log(std::move(record));
+}
+
+void Job::log(LogRecord record)
+{
+    if (!record.time.isValid())
+        record.time = QDateTime::currentDateTimeUtc();
+    if (record.job.isEmpty())
+        record.job = m_name;
+    emit logRecord(record);
+}
+
+void Job::finish(bool success, const QString &summary)
+{
+    if (m_finished.exchange(true))
+        return;
+    emit finished(success, summary);
+}
+
+JobRunner::JobRunner(QObject *parent)
+    : QObject(parent)
+{
+    m_thread.setObjectName(QStringLiteral("certsync worker"));
+    m_thread.start();
+}
+
+JobRunner::~JobRunner()
+{
+    cancelAll();
+    m_thread.quit();
+    m_thread.wait();
+    for (const QPointer<Job> &job : std::as_const(m_jobs))
+        delete job.data(); // unfinished jobs left behind by a canceled blocking loop
+}
+
+void JobRunner::run(Job *job)
+{
+    m_jobs.removeAll(nullptr);
+    m_jobs.append(job);
+    job->setParent(nullptr);
+    job->moveToThread(&m_thread);
+    connect(job, &Job::finished, job, &QObject::deleteLater);
+    job->start();
+}
+
+void JobRunner::cancelAll()
+{
+    for (const QPointer<Job> &job : std::as_const(m_jobs))
+        if (job)
+            job->cancel();
+}
+
+} // namespace certsync::jobs
