@@ -240,7 +240,7 @@ void ExchangeClient::setAttempt(const RecipientCertificateChange &change, int wr
         if (!self)
             return;
         if (result) {
-            done(WriteReceipt{result->requestId, result->clientRequestId, writes + 1, false});
+            done(WriteReceipt{result->requestId, result->clientRequestId, writes + result->attempts, false});
             return;
         }
         TenantError e = result.error();

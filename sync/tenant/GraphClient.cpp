@@ -253,7 +253,7 @@ void GraphClient::patchAttempt(const CertificateUserIdsChange &change, int write
         if (!self)
             return;
         if (result) {
-            done(WriteReceipt{result->requestId, result->clientRequestId, writes + 1, false});
+            done(WriteReceipt{result->requestId, result->clientRequestId, writes + result->attempts, false});
             return;
         }
         if (!result.error().outcomeUnknown || writes + 1 >= self->m_http->settings().maxAttempts) {

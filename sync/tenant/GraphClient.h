@@ -43,7 +43,7 @@ struct WriteReceipt
 {
     QString requestId;
     QString clientRequestId;
-    int attempts = 0;
+    int attempts = 0; // HTTP attempts, throttled ones included
     // The first answer was lost (timeout, dropped connection); a read then showed the desired
     // state in place, so the write was not sent again.
     bool confirmedByRead = false;

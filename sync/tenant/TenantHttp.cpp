@@ -2,6 +2,7 @@
 
 #include "core/Logging.h"
 
+#include <QIODevice>
 #include <QJsonDocument>
 #include <QMetaEnum>
 #include <QNetworkAccessManager>
@@ -35,6 +36,39 @@ QString channelOf(Service service)
     }
     return {};
 }
+
+// A request body Qt can read once: reset() fails after the last byte was handed over, so that the
+// network layer cannot send a write a second time on its own.
+class SendOnceBody : public QIODevice
+{
+public:
+    explicit SendOnceBody(QByteArray data)
+        : m_data(std::move(data))
+    {
+        open(QIODevice::ReadOnly);
+    }
+    [[nodiscard]] bool isSequential() const override { return false; }
+    [[nodiscard]] qint64 size() const override { return m_data.size(); }
+    bool reset() override { return !m_handedOver && QIODevice::reset(); }
+    bool seek(qint64 pos) override { return (!m_handedOver || pos == this->pos()) && QIODevice::seek(pos); }
+
+protected:
+    qint64 readData(char *data, qint64 maxSize) override
+    {
+        const qint64 n = std::min(maxSize, qint64(m_data.size()) - pos());
+        if (n <= 0)
+            return n == 0 ? 0 : -1;
+        std::copy_n(m_data.constData() + pos(), n, data);
+        if (pos() + n >= m_data.size())
+            m_handedOver = true;
+        return n;
+    }
+    qint64 writeData(const char *, qint64) override { return -1; }
+
+private:
+    QByteArray m_data;
+    bool m_handedOver = false;
+};
 
 QString networkErrorName(QNetworkReply::NetworkError error)
 {
@@ -168,7 +202,25 @@ void TenantHttp::startAttempt(const CallPtr &call, const QByteArray &accessToken
         request.setRawHeader("Authorization", "Bearer " + accessToken);
     for (const auto &h : r.headers)
         request.setRawHeader(h.first, h.second);
-    QNetworkReply *reply = m_nam->sendCustomRequest(request, r.verb, r.body);
+    QNetworkReply *reply = nullptr;
+    if (r.isWrite) {
+        // Qt's HTTP/1.1 channel silently sends a request again, whatever its method, when the
+        // server closes the connection while the answer is awaited (QHttpNetworkConnectionChannel
+        // resends on RemoteHostClosedError in WaitingState). For a write that is exactly the blind
+        // retry we must never make. A resend needs the body rewound; a body that refuses to rewind
+        // once handed over turns the resend into ContentReSendError, and the caller reads first.
+        auto *body = new SendOnceBody(r.body);
+        reply = m_nam->sendCustomRequest(request, r.verb, body);
+        body->setParent(reply);
+        call->sends = 0;
+        connect(reply, &QNetworkReply::requestSent, this, [this, call] {
+            if (++call->sends > 1) // the guard above failed: say so loudly
+                log(jobs::LogRecord::Level::Error, QStringLiteral("%1 was sent twice by the network layer").arg(call->request.what), 0, {},
+                    call->clientRequestId, call->request.service);
+        });
+    } else {
+        reply = m_nam->sendCustomRequest(request, r.verb, r.body);
+    }
     call->reply = reply;
     connect(reply, &QNetworkReply::finished, this, [this, call, reply] { onFinished(call, reply); });
 }
@@ -227,12 +279,14 @@ void TenantHttp::onFinished(const CallPtr &call, QNetworkReply *reply)
         e.attempts = call->attempts;
         // Only these mean the request certainly never reached the service.
         const bool notSent = error == QNetworkReply::ConnectionRefusedError || error == QNetworkReply::HostNotFoundError;
+        if (error == QNetworkReply::ContentReSendError)
+            e.message = QStringLiteral("the connection closed after the request was sent, before the answer");
         if (e.source == TenantError::Source::Tls) {
             complete(call, e);
         } else if (r.isWrite && !notSent) {
             e.outcomeUnknown = true;
             e.code = errc::OutcomeUnknown;
-            e.message = QStringLiteral("%1 may or may not have been applied: %2").arg(r.what.isEmpty() ? QStringLiteral("the write") : r.what, reply->errorString());
+            e.message = QStringLiteral("%1 may or may not have been applied: %2").arg(r.what.isEmpty() ? QStringLiteral("the write") : r.what, e.message);
             log(jobs::LogRecord::Level::Warning, e.message, 0, {}, call->clientRequestId, r.service);
             complete(call, e);
         } else if (call->attempts < m_settings.maxAttempts) {
@@ -369,7 +423,7 @@ Result<QByteArray> TenantHttp::tokenRequestBody(Service service)
 {
     if (m_credentialError)
         return *m_credentialError;
-    auto field = [](const char *name, const QString &value) {
+    auto field = [](const char *name, const QString &value) -> QByteArray {
         return QByteArray(name) + '=' + QUrl::toPercentEncoding(value);
     };
     QList<QByteArray> fields{field("grant_type", QStringLiteral("client_credentials")),

@@ -104,6 +104,7 @@ private:
         bool refreshedAfter401 = false;
         QByteArray accessToken;
         QString clientRequestId;
+        int sends = 0; // times the current attempt's request left; more than one would be a resend
         QPointer<QNetworkReply> reply;
         QPointer<QTimer> timer;
     };

@@ -8,9 +8,17 @@
 #include <QRegularExpression>
 #include <QSignalSpy>
 
+#include <csignal>
+#include <sys/prctl.h>
+
 namespace certsync::testing {
 
-SimHarness::SimHarness() = default;
+SimHarness::SimHarness()
+{
+    // CERTSYNC_KEEP_TENANTSIM=1 keeps the state, CA and access log for a look after a failure.
+    if (qEnvironmentVariableIntValue("CERTSYNC_KEEP_TENANTSIM"))
+        m_dir.setAutoRemove(false);
+}
 
 SimHarness::~SimHarness()
 {
@@ -36,6 +44,8 @@ bool SimHarness::start(const QJsonObject &seed, const QStringList &args)
                     QStringLiteral("--access-log"), accessLogPath()};
     all += args;
     m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    // A crashed test must not leave its simulator behind (ctest would wait on its pipes).
+    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
     m_process.start(QStringLiteral(CERTSYNC_TENANTSIM_PATH), all);
     if (!m_process.waitForStarted(10000)) {
         m_error = m_process.errorString();
@@ -92,7 +102,7 @@ QJsonObject SimHarness::admin(const QByteArray &verb, const QString &path, const
     const QString errorText = reply->errorString();
     reply->deleteLater();
     if (!ok)
-        return {{QStringLiteral("error"), errorText + QStringLiteral(": ") + QString::fromUtf8(data)}};
+        return {{QStringLiteral("error"), QString(errorText + QStringLiteral(": ") + QString::fromUtf8(data))}};
     return QJsonDocument::fromJson(data).object();
 }
 
@@ -103,7 +113,9 @@ QList<QStringList> SimHarness::accessLog() const
     if (!f.open(QIODevice::ReadOnly | QIODevice::Text))
         return lines;
     while (!f.atEnd()) {
-        const QString line = QString::fromUtf8(f.readLine()).trimmed();
+        QString line = QString::fromUtf8(f.readLine());
+        if (line.endsWith(QLatin1Char('\n')))
+            line.chop(1); // only the newline: an empty last column must stay a column
         if (!line.isEmpty())
             lines.append(line.split(QLatin1Char('\t')));
     }

@@ -368,8 +368,11 @@ SimResponse TenantSimulator::route(const SimRequest &req)
     if (!parts.isEmpty() && parts[0] == QStringLiteral("v1.0"))
         return graph(req);
     if (parts.size() == 4 && parts[0] == QStringLiteral("adminapi") && parts[1] == QStringLiteral("beta")
-        && parts[3] == QStringLiteral("InvokeCommand"))
-        return exchange(req);
+        && parts[3] == QStringLiteral("InvokeCommand")) {
+        SimResponse r = exchange(req);
+        maybeDrop(r, req);
+        return r;
+    }
     return graphError(404, QStringLiteral("BadRequest"), QStringLiteral("Resource not found for the segment '%1'.").arg(parts.value(0)), req);
 }
 
@@ -663,7 +666,8 @@ std::optional<SimResponse> TenantSimulator::injectFaults(const SimRequest &req, 
 
 void TenantSimulator::maybeDrop(SimResponse &resp, const SimRequest &req)
 {
-    if (req.inBatch || !isWrite(req))
+    // Only a write that was applied: the point is a client that cannot know it succeeded.
+    if (req.inBatch || !isWrite(req) || resp.status < 200 || resp.status >= 300)
         return;
     Faults &f = m_options.faults;
     if (f.dropNextWrites > 0) {
@@ -1307,7 +1311,10 @@ void TenantSimulator::handleAdmin(const QHttpServerRequest &request, QHttpServer
             return;
         }
         SimUser user = parsed.users.first();
-        SimUser *slot = m_state.find(user.id);
+        SimUser *slot = nullptr;
+        for (SimUser &u : m_state.users)
+            if (u.id == user.id)
+                slot = &u; // also a tombstone: the user comes back under the same id
         if (slot)
             *slot = user;
         else {
@@ -1315,6 +1322,7 @@ void TenantSimulator::handleAdmin(const QHttpServerRequest &request, QHttpServer
             std::sort(m_state.users.begin(), m_state.users.end(), [](const SimUser &a, const SimUser &b) { return a.id < b.id; });
             slot = m_state.find(user.id);
         }
+        slot->deleted = false;
         m_state.touch(*slot);
         changed();
         reply(QJsonObject{{QStringLiteral("id"), user.id}});
