@@ -213,9 +213,10 @@ TenantSimulator::TenantSimulator(SimOptions options, QObject *parent)
 {
     m_clock.start();
     m_tokenKey = QUuid::createUuid().toRfc4122();
-    // Saving on every write would dominate a benchmark; a short debounce keeps the file current.
+    // Saving on every write would dominate a benchmark (thousands of users with certificates make
+    // a file of megabytes); a debounce keeps the file nearly current, POST /admin/save exactly.
     m_saveTimer.setSingleShot(true);
-    m_saveTimer.setInterval(100);
+    m_saveTimer.setInterval(1000);
     connect(&m_saveTimer, &QTimer::timeout, this, [this] {
         QString error;
         if (!saveNow(&error))

@@ -12,7 +12,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <QSocketNotifier>
+
+#include <csignal>
 #include <cstdio>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace certsync;
 using namespace certsync::tenantsim;
@@ -67,6 +72,15 @@ bool makeServerCertificate(QByteArray *certPem, QByteArray *keyPem, QByteArray *
         *error = QString::fromUtf8(e.what());
         return false;
     }
+}
+
+// SIGTERM/SIGINT end the event loop through a socket pair, so that the state is saved on the way out.
+int g_signalFds[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char b = 1;
+    [[maybe_unused]] const auto n = ::write(g_signalFds[0], &b, 1);
 }
 
 QByteArray readFile(const QString &path)
@@ -156,6 +170,12 @@ int main(int argc, char *argv[])
     if (!sim.listen(certPem, keyPem, quint16(parser.value(port).toUInt()), quint16(parser.value(adminPort).toUInt()), &error)) {
         std::fprintf(stderr, "certsync-tenantsim: %s\n", qPrintable(error));
         return 1;
+    }
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalFds) == 0) {
+        auto *notifier = new QSocketNotifier(g_signalFds[1], QSocketNotifier::Read, &app);
+        QObject::connect(notifier, &QSocketNotifier::activated, &app, &QCoreApplication::quit);
+        std::signal(SIGTERM, onSignal);
+        std::signal(SIGINT, onSignal);
     }
     // Tests read this line to learn the ports (they start the simulator on port 0).
     std::printf("certsync-tenantsim listening https://127.0.0.1:%u admin http://127.0.0.1:%u\n", unsigned(sim.port()), unsigned(sim.adminPort()));
