@@ -98,7 +98,7 @@ ChainVerifier::ChainVerifier(const TrustStore &trust)
 {
 }
 
-ChainResult ChainVerifier::verify(X509 *leaf, const std::vector<X509 *> &extraIntermediates) const
+ChainResult ChainVerifier::verify(X509 *leaf, const std::vector<X509 *> &extraIntermediates, Role role) const
 {
     ChainResult result;
     ossl::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
@@ -122,7 +122,7 @@ ChainResult ChainVerifier::verify(X509 *leaf, const std::vector<X509 *> &extraIn
     std::vector<Finding> findings;
     X509_STORE_CTX_set_app_data(ctx.get(), &findings);
     X509_STORE_CTX_set_verify_cb(ctx.get(), collectFindings);
-    X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SMIME_SIGN);
+    X509_STORE_CTX_set_purpose(ctx.get(), role == Role::SmimeLeaf ? X509_PURPOSE_SMIME_SIGN : X509_PURPOSE_ANY);
     unsigned long flags = X509_V_FLAG_NO_CHECK_TIME; // expiry is judged per certificate
     if (m_trust.hasCrls())
         flags |= X509_V_FLAG_CRL_CHECK;

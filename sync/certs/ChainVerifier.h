@@ -52,8 +52,13 @@ class ChainVerifier
 public:
     explicit ChainVerifier(const TrustStore &trust);
 
+    // What the certificate at the bottom of the chain is checked as: a user's S/MIME certificate, or
+    // an issuing CA that came along in a PKCS#7 bag.
+    enum class Role { SmimeLeaf, Issuer };
+
     // `extraIntermediates` are untrusted certificates offered for chain building (the PKCS#7 bag).
-    ChainResult verify(X509 *leaf, const std::vector<X509 *> &extraIntermediates = {}) const;
+    ChainResult verify(X509 *leaf, const std::vector<X509 *> &extraIntermediates = {},
+                       Role role = Role::SmimeLeaf) const;
 
 private:
     const TrustStore &m_trust;
