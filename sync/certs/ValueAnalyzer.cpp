@@ -70,7 +70,8 @@ CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteAr
     const int users = decoded.userIndex;
     std::optional<ChainResult> usersChain;
     if (users >= 0)
-        usersChain = m_verifier.verify(decoded.handles[size_t(users)].get(), bag);
+        usersChain = m_verifier.verify(decoded.handles[size_t(users)].get(), bag, ChainVerifier::Role::SmimeLeaf,
+                                       &decoded.certificates.at(users));
     for (int i = 0; i < int(decoded.handles.size()); ++i) {
         if (i == users) {
             analysis.chains.append(*usersChain);
@@ -87,7 +88,7 @@ CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteAr
                     break;
                 }
         }
-        analysis.chains.append(tail ? *tail : m_verifier.verify(decoded.handles[size_t(i)].get(), bag, role));
+        analysis.chains.append(tail ? *tail : m_verifier.verify(decoded.handles[size_t(i)].get(), bag, role, &cert));
     }
     analysis.certificates = std::move(decoded.certificates);
     return analysis;

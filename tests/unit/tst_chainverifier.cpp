@@ -19,6 +19,8 @@ private slots:
     void crlCheckedOnlyWhereKnown();
     void loadErrorsNameTheFile();
     void bundleSplitsAnchorsFromIntermediates();
+    void fastPathMatchesFullVerification();
+    void forgedIntermediateIsNoShortcut();
 
 private:
     QTemporaryDir m_dir;
@@ -186,6 +188,68 @@ void TestChainVerifier::bundleSplitsAnchorsFromIntermediates()
     QVERIFY(trust.ok());
     QCOMPARE(trust->anchorCount(), 1);
     QCOMPARE(trust->intermediates().size(), size_t(2));
+}
+
+void TestChainVerifier::fastPathMatchesFullVerification()
+{
+    const StandardPki &pki = StandardPki::instance();
+    TrustSettings configured; // the issuing CA is configured: verified once, then a shortcut
+    configured.anchorFiles = {m_rootFile};
+    configured.intermediateFiles = {m_intermediatesFile};
+    TrustSettings bare; // nothing but the anchor: every chain is built and verified in full
+    bare.anchorFiles = {m_rootFile};
+    auto fastTrust = TrustStore::load(configured);
+    auto fullTrust = TrustStore::load(bare);
+    QVERIFY(fastTrust.ok() && fullTrust.ok());
+    const ChainVerifier fast(*fastTrust);
+    const ChainVerifier full(*fullTrust);
+    QCOMPARE(fast.preverifiedIntermediates(), 1);
+    QCOMPARE(full.preverifiedIntermediates(), 0);
+
+    auto leaf = parseDer(TestPki::issue(goodLeafSpec(QStringLiteral("k@example.test")), pki.intermediate).der);
+    auto inter = parseDer(pki.intermediate.der);
+    const ChainResult a = fast.verify(leaf->handle.get());
+    const ChainResult b = full.verify(leaf->handle.get(), {inter->handle.get()});
+    QCOMPARE(a.status, ChainStatus::Trusted);
+    QCOMPARE(b.status, ChainStatus::Trusted);
+    QCOMPARE(a.chain.size(), 3);
+    QCOMPARE(b.chain.size(), 3);
+    for (int i = 0; i < 3; ++i) {
+        QCOMPARE(a.chain.at(i).subject, b.chain.at(i).subject);
+        QCOMPARE(a.chain.at(i).sha256, b.chain.at(i).sha256);
+        QCOMPARE(a.chain.at(i).isAnchor, b.chain.at(i).isAnchor);
+        QCOMPARE(a.chain.at(i).isAnchor, i == 2);
+    }
+    // The configured intermediate checked on its own: trusted, with the root above it.
+    const ChainResult self = fast.verify(inter->handle.get(), {}, ChainVerifier::Role::Issuer);
+    QCOMPARE(self.status, ChainStatus::Trusted);
+    QCOMPARE(self.chain.size(), 2);
+    QVERIFY(!self.chain.first().isAnchor);
+    QVERIFY(self.chain.last().isAnchor);
+}
+
+void TestChainVerifier::forgedIntermediateIsNoShortcut()
+{
+    const StandardPki &pki = StandardPki::instance();
+    CertSpec forgedSpec;
+    forgedSpec.commonName = QStringLiteral("Forged Issuing CA");
+    forgedSpec.ca = true;
+    forgedSpec.keySlot = 8;
+    const Issued forged = TestPki::issueWithBadSignature(forgedSpec, pki.root);
+    const QString file = m_dir.filePath(QStringLiteral("forged.pem"));
+    QVERIFY(TestPki::writeFile(file, forged.pem()));
+    TrustSettings settings;
+    settings.anchorFiles = {m_rootFile};
+    settings.intermediateFiles = {file};
+    auto trust = TrustStore::load(settings);
+    QVERIFY(trust.ok());
+    const ChainVerifier verifier(*trust);
+    QCOMPARE(verifier.preverifiedIntermediates(), 0);
+    auto leaf = parseDer(TestPki::issue(goodLeafSpec(QStringLiteral("l@example.test")), forged).der);
+    const ChainResult result = verifier.verify(leaf->handle.get());
+    QCOMPARE(result.status, ChainStatus::Invalid);
+    QCOMPARE(result.opensslError, int(X509_V_ERR_CERT_SIGNATURE_FAILURE));
+    QCOMPARE(result.chain.size(), 3);
 }
 
 QTEST_GUILESS_MAIN(TestChainVerifier)
