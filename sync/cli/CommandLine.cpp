@@ -11,7 +11,7 @@ namespace certsync::cli {
 
 namespace {
 
-const QStringList subcommands = {QStringLiteral("inspect")};
+const QStringList subcommands = { QStringLiteral("inspect") };
 
 QString usage()
 {
@@ -38,13 +38,13 @@ bool isHeadless(const QStringList &arguments)
         return false;
     const QString &first = arguments.first();
     return subcommands.contains(first) || first == QLatin1String("--version") || first == QLatin1String("-v")
-           || first == QLatin1String("--help") || first == QLatin1String("-h")
-           || (!first.startsWith(QLatin1Char('-')));
+        || first == QLatin1String("--help") || first == QLatin1String("-h")
+        || (!first.startsWith(QLatin1Char('-')));
 }
 
 QString versionText()
 {
-    LDAPAPIInfo info{};
+    LDAPAPIInfo info {};
     info.ldapai_info_version = LDAP_API_INFO_VERSION;
     QString ldap = QStringLiteral("unknown");
     if (ldap_get_option(nullptr, LDAP_OPT_API_INFO, &info) == LDAP_SUCCESS) {
@@ -61,13 +61,14 @@ QString versionText()
         }
     }
     return QStringLiteral("certsync %1\nQt %2 (built with %3)\n%4\n%5\n")
-        .arg(QStringLiteral(CERTSYNC_VERSION), QString::fromLatin1(qVersion()), QStringLiteral(QT_VERSION_STR),
-             QString::fromLatin1(OpenSSL_version(OPENSSL_VERSION)), ldap);
+        .arg(QStringLiteral(CERTSYNC_VERSION), QString::fromLatin1(qVersion()),
+             QStringLiteral(QT_VERSION_STR), QString::fromLatin1(OpenSSL_version(OPENSSL_VERSION)), ldap);
 }
 
 int run(const QStringList &arguments, QTextStream &out, QTextStream &err)
 {
-    if (arguments.isEmpty() || arguments.first() == QLatin1String("--help") || arguments.first() == QLatin1String("-h")) {
+    if (arguments.isEmpty() || arguments.first() == QLatin1String("--help")
+        || arguments.first() == QLatin1String("-h")) {
         out << usage();
         return Success;
     }
