@@ -37,9 +37,11 @@ bool isHeadless(const QStringList &arguments)
     if (arguments.isEmpty())
         return false;
     const QString &first = arguments.first();
-    return subcommands.contains(first) || first == QLatin1String("--version") || first == QLatin1String("-v")
-        || first == QLatin1String("--help") || first == QLatin1String("-h")
-        || (!first.startsWith(QLatin1Char('-')));
+    if (first == QLatin1String("--demo"))
+        return false;
+    // Qt's own options (-platform, -style, -reverse) belong to the console; anything else, including
+    // an unknown --option, goes to the command line, which names what it did not understand.
+    return !(first.startsWith(QLatin1Char('-')) && !first.startsWith(QLatin1String("--")));
 }
 
 QString versionText()
@@ -79,7 +81,10 @@ int run(const QStringList &arguments, QTextStream &out, QTextStream &err)
     }
     if (command == QLatin1String("inspect"))
         return runInspect(arguments.mid(1), out, err);
-    err << "certsync: unknown command '" << command << "'; run 'certsync --help'\n";
+    if (command.startsWith(QLatin1String("--")))
+        err << "certsync: unknown option '" << command << "'; run 'certsync --help'\n";
+    else
+        err << "certsync: unknown command '" << command << "'; run 'certsync --help'\n";
     return Usage;
 }
 
