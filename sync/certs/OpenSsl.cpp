@@ -1,5 +1,6 @@
 #include "certs/OpenSsl.h"
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
@@ -37,7 +38,7 @@ QString drainErrors()
 Error error(const QString &code, const QString &context)
 {
     const QString reasons = drainErrors();
-    return Error{code, reasons.isEmpty() ? context : context + QStringLiteral(": ") + reasons};
+    return Error { code, reasons.isEmpty() ? context : context + QStringLiteral(": ") + reasons };
 }
 
 QDateTime toDateTime(const ASN1_TIME *time)
@@ -49,8 +50,8 @@ QDateTime toDateTime(const ASN1_TIME *time)
         drainErrors();
         return {};
     }
-    return QDateTime(QDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday), QTime(tm.tm_hour, tm.tm_min, tm.tm_sec),
-                     Qt::UTC);
+    return QDateTime(QDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday),
+                     QTime(tm.tm_hour, tm.tm_min, tm.tm_sec), Qt::UTC);
 }
 
 QString toString(const ASN1_STRING *string)
@@ -103,7 +104,8 @@ QByteArray toByteArray(const ASN1_STRING *string)
 {
     if (!string)
         return {};
-    return QByteArray(reinterpret_cast<const char *>(ASN1_STRING_get0_data(string)), ASN1_STRING_length(string));
+    return QByteArray(reinterpret_cast<const char *>(ASN1_STRING_get0_data(string)),
+                      ASN1_STRING_length(string));
 }
 
 QByteArray der(const X509 *cert)
@@ -117,6 +119,19 @@ QByteArray der(const X509 *cert)
     auto *p = reinterpret_cast<unsigned char *>(out.data());
     i2d_X509(cert, &p);
     return out;
+}
+
+QString serialHex(const X509 *cert)
+{
+    std::unique_ptr<BIGNUM, Deleter<BN_free>> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+    if (!bn) {
+        drainErrors();
+        return {};
+    }
+    char *hex = BN_bn2hex(bn.get());
+    QString serial = QString::fromLatin1(hex);
+    OPENSSL_free(hex);
+    return serial;
 }
 
 } // namespace certsync::ossl

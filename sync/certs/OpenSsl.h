@@ -21,14 +21,9 @@
 
 namespace certsync::ossl {
 
-template<auto FreeFn>
-struct Deleter
+template<auto FreeFn> struct Deleter
 {
-    template<typename T>
-    void operator()(T *p) const noexcept
-    {
-        FreeFn(p);
-    }
+    template<typename T> void operator()(T *p) const noexcept { FreeFn(p); }
 };
 
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
@@ -64,5 +59,6 @@ QString oidToString(const ASN1_OBJECT *object); // dotted numeric form
 QString oidName(const ASN1_OBJECT *object); // long name where OpenSSL knows one, else dotted
 QByteArray toByteArray(const ASN1_STRING *string);
 QByteArray der(const X509 *cert);
+QString serialHex(const X509 *cert); // uppercase hex without separators, as Windows shows it
 
 } // namespace certsync::ossl

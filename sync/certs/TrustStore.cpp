@@ -15,7 +15,8 @@ Result<QByteArray> readFile(const QString &path)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
-        return Error{QStringLiteral("trust_file"), QStringLiteral("cannot read %1: %2").arg(path, file.errorString())};
+        return Error { QStringLiteral("trust_file"),
+                       QStringLiteral("cannot read %1: %2").arg(path, file.errorString()) };
     return file.readAll();
 }
 
@@ -23,8 +24,8 @@ QStringList filesIn(const QString &directory)
 {
     QStringList out;
     const QDir dir(directory);
-    for (const QString &name : dir.entryList({QStringLiteral("*.pem"), QStringLiteral("*.crt"),
-                                              QStringLiteral("*.cer"), QStringLiteral("*.der")},
+    for (const QString &name : dir.entryList({ QStringLiteral("*.pem"), QStringLiteral("*.crt"),
+                                               QStringLiteral("*.cer"), QStringLiteral("*.der") },
                                              QDir::Files | QDir::Readable, QDir::Name))
         out.append(dir.filePath(name));
     return out;
@@ -37,11 +38,12 @@ Result<std::vector<ParsedCertificate>> readCertificates(const QString &path)
         return bytes.error();
     auto certs = parseFileBytes(*bytes);
     if (!certs)
-        return Error{QStringLiteral("trust_file"), QStringLiteral("%1: %2").arg(path, certs.error().message)};
+        return Error { QStringLiteral("trust_file"),
+                       QStringLiteral("%1: %2").arg(path, certs.error().message) };
     return certs;
 }
 
-Result<int> addCrls(X509_STORE *store, const QString &path)
+Result<int> addCrls(X509_STORE *store, const QString &path, std::vector<ossl::X509CrlPtr> &keep)
 {
     auto bytes = readFile(path);
     if (!bytes)
@@ -49,20 +51,23 @@ Result<int> addCrls(X509_STORE *store, const QString &path)
     int added = 0;
     if (bytes->contains("-----BEGIN")) {
         ossl::BioPtr bio(BIO_new_mem_buf(bytes->constData(), int(bytes->size())));
-        while (ossl::X509CrlPtr crl{PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)}) {
+        while (ossl::X509CrlPtr crl { PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr) }) {
             X509_STORE_add_crl(store, crl.get());
+            keep.push_back(std::move(crl));
             ++added;
         }
         ossl::drainErrors();
     } else {
         const auto *p = reinterpret_cast<const unsigned char *>(bytes->constData());
-        if (ossl::X509CrlPtr crl{d2i_X509_CRL(nullptr, &p, long(bytes->size()))}) {
+        if (ossl::X509CrlPtr crl { d2i_X509_CRL(nullptr, &p, long(bytes->size())) }) {
             X509_STORE_add_crl(store, crl.get());
+            keep.push_back(std::move(crl));
             ++added;
         }
     }
     if (added == 0)
-        return ossl::error(QStringLiteral("trust_file"), QStringLiteral("%1 holds no readable CRL").arg(path));
+        return ossl::error(QStringLiteral("trust_file"),
+                           QStringLiteral("%1 holds no readable CRL").arg(path));
     return added;
 }
 
@@ -75,8 +80,10 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
     if (!trust.m_store)
         return ossl::error(QStringLiteral("trust_store"), QStringLiteral("cannot create an X509_STORE"));
 
+    trust.m_system = settings.useSystemAnchors;
     if (settings.useSystemAnchors && X509_STORE_set_default_paths(trust.m_store.get()) != 1)
-        return ossl::error(QStringLiteral("trust_store"), QStringLiteral("cannot load the system trust anchors"));
+        return ossl::error(QStringLiteral("trust_store"),
+                           QStringLiteral("cannot load the system trust anchors"));
 
     QStringList anchors = settings.anchorFiles;
     for (const QString &dir : settings.anchorDirectories)
@@ -85,11 +92,13 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
         auto certs = readCertificates(path);
         if (!certs)
             return certs.error();
-        for (const ParsedCertificate &cert : *certs) {
+        for (ParsedCertificate &cert : *certs) {
             // A duplicate anchor is harmless; OpenSSL 3 no longer reports it as an error.
             if (X509_STORE_add_cert(trust.m_store.get(), cert.handle.get()) != 1)
-                return ossl::error(QStringLiteral("trust_store"),
-                                   QStringLiteral("cannot add anchor %1 from %2").arg(cert.info.subject, path));
+                return ossl::error(
+                    QStringLiteral("trust_store"),
+                    QStringLiteral("cannot add anchor %1 from %2").arg(cert.info.subject, path));
+            trust.m_anchors.push_back(std::move(cert.handle));
             ++trust.m_anchorCount;
         }
     }
@@ -112,8 +121,10 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
         for (ParsedCertificate &cert : *certs) {
             if (cert.info.isCa && cert.info.selfSigned) {
                 if (X509_STORE_add_cert(trust.m_store.get(), cert.handle.get()) != 1)
-                    return ossl::error(QStringLiteral("trust_store"),
-                                       QStringLiteral("cannot add anchor %1 from %2").arg(cert.info.subject, path));
+                    return ossl::error(
+                        QStringLiteral("trust_store"),
+                        QStringLiteral("cannot add anchor %1 from %2").arg(cert.info.subject, path));
+                trust.m_anchors.push_back(std::move(cert.handle));
                 ++trust.m_anchorCount;
             } else {
                 trust.m_intermediates.push_back(std::move(cert.handle));
@@ -122,7 +133,7 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
     }
 
     for (const QString &path : settings.crlFiles) {
-        auto added = addCrls(trust.m_store.get(), path);
+        auto added = addCrls(trust.m_store.get(), path, trust.m_crls);
         if (!added)
             return added.error();
         trust.m_crlCount += *added;

@@ -30,7 +30,8 @@ int main(int argc, char *argv[])
     const QCommandLineOption throttleOpt(QStringLiteral("throttle-rate"), QStringLiteral("Share of requests answered 429 on top of the ceiling."), QStringLiteral("p"), QStringLiteral("0.05"));
     const QCommandLineOption retryAfterOpt(QStringLiteral("retry-after"), QStringLiteral("Retry-After of the injected 429s."), QStringLiteral("s"), QStringLiteral("1"));
     const QCommandLineOption concurrencyOpt(QStringLiteral("concurrency"), QStringLiteral("Client requests in flight."), QStringLiteral("n"), QStringLiteral("8"));
-    parser.addOptions({changesOpt, limitOpt, windowOpt, throttleOpt, retryAfterOpt, concurrencyOpt});
+    const QCommandLineOption smokeOpt(QStringLiteral("smoke"), QStringLiteral("Check exactly-once only (inputs too small for a throughput figure)."));
+    parser.addOptions({changesOpt, limitOpt, windowOpt, throttleOpt, retryAfterOpt, concurrencyOpt, smokeOpt});
     parser.process(app);
     const int changes = parser.value(changesOpt).toInt();
     const int limit = parser.value(limitOpt).toInt();
@@ -155,7 +156,11 @@ int main(int argc, char *argv[])
     std::printf("full windows used: %.1f %% of the ceiling; sustained rate: %.1f %% of the ceiling\n", perWindow * 100, sustained * 100);
     std::printf("applied once %d, applied twice %d, lost %d, failed %d, confirmed by read %d\n", appliedOnce, appliedTwice, lost, failed,
                 confirmedByRead);
-    const bool ok = failed == 0 && appliedTwice == 0 && lost == 0 && appliedOnce == changes && perWindow >= 0.9 && sustained >= 0.9;
-    std::printf("%s\n", ok ? "PASS: >= 90 % of the ceiling, nothing lost, nothing applied twice" : "FAIL");
+    const bool exactlyOnce = failed == 0 && appliedTwice == 0 && lost == 0 && appliedOnce == changes;
+    const bool ok = exactlyOnce && (parser.isSet(smokeOpt) || (perWindow >= 0.9 && sustained >= 0.9));
+    if (parser.isSet(smokeOpt))
+        std::printf("%s\n", ok ? "PASS (smoke): nothing lost, nothing applied twice" : "FAIL");
+    else
+        std::printf("%s\n", ok ? "PASS: >= 90 % of the ceiling, nothing lost, nothing applied twice" : "FAIL");
     return ok ? 0 : 1;
 }

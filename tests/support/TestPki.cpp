@@ -14,6 +14,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include <map>
 #include <stdexcept>
 
 namespace certsync::testing {
@@ -87,8 +88,8 @@ X509_NAME *makeName(const CertSpec &spec)
         if (value.isEmpty())
             return;
         const QByteArray v = value.toUtf8();
-        check(X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, reinterpret_cast<const unsigned char *>(v.constData()),
-                                         -1, -1, 0)
+        check(X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8,
+                                         reinterpret_cast<const unsigned char *>(v.constData()), -1, -1, 0)
                   == 1,
               "name");
     };
@@ -134,7 +135,8 @@ Issued build(const CertSpec &spec, const Issued *issuer, EVP_PKEY *signingKeyOve
     if (ku)
         addExtension(cert.get(), issuerCert, NID_key_usage, keyUsageText(ku));
     if (spec.extendedKeyUsage && !spec.ca)
-        addExtension(cert.get(), issuerCert, NID_ext_key_usage, spec.extendedKeyUsage->join(QLatin1Char(',')));
+        addExtension(cert.get(), issuerCert, NID_ext_key_usage,
+                     spec.extendedKeyUsage->join(QLatin1Char(',')));
     addExtension(cert.get(), issuerCert, NID_subject_key_identifier, QStringLiteral("hash"));
     if (issuer)
         addExtension(cert.get(), issuerCert, NID_authority_key_identifier, QStringLiteral("keyid:always"));
@@ -156,9 +158,12 @@ Issued build(const CertSpec &spec, const Issued *issuer, EVP_PKEY *signingKeyOve
     if (!aia.isEmpty())
         addExtension(cert.get(), issuerCert, NID_info_access, aia.join(QLatin1Char(',')));
     if (!spec.crlUrl.isEmpty())
-        addExtension(cert.get(), issuerCert, NID_crl_distribution_points, QStringLiteral("URI:") + spec.crlUrl);
+        addExtension(cert.get(), issuerCert, NID_crl_distribution_points,
+                     QStringLiteral("URI:") + spec.crlUrl);
 
-    EVP_PKEY *signingKey = signingKeyOverride ? signingKeyOverride : issuer ? issuer->key.get() : out.key.get();
+    EVP_PKEY *signingKey = signingKeyOverride ? signingKeyOverride
+        : issuer                              ? issuer->key.get()
+                                              : out.key.get();
     check(X509_sign(cert.get(), signingKey, digestOf(spec, signingKey)) > 0, "sign");
     out.der = der(cert.get());
     out.cert = std::move(cert);
@@ -169,7 +174,7 @@ Issued build(const CertSpec &spec, const Issued *issuer, EVP_PKEY *signingKeyOve
 
 QByteArray Issued::pem() const
 {
-    return TestPki::pemOf({this});
+    return TestPki::pemOf({ this });
 }
 
 Issued Issued::clone() const
@@ -187,17 +192,15 @@ Issued Issued::clone() const
 EvpPkeyPtr TestPki::key(KeyKind kind, int slot)
 {
     static QMutex mutex;
-    static QHash<int, EVP_PKEY *> cache; // lives for the process
+    static std::map<int, EvpPkeyPtr> cache; // lives for the process, freed at exit
     const QMutexLocker lock(&mutex);
-    const int id = int(kind) * 1000 + slot;
-    EVP_PKEY *&entry = cache[id];
+    EvpPkeyPtr &entry = cache[int(kind) * 1000 + slot];
     if (!entry) {
-        EvpPkeyPtr fresh = generate(kind);
-        check(fresh != nullptr, "key generation");
-        entry = fresh.release();
+        entry = generate(kind);
+        check(entry != nullptr, "key generation");
     }
-    EVP_PKEY_up_ref(entry);
-    return EvpPkeyPtr(entry);
+    EVP_PKEY_up_ref(entry.get());
+    return EvpPkeyPtr(entry.get());
 }
 
 Issued TestPki::selfSigned(const CertSpec &spec)
@@ -222,7 +225,8 @@ QByteArray TestPki::crlDer(const Issued &issuer, const QList<const Issued *> &re
     X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2);
     X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer.cert.get()));
     std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME_free>> last(X509_gmtime_adj(nullptr, -3600));
-    std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME_free>> next(X509_gmtime_adj(nullptr, long(nextUpdateDays) * 86400));
+    std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME_free>> next(
+        X509_gmtime_adj(nullptr, long(nextUpdateDays) * 86400));
     X509_CRL_set1_lastUpdate(crl.get(), last.get());
     X509_CRL_set1_nextUpdate(crl.get(), next.get());
     for (const Issued *cert : revoked) {
@@ -308,33 +312,33 @@ const StandardPki &StandardPki::instance()
 {
     static const StandardPki pki = [] {
         StandardPki p;
-        CertSpec root;
-        root.commonName = QStringLiteral("certsync Test Root CA");
-        root.ca = true;
-        root.key = KeyKind::Rsa2048;
-        root.keySlot = 1;
-        root.notBeforeDays = -3650;
-        root.notAfterDays = 3650;
-        p.root = TestPki::selfSigned(root);
+        CertSpec rootSpec;
+        rootSpec.commonName = QStringLiteral("certsync Test Root CA");
+        rootSpec.ca = true;
+        rootSpec.key = KeyKind::Rsa2048;
+        rootSpec.keySlot = 1;
+        rootSpec.notBeforeDays = -3650;
+        rootSpec.notAfterDays = 3650;
+        p.root = TestPki::selfSigned(rootSpec);
 
-        CertSpec inter = root;
-        inter.commonName = QStringLiteral("certsync Test Issuing CA");
-        inter.keySlot = 2;
-        inter.pathLength = 0;
-        inter.crlUrl = QStringLiteral("http://pki.example.test/issuing.crl");
-        inter.caIssuersUrl = QStringLiteral("http://pki.example.test/root.cer");
-        p.intermediate = TestPki::issue(inter, p.root);
+        CertSpec interSpec = rootSpec;
+        interSpec.commonName = QStringLiteral("certsync Test Issuing CA");
+        interSpec.keySlot = 2;
+        interSpec.pathLength = 0;
+        interSpec.crlUrl = QStringLiteral("http://pki.example.test/issuing.crl");
+        interSpec.caIssuersUrl = QStringLiteral("http://pki.example.test/root.cer");
+        p.intermediate = TestPki::issue(interSpec, p.root);
 
-        CertSpec ecInter = inter;
-        ecInter.commonName = QStringLiteral("certsync Test EC Issuing CA");
-        ecInter.key = KeyKind::EcP256;
-        ecInter.keySlot = 3;
-        p.ecIntermediate = TestPki::issue(ecInter, p.root);
+        CertSpec ecSpec = interSpec;
+        ecSpec.commonName = QStringLiteral("certsync Test EC Issuing CA");
+        ecSpec.key = KeyKind::EcP256;
+        ecSpec.keySlot = 3;
+        p.ecIntermediate = TestPki::issue(ecSpec, p.root);
 
-        CertSpec other = root;
-        other.commonName = QStringLiteral("Somebody Else's Root CA");
-        other.keySlot = 4;
-        p.otherRoot = TestPki::selfSigned(other);
+        CertSpec otherSpec = rootSpec;
+        otherSpec.commonName = QStringLiteral("Somebody Else's Root CA");
+        otherSpec.keySlot = 4;
+        p.otherRoot = TestPki::selfSigned(otherSpec);
         return p;
     }();
     return pki;
@@ -344,7 +348,7 @@ CertSpec goodLeafSpec(const QString &mail, KeyKind key)
 {
     CertSpec spec;
     spec.commonName = mail.section(QLatin1Char('@'), 0, 0);
-    spec.emails = {mail};
+    spec.emails = { mail };
     spec.key = key;
     spec.crlUrl = QStringLiteral("http://pki.example.test/issuing.crl");
     spec.caIssuersUrl = QStringLiteral("http://pki.example.test/issuing.cer");
