@@ -21,7 +21,8 @@ Result<QByteArray> readAll(const QString &path)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
-        return Error{QStringLiteral("tenant.credential"), QStringLiteral("%1: %2").arg(path, f.errorString())};
+        return Error { QStringLiteral("tenant.credential"),
+                       QStringLiteral("%1: %2").arg(path, f.errorString()) };
     return f.readAll();
 }
 
@@ -35,7 +36,8 @@ int passphraseCallback(char *buf, int size, int, void *userdata)
 
 } // namespace
 
-Result<ClientCredential> ClientCredential::fromPemFiles(const QString &certificateFile, const QString &keyFile, const QByteArray &passphrase)
+Result<ClientCredential> ClientCredential::fromPemFiles(const QString &certificateFile,
+                                                        const QString &keyFile, const QByteArray &passphrase)
 {
     auto cert = readAll(certificateFile);
     if (!cert)
@@ -46,14 +48,16 @@ Result<ClientCredential> ClientCredential::fromPemFiles(const QString &certifica
     return fromPem(*cert, *key, passphrase);
 }
 
-Result<ClientCredential> ClientCredential::fromPem(const QByteArray &certificatePem, const QByteArray &keyPem, const QByteArray &passphrase)
+Result<ClientCredential> ClientCredential::fromPem(const QByteArray &certificatePem, const QByteArray &keyPem,
+                                                   const QByteArray &passphrase)
 {
     ClientCredential credential;
     {
         ossl::BioPtr bio(BIO_new_mem_buf(certificatePem.constData(), int(certificatePem.size())));
         ossl::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
         if (!cert)
-            return ossl::error(QStringLiteral("tenant.credential"), QStringLiteral("the client certificate is not a PEM certificate"));
+            return ossl::error(QStringLiteral("tenant.credential"),
+                               QStringLiteral("the client certificate is not a PEM certificate"));
         credential.certificateDer = ossl::der(cert.get());
     }
     {
@@ -61,48 +65,57 @@ Result<ClientCredential> ClientCredential::fromPem(const QByteArray &certificate
         QByteArray pass = passphrase;
         credential.key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, &passphraseCallback, &pass));
         if (!credential.key)
-            return ossl::error(QStringLiteral("tenant.credential"), QStringLiteral("the client key cannot be read (wrong passphrase?)"));
+            return ossl::error(QStringLiteral("tenant.credential"),
+                               QStringLiteral("the client key cannot be read (wrong passphrase?)"));
     }
     if (EVP_PKEY_get_base_id(credential.key.get()) != EVP_PKEY_RSA)
-        return Error{QStringLiteral("tenant.credential"), QStringLiteral("the client key must be RSA: Entra ID takes PS256 or RS256 assertions")};
+        return Error { QStringLiteral("tenant.credential"),
+                       QStringLiteral(
+                           "the client key must be RSA: Entra ID takes PS256 or RS256 assertions") };
     // A key that does not belong to the certificate would only fail at the token endpoint, later
     // and less clearly.
     const unsigned char *p = reinterpret_cast<const unsigned char *>(credential.certificateDer.constData());
     ossl::X509Ptr cert(d2i_X509(nullptr, &p, long(credential.certificateDer.size())));
     if (!cert || EVP_PKEY_eq(X509_get0_pubkey(cert.get()), credential.key.get()) != 1) {
         ossl::drainErrors();
-        return Error{QStringLiteral("tenant.credential"), QStringLiteral("the client key does not belong to the client certificate")};
+        return Error { QStringLiteral("tenant.credential"),
+                       QStringLiteral("the client key does not belong to the client certificate") };
     }
     return credential;
 }
 
-Result<QByteArray> buildClientAssertion(const ClientCredential &credential, const AssertionClaims &claims, AssertionAlgorithm algorithm)
+Result<QByteArray> buildClientAssertion(const ClientCredential &credential, const AssertionClaims &claims,
+                                        AssertionAlgorithm algorithm)
 {
     if (!credential.key || credential.certificateDer.isEmpty())
-        return Error{QStringLiteral("tenant.credential"), QStringLiteral("no client certificate")};
+        return Error { QStringLiteral("tenant.credential"), QStringLiteral("no client certificate") };
     if (claims.lifetimeSeconds <= 0 || claims.lifetimeSeconds > 600)
-        return Error{QStringLiteral("tenant.credential"), QStringLiteral("an assertion may live at most 10 minutes")};
-    if (claims.clientId.isEmpty() || claims.audience.isEmpty() || claims.jti.isEmpty() || !claims.issuedAt.isValid())
-        return Error{QStringLiteral("tenant.credential"), QStringLiteral("incomplete assertion claims")};
+        return Error { QStringLiteral("tenant.credential"),
+                       QStringLiteral("an assertion may live at most 10 minutes") };
+    if (claims.clientId.isEmpty() || claims.audience.isEmpty() || claims.jti.isEmpty()
+        || !claims.issuedAt.isValid())
+        return Error { QStringLiteral("tenant.credential"), QStringLiteral("incomplete assertion claims") };
 
-    QJsonObject header{{QStringLiteral("typ"), QStringLiteral("JWT")}};
+    QJsonObject header { { QStringLiteral("typ"), QStringLiteral("JWT") } };
     if (algorithm == AssertionAlgorithm::Ps256) {
         header.insert(QStringLiteral("alg"), QStringLiteral("PS256"));
         header.insert(QStringLiteral("x5t#S256"),
-                      QString::fromLatin1(base64Url(QCryptographicHash::hash(credential.certificateDer, QCryptographicHash::Sha256))));
+                      QString::fromLatin1(base64Url(
+                          QCryptographicHash::hash(credential.certificateDer, QCryptographicHash::Sha256))));
     } else {
         header.insert(QStringLiteral("alg"), QStringLiteral("RS256"));
         header.insert(QStringLiteral("x5t"),
-                      QString::fromLatin1(base64Url(QCryptographicHash::hash(credential.certificateDer, QCryptographicHash::Sha1))));
+                      QString::fromLatin1(base64Url(
+                          QCryptographicHash::hash(credential.certificateDer, QCryptographicHash::Sha1))));
     }
     const qint64 iat = claims.issuedAt.toSecsSinceEpoch();
-    const QJsonObject payload{{QStringLiteral("aud"), claims.audience},
-                              {QStringLiteral("iss"), claims.clientId},
-                              {QStringLiteral("sub"), claims.clientId},
-                              {QStringLiteral("jti"), claims.jti},
-                              {QStringLiteral("nbf"), iat},
-                              {QStringLiteral("iat"), iat},
-                              {QStringLiteral("exp"), iat + claims.lifetimeSeconds}};
+    const QJsonObject payload { { QStringLiteral("aud"), claims.audience },
+                                { QStringLiteral("iss"), claims.clientId },
+                                { QStringLiteral("sub"), claims.clientId },
+                                { QStringLiteral("jti"), claims.jti },
+                                { QStringLiteral("nbf"), iat },
+                                { QStringLiteral("iat"), iat },
+                                { QStringLiteral("exp"), iat + claims.lifetimeSeconds } };
     const QByteArray signingInput = base64Url(QJsonDocument(header).toJson(QJsonDocument::Compact)) + '.'
         + base64Url(QJsonDocument(payload).toJson(QJsonDocument::Compact));
 
@@ -124,7 +137,9 @@ Result<QByteArray> buildClientAssertion(const ClientCredential &credential, cons
     if (EVP_DigestSign(ctx.get(), nullptr, &size, data, size_t(signingInput.size())) != 1)
         return ossl::error(QStringLiteral("tenant.credential"), QStringLiteral("cannot size the signature"));
     QByteArray signature(qsizetype(size), Qt::Uninitialized);
-    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(signature.data()), &size, data, size_t(signingInput.size())) != 1)
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(signature.data()), &size, data,
+                       size_t(signingInput.size()))
+        != 1)
         return ossl::error(QStringLiteral("tenant.credential"), QStringLiteral("cannot sign the assertion"));
     signature.resize(qsizetype(size));
     return QByteArray(signingInput + '.' + base64Url(signature));

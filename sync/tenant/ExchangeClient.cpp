@@ -25,7 +25,8 @@ QString setCmdletFor(const QString &recipientTypeDetails)
 
 QString getCmdletFor(const QString &recipientTypeDetails)
 {
-    return recipientTypeDetails == QStringLiteral("MailUser") ? QStringLiteral("Get-MailUser") : QStringLiteral("Get-Mailbox");
+    return recipientTypeDetails == QStringLiteral("MailUser") ? QStringLiteral("Get-MailUser")
+                                                              : QStringLiteral("Get-Mailbox");
 }
 
 } // namespace
@@ -52,10 +53,11 @@ std::optional<QList<QByteArray>> decodeByteArrays(const QJsonValue &value)
     QList<QByteArray> out;
     if (value.isNull() || value.isUndefined())
         return out;
-    const QJsonArray values = value.isArray() ? value.toArray() : QJsonArray{value};
+    const QJsonArray values = value.isArray() ? value.toArray() : QJsonArray { value };
     for (const QJsonValue &v : values) {
         if (v.isString()) {
-            const auto decoded = QByteArray::fromBase64Encoding(v.toString().toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+            const auto decoded = QByteArray::fromBase64Encoding(v.toString().toLatin1(),
+                                                                QByteArray::AbortOnBase64DecodingErrors);
             if (!decoded)
                 return std::nullopt;
             out.append(*decoded);
@@ -84,31 +86,37 @@ ExchangeRecipient ExchangeRecipient::fromJson(const QJsonObject &o, ByteArrayEnc
     r.primarySmtpAddress = o.value(QStringLiteral("PrimarySmtpAddress")).toString();
     r.recipientTypeDetails = o.value(QStringLiteral("RecipientTypeDetails")).toString();
     r.isDirSynced = o.value(QStringLiteral("IsDirSynced")).toBool();
-    r.userCertificate = decodeByteArrays(o.value(QStringLiteral("UserCertificate"))).value_or(QList<QByteArray>{});
-    r.userSMimeCertificate = decodeByteArrays(o.value(QStringLiteral("UserSMimeCertificate"))).value_or(QList<QByteArray>{});
+    r.userCertificate =
+        decodeByteArrays(o.value(QStringLiteral("UserCertificate"))).value_or(QList<QByteArray> {});
+    r.userSMimeCertificate =
+        decodeByteArrays(o.value(QStringLiteral("UserSMimeCertificate"))).value_or(QList<QByteArray> {});
     return r;
 }
 
 ExchangeClient::ExchangeClient(TenantHttp *http, QObject *parent)
     : QObject(parent)
     , m_http(http)
-{
-}
+{ }
 
-void ExchangeClient::invoke(const QString &cmdlet, const QJsonObject &parameters, bool isWrite, std::function<bool(int)> onPage,
+void ExchangeClient::invoke(const QString &cmdlet, const QJsonObject &parameters, bool isWrite,
+                            std::function<bool(int)> onPage,
                             std::function<void(TenantResult<QList<QJsonObject>>)> done)
 {
-    const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("CmdletInput"),
-                                                       QJsonObject{{QStringLiteral("CmdletName"), cmdlet}, {QStringLiteral("Parameters"), parameters}}}})
-                                .toJson(QJsonDocument::Compact);
+    const QByteArray body =
+        QJsonDocument(QJsonObject { { QStringLiteral("CmdletInput"),
+                                      QJsonObject { { QStringLiteral("CmdletName"), cmdlet },
+                                                    { QStringLiteral("Parameters"), parameters } } } })
+            .toJson(QJsonDocument::Compact);
     const QString identity = parameters.value(QStringLiteral("Identity")).toString();
     const QString what = identity.isEmpty() ? cmdlet : cmdlet + QStringLiteral(" -Identity ") + identity;
-    invokePage(QUrl(m_http->settings().exchangeBase().toString() + QStringLiteral("/InvokeCommand")), body, isWrite, std::move(onPage), {},
-               std::move(done), what);
+    invokePage(QUrl(m_http->settings().exchangeBase().toString() + QStringLiteral("/InvokeCommand")), body,
+               isWrite, std::move(onPage), {}, std::move(done), what);
 }
 
-void ExchangeClient::invokePage(const QUrl &url, const QByteArray &body, bool isWrite, std::function<bool(int)> onPage,
-                                QList<QJsonObject> soFar, std::function<void(TenantResult<QList<QJsonObject>>)> done, const QString &what)
+void ExchangeClient::invokePage(const QUrl &url, const QByteArray &body, bool isWrite,
+                                std::function<bool(int)> onPage, QList<QJsonObject> soFar,
+                                std::function<void(TenantResult<QList<QJsonObject>>)> done,
+                                const QString &what)
 {
     if (!m_http)
         return;
@@ -120,46 +128,51 @@ void ExchangeClient::invokePage(const QUrl &url, const QByteArray &body, bool is
     request.isWrite = isWrite;
     request.what = what;
     // The Exchange module asks for large pages; the service answers with @odata.nextLink.
-    request.headers.append({QByteArrayLiteral("Prefer"), QByteArrayLiteral("odata.maxpagesize=1000")});
+    request.headers.append({ QByteArrayLiteral("Prefer"), QByteArrayLiteral("odata.maxpagesize=1000") });
     QPointer<ExchangeClient> self(this);
-    m_http->send(request, [self, body, isWrite, onPage, soFar = std::move(soFar), done, what](TenantResult<TenantResponse> result) mutable {
-        if (!self)
-            return;
-        if (!result) {
-            done(result.error());
-            return;
-        }
-        const QJsonObject page = result->json();
-        for (const QJsonValue &v : page.value(QStringLiteral("value")).toArray())
-            soFar.append(v.toObject());
-        if (onPage && !onPage(int(soFar.size()))) {
-            done(canceledError());
-            return;
-        }
-        const QUrl next(page.value(QStringLiteral("@odata.nextLink")).toString());
-        const QUrl base = self->m_http->settings().exchangeBase();
-        if (next.isEmpty()) {
-            done(soFar);
-            return;
-        }
-        if (next.host() != base.host() || next.port(443) != base.port(443) || next.scheme() != QStringLiteral("https")) {
-            TenantError e;
-            e.source = TenantError::Source::Protocol;
-            e.code = QStringLiteral("foreignLink");
-            e.message = QStringLiteral("refusing to follow a next link to another service: %1").arg(next.host());
-            done(e);
-            return;
-        }
-        self->invokePage(next, body, isWrite, onPage, std::move(soFar), done, what);
-    });
+    m_http->send(
+        request,
+        [self, body, isWrite, onPage, soFar = std::move(soFar), done,
+         what](TenantResult<TenantResponse> result) mutable {
+            if (!self)
+                return;
+            if (!result) {
+                done(result.error());
+                return;
+            }
+            const QJsonObject page = result->json();
+            for (const QJsonValue &v : page.value(QStringLiteral("value")).toArray())
+                soFar.append(v.toObject());
+            if (onPage && !onPage(int(soFar.size()))) {
+                done(canceledError());
+                return;
+            }
+            const QUrl next(page.value(QStringLiteral("@odata.nextLink")).toString());
+            const QUrl base = self->m_http->settings().exchangeBase();
+            if (next.isEmpty()) {
+                done(soFar);
+                return;
+            }
+            if (next.host() != base.host() || next.port(443) != base.port(443)
+                || next.scheme() != QStringLiteral("https")) {
+                TenantError e;
+                e.source = TenantError::Source::Protocol;
+                e.code = QStringLiteral("foreignLink");
+                e.message =
+                    QStringLiteral("refusing to follow a next link to another service: %1").arg(next.host());
+                done(e);
+                return;
+            }
+            self->invokePage(next, body, isWrite, onPage, std::move(soFar), done, what);
+        });
 }
 
 void ExchangeClient::listRecipients(const QString &getCmdlet, std::function<bool(int)> onPage,
                                     std::function<void(TenantResult<QList<ExchangeRecipient>>)> done)
 {
     const ByteArrayEncoding encoding = m_http->settings().exchangeByteEncoding;
-    invoke(getCmdlet, QJsonObject{{QStringLiteral("ResultSize"), QStringLiteral("Unlimited")}}, false, std::move(onPage),
-           [done, encoding](TenantResult<QList<QJsonObject>> rows) {
+    invoke(getCmdlet, QJsonObject { { QStringLiteral("ResultSize"), QStringLiteral("Unlimited") } }, false,
+           std::move(onPage), [done, encoding](TenantResult<QList<QJsonObject>> rows) {
                if (!rows) {
                    done(rows.error());
                    return;
@@ -171,11 +184,12 @@ void ExchangeClient::listRecipients(const QString &getCmdlet, std::function<bool
            });
 }
 
-void ExchangeClient::getRecipient(const QString &identity, std::function<void(TenantResult<ExchangeRecipient>)> done)
+void ExchangeClient::getRecipient(const QString &identity,
+                                  std::function<void(TenantResult<ExchangeRecipient>)> done)
 {
     QPointer<ExchangeClient> self(this);
-    invoke(QStringLiteral("Get-Recipient"), QJsonObject{{QStringLiteral("Identity"), identity}}, false, {},
-           [self, identity, done](TenantResult<QList<QJsonObject>> rows) {
+    invoke(QStringLiteral("Get-Recipient"), QJsonObject { { QStringLiteral("Identity"), identity } }, false,
+           {}, [self, identity, done](TenantResult<QList<QJsonObject>> rows) {
                if (!self)
                    return;
                if (!rows) {
@@ -192,8 +206,8 @@ void ExchangeClient::getRecipient(const QString &identity, std::function<void(Te
                }
                const QString type = rows->first().value(QStringLiteral("RecipientTypeDetails")).toString();
                const ByteArrayEncoding encoding = self->m_http->settings().exchangeByteEncoding;
-               self->invoke(getCmdletFor(type), QJsonObject{{QStringLiteral("Identity"), identity}}, false, {},
-                            [done, identity, encoding](TenantResult<QList<QJsonObject>> full) {
+               self->invoke(getCmdletFor(type), QJsonObject { { QStringLiteral("Identity"), identity } },
+                            false, {}, [done, identity, encoding](TenantResult<QList<QJsonObject>> full) {
                                 if (!full) {
                                     done(full.error());
                                 } else if (full->isEmpty()) {
@@ -209,25 +223,31 @@ void ExchangeClient::getRecipient(const QString &identity, std::function<void(Te
            });
 }
 
-void ExchangeClient::setCertificates(const RecipientCertificateChange &change, std::function<void(TenantResult<WriteReceipt>)> done)
+void ExchangeClient::setCertificates(const RecipientCertificateChange &change,
+                                     std::function<void(TenantResult<WriteReceipt>)> done)
 {
     setAttempt(change, 0, std::move(done));
 }
 
-void ExchangeClient::setAttempt(const RecipientCertificateChange &change, int writes, std::function<void(TenantResult<WriteReceipt>)> done)
+void ExchangeClient::setAttempt(const RecipientCertificateChange &change, int writes,
+                                std::function<void(TenantResult<WriteReceipt>)> done)
 {
     if (!m_http)
         return;
     const ByteArrayEncoding encoding = m_http->settings().exchangeByteEncoding;
-    QJsonObject parameters{{QStringLiteral("Identity"), change.identity}};
+    QJsonObject parameters { { QStringLiteral("Identity"), change.identity } };
     if (change.userCertificate)
-        parameters.insert(QStringLiteral("UserCertificate"), encodeByteArrays(*change.userCertificate, encoding));
+        parameters.insert(QStringLiteral("UserCertificate"),
+                          encodeByteArrays(*change.userCertificate, encoding));
     if (change.userSMimeCertificate)
-        parameters.insert(QStringLiteral("UserSMimeCertificate"), encodeByteArrays(*change.userSMimeCertificate, encoding));
+        parameters.insert(QStringLiteral("UserSMimeCertificate"),
+                          encodeByteArrays(*change.userSMimeCertificate, encoding));
     const QString cmdlet = setCmdletFor(change.recipientTypeDetails);
-    const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("CmdletInput"),
-                                                       QJsonObject{{QStringLiteral("CmdletName"), cmdlet}, {QStringLiteral("Parameters"), parameters}}}})
-                                .toJson(QJsonDocument::Compact);
+    const QByteArray body =
+        QJsonDocument(QJsonObject { { QStringLiteral("CmdletInput"),
+                                      QJsonObject { { QStringLiteral("CmdletName"), cmdlet },
+                                                    { QStringLiteral("Parameters"), parameters } } } })
+            .toJson(QJsonDocument::Compact);
     TenantRequest request;
     request.service = Service::Exchange;
     request.verb = "POST";
@@ -240,22 +260,27 @@ void ExchangeClient::setAttempt(const RecipientCertificateChange &change, int wr
         if (!self)
             return;
         if (result) {
-            done(WriteReceipt{result->requestId, result->clientRequestId, writes + result->attempts, false});
+            done(WriteReceipt { result->requestId, result->clientRequestId, writes + result->attempts,
+                                false });
             return;
         }
         TenantError e = result.error();
         if (e.code == errc::SyncedObject) {
-            e.message = QStringLiteral("Exchange Online refuses to change %1 on %2: the object is synchronised from on-premises; "
-                                       "change the values in the directory and let Entra Connect carry them. (%3)")
-                            .arg(change.userSMimeCertificate ? QStringLiteral("UserSMimeCertificate") : QStringLiteral("UserCertificate"),
-                                 change.identity, e.message);
+            e.message =
+                QStringLiteral("Exchange Online refuses to change %1 on %2: the object is synchronised from "
+                               "on-premises; "
+                               "change the values in the directory and let Entra Connect carry them. (%3)")
+                    .arg(change.userSMimeCertificate ? QStringLiteral("UserSMimeCertificate")
+                                                     : QStringLiteral("UserCertificate"),
+                         change.identity, e.message);
         }
         if (!e.outcomeUnknown || writes + 1 >= self->m_http->settings().maxAttempts) {
             done(e);
             return;
         }
         // The answer was lost: read what is there before deciding to write again.
-        self->invoke(getCmdletFor(change.recipientTypeDetails), QJsonObject{{QStringLiteral("Identity"), change.identity}}, false, {},
+        self->invoke(getCmdletFor(change.recipientTypeDetails),
+                     QJsonObject { { QStringLiteral("Identity"), change.identity } }, false, {},
                      [self, change, writes, done, lost = e](TenantResult<QList<QJsonObject>> rows) {
                          if (!self)
                              return;
@@ -267,11 +292,14 @@ void ExchangeClient::setAttempt(const RecipientCertificateChange &change, int wr
                              done(failed);
                              return;
                          }
-                         const ExchangeRecipient now = ExchangeRecipient::fromJson(rows->first(), self->m_http->settings().exchangeByteEncoding);
-                         const bool inPlace = (!change.userCertificate || now.userCertificate == *change.userCertificate)
-                             && (!change.userSMimeCertificate || now.userSMimeCertificate == *change.userSMimeCertificate);
+                         const ExchangeRecipient now = ExchangeRecipient::fromJson(
+                             rows->first(), self->m_http->settings().exchangeByteEncoding);
+                         const bool inPlace =
+                             (!change.userCertificate || now.userCertificate == *change.userCertificate)
+                             && (!change.userSMimeCertificate
+                                 || now.userSMimeCertificate == *change.userSMimeCertificate);
                          if (inPlace)
-                             done(WriteReceipt{{}, lost.clientRequestId, writes + 1, true});
+                             done(WriteReceipt { {}, lost.clientRequestId, writes + 1, true });
                          else
                              self->setAttempt(change, writes + 1, done);
                      });

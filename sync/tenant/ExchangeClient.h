@@ -62,12 +62,15 @@ public:
     // Set-Mailbox/Set-MailUser. A refusal because the object is synchronised from on-premises
     // arrives as code errc::SyncedObject. A lost answer leads to a read, and a second write only if
     // the values are not in place.
-    void setCertificates(const RecipientCertificateChange &change, std::function<void(TenantResult<WriteReceipt>)> done);
+    void setCertificates(const RecipientCertificateChange &change,
+                         std::function<void(TenantResult<WriteReceipt>)> done);
 
 private:
     void invokePage(const QUrl &url, const QByteArray &body, bool isWrite, std::function<bool(int)> onPage,
-                    QList<QJsonObject> soFar, std::function<void(TenantResult<QList<QJsonObject>>)> done, const QString &what);
-    void setAttempt(const RecipientCertificateChange &change, int writes, std::function<void(TenantResult<WriteReceipt>)> done);
+                    QList<QJsonObject> soFar, std::function<void(TenantResult<QList<QJsonObject>>)> done,
+                    const QString &what);
+    void setAttempt(const RecipientCertificateChange &change, int writes,
+                    std::function<void(TenantResult<WriteReceipt>)> done);
 
     QPointer<TenantHttp> m_http;
 };

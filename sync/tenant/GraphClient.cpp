@@ -47,35 +47,35 @@ GraphUser GraphUser::fromJson(const QJsonObject &o)
     if (synced.isBool())
         u.onPremisesSyncEnabled = synced.toBool();
     u.accountEnabled = o.value(QStringLiteral("accountEnabled")).toBool(true);
-    u.certificateUserIds = toStrings(o.value(QStringLiteral("authorizationInfo")).toObject().value(QStringLiteral("certificateUserIds")));
+    u.certificateUserIds = toStrings(
+        o.value(QStringLiteral("authorizationInfo")).toObject().value(QStringLiteral("certificateUserIds")));
     return u;
 }
 
 GraphClient::GraphClient(TenantHttp *http, QObject *parent)
     : QObject(parent)
     , m_http(http)
-{
-}
+{ }
 
 QStringList GraphClient::userSelect()
 {
-    return {QStringLiteral("id"),
-            QStringLiteral("userPrincipalName"),
-            QStringLiteral("displayName"),
-            QStringLiteral("mail"),
-            QStringLiteral("proxyAddresses"),
-            QStringLiteral("onPremisesImmutableId"),
-            QStringLiteral("onPremisesSyncEnabled"),
-            QStringLiteral("accountEnabled"),
-            QStringLiteral("authorizationInfo")};
+    return { QStringLiteral("id"),
+             QStringLiteral("userPrincipalName"),
+             QStringLiteral("displayName"),
+             QStringLiteral("mail"),
+             QStringLiteral("proxyAddresses"),
+             QStringLiteral("onPremisesImmutableId"),
+             QStringLiteral("onPremisesSyncEnabled"),
+             QStringLiteral("accountEnabled"),
+             QStringLiteral("authorizationInfo") };
 }
 
 bool GraphClient::isOurs(const QUrl &link) const
 {
     // A next/delta link carries our bearer token along: follow it only to the configured service.
     const QUrl base = m_http->settings().graphBase();
-    return link.scheme() == QStringLiteral("https") && link.host() == base.host() && link.port(443) == base.port(443)
-        && link.path().startsWith(base.path());
+    return link.scheme() == QStringLiteral("https") && link.host() == base.host()
+        && link.port(443) == base.port(443) && link.path().startsWith(base.path());
 }
 
 void GraphClient::readPages(const QUrl &url, std::function<bool(int)> onPage, QList<QJsonObject> soFar,
@@ -87,56 +87,60 @@ void GraphClient::readPages(const QUrl &url, std::function<bool(int)> onPage, QL
     request.url = url;
     request.what = QStringLiteral("GET %1").arg(url.path());
     QPointer<GraphClient> self(this);
-    m_http->send(request, [self, onPage, soFar = std::move(soFar), done](TenantResult<TenantResponse> result) mutable {
-        if (!self)
-            return;
-        if (!result) {
-            done(result.error());
-            return;
-        }
-        const QJsonObject page = result->json();
-        for (const QJsonValue &v : page.value(QStringLiteral("value")).toArray())
-            soFar.append(v.toObject());
-        if (onPage && !onPage(int(soFar.size()))) {
-            done(canceledError());
-            return;
-        }
-        const QString next = page.value(QStringLiteral("@odata.nextLink")).toString();
-        if (next.isEmpty()) {
-            done(qMakePair(soFar, page));
-            return;
-        }
-        const QUrl nextUrl(next);
-        if (!self->isOurs(nextUrl)) {
-            TenantError e;
-            e.source = TenantError::Source::Protocol;
-            e.code = QStringLiteral("foreignLink");
-            e.message = QStringLiteral("refusing to follow a next link to another service: %1").arg(nextUrl.host());
-            done(e);
-            return;
-        }
-        self->readPages(nextUrl, onPage, std::move(soFar), done);
-    });
+    m_http->send(request,
+                 [self, onPage, soFar = std::move(soFar), done](TenantResult<TenantResponse> result) mutable {
+                     if (!self)
+                         return;
+                     if (!result) {
+                         done(result.error());
+                         return;
+                     }
+                     const QJsonObject page = result->json();
+                     for (const QJsonValue &v : page.value(QStringLiteral("value")).toArray())
+                         soFar.append(v.toObject());
+                     if (onPage && !onPage(int(soFar.size()))) {
+                         done(canceledError());
+                         return;
+                     }
+                     const QString next = page.value(QStringLiteral("@odata.nextLink")).toString();
+                     if (next.isEmpty()) {
+                         done(qMakePair(soFar, page));
+                         return;
+                     }
+                     const QUrl nextUrl(next);
+                     if (!self->isOurs(nextUrl)) {
+                         TenantError e;
+                         e.source = TenantError::Source::Protocol;
+                         e.code = QStringLiteral("foreignLink");
+                         e.message = QStringLiteral("refusing to follow a next link to another service: %1")
+                                         .arg(nextUrl.host());
+                         done(e);
+                         return;
+                     }
+                     self->readPages(nextUrl, onPage, std::move(soFar), done);
+                 });
 }
 
-void GraphClient::listUsers(std::function<bool(int)> onPage, std::function<void(TenantResult<QList<GraphUser>>)> done)
+void GraphClient::listUsers(std::function<bool(int)> onPage,
+                            std::function<void(TenantResult<QList<GraphUser>>)> done)
 {
     QUrl url(m_http->settings().graphBase().toString() + QStringLiteral("/users"));
     QUrlQuery query;
     query.addQueryItem(QStringLiteral("$select"), userSelect().join(QLatin1Char(',')));
     query.addQueryItem(QStringLiteral("$top"), QString::number(MaxPageSize));
     url.setQuery(query);
-    readPages(url, std::move(onPage), {}, [done](TenantResult<QPair<QList<QJsonObject>, QJsonObject>> result) {
-        if (!result) {
-            done(result.error());
-            return;
-        }
-        QList<GraphUser> users;
-        users.reserve(result->first.size());
-        for (const QJsonObject &o : std::as_const(result->first))
-            users.append(GraphUser::fromJson(o));
-        done(users);
-    });
+    readPages(url, std::move(onPage), {},
+              [done](TenantResult<QPair<QList<QJsonObject>, QJsonObject>> result) {
+                  if (!result) {
+                      done(result.error());
+                      return;
+                  }
+                  QList<GraphUser> users;
+                  users.reserve(result->first.size());
+                  for (const QJsonObject &o : std::as_const(result->first))
+                      users.append(GraphUser::fromJson(o));
+                  done(users);
+              });
 }
 
 void GraphClient::latestDeltaLink(std::function<void(TenantResult<QString>)> done)
@@ -164,7 +168,8 @@ void GraphClient::latestDeltaLink(std::function<void(TenantResult<QString>)> don
     });
 }
 
-void GraphClient::readDelta(const QString &deltaLink, std::function<bool(int)> onPage, std::function<void(TenantResult<UserDelta>)> done)
+void GraphClient::readDelta(const QString &deltaLink, std::function<bool(int)> onPage,
+                            std::function<void(TenantResult<UserDelta>)> done)
 {
     QUrl url;
     if (deltaLink.isEmpty()) {
@@ -183,33 +188,35 @@ void GraphClient::readDelta(const QString &deltaLink, std::function<bool(int)> o
             return;
         }
     }
-    readPages(url, std::move(onPage), {}, [done](TenantResult<QPair<QList<QJsonObject>, QJsonObject>> result) {
-        if (!result) {
-            TenantError e = result.error();
-            // Branch on the code, whatever the status Graph pairs it with.
-            if (e.code.compare(errc::SyncStateNotFound, Qt::CaseInsensitive) == 0 || e.innerCode.compare(errc::SyncStateNotFound, Qt::CaseInsensitive) == 0)
-                e.code = errc::SyncStateNotFound;
-            done(e);
-            return;
-        }
-        UserDelta delta;
-        for (const QJsonObject &o : std::as_const(result->first)) {
-            if (o.contains(QStringLiteral("@removed")))
-                delta.removedIds.append(o.value(QStringLiteral("id")).toString());
-            else
-                delta.changed.append(GraphUser::fromJson(o));
-        }
-        delta.deltaLink = result->second.value(QStringLiteral("@odata.deltaLink")).toString();
-        if (delta.deltaLink.isEmpty()) {
-            TenantError e;
-            e.source = TenantError::Source::Protocol;
-            e.code = QStringLiteral("noDeltaLink");
-            e.message = QStringLiteral("users/delta ended without @odata.deltaLink");
-            done(e);
-            return;
-        }
-        done(delta);
-    });
+    readPages(url, std::move(onPage), {},
+              [done](TenantResult<QPair<QList<QJsonObject>, QJsonObject>> result) {
+                  if (!result) {
+                      TenantError e = result.error();
+                      // Branch on the code, whatever the status Graph pairs it with.
+                      if (e.code.compare(errc::SyncStateNotFound, Qt::CaseInsensitive) == 0
+                          || e.innerCode.compare(errc::SyncStateNotFound, Qt::CaseInsensitive) == 0)
+                          e.code = errc::SyncStateNotFound;
+                      done(e);
+                      return;
+                  }
+                  UserDelta delta;
+                  for (const QJsonObject &o : std::as_const(result->first)) {
+                      if (o.contains(QStringLiteral("@removed")))
+                          delta.removedIds.append(o.value(QStringLiteral("id")).toString());
+                      else
+                          delta.changed.append(GraphUser::fromJson(o));
+                  }
+                  delta.deltaLink = result->second.value(QStringLiteral("@odata.deltaLink")).toString();
+                  if (delta.deltaLink.isEmpty()) {
+                      TenantError e;
+                      e.source = TenantError::Source::Protocol;
+                      e.code = QStringLiteral("noDeltaLink");
+                      e.message = QStringLiteral("users/delta ended without @odata.deltaLink");
+                      done(e);
+                      return;
+                  }
+                  done(delta);
+              });
 }
 
 void GraphClient::getUser(const QString &idOrUpn, std::function<void(TenantResult<GraphUser>)> done)
@@ -231,21 +238,25 @@ void GraphClient::getUser(const QString &idOrUpn, std::function<void(TenantResul
     });
 }
 
-void GraphClient::setCertificateUserIds(const CertificateUserIdsChange &change, std::function<void(TenantResult<WriteReceipt>)> done)
+void GraphClient::setCertificateUserIds(const CertificateUserIdsChange &change,
+                                        std::function<void(TenantResult<WriteReceipt>)> done)
 {
     patchAttempt(change, 0, std::move(done));
 }
 
-void GraphClient::patchAttempt(const CertificateUserIdsChange &change, int writes, std::function<void(TenantResult<WriteReceipt>)> done)
+void GraphClient::patchAttempt(const CertificateUserIdsChange &change, int writes,
+                               std::function<void(TenantResult<WriteReceipt>)> done)
 {
     if (!m_http)
         return;
     TenantRequest request;
     request.verb = "PATCH";
     request.url = QUrl(m_http->settings().graphBase().toString() + userPath(change.userId));
-    request.body = QJsonDocument(QJsonObject{{QStringLiteral("authorizationInfo"),
-                                              QJsonObject{{QStringLiteral("certificateUserIds"), QJsonArray::fromStringList(change.values)}}}})
-                       .toJson(QJsonDocument::Compact);
+    request.body =
+        QJsonDocument(QJsonObject { { QStringLiteral("authorizationInfo"),
+                                      QJsonObject { { QStringLiteral("certificateUserIds"),
+                                                      QJsonArray::fromStringList(change.values) } } } })
+            .toJson(QJsonDocument::Compact);
     request.isWrite = true;
     request.what = QStringLiteral("PATCH certificateUserIds of %1").arg(change.userId);
     QPointer<GraphClient> self(this);
@@ -253,7 +264,8 @@ void GraphClient::patchAttempt(const CertificateUserIdsChange &change, int write
         if (!self)
             return;
         if (result) {
-            done(WriteReceipt{result->requestId, result->clientRequestId, writes + result->attempts, false});
+            done(WriteReceipt { result->requestId, result->clientRequestId, writes + result->attempts,
+                                false });
             return;
         }
         if (!result.error().outcomeUnknown || writes + 1 >= self->m_http->settings().maxAttempts) {
@@ -261,21 +273,23 @@ void GraphClient::patchAttempt(const CertificateUserIdsChange &change, int write
             return;
         }
         // The answer was lost: the PATCH may have been applied. Look before writing again.
-        self->getUser(change.userId, [self, change, writes, done, lost = result.error()](TenantResult<GraphUser> user) {
-            if (!self)
-                return;
-            if (!user) {
-                TenantError e = lost;
-                e.message += QStringLiteral("; reading the user to check failed too: ") + user.error().toString();
-                done(e);
-                return;
-            }
-            if (user->certificateUserIds == change.values) {
-                done(WriteReceipt{{}, lost.clientRequestId, writes + 1, true});
-                return;
-            }
-            self->patchAttempt(change, writes + 1, done);
-        });
+        self->getUser(change.userId,
+                      [self, change, writes, done, lost = result.error()](TenantResult<GraphUser> user) {
+                          if (!self)
+                              return;
+                          if (!user) {
+                              TenantError e = lost;
+                              e.message += QStringLiteral("; reading the user to check failed too: ")
+                                  + user.error().toString();
+                              done(e);
+                              return;
+                          }
+                          if (user->certificateUserIds == change.values) {
+                              done(WriteReceipt { {}, lost.clientRequestId, writes + 1, true });
+                              return;
+                          }
+                          self->patchAttempt(change, writes + 1, done);
+                      });
     });
 }
 
@@ -303,7 +317,8 @@ void GraphClient::batch(const QList<BatchRequest> &requests, std::function<void(
         sendChunk(requests.mid(i, MaxBatchItems), {}, results, chunkDone);
 }
 
-void GraphClient::sendChunk(QList<BatchRequest> chunk, QHash<QString, int> attempts, std::shared_ptr<QHash<QString, BatchResponse>> results,
+void GraphClient::sendChunk(QList<BatchRequest> chunk, QHash<QString, int> attempts,
+                            std::shared_ptr<QHash<QString, BatchResponse>> results,
                             std::function<void()> chunkDone)
 {
     if (!m_http)
@@ -312,10 +327,14 @@ void GraphClient::sendChunk(QList<BatchRequest> chunk, QHash<QString, int> attem
     bool writes = false;
     for (const BatchRequest &r : std::as_const(chunk)) {
         ++attempts[r.id];
-        QJsonObject item{{QStringLiteral("id"), r.id}, {QStringLiteral("method"), QString::fromLatin1(r.method)}, {QStringLiteral("url"), r.url}};
+        QJsonObject item { { QStringLiteral("id"), r.id },
+                           { QStringLiteral("method"), QString::fromLatin1(r.method) },
+                           { QStringLiteral("url"), r.url } };
         if (r.body) {
             // Graph refuses a batch item with a body but no Content-Type.
-            item.insert(QStringLiteral("headers"), QJsonObject{{QStringLiteral("Content-Type"), QStringLiteral("application/json")}});
+            item.insert(
+                QStringLiteral("headers"),
+                QJsonObject { { QStringLiteral("Content-Type"), QStringLiteral("application/json") } });
             item.insert(QStringLiteral("body"), *r.body);
         }
         writes |= r.method != "GET";
@@ -324,7 +343,8 @@ void GraphClient::sendChunk(QList<BatchRequest> chunk, QHash<QString, int> attem
     TenantRequest request;
     request.verb = "POST";
     request.url = QUrl(m_http->settings().graphBase().toString() + QStringLiteral("/$batch"));
-    request.body = QJsonDocument(QJsonObject{{QStringLiteral("requests"), items}}).toJson(QJsonDocument::Compact);
+    request.body =
+        QJsonDocument(QJsonObject { { QStringLiteral("requests"), items } }).toJson(QJsonDocument::Compact);
     request.isWrite = writes;
     request.what = QStringLiteral("$batch of %1").arg(chunk.size());
     QPointer<GraphClient> self(this);
@@ -364,13 +384,20 @@ void GraphClient::sendChunk(QList<BatchRequest> chunk, QHash<QString, int> attem
                 // Each item is throttled on its own: honour its Retry-After, else back off.
                 bool ok = false;
                 const int retryAfter = resp.headers.value(QStringLiteral("retry-after")).toInt(&ok);
-                const int backoff = int(std::min<qint64>(settings.backoffMaxMs, qint64(settings.backoffBaseMs) << std::min(resp.attempts - 1, 20)));
-                delayMs = std::max(delayMs, ok ? retryAfter * 1000 : backoff / 2 + int(QRandomGenerator::global()->bounded(backoff / 2 + 1)));
+                const int backoff =
+                    int(std::min<qint64>(settings.backoffMaxMs,
+                                         qint64(settings.backoffBaseMs) << std::min(resp.attempts - 1, 20)));
+                delayMs =
+                    std::max(delayMs,
+                             ok ? retryAfter * 1000
+                                : backoff / 2 + int(QRandomGenerator::global()->bounded(backoff / 2 + 1)));
                 again.append(r);
                 continue;
             }
             if (resp.status < 200 || resp.status >= 300) {
-                TenantError e = item.isEmpty() ? TenantError{} : TenantError::fromGraph(resp.status, QJsonDocument(resp.body).toJson());
+                TenantError e = item.isEmpty()
+                    ? TenantError {}
+                    : TenantError::fromGraph(resp.status, QJsonDocument(resp.body).toJson());
                 if (item.isEmpty()) {
                     e.source = TenantError::Source::Protocol;
                     e.code = QStringLiteral("missingBatchResponse");
@@ -390,9 +417,10 @@ void GraphClient::sendChunk(QList<BatchRequest> chunk, QHash<QString, int> attem
             chunkDone();
             return;
         }
-        QTimer::singleShot(std::min(delayMs, settings.maxRetryAfterSeconds * 1000), self.data(), [self, again, attempts, results, chunkDone] {
-            self->sendChunk(again, attempts, results, chunkDone);
-        });
+        QTimer::singleShot(std::min(delayMs, settings.maxRetryAfterSeconds * 1000), self.data(),
+                           [self, again, attempts, results, chunkDone] {
+                               self->sendChunk(again, attempts, results, chunkDone);
+                           });
     });
 }
 
@@ -405,8 +433,9 @@ void GraphClient::setCertificateUserIdsBatched(const QList<CertificateUserIdsCha
         r.id = QString::number(i + 1);
         r.method = "PATCH";
         r.url = userPath(changes[i].userId);
-        r.body = QJsonObject{{QStringLiteral("authorizationInfo"),
-                              QJsonObject{{QStringLiteral("certificateUserIds"), QJsonArray::fromStringList(changes[i].values)}}}};
+        r.body = QJsonObject { { QStringLiteral("authorizationInfo"),
+                                 QJsonObject { { QStringLiteral("certificateUserIds"),
+                                                 QJsonArray::fromStringList(changes[i].values) } } } };
         requests.append(r);
     }
     QPointer<GraphClient> self(this);
@@ -419,7 +448,8 @@ void GraphClient::setCertificateUserIdsBatched(const QList<CertificateUserIdsCha
             if (r.error)
                 results->append(*r.error);
             else
-                results->append(WriteReceipt{r.headers.value(QStringLiteral("request-id")), {}, r.attempts, false});
+                results->append(
+                    WriteReceipt { r.headers.value(QStringLiteral("request-id")), {}, r.attempts, false });
         }
         // Items whose batch was lost on the way back: check each, write again only where needed.
         auto pending = std::make_shared<int>(1);
@@ -433,22 +463,24 @@ void GraphClient::setCertificateUserIdsBatched(const QList<CertificateUserIdsCha
             ++*pending;
             const CertificateUserIdsChange change = changes[i];
             const TenantError lost = (*results)[i].error();
-            self->getUser(change.userId, [self, change, lost, results, i, finishOne](TenantResult<GraphUser> user) {
-                if (!self)
-                    return;
-                if (!user) {
-                    (*results)[i] = lost;
-                    finishOne();
-                } else if (user->certificateUserIds == change.values) {
-                    (*results)[i] = WriteReceipt{{}, lost.clientRequestId, 1, true};
-                    finishOne();
-                } else {
-                    self->setCertificateUserIds(change, [results, i, finishOne](TenantResult<WriteReceipt> r) {
-                        (*results)[i] = r;
-                        finishOne();
-                    });
-                }
-            });
+            self->getUser(change.userId,
+                          [self, change, lost, results, i, finishOne](TenantResult<GraphUser> user) {
+                              if (!self)
+                                  return;
+                              if (!user) {
+                                  (*results)[i] = lost;
+                                  finishOne();
+                              } else if (user->certificateUserIds == change.values) {
+                                  (*results)[i] = WriteReceipt { {}, lost.clientRequestId, 1, true };
+                                  finishOne();
+                              } else {
+                                  self->setCertificateUserIds(
+                                      change, [results, i, finishOne](TenantResult<WriteReceipt> r) {
+                                          (*results)[i] = r;
+                                          finishOne();
+                                      });
+                              }
+                          });
         }
         finishOne();
     });

@@ -92,12 +92,14 @@ public:
     void latestDeltaLink(std::function<void(TenantResult<QString>)> done);
     // An initial round (empty link) or the changes since `deltaLink`. An expired link fails with
     // code errc::SyncStateNotFound: the caller then reads in full.
-    void readDelta(const QString &deltaLink, std::function<bool(int)> onPage, std::function<void(TenantResult<UserDelta>)> done);
+    void readDelta(const QString &deltaLink, std::function<bool(int)> onPage,
+                   std::function<void(TenantResult<UserDelta>)> done);
     void getUser(const QString &idOrUpn, std::function<void(TenantResult<GraphUser>)> done);
 
     // PATCH authorizationInfo.certificateUserIds (the list is replaced). When the answer is lost,
     // reads the user and writes again only if the values are not in place.
-    void setCertificateUserIds(const CertificateUserIdsChange &change, std::function<void(TenantResult<WriteReceipt>)> done);
+    void setCertificateUserIds(const CertificateUserIdsChange &change,
+                               std::function<void(TenantResult<WriteReceipt>)> done);
     // The same for many users through $batch; one result per change, in the order given.
     void setCertificateUserIdsBatched(const QList<CertificateUserIdsChange> &changes,
                                       std::function<void(QList<TenantResult<WriteReceipt>>)> done);
@@ -110,9 +112,10 @@ private:
     void readPages(const QUrl &url, std::function<bool(int)> onPage, QList<QJsonObject> soFar,
                    std::function<void(TenantResult<QPair<QList<QJsonObject>, QJsonObject>>)> done);
     [[nodiscard]] bool isOurs(const QUrl &link) const;
-    void patchAttempt(const CertificateUserIdsChange &change, int writes, std::function<void(TenantResult<WriteReceipt>)> done);
-    void sendChunk(QList<BatchRequest> chunk, QHash<QString, int> attempts, std::shared_ptr<QHash<QString, BatchResponse>> results,
-                   std::function<void()> chunkDone);
+    void patchAttempt(const CertificateUserIdsChange &change, int writes,
+                      std::function<void(TenantResult<WriteReceipt>)> done);
+    void sendChunk(QList<BatchRequest> chunk, QHash<QString, int> attempts,
+                   std::shared_ptr<QHash<QString, BatchResponse>> results, std::function<void()> chunkDone);
 
     QPointer<TenantHttp> m_http;
 };

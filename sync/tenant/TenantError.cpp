@@ -56,7 +56,9 @@ QString TenantError::toString() const
 
 Error TenantError::toError() const
 {
-    return Error{QStringLiteral("tenant.") + sourceName() + (code.isEmpty() ? QString() : QLatin1Char('.') + code), toString()};
+    return Error { QStringLiteral("tenant.") + sourceName()
+                       + (code.isEmpty() ? QString() : QLatin1Char('.') + code),
+                   toString() };
 }
 
 TenantError TenantError::fromAuthority(int httpStatus, const QByteArray &body)
@@ -87,10 +89,12 @@ TenantError TenantError::fromGraph(int httpStatus, const QByteArray &body)
     TenantError e;
     e.source = Source::Graph;
     e.httpStatus = httpStatus;
-    const QJsonObject error = QJsonDocument::fromJson(body).object().value(QStringLiteral("error")).toObject();
+    const QJsonObject error =
+        QJsonDocument::fromJson(body).object().value(QStringLiteral("error")).toObject();
     if (error.isEmpty()) {
         e.code = QStringLiteral("http%1").arg(httpStatus);
-        e.message = body.isEmpty() ? QStringLiteral("HTTP %1 without a body").arg(httpStatus) : QString::fromUtf8(body.left(300));
+        e.message = body.isEmpty() ? QStringLiteral("HTTP %1 without a body").arg(httpStatus)
+                                   : QString::fromUtf8(body.left(300));
         return e;
     }
     e.code = error.value(QStringLiteral("code")).toString();
@@ -113,17 +117,21 @@ TenantError TenantError::fromExchange(int httpStatus, const QByteArray &body)
     TenantError e;
     e.source = Source::Exchange;
     e.httpStatus = httpStatus;
-    const QJsonObject error = QJsonDocument::fromJson(body).object().value(QStringLiteral("error")).toObject();
+    const QJsonObject error =
+        QJsonDocument::fromJson(body).object().value(QStringLiteral("error")).toObject();
     if (error.isEmpty()) {
         e.code = QStringLiteral("http%1").arg(httpStatus);
-        e.message = body.isEmpty() ? QStringLiteral("HTTP %1 without a body").arg(httpStatus) : QString::fromUtf8(body.left(300));
+        e.message = body.isEmpty() ? QStringLiteral("HTTP %1 without a body").arg(httpStatus)
+                                   : QString::fromUtf8(body.left(300));
         return e;
     }
     // Exchange's error code is generic ("BadRequest"); the .NET exception type sits between bars at
     // the start of the message, e.g. "|Microsoft.Exchange...RecipientTaskException|The operation ...".
     QString message = error.value(QStringLiteral("message")).toString();
-    QString type = error.value(QStringLiteral("innererror")).toObject().value(QStringLiteral("type")).toString();
-    static const QRegularExpression typed(QStringLiteral("^\\|([^|]+)\\|(.*)$"), QRegularExpression::DotMatchesEverythingOption);
+    QString type =
+        error.value(QStringLiteral("innererror")).toObject().value(QStringLiteral("type")).toString();
+    static const QRegularExpression typed(QStringLiteral("^\\|([^|]+)\\|(.*)$"),
+                                          QRegularExpression::DotMatchesEverythingOption);
     if (const auto m = typed.match(message); m.hasMatch()) {
         if (type.isEmpty())
             type = m.captured(1);
@@ -134,7 +142,8 @@ TenantError TenantError::fromExchange(int httpStatus, const QByteArray &body)
     e.code = error.value(QStringLiteral("code")).toString();
     // The endpoint is undocumented and has no code for "mastered on-premises"; its message is the
     // only signal. Matched here, in one place, so that a change in wording is fixed once.
-    if (message.contains(QStringLiteral("synchronized from your on-premises organization"), Qt::CaseInsensitive))
+    if (message.contains(QStringLiteral("synchronized from your on-premises organization"),
+                         Qt::CaseInsensitive))
         e.code = errc::SyncedObject;
     else if (type.endsWith(QStringLiteral("ManagementObjectNotFoundException")))
         e.code = QStringLiteral("notFound");

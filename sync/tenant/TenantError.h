@@ -65,18 +65,15 @@ inline const QString Credential = QStringLiteral("credential");
 } // namespace errc
 
 // A value or a TenantError; the tenant layer's Result.
-template<typename T>
-class [[nodiscard]] TenantResult
+template<typename T> class [[nodiscard]] TenantResult
 {
 public:
     TenantResult(T value)
         : m_state(std::in_place_index<0>, std::move(value))
-    {
-    }
+    { }
     TenantResult(TenantError error)
         : m_state(std::in_place_index<1>, std::move(error))
-    {
-    }
+    { }
     [[nodiscard]] bool ok() const { return m_state.index() == 0; }
     explicit operator bool() const { return ok(); }
     T &value() & { return std::get<0>(m_state); }

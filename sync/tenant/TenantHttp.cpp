@@ -92,17 +92,22 @@ TenantHttp::TenantHttp(TenantSettings settings, QObject *parent)
     if (!m_settings.caFile.isEmpty()) {
         const QList<QSslCertificate> extra = QSslCertificate::fromPath(m_settings.caFile, QSsl::Pem);
         if (extra.isEmpty())
-            m_credentialError = Error{QStringLiteral("tenant.configuration"), QStringLiteral("no certificate in the CA file %1").arg(m_settings.caFile)};
+            m_credentialError =
+                Error { QStringLiteral("tenant.configuration"),
+                        QStringLiteral("no certificate in the CA file %1").arg(m_settings.caFile) };
         m_ssl.addCaCertificates(extra);
     }
     if (m_settings.usesCertificate()) {
-        auto credential = ClientCredential::fromPemFiles(m_settings.clientCertificateFile, m_settings.clientKeyFile, m_settings.clientKeyPassphrase);
+        auto credential = ClientCredential::fromPemFiles(
+            m_settings.clientCertificateFile, m_settings.clientKeyFile, m_settings.clientKeyPassphrase);
         if (credential)
             m_credential = std::move(credential.value());
         else
             m_credentialError = credential.error();
     } else if (m_settings.clientSecret.isEmpty()) {
-        m_credentialError = Error{QStringLiteral("tenant.configuration"), QStringLiteral("neither a client secret nor a client certificate is configured")};
+        m_credentialError =
+            Error { QStringLiteral("tenant.configuration"),
+                    QStringLiteral("neither a client secret nor a client certificate is configured") };
     }
 }
 
@@ -119,8 +124,8 @@ QString TenantHttp::scopeOf(Service service) const
     return service == Service::Exchange ? m_settings.exchangeScope : m_settings.graphScope;
 }
 
-void TenantHttp::log(jobs::LogRecord::Level level, const QString &message, int status, const QString &requestId,
-                     const QString &clientRequestId, Service service)
+void TenantHttp::log(jobs::LogRecord::Level level, const QString &message, int status,
+                     const QString &requestId, const QString &clientRequestId, Service service)
 {
     jobs::LogRecord record;
     record.time = QDateTime::currentDateTimeUtc();
@@ -215,7 +220,8 @@ void TenantHttp::startAttempt(const CallPtr &call, const QByteArray &accessToken
         call->sends = 0;
         connect(reply, &QNetworkReply::requestSent, this, [this, call] {
             if (++call->sends > 1) // the guard above failed: say so loudly
-                log(jobs::LogRecord::Level::Error, QStringLiteral("%1 was sent twice by the network layer").arg(call->request.what), 0, {},
+                log(jobs::LogRecord::Level::Error,
+                    QStringLiteral("%1 was sent twice by the network layer").arg(call->request.what), 0, {},
                     call->clientRequestId, call->request.service);
         });
     } else {
@@ -236,7 +242,8 @@ std::optional<int> TenantHttp::retryAfterMs(const QHash<QByteArray, QByteArray> 
         return seconds * 1000;
     const QDateTime at = QDateTime::fromString(QString::fromLatin1(value), Qt::RFC2822Date);
     if (at.isValid())
-        return int(std::clamp<qint64>(QDateTime::currentDateTimeUtc().msecsTo(at), 0, qint64(m_settings.maxRetryAfterSeconds) * 1000 + 1));
+        return int(std::clamp<qint64>(QDateTime::currentDateTimeUtc().msecsTo(at), 0,
+                                      qint64(m_settings.maxRetryAfterSeconds) * 1000 + 1));
     return std::nullopt;
 }
 
@@ -244,7 +251,8 @@ int TenantHttp::backoffMs(int attempt) const
 {
     // Exponential backoff with "equal jitter": half fixed, half random, so that many clients
     // throttled together do not come back together.
-    const qint64 exp = std::min<qint64>(m_settings.backoffMaxMs, qint64(m_settings.backoffBaseMs) << std::min(attempt - 1, 20));
+    const qint64 exp = std::min<qint64>(m_settings.backoffMaxMs,
+                                        qint64(m_settings.backoffBaseMs) << std::min(attempt - 1, 20));
     const qint64 half = std::max<qint64>(1, exp / 2);
     return int(half + QRandomGenerator::global()->bounded(half + 1));
 }
@@ -272,13 +280,15 @@ void TenantHttp::onFinished(const CallPtr &call, QNetworkReply *reply)
     if (resp.httpStatus == 0) {
         const QNetworkReply::NetworkError error = reply->error();
         TenantError e;
-        e.source = error == QNetworkReply::SslHandshakeFailedError ? TenantError::Source::Tls : TenantError::Source::Network;
+        e.source = error == QNetworkReply::SslHandshakeFailedError ? TenantError::Source::Tls
+                                                                   : TenantError::Source::Network;
         e.code = networkErrorName(error);
         e.message = reply->errorString();
         e.clientRequestId = call->clientRequestId;
         e.attempts = call->attempts;
         // Only these mean the request certainly never reached the service.
-        const bool notSent = error == QNetworkReply::ConnectionRefusedError || error == QNetworkReply::HostNotFoundError;
+        const bool notSent =
+            error == QNetworkReply::ConnectionRefusedError || error == QNetworkReply::HostNotFoundError;
         if (error == QNetworkReply::ContentReSendError)
             e.message = QStringLiteral("the connection closed after the request was sent, before the answer");
         if (e.source == TenantError::Source::Tls) {
@@ -286,7 +296,8 @@ void TenantHttp::onFinished(const CallPtr &call, QNetworkReply *reply)
         } else if (r.isWrite && !notSent) {
             e.outcomeUnknown = true;
             e.code = errc::OutcomeUnknown;
-            e.message = QStringLiteral("%1 may or may not have been applied: %2").arg(r.what.isEmpty() ? QStringLiteral("the write") : r.what, e.message);
+            e.message = QStringLiteral("%1 may or may not have been applied: %2")
+                            .arg(r.what.isEmpty() ? QStringLiteral("the write") : r.what, e.message);
             log(jobs::LogRecord::Level::Warning, e.message, 0, {}, call->clientRequestId, r.service);
             complete(call, e);
         } else if (call->attempts < m_settings.maxAttempts) {
@@ -303,7 +314,8 @@ void TenantHttp::onFinished(const CallPtr &call, QNetworkReply *reply)
         // The token may have been revoked or expired early: fetch a new one, once.
         call->refreshedAfter401 = true;
         ++m_stats.refreshesAfter401;
-        log(jobs::LogRecord::Level::Info, QStringLiteral("token refused, fetching a new one"), 401, resp.requestId, call->clientRequestId, r.service);
+        log(jobs::LogRecord::Level::Info, QStringLiteral("token refused, fetching a new one"), 401,
+            resp.requestId, call->clientRequestId, r.service);
         invalidateToken(r.service);
         prepare(call);
         pump();
@@ -313,8 +325,10 @@ void TenantHttp::onFinished(const CallPtr &call, QNetworkReply *reply)
     if (resp.httpStatus == 429 || resp.httpStatus == 503) {
         (resp.httpStatus == 429 ? m_stats.throttled : m_stats.unavailable)++;
         const std::optional<int> retryAfter = retryAfterMs(resp.headers);
-        if (call->attempts < m_settings.maxAttempts && retryAfter.value_or(0) <= m_settings.maxRetryAfterSeconds * 1000) {
-            retryLater(call, retryAfter.value_or(backoffMs(call->attempts)), QStringLiteral("HTTP %1").arg(resp.httpStatus), resp);
+        if (call->attempts < m_settings.maxAttempts
+            && retryAfter.value_or(0) <= m_settings.maxRetryAfterSeconds * 1000) {
+            retryLater(call, retryAfter.value_or(backoffMs(call->attempts)),
+                       QStringLiteral("HTTP %1").arg(resp.httpStatus), resp);
             pump();
             return;
         }
@@ -327,8 +341,8 @@ void TenantHttp::onFinished(const CallPtr &call, QNetworkReply *reply)
     }
 
     TenantError e = r.service == Service::Authority ? TenantError::fromAuthority(resp.httpStatus, resp.body)
-        : r.service == Service::Graph              ? TenantError::fromGraph(resp.httpStatus, resp.body)
-                                                   : TenantError::fromExchange(resp.httpStatus, resp.body);
+        : r.service == Service::Graph               ? TenantError::fromGraph(resp.httpStatus, resp.body)
+                                                    : TenantError::fromExchange(resp.httpStatus, resp.body);
     if (e.requestId.isEmpty())
         e.requestId = resp.requestId;
     e.clientRequestId = call->clientRequestId;
@@ -343,7 +357,10 @@ void TenantHttp::retryLater(const CallPtr &call, int delayMs, const QString &why
 {
     log(jobs::LogRecord::Level::Warning,
         QStringLiteral("%1: %2, attempt %3 of %4, retrying in %5 ms")
-            .arg(call->request.what.isEmpty() ? QString::fromLatin1(call->request.verb) + QLatin1Char(' ') + call->request.url.path() : call->request.what, why)
+            .arg(call->request.what.isEmpty()
+                     ? QString::fromLatin1(call->request.verb) + QLatin1Char(' ') + call->request.url.path()
+                     : call->request.what,
+                 why)
             .arg(call->attempts)
             .arg(m_settings.maxAttempts)
             .arg(delayMs),
@@ -426,9 +443,8 @@ Result<QByteArray> TenantHttp::tokenRequestBody(Service service)
     auto field = [](const char *name, const QString &value) -> QByteArray {
         return QByteArray(name) + '=' + QUrl::toPercentEncoding(value);
     };
-    QList<QByteArray> fields{field("grant_type", QStringLiteral("client_credentials")),
-                             field("client_id", m_settings.clientId),
-                             field("scope", scopeOf(service))};
+    QList<QByteArray> fields { field("grant_type", QStringLiteral("client_credentials")),
+                               field("client_id", m_settings.clientId), field("scope", scopeOf(service)) };
     if (m_credential) {
         AssertionClaims claims;
         claims.clientId = m_settings.clientId;
@@ -439,7 +455,8 @@ Result<QByteArray> TenantHttp::tokenRequestBody(Service service)
         auto assertion = buildClientAssertion(*m_credential, claims, m_settings.assertionAlgorithm);
         if (!assertion)
             return assertion.error();
-        fields << field("client_assertion_type", QStringLiteral("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"))
+        fields << field("client_assertion_type",
+                        QStringLiteral("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"))
                << QByteArray("client_assertion=") + QUrl::toPercentEncoding(QString::fromLatin1(*assertion));
     } else {
         fields << field("client_secret", m_settings.clientSecret);
@@ -477,7 +494,8 @@ void TenantHttp::fetchToken(Service service)
     request.what = QStringLiteral("token for %1").arg(scopeOf(service));
     send(request, [this, service, fail](TenantResult<TenantResponse> result) {
         if (!result) {
-            log(jobs::LogRecord::Level::Error, QStringLiteral("no token for %1: %2").arg(scopeOf(service), result.error().toString()),
+            log(jobs::LogRecord::Level::Error,
+                QStringLiteral("no token for %1: %2").arg(scopeOf(service), result.error().toString()),
                 result.error().httpStatus, {}, result.error().clientRequestId, Service::Authority);
             fail(result.error());
             return;
@@ -499,7 +517,8 @@ void TenantHttp::fetchToken(Service service)
         const QDateTime now = QDateTime::currentDateTimeUtc();
         s.expiresAt = now.addSecs(expiresIn);
         // Renew ahead of expiry, but never sooner than half the lifetime for short-lived tokens.
-        s.refreshAfter = now.addSecs(std::max(expiresIn - m_settings.tokenRefreshMarginSeconds, expiresIn / 2));
+        s.refreshAfter =
+            now.addSecs(std::max(expiresIn - m_settings.tokenRefreshMarginSeconds, expiresIn / 2));
         const auto waiters = std::exchange(s.waiters, {});
         for (const auto &w : waiters)
             w(accessToken);

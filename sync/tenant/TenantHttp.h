@@ -130,8 +130,9 @@ private:
     [[nodiscard]] int backoffMs(int attempt) const;
     [[nodiscard]] std::optional<int> retryAfterMs(const QHash<QByteArray, QByteArray> &headers) const;
     [[nodiscard]] QString scopeOf(Service service) const;
-    void log(jobs::LogRecord::Level level, const QString &message, int status = 0, const QString &requestId = {},
-             const QString &clientRequestId = {}, Service service = Service::Graph);
+    void log(jobs::LogRecord::Level level, const QString &message, int status = 0,
+             const QString &requestId = {}, const QString &clientRequestId = {},
+             Service service = Service::Graph);
 
     TenantSettings m_settings;
     QNetworkAccessManager *m_nam = nullptr;

@@ -8,7 +8,8 @@ namespace certsync::tenant {
 
 const TenantUser *TenantSnapshot::find(const QString &id) const
 {
-    const auto it = std::lower_bound(users.cbegin(), users.cend(), id, [](const TenantUser &u, const QString &key) { return u.user.id < key; });
+    const auto it = std::lower_bound(users.cbegin(), users.cend(), id,
+                                     [](const TenantUser &u, const QString &key) { return u.user.id < key; });
     return it != users.cend() && it->user.id == id ? &*it : nullptr;
 }
 
@@ -55,7 +56,8 @@ void TenantSnapshotJob::fail(const TenantError &error)
     }
     jobs::LogRecord record;
     record.level = jobs::LogRecord::Level::Error;
-    record.channel = error.source == TenantError::Source::Exchange ? QStringLiteral("exchange") : QStringLiteral("graph");
+    record.channel =
+        error.source == TenantError::Source::Exchange ? QStringLiteral("exchange") : QStringLiteral("graph");
     record.message = error.toString();
     record.httpStatus = error.httpStatus;
     record.requestId = error.requestId;
@@ -73,48 +75,53 @@ void TenantSnapshotJob::readUsersInFull()
             return;
         }
         m_snapshot.deltaLink = link.value();
-        m_graph->listUsers([this](int n) { return pageRead(tr("users read"), n); },
-                           [this](TenantResult<QList<GraphUser>> users) {
-                               if (!users) {
-                                   fail(users.error());
-                                   return;
-                               }
-                               m_users = std::move(users.value());
-                               readRecipients({QStringLiteral("Get-Mailbox"), QStringLiteral("Get-MailUser")});
-                           });
+        m_graph->listUsers(
+            [this](int n) { return pageRead(tr("users read"), n); },
+            [this](TenantResult<QList<GraphUser>> users) {
+                if (!users) {
+                    fail(users.error());
+                    return;
+                }
+                m_users = std::move(users.value());
+                readRecipients({ QStringLiteral("Get-Mailbox"), QStringLiteral("Get-MailUser") });
+            });
     });
 }
 
 void TenantSnapshotJob::readUsersByDelta()
 {
-    m_graph->readDelta(m_options.previous->deltaLink, [this](int n) { return pageRead(tr("user changes read"), n); },
-                       [this](TenantResult<UserDelta> delta) {
-                           if (!delta) {
-                               if (delta.error().code == errc::SyncStateNotFound) {
-                                   log(jobs::LogRecord::Level::Warning,
-                                       tr("the stored delta link has expired (syncStateNotFound); reading every user"), {}, QStringLiteral("graph"));
-                                   m_snapshot.fellBackToFullRead = true;
-                                   readUsersInFull();
-                                   return;
-                               }
-                               fail(delta.error());
-                               return;
-                           }
-                           QHash<QString, GraphUser> byId;
-                           for (const TenantUser &u : std::as_const(m_options.previous->users))
-                               byId.insert(u.user.id, u.user);
-                           for (const QString &id : std::as_const(delta->removedIds))
-                               byId.remove(id);
-                           for (const GraphUser &u : std::as_const(delta->changed))
-                               byId.insert(u.id, u);
-                           m_users = byId.values();
-                           m_snapshot.deltaLink = delta->deltaLink;
-                           m_snapshot.incremental = true;
-                           log(jobs::LogRecord::Level::Info,
-                               tr("%1 users changed, %2 removed since the last read").arg(delta->changed.size()).arg(delta->removedIds.size()), {},
-                               QStringLiteral("graph"));
-                           readRecipients({QStringLiteral("Get-Mailbox"), QStringLiteral("Get-MailUser")});
-                       });
+    m_graph->readDelta(
+        m_options.previous->deltaLink, [this](int n) { return pageRead(tr("user changes read"), n); },
+        [this](TenantResult<UserDelta> delta) {
+            if (!delta) {
+                if (delta.error().code == errc::SyncStateNotFound) {
+                    log(jobs::LogRecord::Level::Warning,
+                        tr("the stored delta link has expired (syncStateNotFound); reading every user"), {},
+                        QStringLiteral("graph"));
+                    m_snapshot.fellBackToFullRead = true;
+                    readUsersInFull();
+                    return;
+                }
+                fail(delta.error());
+                return;
+            }
+            QHash<QString, GraphUser> byId;
+            for (const TenantUser &u : std::as_const(m_options.previous->users))
+                byId.insert(u.user.id, u.user);
+            for (const QString &id : std::as_const(delta->removedIds))
+                byId.remove(id);
+            for (const GraphUser &u : std::as_const(delta->changed))
+                byId.insert(u.id, u);
+            m_users = byId.values();
+            m_snapshot.deltaLink = delta->deltaLink;
+            m_snapshot.incremental = true;
+            log(jobs::LogRecord::Level::Info,
+                tr("%1 users changed, %2 removed since the last read")
+                    .arg(delta->changed.size())
+                    .arg(delta->removedIds.size()),
+                {}, QStringLiteral("graph"));
+            readRecipients({ QStringLiteral("Get-Mailbox"), QStringLiteral("Get-MailUser") });
+        });
 }
 
 void TenantSnapshotJob::readRecipients(const QStringList &cmdlets)
@@ -125,15 +132,16 @@ void TenantSnapshotJob::readRecipients(const QStringList &cmdlets)
     }
     const QString cmdlet = cmdlets.first();
     const QStringList rest = cmdlets.mid(1);
-    m_exchange->listRecipients(cmdlet, [this, cmdlet](int n) { return pageRead(cmdlet, n); },
-                               [this, rest](TenantResult<QList<ExchangeRecipient>> recipients) {
-                                   if (!recipients) {
-                                       fail(recipients.error());
-                                       return;
-                                   }
-                                   m_recipients += recipients.value();
-                                   readRecipients(rest);
-                               });
+    m_exchange->listRecipients(
+        cmdlet, [this, cmdlet](int n) { return pageRead(cmdlet, n); },
+        [this, rest](TenantResult<QList<ExchangeRecipient>> recipients) {
+            if (!recipients) {
+                fail(recipients.error());
+                return;
+            }
+            m_recipients += recipients.value();
+            readRecipients(rest);
+        });
 }
 
 void TenantSnapshotJob::complete()
@@ -141,7 +149,8 @@ void TenantSnapshotJob::complete()
     QHash<QString, qsizetype> recipientById;
     for (qsizetype i = 0; i < m_recipients.size(); ++i)
         recipientById.insert(m_recipients[i].externalDirectoryObjectId, i);
-    std::sort(m_users.begin(), m_users.end(), [](const GraphUser &a, const GraphUser &b) { return a.id < b.id; });
+    std::sort(m_users.begin(), m_users.end(),
+              [](const GraphUser &a, const GraphUser &b) { return a.id < b.id; });
     QSet<qsizetype> matched;
     for (const GraphUser &u : std::as_const(m_users)) {
         TenantUser tu;

@@ -27,7 +27,8 @@ struct TenantSnapshot
 {
     QDateTime takenAt; // UTC
     QList<TenantUser> users; // sorted by Graph id
-    QList<ExchangeRecipient> unmatchedRecipients; // recipients whose ExternalDirectoryObjectId is no user we read
+    QList<ExchangeRecipient>
+        unmatchedRecipients; // recipients whose ExternalDirectoryObjectId is no user we read
     QString deltaLink; // store it for the next, incremental, read
     bool incremental = false; // users came from a delta round applied to the previous snapshot
     bool fellBackToFullRead = false; // the stored delta link had expired (syncStateNotFound)

@@ -24,14 +24,29 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
     parser.addHelpOption();
-    const QCommandLineOption changesOpt(QStringLiteral("changes"), QStringLiteral("Certificate changes to publish."), QStringLiteral("n"), QStringLiteral("2600"));
-    const QCommandLineOption limitOpt(QStringLiteral("rate-limit"), QStringLiteral("Simulator ceiling: requests per window."), QStringLiteral("n"), QStringLiteral("500"));
-    const QCommandLineOption windowOpt(QStringLiteral("rate-window-ms"), QStringLiteral("Simulator window."), QStringLiteral("ms"), QStringLiteral("10000"));
-    const QCommandLineOption throttleOpt(QStringLiteral("throttle-rate"), QStringLiteral("Share of requests answered 429 on top of the ceiling."), QStringLiteral("p"), QStringLiteral("0.05"));
-    const QCommandLineOption retryAfterOpt(QStringLiteral("retry-after"), QStringLiteral("Retry-After of the injected 429s."), QStringLiteral("s"), QStringLiteral("1"));
-    const QCommandLineOption concurrencyOpt(QStringLiteral("concurrency"), QStringLiteral("Client requests in flight."), QStringLiteral("n"), QStringLiteral("8"));
-    const QCommandLineOption smokeOpt(QStringLiteral("smoke"), QStringLiteral("Check exactly-once only (inputs too small for a throughput figure)."));
-    parser.addOptions({changesOpt, limitOpt, windowOpt, throttleOpt, retryAfterOpt, concurrencyOpt, smokeOpt});
+    const QCommandLineOption changesOpt(QStringLiteral("changes"),
+                                        QStringLiteral("Certificate changes to publish."),
+                                        QStringLiteral("n"), QStringLiteral("2600"));
+    const QCommandLineOption limitOpt(QStringLiteral("rate-limit"),
+                                      QStringLiteral("Simulator ceiling: requests per window."),
+                                      QStringLiteral("n"), QStringLiteral("500"));
+    const QCommandLineOption windowOpt(QStringLiteral("rate-window-ms"), QStringLiteral("Simulator window."),
+                                       QStringLiteral("ms"), QStringLiteral("10000"));
+    const QCommandLineOption throttleOpt(
+        QStringLiteral("throttle-rate"),
+        QStringLiteral("Share of requests answered 429 on top of the ceiling."), QStringLiteral("p"),
+        QStringLiteral("0.05"));
+    const QCommandLineOption retryAfterOpt(QStringLiteral("retry-after"),
+                                           QStringLiteral("Retry-After of the injected 429s."),
+                                           QStringLiteral("s"), QStringLiteral("1"));
+    const QCommandLineOption concurrencyOpt(QStringLiteral("concurrency"),
+                                            QStringLiteral("Client requests in flight."), QStringLiteral("n"),
+                                            QStringLiteral("8"));
+    const QCommandLineOption smokeOpt(
+        QStringLiteral("smoke"),
+        QStringLiteral("Check exactly-once only (inputs too small for a throughput figure)."));
+    parser.addOptions(
+        { changesOpt, limitOpt, windowOpt, throttleOpt, retryAfterOpt, concurrencyOpt, smokeOpt });
     parser.process(app);
     const int changes = parser.value(changesOpt).toInt();
     const int limit = parser.value(limitOpt).toInt();
@@ -42,22 +57,27 @@ int main(int argc, char *argv[])
     const QString secret = QStringLiteral("bench-secret");
     const StandardPki &pki = StandardPki::instance();
     const Issued certA = TestPki::issue(goodLeafSpec(QStringLiteral("bench@contoso.test")), pki.intermediate);
-    const Issued certB = TestPki::issue(goodLeafSpec(QStringLiteral("bench@contoso.test")), pki.ecIntermediate);
-    const QByteArray smime = TestPki::pkcs7Signed(certA, {&pki.intermediate});
+    const Issued certB =
+        TestPki::issue(goodLeafSpec(QStringLiteral("bench@contoso.test")), pki.ecIntermediate);
+    const QByteArray smime = TestPki::pkcs7Signed(certA, { &pki.intermediate });
 
     QList<QJsonObject> users;
     for (int i = 0; i < changes; ++i) {
         const QString upn = QStringLiteral("bench%1@contoso.test").arg(i, 5, 10, QLatin1Char('0'));
-        users.append(QJsonObject{{QStringLiteral("userPrincipalName"), upn},
-                                 {QStringLiteral("mail"), upn},
-                                 {QStringLiteral("recipientTypeDetails"), i % 2 ? QStringLiteral("MailUser") : QStringLiteral("UserMailbox")},
-                                 {QStringLiteral("userSMimeCertificate"), QJsonArray{QString::fromLatin1(certB.der.toBase64())}}});
+        users.append(QJsonObject { { QStringLiteral("userPrincipalName"), upn },
+                                   { QStringLiteral("mail"), upn },
+                                   { QStringLiteral("recipientTypeDetails"),
+                                     i % 2 ? QStringLiteral("MailUser") : QStringLiteral("UserMailbox") },
+                                   { QStringLiteral("userSMimeCertificate"),
+                                     QJsonArray { QString::fromLatin1(certB.der.toBase64()) } } });
     }
     SimHarness sim;
     if (!sim.start(SimHarness::seed(tenantId, SimHarness::app(clientId, secret, {}), users),
-                   {QStringLiteral("--rate-limit"), QString::number(limit), QStringLiteral("--rate-window-ms"), QString::number(windowMs),
-                    QStringLiteral("--throttle-rate"), parser.value(throttleOpt), QStringLiteral("--retry-after"), parser.value(retryAfterOpt),
-                    QStringLiteral("--random-seed"), QStringLiteral("7")})) {
+                   { QStringLiteral("--rate-limit"), QString::number(limit),
+                     QStringLiteral("--rate-window-ms"), QString::number(windowMs),
+                     QStringLiteral("--throttle-rate"), parser.value(throttleOpt),
+                     QStringLiteral("--retry-after"), parser.value(retryAfterOpt),
+                     QStringLiteral("--random-seed"), QStringLiteral("7") })) {
         std::fprintf(stderr, "bench: %s\n", qPrintable(sim.lastError()));
         return 1;
     }
@@ -87,7 +107,7 @@ int main(int argc, char *argv[])
         return 1;
     }
 
-    const QList<QByteArray> desired{smime};
+    const QList<QByteArray> desired { smime };
     int done = 0;
     int failed = 0;
     int confirmedByRead = 0;
@@ -124,10 +144,11 @@ int main(int argc, char *argv[])
     const double perWindow = fullWindows ? double(acceptedFull) / double(limit * fullWindows) : 0;
     // Sustained rate: what the full windows accepted over the time from the first window's start
     // to the last window's start (gaps between windows count against the client).
-    const double spanS = fullWindows ? (windows.last().toObject().value(QStringLiteral("startMs")).toDouble()
-                                        - windows.first().toObject().value(QStringLiteral("startMs")).toDouble())
+    const double spanS = fullWindows
+        ? (windows.last().toObject().value(QStringLiteral("startMs")).toDouble()
+           - windows.first().toObject().value(QStringLiteral("startMs")).toDouble())
             / 1000.0
-                                     : 0;
+        : 0;
     const double sustained = spanS > 0 ? (acceptedFull / spanS) / (limit / (windowMs / 1000.0)) : 0;
 
     const QJsonObject state = sim.admin("GET", QStringLiteral("/admin/state"));
@@ -138,29 +159,35 @@ int main(int argc, char *argv[])
         const QJsonObject u = v.toObject();
         const int writes = u.value(QStringLiteral("exchangeWrites")).toInt();
         const QJsonArray values = u.value(QStringLiteral("userSMimeCertificate")).toArray();
-        const bool inPlace = values.size() == 1 && values.first().toString() == QString::fromLatin1(smime.toBase64());
+        const bool inPlace =
+            values.size() == 1 && values.first().toString() == QString::fromLatin1(smime.toBase64());
         appliedOnce += writes == 1;
         appliedTwice += writes > 1;
         lost += writes == 0 || !inPlace;
     }
 
-    std::printf("changes %d, rate ceiling %d per %d ms, injected 429 rate %s, concurrency %d\n", changes, limit, windowMs,
-                qPrintable(parser.value(throttleOpt)), settings.maxConcurrency);
-    std::printf("elapsed %.1f s, %.1f changes/s; HTTP attempts %lld (%.2f per change); client saw %d 429s\n", elapsedS, changes / elapsedS,
-                attempts, double(attempts) / changes, http.stats().throttled);
-    std::printf("simulator: %lld ceiling 429s, %lld injected 429s, %lld windows\n", stats.value(QStringLiteral("ceiling429")).toInteger(),
+    std::printf("changes %d, rate ceiling %d per %d ms, injected 429 rate %s, concurrency %d\n", changes,
+                limit, windowMs, qPrintable(parser.value(throttleOpt)), settings.maxConcurrency);
+    std::printf("elapsed %.1f s, %.1f changes/s; HTTP attempts %lld (%.2f per change); client saw %d 429s\n",
+                elapsedS, changes / elapsedS, attempts, double(attempts) / changes, http.stats().throttled);
+    std::printf("simulator: %lld ceiling 429s, %lld injected 429s, %lld windows\n",
+                stats.value(QStringLiteral("ceiling429")).toInteger(),
                 stats.value(QStringLiteral("injected429")).toInteger(), qint64(windows.size()));
     for (const QJsonValue &w : windows)
-        std::printf("  window at %7.1f s: accepted %d, throttled %d\n", w.toObject().value(QStringLiteral("startMs")).toDouble() / 1000.0,
-                    w.toObject().value(QStringLiteral("accepted")).toInt(), w.toObject().value(QStringLiteral("throttled")).toInt());
-    std::printf("full windows used: %.1f %% of the ceiling; sustained rate: %.1f %% of the ceiling\n", perWindow * 100, sustained * 100);
-    std::printf("applied once %d, applied twice %d, lost %d, failed %d, confirmed by read %d\n", appliedOnce, appliedTwice, lost, failed,
-                confirmedByRead);
+        std::printf("  window at %7.1f s: accepted %d, throttled %d\n",
+                    w.toObject().value(QStringLiteral("startMs")).toDouble() / 1000.0,
+                    w.toObject().value(QStringLiteral("accepted")).toInt(),
+                    w.toObject().value(QStringLiteral("throttled")).toInt());
+    std::printf("full windows used: %.1f %% of the ceiling; sustained rate: %.1f %% of the ceiling\n",
+                perWindow * 100, sustained * 100);
+    std::printf("applied once %d, applied twice %d, lost %d, failed %d, confirmed by read %d\n", appliedOnce,
+                appliedTwice, lost, failed, confirmedByRead);
     const bool exactlyOnce = failed == 0 && appliedTwice == 0 && lost == 0 && appliedOnce == changes;
     const bool ok = exactlyOnce && (parser.isSet(smokeOpt) || (perWindow >= 0.9 && sustained >= 0.9));
     if (parser.isSet(smokeOpt))
         std::printf("%s\n", ok ? "PASS (smoke): nothing lost, nothing applied twice" : "FAIL");
     else
-        std::printf("%s\n", ok ? "PASS: >= 90 % of the ceiling, nothing lost, nothing applied twice" : "FAIL");
+        std::printf("%s\n",
+                    ok ? "PASS: >= 90 % of the ceiling, nothing lost, nothing applied twice" : "FAIL");
     return ok ? 0 : 1;
 }

@@ -64,8 +64,7 @@ QString expectedImmutableId(int i)
     return QString::fromLatin1(b.toBase64());
 }
 
-template<typename T>
-struct Awaited
+template<typename T> struct Awaited
 {
     std::optional<T> value;
     auto sink()
@@ -188,45 +187,54 @@ void TestTenantClient::initTestCase()
 
     QList<QJsonObject> users;
     for (int i = 0; i < CloudUsers; ++i) {
-        QJsonObject u{{QStringLiteral("userPrincipalName"), cloudUpn(i)},
-                      {QStringLiteral("mail"), cloudUpn(i)},
-                      {QStringLiteral("recipientTypeDetails"), i % 2 ? QStringLiteral("MailUser") : QStringLiteral("UserMailbox")}};
+        QJsonObject u { { QStringLiteral("userPrincipalName"), cloudUpn(i) },
+                        { QStringLiteral("mail"), cloudUpn(i) },
+                        { QStringLiteral("recipientTypeDetails"),
+                          i % 2 ? QStringLiteral("MailUser") : QStringLiteral("UserMailbox") } };
         if (i == 0)
-            u.insert(QStringLiteral("userSMimeCertificate"), QJsonArray{QString::fromLatin1(m_smimeA.der.toBase64())});
+            u.insert(QStringLiteral("userSMimeCertificate"),
+                     QJsonArray { QString::fromLatin1(m_smimeA.der.toBase64()) });
         users.append(u);
     }
     for (int i = 0; i < SyncedUsers; ++i) {
-        users.append(QJsonObject{{QStringLiteral("userPrincipalName"), syncedUpn(i)},
-                                 {QStringLiteral("mail"), syncedUpn(i)},
-                                 {QStringLiteral("objectGuid"), objectGuid(i)},
-                                 {QStringLiteral("recipientTypeDetails"), QStringLiteral("UserMailbox")},
-                                 {QStringLiteral("userCertificate"), QJsonArray{QString::fromLatin1(m_smimeB.der.toBase64())}}});
+        users.append(QJsonObject { { QStringLiteral("userPrincipalName"), syncedUpn(i) },
+                                   { QStringLiteral("mail"), syncedUpn(i) },
+                                   { QStringLiteral("objectGuid"), objectGuid(i) },
+                                   { QStringLiteral("recipientTypeDetails"), QStringLiteral("UserMailbox") },
+                                   { QStringLiteral("userCertificate"),
+                                     QJsonArray { QString::fromLatin1(m_smimeB.der.toBase64()) } } });
     }
     // A user without any Exchange recipient.
-    users.append(QJsonObject{{QStringLiteral("userPrincipalName"), QStringLiteral("nomail@contoso.test")}});
-    const QJsonObject seed = SimHarness::seed(TenantId, SimHarness::app(ClientId, Secret, {m_appCert.der}), users);
-    QVERIFY2(m_sim.start(seed, {QStringLiteral("--page-size"), QStringLiteral("10"), QStringLiteral("--delta-page-size"), QStringLiteral("7"),
-                                QStringLiteral("--exchange-page-size"), QStringLiteral("8")}),
+    users.append(
+        QJsonObject { { QStringLiteral("userPrincipalName"), QStringLiteral("nomail@contoso.test") } });
+    const QJsonObject seed =
+        SimHarness::seed(TenantId, SimHarness::app(ClientId, Secret, { m_appCert.der }), users);
+    QVERIFY2(m_sim.start(seed,
+                         { QStringLiteral("--page-size"), QStringLiteral("10"),
+                           QStringLiteral("--delta-page-size"), QStringLiteral("7"),
+                           QStringLiteral("--exchange-page-size"), QStringLiteral("8") }),
              qPrintable(m_sim.lastError()));
 
     const QJsonObject state = m_sim.admin("GET", QStringLiteral("/admin/state"));
     for (const QJsonValue &v : state.value(QStringLiteral("users")).toArray())
-        m_ids.insert(v.toObject().value(QStringLiteral("userPrincipalName")).toString(), v.toObject().value(QStringLiteral("id")).toString());
+        m_ids.insert(v.toObject().value(QStringLiteral("userPrincipalName")).toString(),
+                     v.toObject().value(QStringLiteral("id")).toString());
     QCOMPARE(m_ids.size(), CloudUsers + SyncedUsers + 1);
 }
 
 void TestTenantClient::init()
 {
-    const QJsonObject faults = m_sim.setFaults({{QStringLiteral("throttleRate"), 0},
-                                                {QStringLiteral("unavailableRate"), 0},
-                                                {QStringLiteral("dropRate"), 0},
-                                                {QStringLiteral("throttleNext"), 0},
-                                                {QStringLiteral("unavailableNext"), 0},
-                                                {QStringLiteral("dropNextWrites"), 0},
-                                                {QStringLiteral("latencyMs"), 0},
-                                                {QStringLiteral("rateLimit"), 0},
-                                                {QStringLiteral("retryAfterSeconds"), 1}});
-    QVERIFY2(!faults.contains(QStringLiteral("error")), qPrintable(faults.value(QStringLiteral("error")).toString()));
+    const QJsonObject faults = m_sim.setFaults({ { QStringLiteral("throttleRate"), 0 },
+                                                 { QStringLiteral("unavailableRate"), 0 },
+                                                 { QStringLiteral("dropRate"), 0 },
+                                                 { QStringLiteral("throttleNext"), 0 },
+                                                 { QStringLiteral("unavailableNext"), 0 },
+                                                 { QStringLiteral("dropNextWrites"), 0 },
+                                                 { QStringLiteral("latencyMs"), 0 },
+                                                 { QStringLiteral("rateLimit"), 0 },
+                                                 { QStringLiteral("retryAfterSeconds"), 1 } });
+    QVERIFY2(!faults.contains(QStringLiteral("error")),
+             qPrintable(faults.value(QStringLiteral("error")).toString()));
     m_logMark = m_sim.accessLog().size();
 }
 
@@ -298,7 +306,7 @@ void TestTenantClient::badSecret()
     QCOMPARE(e.source, TenantError::Source::Authority);
     QCOMPARE(e.httpStatus, 401);
     QCOMPARE(e.code, QStringLiteral("invalid_client"));
-    QCOMPARE(e.aadstsCodes, QList<int>{7000215});
+    QCOMPARE(e.aadstsCodes, QList<int> { 7000215 });
     QVERIFY(!QUuid(e.traceId).isNull());
     QVERIFY(!QUuid(e.correlationId).isNull());
     QVERIFY(e.message.startsWith(QStringLiteral("AADSTS7000215: Invalid client secret provided.")));
@@ -317,7 +325,8 @@ QNetworkReply *TestTenantClient::postToken(QNetworkAccessManager &nam, const QBy
     QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
     ssl.addCaCertificates(QSslCertificate::fromPath(m_sim.caFile()));
     request.setSslConfiguration(ssl);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/x-www-form-urlencoded"));
+    request.setHeader(QNetworkRequest::ContentTypeHeader,
+                      QByteArrayLiteral("application/x-www-form-urlencoded"));
     return nam.post(request, form);
 }
 
@@ -343,15 +352,18 @@ void TestTenantClient::assertionChecks()
     credential.key = TestPki::key(KeyKind::Rsa2048, tamper == QStringLiteral("signature") ? 12 : 11);
     AssertionClaims claims;
     claims.clientId = tamper == QStringLiteral("issuer") ? QStringLiteral("someone-else") : ClientId;
-    claims.audience = tamper == QStringLiteral("audience") ? QStringLiteral("https://login.microsoftonline.com/%1/oauth2/v2.0/token").arg(TenantId)
-                                                           : m_sim.baseUrl() + QStringLiteral("/%1/oauth2/v2.0/token").arg(TenantId);
-    claims.issuedAt = QDateTime::currentDateTimeUtc().addSecs(tamper == QStringLiteral("expired") ? -3600 : 0);
+    claims.audience = tamper == QStringLiteral("audience")
+        ? QStringLiteral("https://login.microsoftonline.com/%1/oauth2/v2.0/token").arg(TenantId)
+        : m_sim.baseUrl() + QStringLiteral("/%1/oauth2/v2.0/token").arg(TenantId);
+    claims.issuedAt =
+        QDateTime::currentDateTimeUtc().addSecs(tamper == QStringLiteral("expired") ? -3600 : 0);
     claims.jti = QUuid::createUuid().toString(QUuid::WithoutBraces);
     auto jwt = buildClientAssertion(credential, claims, AssertionAlgorithm::Ps256);
     QVERIFY(jwt.ok());
     const QByteArray form = "grant_type=client_credentials&client_id=" + ClientId.toLatin1()
         + "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"
-          "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion="
+          "&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_"
+          "assertion="
         + jwt.value();
     QNetworkAccessManager nam;
     if (tamper == QStringLiteral("replay")) {
@@ -364,11 +376,12 @@ void TestTenantClient::assertionChecks()
     QNetworkReply *reply = postToken(nam, form);
     QSignalSpy done(reply, &QNetworkReply::finished);
     QVERIFY(done.wait(WaitMs));
-    const TenantError e = TenantError::fromAuthority(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), reply->readAll());
+    const TenantError e = TenantError::fromAuthority(
+        reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), reply->readAll());
     reply->deleteLater();
     QCOMPARE(e.httpStatus, 401);
     QCOMPARE(e.code, QStringLiteral("invalid_client"));
-    QCOMPARE(e.aadstsCodes, QList<int>{aadsts});
+    QCOMPARE(e.aadstsCodes, QList<int> { aadsts });
 }
 
 void TestTenantClient::keyOfAnotherCertificateStaysLocal()
@@ -411,12 +424,16 @@ void TestTenantClient::expiredTokenIsRefreshedOnce()
     QVERIFY(first.value->ok());
     QCOMPARE(http.stats().tokenRequests, 1);
 
-    QCOMPARE(m_sim.admin("POST", QStringLiteral("/admin/expire-tokens")).value(QStringLiteral("expired")).toInt() >= 1, true);
+    QCOMPARE(
+        m_sim.admin("POST", QStringLiteral("/admin/expire-tokens")).value(QStringLiteral("expired")).toInt()
+            >= 1,
+        true);
     const qsizetype mark = m_sim.accessLog().size();
     Awaited<TenantResult<GraphUser>> second;
     graph.getUser(cloudUpn(2), second.sink());
     QTRY_VERIFY_WITH_TIMEOUT(second.value.has_value(), WaitMs);
-    QVERIFY2(second.value->ok(), qPrintable(second.value->ok() ? QString() : second.value->error().toString()));
+    QVERIFY2(second.value->ok(),
+             qPrintable(second.value->ok() ? QString() : second.value->error().toString()));
     QCOMPARE(http.stats().tokenRequests, 2);
     QCOMPARE(http.stats().refreshesAfter401, 1);
     const auto log = logSince(mark);
@@ -447,12 +464,17 @@ void TestTenantClient::pagingOverSeveralPages()
     GraphClient graph(&http);
     QList<int> pages;
     Awaited<TenantResult<QList<GraphUser>>> users;
-    graph.listUsers([&pages](int n) { pages.append(n); return true; }, users.sink());
+    graph.listUsers(
+        [&pages](int n) {
+            pages.append(n);
+            return true;
+        },
+        users.sink());
     QTRY_VERIFY_WITH_TIMEOUT(users.value.has_value(), WaitMs);
     QVERIFY(users.value->ok());
     const QList<GraphUser> &list = users.value->value();
     QCOMPARE(list.size(), CloudUsers + SyncedUsers + 1);
-    QCOMPARE(pages, (QList<int>{10, 20, 30, 31})); // the simulator caps pages at 10
+    QCOMPARE(pages, (QList<int> { 10, 20, 30, 31 })); // the simulator caps pages at 10
     QSet<QString> ids;
     for (const GraphUser &u : list)
         ids.insert(u.id);
@@ -494,10 +516,13 @@ void TestTenantClient::deltaAndExpiredDeltaLink()
     // One user changes, one is deleted: the next round carries exactly those.
     const QString changedId = idOf(cloudUpn(20));
     const QString deletedId = idOf(cloudUpn(21));
-    QVERIFY(!m_sim.admin("POST", QStringLiteral("/admin/users"),
-                         {{QStringLiteral("id"), changedId}, {QStringLiteral("mail"), QStringLiteral("renamed@contoso.test")}})
+    QVERIFY(!m_sim
+                 .admin("POST", QStringLiteral("/admin/users"),
+                        { { QStringLiteral("id"), changedId },
+                          { QStringLiteral("mail"), QStringLiteral("renamed@contoso.test") } })
                  .contains(QStringLiteral("error")));
-    QVERIFY(!m_sim.admin("DELETE", QStringLiteral("/admin/users/") + deletedId).contains(QStringLiteral("error")));
+    QVERIFY(!m_sim.admin("DELETE", QStringLiteral("/admin/users/") + deletedId)
+                 .contains(QStringLiteral("error")));
     Awaited<TenantResult<UserDelta>> next;
     graph.readDelta(link, {}, next.sink());
     QTRY_VERIFY_WITH_TIMEOUT(next.value.has_value(), WaitMs);
@@ -505,7 +530,7 @@ void TestTenantClient::deltaAndExpiredDeltaLink()
     QCOMPARE(next.value->value().changed.size(), 1);
     QCOMPARE(next.value->value().changed.first().id, changedId);
     QCOMPARE(next.value->value().changed.first().mail, QStringLiteral("renamed@contoso.test"));
-    QCOMPARE(next.value->value().removedIds, QStringList{deletedId});
+    QCOMPARE(next.value->value().removedIds, QStringList { deletedId });
 
     // The delta token expires: syncStateNotFound, typed.
     m_sim.admin("POST", QStringLiteral("/admin/expire-delta"));
@@ -520,7 +545,7 @@ void TestTenantClient::deltaAndExpiredDeltaLink()
     TenantSnapshot previous;
     previous.deltaLink = next.value->value().deltaLink;
     jobs::JobRunner runner;
-    auto *job = new TenantSnapshotJob(secretSettings(), {previous, false});
+    auto *job = new TenantSnapshotJob(secretSettings(), { previous, false });
     QSignalSpy ready(job, &TenantSnapshotJob::snapshotReady);
     QSignalSpy finished(job, &jobs::Job::finished);
     runner.run(job);
@@ -534,11 +559,12 @@ void TestTenantClient::deltaAndExpiredDeltaLink()
     QVERIFY(!snapshot.deltaLink.isEmpty());
 
     // Put the deleted user back for the other tests.
-    QVERIFY(!m_sim.admin("POST", QStringLiteral("/admin/users"),
-                         {{QStringLiteral("id"), deletedId},
-                          {QStringLiteral("userPrincipalName"), cloudUpn(21)},
-                          {QStringLiteral("mail"), cloudUpn(21)},
-                          {QStringLiteral("recipientTypeDetails"), QStringLiteral("MailUser")}})
+    QVERIFY(!m_sim
+                 .admin("POST", QStringLiteral("/admin/users"),
+                        { { QStringLiteral("id"), deletedId },
+                          { QStringLiteral("userPrincipalName"), cloudUpn(21) },
+                          { QStringLiteral("mail"), cloudUpn(21) },
+                          { QStringLiteral("recipientTypeDetails"), QStringLiteral("MailUser") } })
                  .contains(QStringLiteral("error")));
 }
 
@@ -546,16 +572,23 @@ void TestTenantClient::batchWithMixedResults()
 {
     TenantHttp http(secretSettings());
     GraphClient graph(&http);
-    m_sim.setFaults({{QStringLiteral("throttleNext"), 1}}); // the first item is throttled on its own
+    m_sim.setFaults({ { QStringLiteral("throttleNext"), 1 } }); // the first item is throttled on its own
     const QString cloudId = idOf(cloudUpn(5));
     const QString syncedId = idOf(syncedUpn(1));
-    const QList<BatchRequest> requests{
-        {QStringLiteral("a"), "GET", QStringLiteral("/users/") + idOf(cloudUpn(4)) + QStringLiteral("?$select=id,mail"), std::nullopt},
-        {QStringLiteral("b"), "GET", QStringLiteral("/users/no-such-user"), std::nullopt},
-        {QStringLiteral("c"), "PATCH", QStringLiteral("/users/") + cloudId,
-         QJsonObject{{QStringLiteral("authorizationInfo"), QJsonObject{{QStringLiteral("certificateUserIds"), QJsonArray{QStringLiteral("X509:<PN>cloud05@contoso.test")}}}}}},
-        {QStringLiteral("d"), "PATCH", QStringLiteral("/users/") + syncedId,
-         QJsonObject{{QStringLiteral("authorizationInfo"), QJsonObject{{QStringLiteral("certificateUserIds"), QJsonArray{QStringLiteral("X509:<PN>synced1@contoso.test")}}}}}},
+    const QList<BatchRequest> requests {
+        { QStringLiteral("a"), "GET",
+          QStringLiteral("/users/") + idOf(cloudUpn(4)) + QStringLiteral("?$select=id,mail"), std::nullopt },
+        { QStringLiteral("b"), "GET", QStringLiteral("/users/no-such-user"), std::nullopt },
+        { QStringLiteral("c"), "PATCH", QStringLiteral("/users/") + cloudId,
+          QJsonObject {
+              { QStringLiteral("authorizationInfo"),
+                QJsonObject { { QStringLiteral("certificateUserIds"),
+                                QJsonArray { QStringLiteral("X509:<PN>cloud05@contoso.test") } } } } } },
+        { QStringLiteral("d"), "PATCH", QStringLiteral("/users/") + syncedId,
+          QJsonObject {
+              { QStringLiteral("authorizationInfo"),
+                QJsonObject { { QStringLiteral("certificateUserIds"),
+                                QJsonArray { QStringLiteral("X509:<PN>synced1@contoso.test") } } } } } },
     };
     Awaited<QList<BatchResponse>> responses;
     graph.batch(requests, responses.sink());
@@ -592,7 +625,10 @@ void TestTenantClient::batchWithMixedResults()
     // More than 20 requests are split: 45 reads make three $batch calls.
     QList<BatchRequest> many;
     for (int i = 0; i < 45; ++i)
-        many.append({QStringLiteral("r%1").arg(i), "GET", QStringLiteral("/users/") + idOf(cloudUpn(i % CloudUsers)) + QStringLiteral("?$select=id"), std::nullopt});
+        many.append(
+            { QStringLiteral("r%1").arg(i), "GET",
+              QStringLiteral("/users/") + idOf(cloudUpn(i % CloudUsers)) + QStringLiteral("?$select=id"),
+              std::nullopt });
     const qsizetype mark = m_sim.accessLog().size();
     Awaited<QList<BatchResponse>> all;
     graph.batch(many, all.sink());
@@ -601,7 +637,8 @@ void TestTenantClient::batchWithMixedResults()
     for (int i = 0; i < 45; ++i) {
         QCOMPARE(all.value->at(i).id, QStringLiteral("r%1").arg(i));
         QCOMPARE(all.value->at(i).status, 200);
-        QCOMPARE(all.value->at(i).body.value(QStringLiteral("id")).toString(), idOf(cloudUpn(i % CloudUsers)));
+        QCOMPARE(all.value->at(i).body.value(QStringLiteral("id")).toString(),
+                 idOf(cloudUpn(i % CloudUsers)));
     }
     batches = 0;
     for (const QStringList &line : logSince(mark))
@@ -617,7 +654,7 @@ void TestTenantClient::batchRefusals()
         TenantRequest request;
         request.verb = "POST";
         request.url = QUrl(m_sim.baseUrl() + QStringLiteral("/v1.0/$batch"));
-        request.body = QJsonDocument(QJsonObject{{QStringLiteral("requests"), items}}).toJson();
+        request.body = QJsonDocument(QJsonObject { { QStringLiteral("requests"), items } }).toJson();
         Awaited<TenantResult<TenantResponse>> reply;
         http.send(request, reply.sink());
         if (!QTest::qWaitFor([&reply] { return reply.value.has_value(); }, WaitMs))
@@ -626,7 +663,9 @@ void TestTenantClient::batchRefusals()
     };
     QJsonArray tooMany;
     for (int i = 0; i < 21; ++i)
-        tooMany.append(QJsonObject{{QStringLiteral("id"), QString::number(i)}, {QStringLiteral("method"), QStringLiteral("GET")}, {QStringLiteral("url"), QStringLiteral("/users")}});
+        tooMany.append(QJsonObject { { QStringLiteral("id"), QString::number(i) },
+                                     { QStringLiteral("method"), QStringLiteral("GET") },
+                                     { QStringLiteral("url"), QStringLiteral("/users") } });
     auto answer = send(tooMany);
     QVERIFY(answer.has_value());
     auto r = *answer;
@@ -635,16 +674,19 @@ void TestTenantClient::batchRefusals()
     QCOMPARE(r.error().code, QStringLiteral("BadRequest"));
     QVERIFY(r.error().message.contains(QStringLiteral("between 1 and 20")));
 
-    const QJsonArray noContentType{QJsonObject{{QStringLiteral("id"), QStringLiteral("1")},
-                                               {QStringLiteral("method"), QStringLiteral("PATCH")},
-                                               {QStringLiteral("url"), QString(QStringLiteral("/users/") + idOf(cloudUpn(6)))},
-                                               {QStringLiteral("body"), QJsonObject{{QStringLiteral("authorizationInfo"), QJsonObject{}}}}}};
+    const QJsonArray noContentType { QJsonObject {
+        { QStringLiteral("id"), QStringLiteral("1") },
+        { QStringLiteral("method"), QStringLiteral("PATCH") },
+        { QStringLiteral("url"), QString(QStringLiteral("/users/") + idOf(cloudUpn(6))) },
+        { QStringLiteral("body"),
+          QJsonObject { { QStringLiteral("authorizationInfo"), QJsonObject {} } } } } };
     answer = send(noContentType);
     QVERIFY(answer.has_value());
     r = *answer;
     QVERIFY(!r.ok());
     QCOMPARE(r.error().httpStatus, 400);
-    QCOMPARE(r.error().message, QStringLiteral("Write request id : 1 does not contain Content-Type header or body."));
+    QCOMPARE(r.error().message,
+             QStringLiteral("Write request id : 1 does not contain Content-Type header or body."));
     QVERIFY(writesOf(idOf(cloudUpn(6))).isEmpty());
 }
 
@@ -657,7 +699,7 @@ void TestTenantClient::throttleStormAppliesEverythingOnce()
     GraphClient graph(&http);
     // The first 15 API requests are refused with Retry-After: 1; each change must still land once.
     const int injectedBefore = m_sim.stats().value(QStringLiteral("injected429")).toInt();
-    m_sim.setFaults({{QStringLiteral("throttleNext"), 15}, {QStringLiteral("retryAfterSeconds"), 1}});
+    m_sim.setFaults({ { QStringLiteral("throttleNext"), 15 }, { QStringLiteral("retryAfterSeconds"), 1 } });
     const int n = 10;
     QList<std::optional<TenantResult<WriteReceipt>>> results(n);
     for (int i = 0; i < n; ++i) {
@@ -666,10 +708,12 @@ void TestTenantClient::throttleStormAppliesEverythingOnce()
         RecipientCertificateChange change;
         change.identity = upn;
         change.recipientTypeDetails = user % 2 ? QStringLiteral("MailUser") : QStringLiteral("UserMailbox");
-        change.userSMimeCertificate = QList<QByteArray>{m_smimeA.der, m_smimeB.der};
-        exchange.setCertificates(change, [&results, i](TenantResult<WriteReceipt> r) { results[i].emplace(std::move(r)); });
+        change.userSMimeCertificate = QList<QByteArray> { m_smimeA.der, m_smimeB.der };
+        exchange.setCertificates(
+            change, [&results, i](TenantResult<WriteReceipt> r) { results[i].emplace(std::move(r)); });
     }
-    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(results.cbegin(), results.cend(), [](const auto &r) { return r.has_value(); }), WaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::all_of(results.cbegin(), results.cend(), [](const auto &r) { return r.has_value(); }), WaitMs);
     int retried = 0;
     for (int i = 0; i < n; ++i) {
         QVERIFY2(results[i]->ok(), qPrintable(results[i]->ok() ? QString() : results[i]->error().toString()));
@@ -690,7 +734,7 @@ void TestTenantClient::throttleStormAppliesEverythingOnce()
     exchange.getRecipient(cloudUpn(8), back.sink());
     QTRY_VERIFY_WITH_TIMEOUT(back.value.has_value(), WaitMs);
     QVERIFY(back.value->ok());
-    QCOMPARE(back.value->value().userSMimeCertificate, (QList<QByteArray>{m_smimeA.der, m_smimeB.der}));
+    QCOMPARE(back.value->value().userSMimeCertificate, (QList<QByteArray> { m_smimeA.der, m_smimeB.der }));
 }
 
 void TestTenantClient::serviceUnavailableIsRetried()
@@ -701,7 +745,7 @@ void TestTenantClient::serviceUnavailableIsRetried()
     http.token(Service::Graph, token.sink());
     QTRY_VERIFY_WITH_TIMEOUT(token.value.has_value(), WaitMs);
     const qsizetype mark = m_sim.accessLog().size();
-    m_sim.setFaults({{QStringLiteral("unavailableNext"), 2}});
+    m_sim.setFaults({ { QStringLiteral("unavailableNext"), 2 } });
     Awaited<TenantResult<GraphUser>> user;
     graph.getUser(cloudUpn(9), user.sink());
     QTRY_VERIFY_WITH_TIMEOUT(user.value.has_value(), WaitMs);
@@ -719,7 +763,7 @@ void TestTenantClient::serviceUnavailableIsRetried()
     s.maxAttempts = 2;
     TenantHttp limited(s);
     GraphClient limitedGraph(&limited);
-    m_sim.setFaults({{QStringLiteral("unavailableNext"), 5}});
+    m_sim.setFaults({ { QStringLiteral("unavailableNext"), 5 } });
     Awaited<TenantResult<GraphUser>> failed;
     limitedGraph.getUser(cloudUpn(9), failed.sink());
     QTRY_VERIFY_WITH_TIMEOUT(failed.value.has_value(), WaitMs);
@@ -734,25 +778,28 @@ void TestTenantClient::droppedGraphWriteIsReadBeforeRetry()
     TenantHttp http(secretSettings());
     GraphClient graph(&http);
     const QString id = idOf(cloudUpn(18));
-    m_sim.setFaults({{QStringLiteral("dropNextWrites"), 1}});
+    m_sim.setFaults({ { QStringLiteral("dropNextWrites"), 1 } });
     Awaited<TenantResult<WriteReceipt>> receipt;
-    graph.setCertificateUserIds({id, {QStringLiteral("X509:<RFC822>cloud18@contoso.test")}}, receipt.sink());
+    graph.setCertificateUserIds({ id, { QStringLiteral("X509:<RFC822>cloud18@contoso.test") } },
+                                receipt.sink());
     QTRY_VERIFY_WITH_TIMEOUT(receipt.value.has_value(), WaitMs);
-    QVERIFY2(receipt.value->ok(), qPrintable(receipt.value->ok() ? QString() : receipt.value->error().toString()));
+    QVERIFY2(receipt.value->ok(),
+             qPrintable(receipt.value->ok() ? QString() : receipt.value->error().toString()));
     QVERIFY(receipt.value->value().confirmedByRead);
     QCOMPARE(writesOf(id).value(QStringLiteral("graph")).toInt(), 1);
     QStringList sequence;
     for (const QStringList &line : logSince(m_logMark))
         if (line[2].contains(id))
             sequence << line[1] + QLatin1Char(' ') + line[3] + QLatin1Char(' ') + line[6];
-    QCOMPARE(sequence, (QStringList{QStringLiteral("PATCH 204 dropped"), QStringLiteral("GET 200 ")}));
+    QCOMPARE(sequence, (QStringList { QStringLiteral("PATCH 204 dropped"), QStringLiteral("GET 200 ") }));
 
     // Batched writes too: the whole batch answer is lost; each item is checked, none written twice.
     const QString a = idOf(cloudUpn(19));
     const QString b = idOf(cloudUpn(20));
-    m_sim.setFaults({{QStringLiteral("dropNextWrites"), 1}});
+    m_sim.setFaults({ { QStringLiteral("dropNextWrites"), 1 } });
     Awaited<QList<TenantResult<WriteReceipt>>> batched;
-    graph.setCertificateUserIdsBatched({{a, {QStringLiteral("X509:<PN>cloud19@contoso.test")}}, {b, {QStringLiteral("X509:<PN>cloud20@contoso.test")}}},
+    graph.setCertificateUserIdsBatched({ { a, { QStringLiteral("X509:<PN>cloud19@contoso.test") } },
+                                         { b, { QStringLiteral("X509:<PN>cloud20@contoso.test") } } },
                                        batched.sink());
     QTRY_VERIFY_WITH_TIMEOUT(batched.value.has_value(), WaitMs);
     QCOMPARE(batched.value->size(), 2);
@@ -769,22 +816,23 @@ void TestTenantClient::droppedExchangeWriteIsReadBeforeRetry()
     TenantHttp http(secretSettings());
     ExchangeClient exchange(&http);
     const QString upn = cloudUpn(22);
-    m_sim.setFaults({{QStringLiteral("dropNextWrites"), 1}});
+    m_sim.setFaults({ { QStringLiteral("dropNextWrites"), 1 } });
     RecipientCertificateChange change;
     change.identity = upn;
     change.recipientTypeDetails = QStringLiteral("UserMailbox");
-    change.userCertificate = QList<QByteArray>{m_smimeB.der};
+    change.userCertificate = QList<QByteArray> { m_smimeB.der };
     Awaited<TenantResult<WriteReceipt>> receipt;
     exchange.setCertificates(change, receipt.sink());
     QTRY_VERIFY_WITH_TIMEOUT(receipt.value.has_value(), WaitMs);
-    QVERIFY2(receipt.value->ok(), qPrintable(receipt.value->ok() ? QString() : receipt.value->error().toString()));
+    QVERIFY2(receipt.value->ok(),
+             qPrintable(receipt.value->ok() ? QString() : receipt.value->error().toString()));
     QVERIFY(receipt.value->value().confirmedByRead);
     QCOMPARE(writesOf(idOf(upn)).value(QStringLiteral("exchange")).toInt(), 1);
     QStringList notes;
     for (const QStringList &line : logSince(m_logMark))
         if (line[2].endsWith(QStringLiteral("/InvokeCommand")))
             notes << line[3] + QLatin1Char(' ') + line[6];
-    QCOMPARE(notes, (QStringList{QStringLiteral("200 dropped"), QStringLiteral("200 ")}));
+    QCOMPARE(notes, (QStringList { QStringLiteral("200 dropped"), QStringLiteral("200 ") }));
 }
 
 void TestTenantClient::exchangeRefusesSyncedObject()
@@ -796,7 +844,7 @@ void TestTenantClient::exchangeRefusesSyncedObject()
     RecipientCertificateChange change;
     change.identity = syncedUpn(2);
     change.recipientTypeDetails = QStringLiteral("UserMailbox");
-    change.userSMimeCertificate = QList<QByteArray>{m_smimeA.der};
+    change.userSMimeCertificate = QList<QByteArray> { m_smimeA.der };
     Awaited<TenantResult<WriteReceipt>> receipt;
     exchange.setCertificates(change, receipt.sink());
     QTRY_VERIFY_WITH_TIMEOUT(receipt.value.has_value(), WaitMs);
@@ -806,7 +854,9 @@ void TestTenantClient::exchangeRefusesSyncedObject()
     QCOMPARE(e.code, errc::SyncedObject);
     QCOMPARE(e.httpStatus, 400);
     QCOMPARE(e.innerCode, QStringLiteral("Microsoft.Exchange.Management.Tasks.RecipientTaskException"));
-    QVERIFY(e.message.startsWith(QStringLiteral("Exchange Online refuses to change UserSMimeCertificate on synced2@contoso.test: the object is synchronised from on-premises")));
+    QVERIFY(e.message.startsWith(
+        QStringLiteral("Exchange Online refuses to change UserSMimeCertificate on synced2@contoso.test: the "
+                       "object is synchronised from on-premises")));
     QVERIFY(!e.requestId.isEmpty());
     QVERIFY(!e.outcomeUnknown);
     QCOMPARE(e.toError().code, QStringLiteral("tenant.exchange.syncedObject"));
@@ -833,7 +883,8 @@ void TestTenantClient::exchangeRefusesSixteenthValue()
     exchange.setCertificates(change, receipt.sink());
     QTRY_VERIFY_WITH_TIMEOUT(receipt.value.has_value(), WaitMs);
     QVERIFY(!receipt.value->ok());
-    QCOMPARE(receipt.value->error().innerCode, QStringLiteral("Microsoft.Exchange.Data.DataValidationException"));
+    QCOMPARE(receipt.value->error().innerCode,
+             QStringLiteral("Microsoft.Exchange.Data.DataValidationException"));
     QVERIFY(receipt.value->error().message.contains(QStringLiteral("maximum length is 15")));
 
     sixteen.removeLast();
@@ -862,12 +913,13 @@ void TestTenantClient::exchangeRoundTripsCertificates()
     RecipientCertificateChange change;
     change.identity = upn;
     change.recipientTypeDetails = QStringLiteral("UserMailbox");
-    change.userCertificate = QList<QByteArray>{m_smimeA.der};
-    change.userSMimeCertificate = QList<QByteArray>{TestPki::pkcs7Signed(m_smimeA, {})};
+    change.userCertificate = QList<QByteArray> { m_smimeA.der };
+    change.userSMimeCertificate = QList<QByteArray> { TestPki::pkcs7Signed(m_smimeA, {}) };
     Awaited<TenantResult<WriteReceipt>> receipt;
     exchange.setCertificates(change, receipt.sink());
     QTRY_VERIFY_WITH_TIMEOUT(receipt.value.has_value(), WaitMs);
-    QVERIFY2(receipt.value->ok(), qPrintable(receipt.value->ok() ? QString() : receipt.value->error().toString()));
+    QVERIFY2(receipt.value->ok(),
+             qPrintable(receipt.value->ok() ? QString() : receipt.value->error().toString()));
     Awaited<TenantResult<ExchangeRecipient>> back;
     exchange.getRecipient(upn, back.sink());
     QTRY_VERIFY_WITH_TIMEOUT(back.value.has_value(), WaitMs);
@@ -901,14 +953,14 @@ void TestTenantClient::snapshotJobJoinsUsersAndRecipients()
     QVERIFY(synced && synced->recipient);
     QVERIFY(synced->user.isSynced());
     QVERIFY(synced->recipient->isDirSynced);
-    QCOMPARE(synced->recipient->userCertificate, QList<QByteArray>{m_smimeB.der});
+    QCOMPARE(synced->recipient->userCertificate, QList<QByteArray> { m_smimeB.der });
     const TenantUser *nomail = snapshot.find(idOf(QStringLiteral("nomail@contoso.test")));
     QVERIFY(nomail && !nomail->recipient);
     QVERIFY(progress.size() >= 4 + 2); // user pages, then recipient pages, then done
     QCOMPARE(progress.last().at(0).toLongLong(), qint64(CloudUsers + SyncedUsers + 1));
 
     // Incremental: nothing changed since, so the delta round is empty and the users are the same.
-    auto *again = new TenantSnapshotJob(secretSettings(), {snapshot, false});
+    auto *again = new TenantSnapshotJob(secretSettings(), { snapshot, false });
     QSignalSpy readyAgain(again, &TenantSnapshotJob::snapshotReady);
     QSignalSpy finishedAgain(again, &jobs::Job::finished);
     runner.run(again);
@@ -921,13 +973,14 @@ void TestTenantClient::snapshotJobJoinsUsersAndRecipients()
 
 void TestTenantClient::snapshotJobCancels()
 {
-    m_sim.setFaults({{QStringLiteral("latencyMs"), 150}});
+    m_sim.setFaults({ { QStringLiteral("latencyMs"), 150 } });
     jobs::JobRunner runner;
     auto *job = new TenantSnapshotJob(secretSettings(), {});
     QSignalSpy progress(job, &jobs::Job::progress);
     QSignalSpy ready(job, &TenantSnapshotJob::snapshotReady);
     QSignalSpy finished(job, &jobs::Job::finished);
-    connect(job, &jobs::Job::progress, job, [job] { job->cancel(); }, Qt::DirectConnection);
+    connect(
+        job, &jobs::Job::progress, job, [job] { job->cancel(); }, Qt::DirectConnection);
     runner.run(job);
     QVERIFY(finished.wait(WaitMs));
     QCOMPARE(finished.first().at(0).toBool(), false);

@@ -38,10 +38,8 @@ bool SimHarness::start(const QJsonObject &seed, const QStringList &args)
         return false;
     }
     seedFile.close();
-    QStringList all{QStringLiteral("--seed"), seedPath,
-                    QStringLiteral("--state"), statePath(),
-                    QStringLiteral("--ca-out"), caFile(),
-                    QStringLiteral("--access-log"), accessLogPath()};
+    QStringList all { QStringLiteral("--seed"),   seedPath, QStringLiteral("--state"),      statePath(),
+                      QStringLiteral("--ca-out"), caFile(), QStringLiteral("--access-log"), accessLogPath() };
     all += args;
     m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     // A crashed test must not leave its simulator behind (ctest would wait on its pipes).
@@ -52,7 +50,8 @@ bool SimHarness::start(const QJsonObject &seed, const QStringList &args)
         return false;
     }
     // The simulator prints one line with its ports once it listens.
-    static const QRegularExpression line(QStringLiteral("listening https://127\\.0\\.0\\.1:(\\d+) admin http://127\\.0\\.0\\.1:(\\d+)"));
+    static const QRegularExpression line(
+        QStringLiteral("listening https://127\\.0\\.0\\.1:(\\d+) admin http://127\\.0\\.0\\.1:(\\d+)"));
     QByteArray out;
     while (!out.contains('\n')) {
         if (m_process.state() != QProcess::Running || !m_process.waitForReadyRead(20000)) {
@@ -91,18 +90,20 @@ QJsonObject SimHarness::admin(const QByteArray &verb, const QString &path, const
 {
     QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_adminPort).arg(path)));
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-    QNetworkReply *reply = m_nam.sendCustomRequest(request, verb, QJsonDocument(body).toJson(QJsonDocument::Compact));
+    QNetworkReply *reply =
+        m_nam.sendCustomRequest(request, verb, QJsonDocument(body).toJson(QJsonDocument::Compact));
     QSignalSpy finished(reply, &QNetworkReply::finished);
     if (!reply->isFinished() && !finished.wait(15000)) {
         reply->deleteLater();
-        return {{QStringLiteral("error"), QStringLiteral("admin request timed out")}};
+        return { { QStringLiteral("error"), QStringLiteral("admin request timed out") } };
     }
     const QByteArray data = reply->readAll();
     const bool ok = reply->error() == QNetworkReply::NoError;
     const QString errorText = reply->errorString();
     reply->deleteLater();
     if (!ok)
-        return {{QStringLiteral("error"), QString(errorText + QStringLiteral(": ") + QString::fromUtf8(data))}};
+        return { { QStringLiteral("error"),
+                   QString(errorText + QStringLiteral(": ") + QString::fromUtf8(data)) } };
     return QJsonDocument::fromJson(data).object();
 }
 
@@ -127,14 +128,15 @@ QString SimHarness::sha256Hex(const QString &secret)
     return QString::fromLatin1(QCryptographicHash::hash(secret.toUtf8(), QCryptographicHash::Sha256).toHex());
 }
 
-QJsonObject SimHarness::app(const QString &clientId, const QString &secret, const QList<QByteArray> &certificatesDer)
+QJsonObject SimHarness::app(const QString &clientId, const QString &secret,
+                            const QList<QByteArray> &certificatesDer)
 {
     QJsonArray certs;
     for (const QByteArray &der : certificatesDer)
         certs.append(QString::fromLatin1(der.toBase64()));
-    return {{QStringLiteral("clientId"), clientId},
-            {QStringLiteral("secretSha256"), secret.isEmpty() ? QString() : sha256Hex(secret)},
-            {QStringLiteral("certificates"), certs}};
+    return { { QStringLiteral("clientId"), clientId },
+             { QStringLiteral("secretSha256"), secret.isEmpty() ? QString() : sha256Hex(secret) },
+             { QStringLiteral("certificates"), certs } };
 }
 
 QJsonObject SimHarness::seed(const QString &tenantId, const QJsonObject &app, const QList<QJsonObject> &users)
@@ -142,7 +144,9 @@ QJsonObject SimHarness::seed(const QString &tenantId, const QJsonObject &app, co
     QJsonArray userArray;
     for (const QJsonObject &u : users)
         userArray.append(u);
-    return {{QStringLiteral("tenantId"), tenantId}, {QStringLiteral("apps"), QJsonArray{app}}, {QStringLiteral("users"), userArray}};
+    return { { QStringLiteral("tenantId"), tenantId },
+             { QStringLiteral("apps"), QJsonArray { app } },
+             { QStringLiteral("users"), userArray } };
 }
 
 } // namespace certsync::testing

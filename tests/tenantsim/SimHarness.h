@@ -34,7 +34,10 @@ public:
 
     // Admin endpoint: returns the JSON answer, or an object with "error" on failure.
     QJsonObject admin(const QByteArray &verb, const QString &path, const QJsonObject &body = {});
-    QJsonObject setFaults(const QJsonObject &faults) { return admin("POST", QStringLiteral("/admin/faults"), faults); }
+    QJsonObject setFaults(const QJsonObject &faults)
+    {
+        return admin("POST", QStringLiteral("/admin/faults"), faults);
+    }
     QJsonObject stats() { return admin("GET", QStringLiteral("/admin/stats")); }
 
     // The access log, one list of columns per line.
@@ -43,7 +46,8 @@ public:
     // Seed helpers.
     static QString sha256Hex(const QString &secret);
     static QJsonObject seed(const QString &tenantId, const QJsonObject &app, const QList<QJsonObject> &users);
-    static QJsonObject app(const QString &clientId, const QString &secret, const QList<QByteArray> &certificatesDer);
+    static QJsonObject app(const QString &clientId, const QString &secret,
+                           const QList<QByteArray> &certificatesDer);
 
 private:
     QTemporaryDir m_dir;

@@ -99,14 +99,16 @@ bool SimState::loadJson(const QJsonObject &root, QString *error)
         u.id = o.value(QStringLiteral("id")).toString();
         if (u.id.isEmpty())
             u.id = derivedId(u.userPrincipalName);
-        u.displayName = o.value(QStringLiteral("displayName")).toString(u.userPrincipalName.section(QLatin1Char('@'), 0, 0));
+        u.displayName = o.value(QStringLiteral("displayName"))
+                            .toString(u.userPrincipalName.section(QLatin1Char('@'), 0, 0));
         u.mail = o.value(QStringLiteral("mail")).toString();
         u.proxyAddresses = strings(o.value(QStringLiteral("proxyAddresses")));
         if (u.proxyAddresses.isEmpty() && !u.mail.isEmpty())
-            u.proxyAddresses = {QStringLiteral("SMTP:") + u.mail};
+            u.proxyAddresses = { QStringLiteral("SMTP:") + u.mail };
         u.onPremisesImmutableId = o.value(QStringLiteral("onPremisesImmutableId")).toString();
         if (u.onPremisesImmutableId.isEmpty() && o.contains(QStringLiteral("objectGuid")))
-            u.onPremisesImmutableId = immutableIdFromObjectGuid(o.value(QStringLiteral("objectGuid")).toString());
+            u.onPremisesImmutableId =
+                immutableIdFromObjectGuid(o.value(QStringLiteral("objectGuid")).toString());
         const QJsonValue synced = o.value(QStringLiteral("onPremisesSyncEnabled"));
         if (synced.isBool())
             u.onPremisesSyncEnabled = synced.toBool();
@@ -137,36 +139,38 @@ QJsonObject SimState::toJson() const
 {
     QJsonArray appArray;
     for (const SimApp &app : apps) {
-        appArray.append(QJsonObject{{QStringLiteral("clientId"), app.clientId},
-                                    {QStringLiteral("secretSha256"), QString::fromLatin1(app.secretSha256)},
-                                    {QStringLiteral("certificates"), toArray(app.certificatesDer)}});
+        appArray.append(
+            QJsonObject { { QStringLiteral("clientId"), app.clientId },
+                          { QStringLiteral("secretSha256"), QString::fromLatin1(app.secretSha256) },
+                          { QStringLiteral("certificates"), toArray(app.certificatesDer) } });
     }
     QJsonArray userArray;
     for (const SimUser &u : users) {
-        QJsonObject o{{QStringLiteral("id"), u.id},
-                      {QStringLiteral("userPrincipalName"), u.userPrincipalName},
-                      {QStringLiteral("displayName"), u.displayName},
-                      {QStringLiteral("mail"), u.mail},
-                      {QStringLiteral("proxyAddresses"), toArray(u.proxyAddresses)},
-                      {QStringLiteral("onPremisesImmutableId"), u.onPremisesImmutableId},
-                      {QStringLiteral("accountEnabled"), u.accountEnabled},
-                      {QStringLiteral("certificateUserIds"), toArray(u.certificateUserIds)},
-                      {QStringLiteral("recipientTypeDetails"), u.recipientTypeDetails},
-                      {QStringLiteral("userCertificate"), toArray(u.userCertificate)},
-                      {QStringLiteral("userSMimeCertificate"), toArray(u.userSMimeCertificate)},
-                      {QStringLiteral("version"), u.version},
-                      {QStringLiteral("deleted"), u.deleted},
-                      {QStringLiteral("graphWrites"), u.graphWrites},
-                      {QStringLiteral("exchangeWrites"), u.exchangeWrites}};
+        QJsonObject o { { QStringLiteral("id"), u.id },
+                        { QStringLiteral("userPrincipalName"), u.userPrincipalName },
+                        { QStringLiteral("displayName"), u.displayName },
+                        { QStringLiteral("mail"), u.mail },
+                        { QStringLiteral("proxyAddresses"), toArray(u.proxyAddresses) },
+                        { QStringLiteral("onPremisesImmutableId"), u.onPremisesImmutableId },
+                        { QStringLiteral("accountEnabled"), u.accountEnabled },
+                        { QStringLiteral("certificateUserIds"), toArray(u.certificateUserIds) },
+                        { QStringLiteral("recipientTypeDetails"), u.recipientTypeDetails },
+                        { QStringLiteral("userCertificate"), toArray(u.userCertificate) },
+                        { QStringLiteral("userSMimeCertificate"), toArray(u.userSMimeCertificate) },
+                        { QStringLiteral("version"), u.version },
+                        { QStringLiteral("deleted"), u.deleted },
+                        { QStringLiteral("graphWrites"), u.graphWrites },
+                        { QStringLiteral("exchangeWrites"), u.exchangeWrites } };
         o.insert(QStringLiteral("onPremisesSyncEnabled"),
-                 u.onPremisesSyncEnabled ? QJsonValue(*u.onPremisesSyncEnabled) : QJsonValue(QJsonValue::Null));
+                 u.onPremisesSyncEnabled ? QJsonValue(*u.onPremisesSyncEnabled)
+                                         : QJsonValue(QJsonValue::Null));
         userArray.append(o);
     }
-    return QJsonObject{{QStringLiteral("tenantId"), tenantId},
-                       {QStringLiteral("version"), version},
-                       {QStringLiteral("deltaGeneration"), qint64(deltaGeneration)},
-                       {QStringLiteral("apps"), appArray},
-                       {QStringLiteral("users"), userArray}};
+    return QJsonObject { { QStringLiteral("tenantId"), tenantId },
+                         { QStringLiteral("version"), version },
+                         { QStringLiteral("deltaGeneration"), qint64(deltaGeneration) },
+                         { QStringLiteral("apps"), appArray },
+                         { QStringLiteral("users"), userArray } };
 }
 
 bool SimState::loadFile(const QString &path, QString *error)

@@ -87,7 +87,8 @@ public:
 
     bool initialize(QString *error);
     // HTTPS for the service endpoints, plain HTTP on loopback for the admin endpoint.
-    bool listen(const QByteArray &certPem, const QByteArray &keyPem, quint16 port, quint16 adminPort, QString *error);
+    bool listen(const QByteArray &certPem, const QByteArray &keyPem, quint16 port, quint16 adminPort,
+                QString *error);
     [[nodiscard]] quint16 port() const { return m_port; }
     [[nodiscard]] quint16 adminPort() const { return m_adminPort; }
     bool saveNow(QString *error);
@@ -115,7 +116,8 @@ private:
     SimResponse openIdConfiguration(const SimRequest &req, const QString &tenant);
     SimResponse token(const SimRequest &req, const QString &tenant);
     SimResponse tokenError(int status, const QString &error, int code, const QString &description);
-    std::optional<QString> verifyAssertion(const SimRequest &req, const SimApp &app, const QByteArray &assertion, int *aadsts);
+    std::optional<QString> verifyAssertion(const SimRequest &req, const SimApp &app,
+                                           const QByteArray &assertion, int *aadsts);
 
     std::optional<SimResponse> authorize(const SimRequest &req, Service service);
     std::optional<SimResponse> injectFaults(const SimRequest &req, Service service);
@@ -132,7 +134,8 @@ private:
     QJsonObject userJson(const SimUser &user, const QStringList &select) const;
 
     SimResponse exchange(const SimRequest &req);
-    SimResponse exchangeError(int status, const QString &exceptionType, const QString &message, const SimRequest &req);
+    SimResponse exchangeError(int status, const QString &exceptionType, const QString &message,
+                              const SimRequest &req);
     QJsonObject recipientJson(const SimUser &user, bool withCertificates) const;
     SimUser *findRecipient(const QString &identity);
 

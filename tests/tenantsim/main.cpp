@@ -42,15 +42,17 @@ bool makeServerCertificate(QByteArray *certPem, QByteArray *keyPem, QByteArray *
         serverSpec.commonName = QStringLiteral("127.0.0.1");
         serverSpec.key = KeyKind::EcP256;
         serverSpec.keySlot = 72;
-        serverSpec.extendedKeyUsage = QStringList{QStringLiteral("1.3.6.1.5.5.7.3.1")};
+        serverSpec.extendedKeyUsage = QStringList { QStringLiteral("1.3.6.1.5.5.7.3.1") };
         serverSpec.keyUsage = certs::DigitalSignature;
         Issued server = TestPki::issue(serverSpec, ca);
 
         X509V3_CTX ctx;
         X509V3_set_ctx_nodb(&ctx);
         X509V3_set_ctx(&ctx, ca.cert.get(), server.cert.get(), nullptr, nullptr, 0);
-        X509_EXTENSION *san = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
-        const bool ok = san && X509_add_ext(server.cert.get(), san, -1) == 1 && X509_sign(server.cert.get(), ca.key.get(), EVP_sha256()) > 0;
+        X509_EXTENSION *san =
+            X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+        const bool ok = san && X509_add_ext(server.cert.get(), san, -1) == 1
+            && X509_sign(server.cert.get(), ca.key.get(), EVP_sha256()) > 0;
         X509_EXTENSION_free(san);
         if (!ok) {
             *error = QStringLiteral("cannot add the IP SAN: ") + ossl::drainErrors();
@@ -60,7 +62,8 @@ bool makeServerCertificate(QByteArray *certPem, QByteArray *keyPem, QByteArray *
         *certPem = server.pem();
         *caPem = ca.pem();
         ossl::BioPtr bio(BIO_new(BIO_s_mem()));
-        if (PEM_write_bio_PrivateKey(bio.get(), server.key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+        if (PEM_write_bio_PrivateKey(bio.get(), server.key.get(), nullptr, nullptr, 0, nullptr, nullptr)
+            != 1) {
             *error = ossl::drainErrors();
             return false;
         }
@@ -75,7 +78,7 @@ bool makeServerCertificate(QByteArray *certPem, QByteArray *keyPem, QByteArray *
 }
 
 // SIGTERM/SIGINT end the event loop through a socket pair, so that the state is saved on the way out.
-int g_signalFds[2] = {-1, -1};
+int g_signalFds[2] = { -1, -1 };
 
 void onSignal(int)
 {
@@ -97,34 +100,83 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("certsync-tenantsim"));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Simulated Microsoft 365 tenant (Entra token endpoint, Graph users, Exchange InvokeCommand) for certsync's tests and demo."));
+    parser.setApplicationDescription(
+        QStringLiteral("Simulated Microsoft 365 tenant (Entra token endpoint, Graph users, Exchange "
+                       "InvokeCommand) for certsync's tests and demo."));
     parser.addHelpOption();
-    auto opt = [&parser](const QString &name, const QString &help, const QString &value = {}, const QString &def = {}) {
+    auto opt = [&parser](const QString &name, const QString &help, const QString &value = {},
+                         const QString &def = {}) {
         QCommandLineOption o(name, help, value, def);
         parser.addOption(o);
         return o;
     };
-    const auto seed = opt(QStringLiteral("seed"), QStringLiteral("Seed description (JSON), used when the state file does not exist yet."), QStringLiteral("file"));
-    const auto state = opt(QStringLiteral("state"), QStringLiteral("State file (JSON), loaded when present and saved after changes."), QStringLiteral("file"));
-    const auto port = opt(QStringLiteral("port"), QStringLiteral("HTTPS port on 127.0.0.1 (0: any free port)."), QStringLiteral("port"), QStringLiteral("0"));
-    const auto adminPort = opt(QStringLiteral("admin-port"), QStringLiteral("Admin HTTP port on 127.0.0.1 (0: any free port)."), QStringLiteral("port"), QStringLiteral("0"));
-    const auto tlsCert = opt(QStringLiteral("tls-cert"), QStringLiteral("Server certificate (PEM); generated when absent."), QStringLiteral("file"));
-    const auto tlsKey = opt(QStringLiteral("tls-key"), QStringLiteral("Server key (PEM)."), QStringLiteral("file"));
-    const auto caOut = opt(QStringLiteral("ca-out"), QStringLiteral("Write the generated TLS CA certificate (PEM) here, for the client's CA-file setting."), QStringLiteral("file"));
-    const auto accessLog = opt(QStringLiteral("access-log"), QStringLiteral("Append one tab-separated line per request: time, method, target, status, request-id, client-request-id, note."), QStringLiteral("file"));
-    const auto pageSize = opt(QStringLiteral("page-size"), QStringLiteral("Largest /users page (Graph: 999 with $top, 100 without)."), QStringLiteral("n"), QStringLiteral("100"));
-    const auto deltaPage = opt(QStringLiteral("delta-page-size"), QStringLiteral("Users per /users/delta page."), QStringLiteral("n"), QStringLiteral("100"));
-    const auto exchangePage = opt(QStringLiteral("exchange-page-size"), QStringLiteral("Recipients per InvokeCommand page."), QStringLiteral("n"), QStringLiteral("1000"));
-    const auto tokenLifetime = opt(QStringLiteral("token-lifetime"), QStringLiteral("Access token lifetime in seconds."), QStringLiteral("s"), QStringLiteral("3599"));
-    const auto bytesAsArrays = opt(QStringLiteral("exchange-bytes-as-arrays"), QStringLiteral("Return Exchange byte arrays as arrays of numbers instead of base64 strings."));
-    const auto randomSeed = opt(QStringLiteral("random-seed"), QStringLiteral("Seed of the fault-injection dice."), QStringLiteral("n"), QStringLiteral("1"));
-    const auto throttleRate = opt(QStringLiteral("throttle-rate"), QStringLiteral("Share of API requests answered 429."), QStringLiteral("0..1"), QStringLiteral("0"));
-    const auto retryAfter = opt(QStringLiteral("retry-after"), QStringLiteral("Retry-After seconds of injected 429s."), QStringLiteral("s"), QStringLiteral("1"));
-    const auto unavailableRate = opt(QStringLiteral("unavailable-rate"), QStringLiteral("Share of API requests answered 503."), QStringLiteral("0..1"), QStringLiteral("0"));
-    const auto latency = opt(QStringLiteral("latency-ms"), QStringLiteral("Delay before answering each request."), QStringLiteral("ms"), QStringLiteral("0"));
-    const auto dropRate = opt(QStringLiteral("drop-rate"), QStringLiteral("Share of writes applied and then answered by dropping the connection."), QStringLiteral("0..1"), QStringLiteral("0"));
-    const auto rateLimit = opt(QStringLiteral("rate-limit"), QStringLiteral("Accepted API requests per window (0: no ceiling)."), QStringLiteral("n"), QStringLiteral("0"));
-    const auto rateWindow = opt(QStringLiteral("rate-window-ms"), QStringLiteral("Length of the rate window."), QStringLiteral("ms"), QStringLiteral("10000"));
+    const auto seed =
+        opt(QStringLiteral("seed"),
+            QStringLiteral("Seed description (JSON), used when the state file does not exist yet."),
+            QStringLiteral("file"));
+    const auto state = opt(QStringLiteral("state"),
+                           QStringLiteral("State file (JSON), loaded when present and saved after changes."),
+                           QStringLiteral("file"));
+    const auto port =
+        opt(QStringLiteral("port"), QStringLiteral("HTTPS port on 127.0.0.1 (0: any free port)."),
+            QStringLiteral("port"), QStringLiteral("0"));
+    const auto adminPort =
+        opt(QStringLiteral("admin-port"), QStringLiteral("Admin HTTP port on 127.0.0.1 (0: any free port)."),
+            QStringLiteral("port"), QStringLiteral("0"));
+    const auto tlsCert =
+        opt(QStringLiteral("tls-cert"), QStringLiteral("Server certificate (PEM); generated when absent."),
+            QStringLiteral("file"));
+    const auto tlsKey =
+        opt(QStringLiteral("tls-key"), QStringLiteral("Server key (PEM)."), QStringLiteral("file"));
+    const auto caOut =
+        opt(QStringLiteral("ca-out"),
+            QStringLiteral(
+                "Write the generated TLS CA certificate (PEM) here, for the client's CA-file setting."),
+            QStringLiteral("file"));
+    const auto accessLog = opt(QStringLiteral("access-log"),
+                               QStringLiteral("Append one tab-separated line per request: time, method, "
+                                              "target, status, request-id, client-request-id, note."),
+                               QStringLiteral("file"));
+    const auto pageSize = opt(QStringLiteral("page-size"),
+                              QStringLiteral("Largest /users page (Graph: 999 with $top, 100 without)."),
+                              QStringLiteral("n"), QStringLiteral("100"));
+    const auto deltaPage =
+        opt(QStringLiteral("delta-page-size"), QStringLiteral("Users per /users/delta page."),
+            QStringLiteral("n"), QStringLiteral("100"));
+    const auto exchangePage =
+        opt(QStringLiteral("exchange-page-size"), QStringLiteral("Recipients per InvokeCommand page."),
+            QStringLiteral("n"), QStringLiteral("1000"));
+    const auto tokenLifetime =
+        opt(QStringLiteral("token-lifetime"), QStringLiteral("Access token lifetime in seconds."),
+            QStringLiteral("s"), QStringLiteral("3599"));
+    const auto bytesAsArrays =
+        opt(QStringLiteral("exchange-bytes-as-arrays"),
+            QStringLiteral("Return Exchange byte arrays as arrays of numbers instead of base64 strings."));
+    const auto randomSeed =
+        opt(QStringLiteral("random-seed"), QStringLiteral("Seed of the fault-injection dice."),
+            QStringLiteral("n"), QStringLiteral("1"));
+    const auto throttleRate =
+        opt(QStringLiteral("throttle-rate"), QStringLiteral("Share of API requests answered 429."),
+            QStringLiteral("0..1"), QStringLiteral("0"));
+    const auto retryAfter =
+        opt(QStringLiteral("retry-after"), QStringLiteral("Retry-After seconds of injected 429s."),
+            QStringLiteral("s"), QStringLiteral("1"));
+    const auto unavailableRate =
+        opt(QStringLiteral("unavailable-rate"), QStringLiteral("Share of API requests answered 503."),
+            QStringLiteral("0..1"), QStringLiteral("0"));
+    const auto latency =
+        opt(QStringLiteral("latency-ms"), QStringLiteral("Delay before answering each request."),
+            QStringLiteral("ms"), QStringLiteral("0"));
+    const auto dropRate =
+        opt(QStringLiteral("drop-rate"),
+            QStringLiteral("Share of writes applied and then answered by dropping the connection."),
+            QStringLiteral("0..1"), QStringLiteral("0"));
+    const auto rateLimit =
+        opt(QStringLiteral("rate-limit"), QStringLiteral("Accepted API requests per window (0: no ceiling)."),
+            QStringLiteral("n"), QStringLiteral("0"));
+    const auto rateWindow =
+        opt(QStringLiteral("rate-window-ms"), QStringLiteral("Length of the rate window."),
+            QStringLiteral("ms"), QStringLiteral("10000"));
     parser.process(app);
 
     SimOptions options;
@@ -167,7 +219,8 @@ int main(int argc, char *argv[])
             return 1;
         }
     }
-    if (!sim.listen(certPem, keyPem, quint16(parser.value(port).toUInt()), quint16(parser.value(adminPort).toUInt()), &error)) {
+    if (!sim.listen(certPem, keyPem, quint16(parser.value(port).toUInt()),
+                    quint16(parser.value(adminPort).toUInt()), &error)) {
         std::fprintf(stderr, "certsync-tenantsim: %s\n", qPrintable(error));
         return 1;
     }
@@ -178,7 +231,8 @@ int main(int argc, char *argv[])
         std::signal(SIGINT, onSignal);
     }
     // Tests read this line to learn the ports (they start the simulator on port 0).
-    std::printf("certsync-tenantsim listening https://127.0.0.1:%u admin http://127.0.0.1:%u\n", unsigned(sim.port()), unsigned(sim.adminPort()));
+    std::printf("certsync-tenantsim listening https://127.0.0.1:%u admin http://127.0.0.1:%u\n",
+                unsigned(sim.port()), unsigned(sim.adminPort()));
     std::fflush(stdout);
     return QCoreApplication::exec();
 }

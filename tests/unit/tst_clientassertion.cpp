@@ -69,7 +69,8 @@ QByteArray TestClientAssertion::openssl(const QStringList &args, int *exitCode)
     if (exitCode)
         *exitCode = p.exitCode();
     else if (p.exitCode() != 0)
-        qWarning("openssl %s: %s", qPrintable(args.join(QLatin1Char(' '))), p.readAllStandardError().constData());
+        qWarning("openssl %s: %s", qPrintable(args.join(QLatin1Char(' '))),
+                 p.readAllStandardError().constData());
     return p.readAllStandardOutput();
 }
 
@@ -77,7 +78,8 @@ AssertionClaims TestClientAssertion::fixedClaims() const
 {
     AssertionClaims c;
     c.clientId = QStringLiteral("6731de76-14a6-49ae-97bc-6eba6914391e");
-    c.audience = QStringLiteral("https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/v2.0/token");
+    c.audience = QStringLiteral(
+        "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/v2.0/token");
     c.issuedAt = QDateTime(QDate(2026, 11, 28), QTime(9, 0), Qt::UTC);
     c.lifetimeSeconds = 600;
     c.jti = QStringLiteral("0f5c6e2a-6b1e-4c1e-9d1f-2a3b4c5d6e7f");
@@ -88,7 +90,8 @@ void TestClientAssertion::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     m_openssl = QStandardPaths::findExecutable(QStringLiteral("openssl"));
-    QVERIFY2(!m_openssl.isEmpty(), "the openssl command-line tool is needed (packaging/install-deps.sh installs it)");
+    QVERIFY2(!m_openssl.isEmpty(),
+             "the openssl command-line tool is needed (packaging/install-deps.sh installs it)");
     CertSpec spec;
     spec.commonName = QStringLiteral("certsync app credential");
     spec.key = KeyKind::Rsa2048;
@@ -101,7 +104,9 @@ void TestClientAssertion::initTestCase()
     QVERIFY(TestPki::writeFile(m_keyFile, keyPem(m_cert.key.get())));
     QVERIFY(TestPki::writeFile(m_certFile, m_cert.pem()));
     int rc = -1;
-    openssl({QStringLiteral("pkey"), QStringLiteral("-in"), m_keyFile, QStringLiteral("-pubout"), QStringLiteral("-out"), m_pubFile}, &rc);
+    openssl({ QStringLiteral("pkey"), QStringLiteral("-in"), m_keyFile, QStringLiteral("-pubout"),
+              QStringLiteral("-out"), m_pubFile },
+            &rc);
     QCOMPARE(rc, 0);
 }
 
@@ -115,8 +120,9 @@ void TestClientAssertion::rs256MatchesOpensslCli()
     QCOMPARE(parts.size(), 3);
 
     // x5t: base64url of the SHA-1 of the DER, from openssl's fingerprint.
-    const QByteArray fp = openssl({QStringLiteral("x509"), QStringLiteral("-in"), m_certFile, QStringLiteral("-noout"),
-                                   QStringLiteral("-fingerprint"), QStringLiteral("-sha1")});
+    const QByteArray fp =
+        openssl({ QStringLiteral("x509"), QStringLiteral("-in"), m_certFile, QStringLiteral("-noout"),
+                  QStringLiteral("-fingerprint"), QStringLiteral("-sha1") });
     const QByteArray sha1 = QByteArray::fromHex(fp.mid(fp.indexOf('=') + 1).trimmed().replace(":", ""));
     QCOMPARE(sha1.size(), 20);
     const QByteArray x5t = sha1.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
@@ -126,7 +132,9 @@ void TestClientAssertion::rs256MatchesOpensslCli()
     const QString sig = m_dir.filePath(QStringLiteral("rs256.sig"));
     QVERIFY(TestPki::writeFile(input, parts[0] + '.' + parts[1]));
     int rc = -1;
-    openssl({QStringLiteral("dgst"), QStringLiteral("-sha256"), QStringLiteral("-sign"), m_keyFile, QStringLiteral("-out"), sig, input}, &rc);
+    openssl({ QStringLiteral("dgst"), QStringLiteral("-sha256"), QStringLiteral("-sign"), m_keyFile,
+              QStringLiteral("-out"), sig, input },
+            &rc);
     QCOMPARE(rc, 0);
     QFile f(sig);
     QVERIFY(f.open(QIODevice::ReadOnly));
@@ -144,24 +152,35 @@ void TestClientAssertion::ps256VerifiesWithOpensslCli()
     QVERIFY(first.ok() && second.ok());
     QVERIFY2(first.value() != second.value(), "PSS signatures are randomised");
 
-    const QByteArray fp = openssl({QStringLiteral("x509"), QStringLiteral("-in"), m_certFile, QStringLiteral("-noout"),
-                                   QStringLiteral("-fingerprint"), QStringLiteral("-sha256")});
+    const QByteArray fp =
+        openssl({ QStringLiteral("x509"), QStringLiteral("-in"), m_certFile, QStringLiteral("-noout"),
+                  QStringLiteral("-fingerprint"), QStringLiteral("-sha256") });
     const QByteArray sha256 = QByteArray::fromHex(fp.mid(fp.indexOf('=') + 1).trimmed().replace(":", ""));
     QCOMPARE(sha256.size(), 32);
 
-    for (const QByteArray &jwt : {first.value(), second.value()}) {
+    for (const QByteArray &jwt : { first.value(), second.value() }) {
         const QList<QByteArray> parts = jwt.split('.');
         QCOMPARE(unb64url(parts[0]),
-                 QByteArray(R"({"alg":"PS256","typ":"JWT","x5t#S256":")" + sha256.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals) + "\"}"));
+                 QByteArray(R"({"alg":"PS256","typ":"JWT","x5t#S256":")"
+                            + sha256.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals)
+                            + "\"}"));
         const QString input = m_dir.filePath(QStringLiteral("ps256.txt"));
         const QString sig = m_dir.filePath(QStringLiteral("ps256.sig"));
         QVERIFY(TestPki::writeFile(input, parts[0] + '.' + parts[1]));
         QVERIFY(TestPki::writeFile(sig, unb64url(parts[2])));
-        const QStringList verify{QStringLiteral("dgst"), QStringLiteral("-sha256"),
-                                 QStringLiteral("-sigopt"), QStringLiteral("rsa_padding_mode:pss"),
-                                 QStringLiteral("-sigopt"), QStringLiteral("rsa_pss_saltlen:32"),
-                                 QStringLiteral("-sigopt"), QStringLiteral("rsa_mgf1_md:sha256"),
-                                 QStringLiteral("-verify"), m_pubFile, QStringLiteral("-signature"), sig, input};
+        const QStringList verify { QStringLiteral("dgst"),
+                                   QStringLiteral("-sha256"),
+                                   QStringLiteral("-sigopt"),
+                                   QStringLiteral("rsa_padding_mode:pss"),
+                                   QStringLiteral("-sigopt"),
+                                   QStringLiteral("rsa_pss_saltlen:32"),
+                                   QStringLiteral("-sigopt"),
+                                   QStringLiteral("rsa_mgf1_md:sha256"),
+                                   QStringLiteral("-verify"),
+                                   m_pubFile,
+                                   QStringLiteral("-signature"),
+                                   sig,
+                                   input };
         int rc = -1;
         const QByteArray out = openssl(verify, &rc);
         QCOMPARE(rc, 0);
@@ -183,10 +202,12 @@ void TestClientAssertion::claimsAreTheDocumentedOnes()
     const QByteArray payload = unb64url(jwt->split('.').at(1));
     const qint64 iat = claims.issuedAt.toSecsSinceEpoch();
     QCOMPARE(iat, qint64(1795856400));
-    QCOMPARE(payload,
-             QByteArray(R"({"aud":"https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/v2.0/token",)"
-                        R"("exp":1795857000,"iat":1795856400,"iss":"6731de76-14a6-49ae-97bc-6eba6914391e",)"
-                        R"("jti":"0f5c6e2a-6b1e-4c1e-9d1f-2a3b4c5d6e7f","nbf":1795856400,"sub":"6731de76-14a6-49ae-97bc-6eba6914391e"})"));
+    QCOMPARE(
+        payload,
+        QByteArray(
+            R"({"aud":"https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/oauth2/v2.0/token",)"
+            R"("exp":1795857000,"iat":1795856400,"iss":"6731de76-14a6-49ae-97bc-6eba6914391e",)"
+            R"("jti":"0f5c6e2a-6b1e-4c1e-9d1f-2a3b4c5d6e7f","nbf":1795856400,"sub":"6731de76-14a6-49ae-97bc-6eba6914391e"})"));
 }
 
 void TestClientAssertion::refusesLongLifetime()
