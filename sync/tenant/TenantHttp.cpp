@@ -87,6 +87,9 @@ TenantHttp::TenantHttp(TenantSettings settings, QObject *parent)
     , m_settings(std::move(settings))
     , m_nam(new QNetworkAccessManager(this))
 {
+    m_clock.start();
+    m_gateTimer.setSingleShot(true);
+    connect(&m_gateTimer, &QTimer::timeout, this, &TenantHttp::pump);
     m_ssl = QSslConfiguration::defaultConfiguration();
     m_ssl.setPeerVerifyMode(QSslSocket::VerifyPeer);
     if (!m_settings.caFile.isEmpty()) {
@@ -178,14 +181,27 @@ void TenantHttp::enqueue(const CallPtr &call, bool front)
 
 void TenantHttp::pump()
 {
-    while (!m_destroying && !m_queue.empty() && m_running.size() < std::max(1, m_settings.maxConcurrency)) {
-        CallPtr call = m_queue.front();
-        m_queue.pop_front();
-        if (!call->done)
+    const qint64 now = m_clock.elapsed();
+    qint64 nextGate = -1;
+    for (auto it = m_queue.begin();
+         !m_destroying && it != m_queue.end() && m_running.size() < std::max(1, m_settings.maxConcurrency);) {
+        const CallPtr call = *it;
+        if (!call->done) {
+            it = m_queue.erase(it);
             continue;
+        }
+        const qint64 gate = m_gateUntil.value(int(call->request.service), 0);
+        if (gate > now) { // the service asked us to hold off: keep the call queued
+            nextGate = nextGate < 0 ? gate : std::min(nextGate, gate);
+            ++it;
+            continue;
+        }
+        it = m_queue.erase(it);
         m_running.append(call);
         startAttempt(call, call->accessToken);
     }
+    if (nextGate >= 0 && !m_gateTimer.isActive())
+        m_gateTimer.start(int(nextGate - now));
 }
 
 void TenantHttp::startAttempt(const CallPtr &call, const QByteArray &accessToken)
@@ -325,6 +341,14 @@ void TenantHttp::onFinished(const CallPtr &call, QNetworkReply *reply)
     if (resp.httpStatus == 429 || resp.httpStatus == 503) {
         (resp.httpStatus == 429 ? m_stats.throttled : m_stats.unavailable)++;
         const std::optional<int> retryAfter = retryAfterMs(resp.headers);
+        // A long Retry-After means the app hit the service's limit, not that this one request was
+        // unlucky: hold every new request to that service until then instead of collecting a 429
+        // for each of them (Graph counts those against the app too). Short ones stay per request.
+        if (retryAfter && m_settings.throttleGateSeconds > 0
+            && *retryAfter >= m_settings.throttleGateSeconds * 1000) {
+            qint64 &gate = m_gateUntil[int(r.service)];
+            gate = std::max(gate, m_clock.elapsed() + *retryAfter);
+        }
         if (call->attempts < m_settings.maxAttempts
             && retryAfter.value_or(0) <= m_settings.maxRetryAfterSeconds * 1000) {
             retryLater(call, retryAfter.value_or(backoffMs(call->attempts)),

@@ -10,12 +10,14 @@
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
 #include <QPointer>
 #include <QSslConfiguration>
+#include <QTimer>
 #include <QUrl>
 
 #include <deque>
@@ -25,7 +27,6 @@
 
 class QNetworkAccessManager;
 class QNetworkReply;
-class QTimer;
 
 namespace certsync::tenant {
 
@@ -143,6 +144,9 @@ private:
     QList<CallPtr> m_running; // holding a slot
     QList<CallPtr> m_waiting; // waiting for a token or a retry timer
     QHash<int, TokenState> m_tokens; // by Service
+    QHash<int, qint64> m_gateUntil; // by Service: no new attempt before this m_clock time
+    QElapsedTimer m_clock;
+    QTimer m_gateTimer;
     TenantHttpStats m_stats;
     bool m_destroying = false;
 };

@@ -45,6 +45,9 @@ struct TenantSettings
     int backoffBaseMs = 500; // exponential backoff (with jitter) when the service gives no Retry-After
     int backoffMaxMs = 30000;
     int maxRetryAfterSeconds = 300; // a Retry-After beyond this fails the request instead of stalling
+    // A Retry-After of at least this many seconds holds all new requests to that service, not
+    // only the throttled one (0: per request only).
+    int throttleGateSeconds = 2;
     int tokenRefreshMarginSeconds = 300; // renew a token this long before it expires
     int assertionLifetimeSeconds = 600; // at most 10 minutes, as Entra ID requires
     ByteArrayEncoding exchangeByteEncoding = ByteArrayEncoding::Base64String;

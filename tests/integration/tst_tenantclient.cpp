@@ -96,6 +96,7 @@ private slots:
     void batchWithMixedResults();
     void batchRefusals();
     void throttleStormAppliesEverythingOnce();
+    void rateCeilingHoldsTheWholeService();
     void serviceUnavailableIsRetried();
     void droppedGraphWriteIsReadBeforeRetry();
     void droppedExchangeWriteIsReadBeforeRetry();
@@ -735,6 +736,45 @@ void TestTenantClient::throttleStormAppliesEverythingOnce()
     QTRY_VERIFY_WITH_TIMEOUT(back.value.has_value(), WaitMs);
     QVERIFY(back.value->ok());
     QCOMPARE(back.value->value().userSMimeCertificate, (QList<QByteArray> { m_smimeA.der, m_smimeB.der }));
+}
+
+// Over the ceiling, a long Retry-After holds every new request to the service, so a long queue
+// does not collect one 429 per change; everything still lands exactly once.
+void TestTenantClient::rateCeilingHoldsTheWholeService()
+{
+    TenantSettings s = secretSettings();
+    s.maxConcurrency = 4;
+    TenantHttp http(s);
+    GraphClient graph(&http);
+    Awaited<TenantResult<QByteArray>> token;
+    http.token(Service::Graph, token.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(token.value.has_value(), WaitMs);
+    const QJsonObject before = m_sim.stats();
+    const qsizetype windowsBefore = before.value(QStringLiteral("windows")).toArray().size();
+    m_sim.setFaults({ { QStringLiteral("rateLimit"), 10 }, { QStringLiteral("rateWindowMs"), 2000 } });
+    const int n = 30;
+    QList<std::optional<TenantResult<WriteReceipt>>> results(n);
+    for (int i = 0; i < n; ++i) {
+        graph.setCertificateUserIds(
+            { idOf(cloudUpn(i % 18)) /* later tests count writes of cloud18.. */,
+              { QStringLiteral("X509:<SKI>%1").arg(i, 4, 16, QLatin1Char('0')) } },
+            [&results, i](TenantResult<WriteReceipt> r) { results[i].emplace(std::move(r)); });
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::all_of(results.cbegin(), results.cend(), [](const auto &r) { return r.has_value(); }), WaitMs);
+    for (const auto &r : results)
+        QVERIFY2(r->ok(), qPrintable(r->ok() ? QString() : r->error().toString()));
+    const QJsonObject after = m_sim.stats();
+    const QJsonArray windows = after.value(QStringLiteral("windows")).toArray();
+    QCOMPARE(windows.size() - windowsBefore, 3);
+    for (qsizetype i = windowsBefore; i < windows.size(); ++i)
+        QCOMPARE(windows[i].toObject().value(QStringLiteral("accepted")).toInt(), 10);
+    const int ceiling429 = after.value(QStringLiteral("ceiling429")).toInt()
+        - before.value(QStringLiteral("ceiling429")).toInt();
+    // Without the hold every queued change would collect a 429 (20 or more); with it, at most the
+    // requests already in flight when the limit was hit, per window change.
+    QVERIFY2(ceiling429 <= 2 * s.maxConcurrency, qPrintable(QString::number(ceiling429)));
+    QVERIFY(ceiling429 >= 1);
 }
 
 void TestTenantClient::serviceUnavailableIsRetried()
