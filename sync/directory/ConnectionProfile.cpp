@@ -26,6 +26,7 @@ AttributeMapping AttributeMapping::defaults(SourceKind kind)
         m.accountName = QStringLiteral("uid");
         m.displayName = QStringLiteral("cn");
         m.changedTime = QStringLiteral("modifyTimestamp");
+        m.changeSequence = QStringLiteral("entryCSN");
         // OpenLDAP's certificate syntax must be transferred with the ;binary option (RFC 4523).
         m.userCertificate = QStringLiteral("userCertificate;binary");
         m.userSmimeCertificate = QStringLiteral("userSMIMECertificate");
@@ -37,7 +38,7 @@ QStringList AttributeMapping::attributes() const
 {
     QStringList out;
     for (const QString *name : {&sourceAnchor, &consistencyGuid, &userPrincipalName, &mail, &proxyAddresses,
-                                &accountName, &displayName, &userAccountControl, &changedTime, &changeNumber,
+                                &accountName, &displayName, &userAccountControl, &changedTime, &changeNumber, &changeSequence,
                                 &userCertificate, &userSmimeCertificate})
         if (!name->isEmpty() && !out.contains(*name, Qt::CaseInsensitive))
             out.append(*name);

@@ -27,8 +27,11 @@ struct AttributeMapping
     QString accountName; // sAMAccountName or uid
     QString displayName;
     QString userAccountControl; // disabled = bit 0x2
-    QString changedTime; // whenChanged / modifyTimestamp (generalized time)
+    QString changedTime; // whenChanged / modifyTimestamp (generalized time), shown to people
     QString changeNumber; // uSNChanged (AD only)
+    // OpenLDAP's entryCSN: modifyTimestamp with microseconds and a counter, so an incremental read
+    // can ask for "changed after this" without losing changes made in the mark's own second.
+    QString changeSequence;
     QString userCertificate; // "userCertificate" on AD, "userCertificate;binary" on OpenLDAP
     QString userSmimeCertificate;
 

@@ -99,6 +99,7 @@ void DirectoryReadJob::doStart()
     mark.kind = profile.kind;
     mark.server = profile.url + QLatin1Char(' ') + profile.baseDn;
     QString filter = profile.effectiveFilter();
+    const AttributeMapping mapping = profile.mapping;
     const std::optional<ReadMark> &previous = m_settings.previous;
     if (profile.kind == SourceKind::ActiveDirectory) {
         auto rootDse = ldap.readEntry(QString(), {QStringLiteral("dsServiceName"), QStringLiteral("highestCommittedUSN")});
@@ -123,11 +124,13 @@ void DirectoryReadJob::doStart()
                 filter = andFilter(filter, QStringLiteral("(uSNChanged>=%1)").arg(previous->usn + 1));
             }
         }
-    } else if (previous && previous->isValid() && previous->server == mark.server && !previous->timestamp.isEmpty()) {
+    } else if (previous && previous->isValid() && previous->server == mark.server && !previous->csn.isEmpty()
+               && !mapping.changeSequence.isEmpty()) {
         snapshot->incremental = true;
-        // Second resolution: entries changed in the mark's own second are read again (harmless).
-        filter = andFilter(filter, QStringLiteral("(modifyTimestamp>=%1)").arg(previous->timestamp));
-        mark.timestamp = previous->timestamp;
+        // Strictly after the mark: CSNs grow with every change on the server. (modifyTimestamp has
+        // one-second resolution and cannot tell changes in the mark's own second apart.)
+        filter = andFilter(filter, QStringLiteral("(!(%1<=%2))").arg(mapping.changeSequence, previous->csn));
+        mark.csn = previous->csn;
     }
     if (snapshot->incremental)
         log(jobs::LogRecord::Level::Info,
@@ -138,8 +141,7 @@ void DirectoryReadJob::doStart()
     QThreadPool pool;
     pool.setMaxThreadCount(qMax(1, QThread::idealThreadCount()));
     std::deque<QFuture<QList<DirectoryUser>>> inFlight;
-    const AttributeMapping mapping = profile.mapping;
-    const QString changedKey = LdapEntry::key(mapping.changedTime);
+    const QString sequenceKey = LdapEntry::key(mapping.changeSequence);
     qint64 read = 0;
 
     auto deliver = [&](QList<DirectoryUser> users) {
@@ -166,15 +168,16 @@ void DirectoryReadJob::doStart()
     request.filter = filter;
     request.attributes = mapping.attributes();
     request.pageSize = profile.pageSize;
+    qCDebug(lcDirectory) << "search" << request.base << request.filter;
     auto stats = ldap.search(
         request,
         [&](QList<LdapEntry> &&page) {
             read += page.size();
-            if (profile.kind == SourceKind::GenericLdap)
+            if (profile.kind == SourceKind::GenericLdap && !sequenceKey.isEmpty())
                 for (const LdapEntry &entry : page) {
-                    const QString changed = entry.text(changedKey);
-                    if (changed > mark.timestamp) // generalized times of one length sort as text
-                        mark.timestamp = changed;
+                    const QString csn = entry.text(sequenceKey);
+                    if (csn > mark.csn) // fixed-width CSNs sort as text
+                        mark.csn = csn;
                 }
             inFlight.push_back(QtConcurrent::run(&pool, analysePage, std::cref(analyzer), std::move(page),
                                                  std::cref(mapping), now));

@@ -91,7 +91,7 @@ QByteArray ReadMark::toJson() const
     o[QStringLiteral("server")] = server;
     o[QStringLiteral("dc")] = dcIdentity;
     o[QStringLiteral("usn")] = QString::number(usn);
-    o[QStringLiteral("timestamp")] = timestamp;
+    o[QStringLiteral("csn")] = csn;
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
@@ -107,7 +107,7 @@ ReadMark ReadMark::fromJson(const QByteArray &json)
     mark.usn = o.value(QStringLiteral("usn")).toString().toLongLong(&ok);
     if (!ok)
         mark.usn = -1;
-    mark.timestamp = o.value(QStringLiteral("timestamp")).toString();
+    mark.csn = o.value(QStringLiteral("csn")).toString();
     return mark;
 }
 

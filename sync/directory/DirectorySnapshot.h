@@ -45,16 +45,16 @@ struct DirectoryUser
 DirectoryUser userFromEntry(const LdapEntry &entry, const AttributeMapping &mapping);
 
 // Where an incremental read continues. AD: uSNChanged is per domain controller, so the mark holds
-// the DC's identity too; OpenLDAP: the newest modifyTimestamp seen.
+// the DC's identity too; OpenLDAP: the newest entryCSN seen (the change sequence of modifyTimestamp).
 struct ReadMark
 {
     SourceKind kind = SourceKind::ActiveDirectory;
     QString server; // url + base: a mark for another directory or subtree is worthless
     QString dcIdentity; // dsServiceName + invocationId
     qint64 usn = -1; // highestCommittedUSN when the read began
-    QString timestamp; // generalized time, "20261128093000Z"
+    QString csn; // "20261128093000.123456Z#000000#000#000000"
 
-    [[nodiscard]] bool isValid() const { return !server.isEmpty() && (usn >= 0 || !timestamp.isEmpty()); }
+    [[nodiscard]] bool isValid() const { return !server.isEmpty() && (usn >= 0 || !csn.isEmpty()); }
     [[nodiscard]] QByteArray toJson() const;
     static ReadMark fromJson(const QByteArray &json);
     bool operator==(const ReadMark &) const = default;

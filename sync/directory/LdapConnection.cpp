@@ -7,6 +7,8 @@
 #include <QElapsedTimer>
 #include <QUrl>
 
+#include <csignal>
+#include <mutex>
 #include <vector>
 
 namespace certsync::directory {
@@ -273,6 +275,10 @@ Result<ServerCertificate> LdapConnection::probeServerCertificate(const Connectio
 
 Result<std::unique_ptr<LdapConnection>> LdapConnection::open(const ConnectionProfile &profile, const QString &password)
 {
+    // libldap writes to its socket without MSG_NOSIGNAL: a server that went away would kill the whole
+    // process with SIGPIPE instead of giving LDAP_SERVER_DOWN. Qt installs no SIGPIPE handler itself.
+    static std::once_flag ignoreSigpipe;
+    std::call_once(ignoreSigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
     const QString pin = normaliseFingerprint(profile.serverCertificateSha256);
     if (!pin.isEmpty() && (pin.size() != 64 || QByteArray::fromHex(pin.toLatin1()).size() != 32))
         return Error{QStringLiteral("config"),
@@ -528,6 +534,11 @@ Result<void> LdapConnection::modifyValues(const QString &dn, const QString &attr
 {
     if (remove.isEmpty() && add.isEmpty())
         return {};
+    // OpenLDAP's userSMIMECertificate (binary syntax) has no equality rule: the server can neither
+    // delete one value nor refuse a duplicate, so such writes take the guarded path.
+    if (m_profile.kind == SourceKind::GenericLdap
+        && LdapEntry::key(attribute) == LdapEntry::key(m_profile.mapping.userSmimeCertificate))
+        return replaceIfUnchanged(dn, attribute, remove, add);
     const QByteArray dnBytes = dn.toUtf8();
     QByteArray name = attribute.toUtf8();
     // berval arrays borrow the QByteArrays' storage, which outlives the call.
@@ -559,7 +570,7 @@ Result<void> LdapConnection::modifyValues(const QString &dn, const QString &attr
     mods.push_back(nullptr);
     // One modify operation: the server applies both halves or neither.
     int rc = ldap_modify_ext_s(m_ld.get(), dnBytes.constData(), mods.data(), nullptr, nullptr);
-    if (rc == LDAP_INAPPROPRIATE_MATCHING && !remove.isEmpty())
+    if (rc == LDAP_INAPPROPRIATE_MATCHING)
         return replaceIfUnchanged(dn, attribute, remove, add);
     if (rc != LDAP_SUCCESS) {
         Error error = errorFromCode(rc, QStringLiteral("modify of %1 %2").arg(attribute, dn));
@@ -577,8 +588,7 @@ Result<void> LdapConnection::modifyValues(const QString &dn, const QString &attr
 Result<void> LdapConnection::replaceIfUnchanged(const QString &dn, const QString &attribute,
                                                 const QList<QByteArray> &remove, const QList<QByteArray> &add)
 {
-    // OpenLDAP's userSMIMECertificate has no equality rule, so values cannot be deleted one by one.
-    // Write the whole new set, but only if the entry is exactly as just read: the assertion control
+    // Without an equality rule values cannot be deleted one by one. Write the whole new set, but only if the entry is exactly as just read: the assertion control
     // (RFC 4528) on entryCSN makes the server refuse the write if anybody changed the entry since.
     auto current = readEntry(dn, {attribute, QStringLiteral("entryCSN")});
     if (!current)
@@ -619,9 +629,10 @@ Result<void> LdapConnection::replaceIfUnchanged(const QString &dn, const QString
         pointers.push_back(&v);
     pointers.push_back(nullptr);
     LDAPMod replace{};
-    replace.mod_op = LDAP_MOD_REPLACE | LDAP_MOD_BVALUES;
+    // Replacing with nothing would be refused for want of an equality rule: delete the attribute.
+    replace.mod_op = (values.isEmpty() ? LDAP_MOD_DELETE : LDAP_MOD_REPLACE) | LDAP_MOD_BVALUES;
     replace.mod_type = name.data();
-    replace.mod_vals.modv_bvals = pointers.data();
+    replace.mod_vals.modv_bvals = values.isEmpty() ? nullptr : pointers.data();
     LDAPMod *mods[] = {&replace, nullptr};
     if (int rc = ldap_modify_ext_s(m_ld.get(), dnBytes.constData(), mods, controls, nullptr); rc != LDAP_SUCCESS) {
         Error error = errorFromCode(rc, QStringLiteral("guarded modify of %1 %2").arg(attribute, dn));
