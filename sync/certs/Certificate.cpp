@@ -2,7 +2,6 @@
 
 #include <QHash>
 
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
@@ -19,7 +18,6 @@ using GeneralNamesPtr = Owned<GENERAL_NAMES, GENERAL_NAMES_free>;
 using EkuPtr = Owned<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>;
 using AiaPtr = Owned<AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free>;
 using CrlDpPtr = Owned<CRL_DIST_POINTS, CRL_DIST_POINTS_free>;
-using BignumPtr = Owned<BIGNUM, BN_free>;
 
 // Explicitly fetched digests: the implicit EVP_sha256() fetches on every call in OpenSSL 3.
 const EVP_MD *sha256()
@@ -185,19 +183,6 @@ void readSignature(X509 *cert, Certificate &info)
         ossl::drainErrors();
 }
 
-QString serialOf(X509 *cert)
-{
-    BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
-    if (!bn) {
-        ossl::drainErrors();
-        return {};
-    }
-    char *hex = BN_bn2hex(bn.get());
-    QString serial = QString::fromLatin1(hex);
-    OPENSSL_free(hex);
-    return serial;
-}
-
 } // namespace
 
 ParsedCertificate describe(X509 *cert, QByteArrayView derBytes)
@@ -209,7 +194,7 @@ ParsedCertificate describe(X509 *cert, QByteArrayView derBytes)
     info.sha1 = digest(sha1(), info.der);
     info.subject = ossl::nameToString(X509_get_subject_name(cert));
     info.issuer = ossl::nameToString(X509_get_issuer_name(cert));
-    info.serialHex = serialOf(cert);
+    info.serialHex = ossl::serialHex(cert);
     info.notBefore = ossl::toDateTime(X509_get0_notBefore(cert));
     info.notAfter = ossl::toDateTime(X509_get0_notAfter(cert));
 

@@ -1,5 +1,7 @@
 #include "certs/ChainVerifier.h"
 
+#include <QHash>
+
 #include <openssl/x509v3.h>
 
 namespace certsync::certs {
@@ -93,12 +95,96 @@ QString chainStatusName(ChainStatus status)
     return {};
 }
 
+struct ChainVerifier::Fast
+{
+    ossl::X509StorePtr store; // anchors + pre-verified intermediates, for partial chains
+    QHash<const X509 *, QList<ChainElement>> tails; // intermediate -> its verified path above it
+    QHash<const X509 *, ChainElement> elements; // the store's certificates, described once
+};
+
+namespace {
+
+ChainElement describeElement(X509 *cert)
+{
+    ChainElement element;
+    element.subject = ossl::nameToString(X509_get_subject_name(cert));
+    element.issuer = ossl::nameToString(X509_get_issuer_name(cert));
+    element.serialHex = ossl::serialHex(cert);
+    element.notBefore = ossl::toDateTime(X509_get0_notBefore(cert));
+    element.notAfter = ossl::toDateTime(X509_get0_notAfter(cert));
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdLength = 0;
+    if (X509_digest(cert, EVP_sha256(), md, &mdLength) == 1)
+        element.sha256 = QByteArray(reinterpret_cast<const char *>(md), int(mdLength));
+    else
+        ossl::drainErrors();
+    return element;
+}
+
+} // namespace
+
 ChainVerifier::ChainVerifier(const TrustStore &trust)
     : m_trust(trust)
 {
+    if (trust.intermediates().empty())
+        return;
+    auto fast = std::make_unique<Fast>();
+    fast->store.reset(X509_STORE_new());
+    if (!fast->store || (trust.usesSystemAnchors() && X509_STORE_set_default_paths(fast->store.get()) != 1)) {
+        ossl::drainErrors();
+        return; // no fast path: every chain is verified in full
+    }
+    for (const ossl::X509Ptr &anchor : trust.anchors()) {
+        X509_STORE_add_cert(fast->store.get(), anchor.get());
+        fast->elements.insert(anchor.get(), describeElement(anchor.get()));
+    }
+    for (const ossl::X509CrlPtr &crl : trust.crls())
+        X509_STORE_add_crl(fast->store.get(), crl.get());
+    for (const ossl::X509Ptr &intermediate : trust.intermediates()) {
+        const ChainResult full = verifyWith(trust.store(), false, intermediate.get(), {}, Role::Issuer, nullptr);
+        if (!full.trusted())
+            continue; // never shortcut through a CA that does not itself verify
+        X509_STORE_add_cert(fast->store.get(), intermediate.get());
+        fast->tails.insert(intermediate.get(), full.chain.mid(1));
+        fast->elements.insert(intermediate.get(), full.chain.first());
+    }
+    ossl::drainErrors();
+    m_fast = std::move(fast);
 }
 
-ChainResult ChainVerifier::verify(X509 *leaf, const std::vector<X509 *> &extraIntermediates) const
+ChainVerifier::~ChainVerifier() = default;
+ChainVerifier::ChainVerifier(ChainVerifier &&) noexcept = default;
+
+int ChainVerifier::preverifiedIntermediates() const
+{
+    return m_fast ? int(m_fast->tails.size()) : 0;
+}
+
+ChainResult ChainVerifier::verify(X509 *leaf, const std::vector<X509 *> &extraIntermediates, Role role,
+                                  const Certificate *leafInfo) const
+{
+    if (m_fast) {
+        ChainResult fast = verifyWith(m_fast->store.get(), true, leaf, extraIntermediates, role, leafInfo);
+        if (fast.trusted()) {
+            // The chain stops at a pre-verified intermediate (or at an anchor): append the
+            // intermediate's verified path, and it is no longer the chain's anchor.
+            if (const auto above = m_fast->tails.constFind(fast.topCertificate);
+                above != m_fast->tails.cend() && !above->isEmpty()) {
+                fast.chain.last().isAnchor = false;
+                fast.chain += *above;
+            }
+            fast.topCertificate = nullptr;
+            return fast;
+        }
+    }
+    ChainResult full = verifyWith(m_trust.store(), false, leaf, extraIntermediates, role, leafInfo);
+    full.topCertificate = nullptr;
+    return full;
+}
+
+ChainResult ChainVerifier::verifyWith(X509_STORE *store, bool partialChain, X509 *leaf,
+                                      const std::vector<X509 *> &extraIntermediates, Role role,
+                                      const Certificate *leafInfo) const
 {
     ChainResult result;
     ossl::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
@@ -111,10 +197,11 @@ ChainResult ChainVerifier::verify(X509 *leaf, const std::vector<X509 *> &extraIn
     for (X509 *cert : extraIntermediates)
         if (cert != leaf)
             sk_X509_push(untrusted.get(), cert);
-    for (const ossl::X509Ptr &cert : m_trust.intermediates())
-        sk_X509_push(untrusted.get(), cert.get());
+    if (!partialChain) // on the fast path the intermediates are in the store itself
+        for (const ossl::X509Ptr &cert : m_trust.intermediates())
+            sk_X509_push(untrusted.get(), cert.get());
 
-    if (X509_STORE_CTX_init(ctx.get(), m_trust.store(), leaf, untrusted.get()) != 1) {
+    if (X509_STORE_CTX_init(ctx.get(), store, leaf, untrusted.get()) != 1) {
         result.status = ChainStatus::Invalid;
         result.message = ossl::drainErrors();
         return result;
@@ -122,10 +209,12 @@ ChainResult ChainVerifier::verify(X509 *leaf, const std::vector<X509 *> &extraIn
     std::vector<Finding> findings;
     X509_STORE_CTX_set_app_data(ctx.get(), &findings);
     X509_STORE_CTX_set_verify_cb(ctx.get(), collectFindings);
-    X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SMIME_SIGN);
+    X509_STORE_CTX_set_purpose(ctx.get(), role == Role::SmimeLeaf ? X509_PURPOSE_SMIME_SIGN : X509_PURPOSE_ANY);
     unsigned long flags = X509_V_FLAG_NO_CHECK_TIME; // expiry is judged per certificate
     if (m_trust.hasCrls())
         flags |= X509_V_FLAG_CRL_CHECK;
+    if (partialChain)
+        flags |= X509_V_FLAG_PARTIAL_CHAIN;
     X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx.get()), flags);
 
     X509_verify_cert(ctx.get());
@@ -137,16 +226,17 @@ ChainResult ChainVerifier::verify(X509 *leaf, const std::vector<X509 *> &extraIn
     for (int i = 0; i < length; ++i) {
         X509 *cert = sk_X509_value(chain, i);
         ChainElement element;
-        element.subject = ossl::nameToString(X509_get_subject_name(cert));
-        element.issuer = ossl::nameToString(X509_get_issuer_name(cert));
-        element.notBefore = ossl::toDateTime(X509_get0_notBefore(cert));
-        element.notAfter = ossl::toDateTime(X509_get0_notAfter(cert));
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdLength = 0;
-        if (X509_digest(cert, EVP_sha256(), md, &mdLength) == 1)
-            element.sha256 = QByteArray(reinterpret_cast<const char *>(md), int(mdLength));
+        if (i == 0 && leafInfo && cert == leaf) {
+            element = ChainElement{leafInfo->subject, leafInfo->issuer, leafInfo->serialHex, leafInfo->sha256,
+                                   leafInfo->notBefore, leafInfo->notAfter, false, false, {}};
+        } else if (m_fast && m_fast->elements.contains(cert)) {
+            element = m_fast->elements.value(cert);
+        } else {
+            element = describeElement(cert);
+        }
         element.isAnchor = i >= untrustedCount;
         result.chain.append(element);
+        result.topCertificate = cert;
     }
     if (result.chain.isEmpty()) // nothing was built: still show the leaf
         result.chain.append(ChainElement{ossl::nameToString(X509_get_subject_name(leaf)),

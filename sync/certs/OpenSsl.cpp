@@ -1,5 +1,6 @@
 #include "certs/OpenSsl.h"
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
@@ -117,6 +118,19 @@ QByteArray der(const X509 *cert)
     auto *p = reinterpret_cast<unsigned char *>(out.data());
     i2d_X509(cert, &p);
     return out;
+}
+
+QString serialHex(const X509 *cert)
+{
+    std::unique_ptr<BIGNUM, Deleter<BN_free>> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+    if (!bn) {
+        drainErrors();
+        return {};
+    }
+    char *hex = BN_bn2hex(bn.get());
+    QString serial = QString::fromLatin1(hex);
+    OPENSSL_free(hex);
+    return serial;
 }
 
 } // namespace certsync::ossl

@@ -41,7 +41,7 @@ Result<std::vector<ParsedCertificate>> readCertificates(const QString &path)
     return certs;
 }
 
-Result<int> addCrls(X509_STORE *store, const QString &path)
+Result<int> addCrls(X509_STORE *store, const QString &path, std::vector<ossl::X509CrlPtr> &keep)
 {
     auto bytes = readFile(path);
     if (!bytes)
@@ -51,6 +51,7 @@ Result<int> addCrls(X509_STORE *store, const QString &path)
         ossl::BioPtr bio(BIO_new_mem_buf(bytes->constData(), int(bytes->size())));
         while (ossl::X509CrlPtr crl{PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)}) {
             X509_STORE_add_crl(store, crl.get());
+            keep.push_back(std::move(crl));
             ++added;
         }
         ossl::drainErrors();
@@ -58,6 +59,7 @@ Result<int> addCrls(X509_STORE *store, const QString &path)
         const auto *p = reinterpret_cast<const unsigned char *>(bytes->constData());
         if (ossl::X509CrlPtr crl{d2i_X509_CRL(nullptr, &p, long(bytes->size()))}) {
             X509_STORE_add_crl(store, crl.get());
+            keep.push_back(std::move(crl));
             ++added;
         }
     }
@@ -75,6 +77,7 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
     if (!trust.m_store)
         return ossl::error(QStringLiteral("trust_store"), QStringLiteral("cannot create an X509_STORE"));
 
+    trust.m_system = settings.useSystemAnchors;
     if (settings.useSystemAnchors && X509_STORE_set_default_paths(trust.m_store.get()) != 1)
         return ossl::error(QStringLiteral("trust_store"), QStringLiteral("cannot load the system trust anchors"));
 
@@ -85,11 +88,12 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
         auto certs = readCertificates(path);
         if (!certs)
             return certs.error();
-        for (const ParsedCertificate &cert : *certs) {
+        for (ParsedCertificate &cert : *certs) {
             // A duplicate anchor is harmless; OpenSSL 3 no longer reports it as an error.
             if (X509_STORE_add_cert(trust.m_store.get(), cert.handle.get()) != 1)
                 return ossl::error(QStringLiteral("trust_store"),
                                    QStringLiteral("cannot add anchor %1 from %2").arg(cert.info.subject, path));
+            trust.m_anchors.push_back(std::move(cert.handle));
             ++trust.m_anchorCount;
         }
     }
@@ -114,6 +118,7 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
                 if (X509_STORE_add_cert(trust.m_store.get(), cert.handle.get()) != 1)
                     return ossl::error(QStringLiteral("trust_store"),
                                        QStringLiteral("cannot add anchor %1 from %2").arg(cert.info.subject, path));
+                trust.m_anchors.push_back(std::move(cert.handle));
                 ++trust.m_anchorCount;
             } else {
                 trust.m_intermediates.push_back(std::move(cert.handle));
@@ -122,7 +127,7 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
     }
 
     for (const QString &path : settings.crlFiles) {
-        auto added = addCrls(trust.m_store.get(), path);
+        auto added = addCrls(trust.m_store.get(), path, trust.m_crls);
         if (!added)
             return added.error();
         trust.m_crlCount += *added;

@@ -35,7 +35,10 @@ public:
 
     [[nodiscard]] X509_STORE *store() const { return m_store.get(); }
     [[nodiscard]] const std::vector<ossl::X509Ptr> &intermediates() const { return m_intermediates; }
+    [[nodiscard]] const std::vector<ossl::X509Ptr> &anchors() const { return m_anchors; }
+    [[nodiscard]] const std::vector<ossl::X509CrlPtr> &crls() const { return m_crls; }
     [[nodiscard]] bool hasCrls() const { return m_crlCount > 0; }
+    [[nodiscard]] bool usesSystemAnchors() const { return m_system; }
     [[nodiscard]] int anchorCount() const { return m_anchorCount; }
     [[nodiscard]] int crlCount() const { return m_crlCount; }
 
@@ -43,8 +46,11 @@ private:
     TrustStore() = default;
     ossl::X509StorePtr m_store;
     std::vector<ossl::X509Ptr> m_intermediates;
+    std::vector<ossl::X509Ptr> m_anchors; // configured ones; the system bundle is not listed
+    std::vector<ossl::X509CrlPtr> m_crls;
     int m_anchorCount = 0;
     int m_crlCount = 0;
+    bool m_system = false;
 };
 
 } // namespace certsync::certs

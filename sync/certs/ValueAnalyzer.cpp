@@ -65,8 +65,31 @@ CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteAr
     bag.reserve(decoded.handles.size());
     for (const ossl::X509Ptr &handle : decoded.handles)
         bag.push_back(handle.get());
-    for (size_t i = 0; i < decoded.handles.size(); ++i)
-        analysis.chains.append(m_verifier.verify(decoded.handles[i].get(), bag));
+    // The user's chain first. The issuing CAs that came along usually sit on that chain, and then
+    // their own chain is its tail: verifying them again would double the cost of every bag.
+    const int users = decoded.userIndex;
+    std::optional<ChainResult> usersChain;
+    if (users >= 0)
+        usersChain = m_verifier.verify(decoded.handles[size_t(users)].get(), bag, ChainVerifier::Role::SmimeLeaf,
+                                       &decoded.certificates.at(users));
+    for (int i = 0; i < int(decoded.handles.size()); ++i) {
+        if (i == users) {
+            analysis.chains.append(*usersChain);
+            continue;
+        }
+        const Certificate &cert = decoded.certificates.at(i);
+        const ChainVerifier::Role role = cert.isCa ? ChainVerifier::Role::Issuer : ChainVerifier::Role::SmimeLeaf;
+        std::optional<ChainResult> tail;
+        if (usersChain && usersChain->trusted() && role == ChainVerifier::Role::Issuer) {
+            for (int depth = 1; depth < usersChain->chain.size(); ++depth)
+                if (usersChain->chain.at(depth).sha256 == cert.sha256) {
+                    tail = *usersChain;
+                    tail->chain = usersChain->chain.mid(depth);
+                    break;
+                }
+        }
+        analysis.chains.append(tail ? *tail : m_verifier.verify(decoded.handles[size_t(i)].get(), bag, role, &cert));
+    }
     analysis.certificates = std::move(decoded.certificates);
     return analysis;
 }

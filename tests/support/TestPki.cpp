@@ -14,6 +14,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include <map>
 #include <stdexcept>
 
 namespace certsync::testing {
@@ -198,17 +199,15 @@ Issued Issued::clone() const
 EvpPkeyPtr TestPki::key(KeyKind kind, int slot)
 {
     static QMutex mutex;
-    static QHash<int, EVP_PKEY *> cache; // lives for the process
+    static std::map<int, EvpPkeyPtr> cache; // lives for the process, freed at exit
     const QMutexLocker lock(&mutex);
-    const int id = int(kind) * 1000 + slot;
-    EVP_PKEY *&entry = cache[id];
+    EvpPkeyPtr &entry = cache[int(kind) * 1000 + slot];
     if (!entry) {
-        EvpPkeyPtr fresh = generate(kind);
-        check(fresh != nullptr, "key generation");
-        entry = fresh.release();
+        entry = generate(kind);
+        check(entry != nullptr, "key generation");
     }
-    EVP_PKEY_up_ref(entry);
-    return EvpPkeyPtr(entry);
+    EVP_PKEY_up_ref(entry.get());
+    return EvpPkeyPtr(entry.get());
 }
 
 Issued TestPki::selfSigned(const CertSpec &spec)
@@ -319,33 +318,33 @@ const StandardPki &StandardPki::instance()
 {
     static const StandardPki pki = [] {
         StandardPki p;
-        CertSpec root;
-        root.commonName = QStringLiteral("certsync Test Root CA");
-        root.ca = true;
-        root.key = KeyKind::Rsa2048;
-        root.keySlot = 1;
-        root.notBeforeDays = -3650;
-        root.notAfterDays = 3650;
-        p.root = TestPki::selfSigned(root);
+        CertSpec rootSpec;
+        rootSpec.commonName = QStringLiteral("certsync Test Root CA");
+        rootSpec.ca = true;
+        rootSpec.key = KeyKind::Rsa2048;
+        rootSpec.keySlot = 1;
+        rootSpec.notBeforeDays = -3650;
+        rootSpec.notAfterDays = 3650;
+        p.root = TestPki::selfSigned(rootSpec);
 
-        CertSpec inter = root;
-        inter.commonName = QStringLiteral("certsync Test Issuing CA");
-        inter.keySlot = 2;
-        inter.pathLength = 0;
-        inter.crlUrl = QStringLiteral("http://pki.example.test/issuing.crl");
-        inter.caIssuersUrl = QStringLiteral("http://pki.example.test/root.cer");
-        p.intermediate = TestPki::issue(inter, p.root);
+        CertSpec interSpec = rootSpec;
+        interSpec.commonName = QStringLiteral("certsync Test Issuing CA");
+        interSpec.keySlot = 2;
+        interSpec.pathLength = 0;
+        interSpec.crlUrl = QStringLiteral("http://pki.example.test/issuing.crl");
+        interSpec.caIssuersUrl = QStringLiteral("http://pki.example.test/root.cer");
+        p.intermediate = TestPki::issue(interSpec, p.root);
 
-        CertSpec ecInter = inter;
-        ecInter.commonName = QStringLiteral("certsync Test EC Issuing CA");
-        ecInter.key = KeyKind::EcP256;
-        ecInter.keySlot = 3;
-        p.ecIntermediate = TestPki::issue(ecInter, p.root);
+        CertSpec ecSpec = interSpec;
+        ecSpec.commonName = QStringLiteral("certsync Test EC Issuing CA");
+        ecSpec.key = KeyKind::EcP256;
+        ecSpec.keySlot = 3;
+        p.ecIntermediate = TestPki::issue(ecSpec, p.root);
 
-        CertSpec other = root;
-        other.commonName = QStringLiteral("Somebody Else's Root CA");
-        other.keySlot = 4;
-        p.otherRoot = TestPki::selfSigned(other);
+        CertSpec otherSpec = rootSpec;
+        otherSpec.commonName = QStringLiteral("Somebody Else's Root CA");
+        otherSpec.keySlot = 4;
+        p.otherRoot = TestPki::selfSigned(otherSpec);
         return p;
     }();
     return pki;
