@@ -1,6 +1,7 @@
 #include "cli/CommandLine.h"
 
 #include "cli/InspectCommand.h"
+#include "cli/InventoryCommand.h"
 
 #include <QLibraryInfo>
 
@@ -11,7 +12,7 @@ namespace certsync::cli {
 
 namespace {
 
-const QStringList subcommands = { QStringLiteral("inspect") };
+const QStringList subcommands = { QStringLiteral("inspect"), QStringLiteral("inventory") };
 
 QString usage()
 {
@@ -21,6 +22,7 @@ QString usage()
         "\n"
         "Commands:\n"
         "  inspect FILE...   show a certificate, PEM bundle or PKCS#7 file's details and verdict\n"
+        "  inventory         read the directory, judge every certificate, write a CSV (--csv FILE)\n"
         "\n"
         "Options:\n"
         "  --demo            open the console on the built-in demo\n"
@@ -81,6 +83,8 @@ int run(const QStringList &arguments, QTextStream &out, QTextStream &err)
     }
     if (command == QLatin1String("inspect"))
         return runInspect(arguments.mid(1), out, err);
+    if (command == QLatin1String("inventory"))
+        return runInventory(arguments.mid(1), out, err);
     if (command.startsWith(QLatin1String("--")))
         err << "certsync: unknown option '" << command << "'; run 'certsync --help'\n";
     else
