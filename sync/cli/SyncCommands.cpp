@@ -643,7 +643,8 @@ int runPublish(Context &c)
                   << (r.requestId.isEmpty()
                           ? QString()
                           : QStringLiteral(" (request-id ") + r.requestId + QLatin1Char(')'))
-                  << '\n';
+                  << '\n'
+                  << Qt::flush; // a person (or a test) watching follows each item as it happens
     });
     QObject::connect(job, &jobs::Job::finished, &loop, [&](bool ok, const QString &text) {
         success = ok;

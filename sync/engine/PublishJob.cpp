@@ -82,9 +82,11 @@ void PublishJob::doStart()
         return;
     }
     for (const StoredItem &s : std::as_const(*items)) {
-        if (s.decision != Decision::Approved)
+        if (s.decision != Decision::Approved) {
             ++m_outcome.unapproved; // never touched, whatever its journal says
-        else if (s.state == JournalState::Applied)
+            if (s.decision == Decision::Pending)
+                ++m_undecided;
+        } else if (s.state == JournalState::Applied)
             ++m_outcome.skippedApplied;
         else {
             m_queue.append(s);
@@ -426,7 +428,8 @@ void PublishJob::end(bool success, const QString &summary)
         const int done = m_outcome.applied + m_outcome.confirmedByRead;
         if (m_outcome.failed > 0)
             status = QStringLiteral("partial");
-        else if (done == m_outcome.considered && !isCanceled())
+        else if (m_outcome.considered > 0 && done == m_outcome.considered && m_undecided == 0
+                 && !isCanceled())
             status = QStringLiteral("published");
         (void)m_plans->setStatus(m_settings.planId, status);
         (void)m_plans->audit(m_settings.who, QStringLiteral("publish_end"), m_settings.planId, 0, summary);

@@ -92,6 +92,7 @@ private:
     QList<StoredItem> m_queue;
     int m_index = 0;
     bool m_recheckAll = false;
+    int m_undecided = 0; // items nobody approved or rejected yet: the plan stays open
     QString m_originalStatus;
     PublishOutcome m_outcome;
     tenant::TenantHttp *m_http = nullptr;
