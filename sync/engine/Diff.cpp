@@ -2,6 +2,7 @@
 
 #include <QCryptographicHash>
 #include <QHash>
+#include <QVarLengthArray>
 
 #include <algorithm>
 
@@ -172,23 +173,34 @@ bool newerFirst(const Value &a, const Value &b)
     return a.sha256 < b.sha256;
 }
 
-QList<QByteArray> sortedDigests(const QList<Value> &values)
+// Digest lists are short (at most a few dozen values a user): a stack array of pointers keeps the
+// diff of 100,000 users free of per-user heap traffic.
+using Digests = QVarLengthArray<const QByteArray *, 24>;
+
+Digests sortedDigests(const QList<Value> &values)
 {
-    QList<QByteArray> digests;
+    Digests digests;
     digests.reserve(values.size());
     for (const Value &v : values)
-        digests.append(v.sha256);
-    std::sort(digests.begin(), digests.end());
+        digests.append(&v.sha256);
+    std::sort(digests.begin(), digests.end(),
+              [](const QByteArray *a, const QByteArray *b) { return *a < *b; });
     return digests;
+}
+
+bool containsDigest(const Digests &sorted, const QByteArray &digest)
+{
+    return std::binary_search(sorted.cbegin(), sorted.cend(), &digest,
+                              [](const QByteArray *a, const QByteArray *b) { return *a < *b; });
 }
 
 // a \ b by sha256, in a's order.
 QList<Value> minus(const QList<Value> &a, const QList<Value> &b)
 {
-    const QList<QByteArray> bDigests = sortedDigests(b);
+    const Digests bDigests = sortedDigests(b);
     QList<Value> out;
     for (const Value &v : a)
-        if (!std::binary_search(bDigests.cbegin(), bDigests.cend(), v.sha256))
+        if (!containsDigest(bDigests, v.sha256))
             out.append(v);
     return out;
 }
@@ -197,7 +209,9 @@ bool sameSet(const QList<Value> &a, const QList<Value> &b)
 {
     if (a.size() != b.size())
         return false;
-    return sortedDigests(a) == sortedDigests(b);
+    const Digests da = sortedDigests(a), db = sortedDigests(b);
+    return std::equal(da.cbegin(), da.cend(), db.cbegin(),
+                      [](const QByteArray *x, const QByteArray *y) { return *x == *y; });
 }
 
 // RFC 4514 writes the least significant RDN first; Microsoft's <I> form starts at the root.
@@ -244,8 +258,8 @@ DesiredAttribute desiredSet(const QList<AnalyzedValue> &values, Attribute attrib
         QByteArray certificateSha256;
         int directoryIndex;
     };
-    QList<Candidate> kept;
-    QList<std::pair<int, DroppedValue>> dropped; // with the directory index, to report in order
+    QVarLengthArray<Candidate, 16> kept;
+    QVarLengthArray<std::pair<int, DroppedValue>, 8> dropped; // with the directory index, to report in order
     for (const AnalyzedValue &v : values) {
         if (v.attribute != attribute)
             continue;
@@ -270,21 +284,24 @@ DesiredAttribute desiredSet(const QList<AnalyzedValue> &values, Attribute attrib
     }
     std::sort(kept.begin(), kept.end(),
               [](const Candidate &a, const Candidate &b) { return newerFirst(a.value, b.value); });
-    QSet<QByteArray> seen;
+    QVarLengthArray<const QByteArray *, 16> seen;
+    out.kept.reserve(qMin(qsizetype(settings.maxValues), kept.size()));
     for (const Candidate &c : std::as_const(kept)) {
         // Two values carrying the same certificate (a bare one and a PKCS#7 bag, or two bags) are one.
-        if (seen.contains(c.certificateSha256)) {
+        if (std::any_of(seen.cbegin(), seen.cend(),
+                        [&](const QByteArray *s) { return *s == c.certificateSha256; })) {
             dropped.append({ c.directoryIndex, DroppedValue { c.value, DropReason::Duplicate } });
             continue;
         }
-        seen.insert(c.certificateSha256);
+        seen.append(&c.certificateSha256);
         if (out.kept.size() >= settings.maxValues)
             dropped.append({ c.directoryIndex, DroppedValue { c.value, DropReason::OverLimit } });
         else
             out.kept.append(c.value);
     }
-    std::stable_sort(dropped.begin(), dropped.end(),
-                     [](const auto &a, const auto &b) { return a.first < b.first; });
+    if (dropped.size() > 1)
+        std::stable_sort(dropped.begin(), dropped.end(),
+                         [](const auto &a, const auto &b) { return a.first < b.first; });
     for (auto &[index, d] : dropped)
         out.dropped.append(std::move(d));
     return out;
@@ -435,15 +452,18 @@ DiffResult computeDiff(const DiffInput &input)
     const QList<PublishedUser> &ten = *input.tenant;
     const PolicySettings &settings = input.settings;
 
+    // Only tenant users without an anchor can be matched by UPN or mail (one with an anchor belongs to
+    // whichever directory object has it), so only they go into the fallback maps; the anchored ones
+    // are looked up by name only to explain an unmatched directory user.
     QHash<QString, int> byAnchor, byUpn, byMail;
     QSet<QString> ambiguousMail;
     byAnchor.reserve(ten.size());
-    byUpn.reserve(ten.size());
-    byMail.reserve(ten.size());
     for (int i = 0; i < ten.size(); ++i) {
         const tenant::GraphUser &g = ten.at(i).user;
-        if (!g.onPremisesImmutableId.isEmpty())
+        if (!g.onPremisesImmutableId.isEmpty()) {
             byAnchor.insert(g.onPremisesImmutableId, i);
+            continue;
+        }
         if (!g.userPrincipalName.isEmpty())
             byUpn.insert(g.userPrincipalName.toLower(), i);
         if (!g.mail.isEmpty()) {
@@ -453,6 +473,20 @@ DiffResult computeDiff(const DiffInput &input)
             byMail.insert(m, i);
         }
     }
+    std::optional<QSet<QString>> anchoredNames; // built on the first unmatched directory user
+    auto isAnchoredName = [&](const QString &lowerName) {
+        if (!anchoredNames) {
+            anchoredNames.emplace();
+            for (const PublishedUser &p : ten) {
+                if (p.user.onPremisesImmutableId.isEmpty())
+                    continue;
+                anchoredNames->insert(p.user.userPrincipalName.toLower());
+                if (!p.user.mail.isEmpty())
+                    anchoredNames->insert(p.user.mail.toLower());
+            }
+        }
+        return anchoredNames->contains(lowerName);
+    };
 
     // Anchors first over everyone, so that a fallback can never take a tenant user that belongs to
     // another directory user by anchor.
@@ -482,10 +516,6 @@ DiffResult computeDiff(const DiffInput &input)
         auto tryFallback = [&](int t, MatchMethod method) {
             if (t < 0)
                 return false;
-            if (!ten.at(t).user.onPremisesImmutableId.isEmpty()) {
-                reason = QStringLiteral("anchor_mismatch");
-                return false;
-            }
             if (takenBy.at(t) >= 0) {
                 reason = QStringLiteral("tenant_user_taken");
                 return false;
@@ -505,6 +535,10 @@ DiffResult computeDiff(const DiffInput &input)
             else if (tryFallback(byMail.value(m, -1), MatchMethod::Mail))
                 continue;
         }
+        if (reason == QLatin1String("no_tenant_user")
+            && ((!u.userPrincipalName.isEmpty() && isAnchoredName(u.userPrincipalName.toLower()))
+                || (!u.mail.isEmpty() && isAnchoredName(u.mail.toLower()))))
+            reason = QStringLiteral("anchor_mismatch");
         result.unmatchedDirectory.append(UnmatchedDirectoryUser { u.dn, labelOf(u), reason });
     }
     for (int t = 0; t < ten.size(); ++t)
@@ -548,32 +582,53 @@ DiffResult computeDiff(const DiffInput &input)
             if (synced) {
                 // Delete from AD what Entra Connect must not export; leave what only the policy's
                 // own filters drop (parse errors, unsuitable): those are for a person to judge.
-                PlanItem item = base(Channel::Directory, itemAttribute, Operation::RemoveValues);
-                item.target = u.dn;
-                QSet<QString> reasons;
-                for (const DroppedValue &dv : desired.dropped) {
-                    if (!settings.hygieneReasons.contains(dv.reason))
-                        continue;
-                    item.removed.append(dv.value);
-                    reasons.insert(dropReasonName(dv.reason));
-                }
-                QList<Value> inDirectory;
+                QVarLengthArray<const DroppedValue *, 8> hygiene;
+                for (const DroppedValue &dv : desired.dropped)
+                    if (settings.hygieneReasons & reasonBit(dv.reason))
+                        hygiene.append(&dv);
+                auto removedByHygiene = [&](const QByteArray &sha) {
+                    return std::any_of(hygiene.cbegin(), hygiene.cend(),
+                                       [&](const DroppedValue *dv) { return dv->value.sha256 == sha; });
+                };
+                // What AD holds after hygiene, as digests: what Entra Connect will carry.
+                Digests after;
                 for (const AnalyzedValue &v : u.values)
-                    if (v.attribute == attribute)
-                        inDirectory.append(valueFrom(v, {}, factsOf(v)));
-                const QList<Value> afterHygiene = minus(inDirectory, item.removed);
-                if (!item.removed.isEmpty()) {
-                    item.oldValues = inDirectory;
-                    item.newValues = afterHygiene;
+                    if (v.attribute == attribute && !removedByHygiene(v.sha256))
+                        after.append(&v.sha256);
+                std::sort(after.begin(), after.end(),
+                          [](const QByteArray *x, const QByteArray *y) { return *x < *y; });
+                if (!hygiene.isEmpty()) {
+                    PlanItem item = base(Channel::Directory, itemAttribute, Operation::RemoveValues);
+                    item.target = u.dn;
+                    QStringList reasons;
+                    for (const DroppedValue *dv : std::as_const(hygiene)) {
+                        item.removed.append(dv->value);
+                        if (!reasons.contains(dropReasonName(dv->reason)))
+                            reasons.append(dropReasonName(dv->reason));
+                    }
+                    for (const AnalyzedValue &v : u.values)
+                        if (v.attribute == attribute)
+                            item.oldValues.append(valueFrom(v, {}, factsOf(v)));
+                    item.newValues = minus(item.oldValues, item.removed);
                     item.removed = withBytes(item.removed, u, attribute);
-                    item.reasons = QStringList(reasons.cbegin(), reasons.cend());
-                    item.reasons.sort();
+                    reasons.sort();
+                    item.reasons = reasons;
                     result.items.append(std::move(item));
                 }
-                if (p.hasRecipient && !sameSet(afterHygiene, published)) {
-                    result.awaiting.append(AwaitingEntraConnect {
-                        u.dn, labelOf(u), itemAttribute, int(minus(afterHygiene, published).size()),
-                        int(minus(published, afterHygiene).size()) });
+                if (p.hasRecipient) {
+                    const Digests now = sortedDigests(published);
+                    const bool same = now.size() == after.size()
+                        && std::equal(now.cbegin(), now.cend(), after.cbegin(),
+                                      [](const QByteArray *x, const QByteArray *y) { return *x == *y; });
+                    if (!same) {
+                        int missing = 0, extra = 0;
+                        for (const QByteArray *digest : std::as_const(after))
+                            missing += containsDigest(now, *digest) ? 0 : 1;
+                        for (const QByteArray *digest : std::as_const(now))
+                            extra += containsDigest(after, *digest) ? 0 : 1;
+                        result.awaiting.append(
+                            AwaitingEntraConnect { u.dn, labelOf(u), itemAttribute, missing, extra });
+                    }
                 }
                 continue;
             }

@@ -47,6 +47,10 @@ std::optional<Operation> operationFromName(const QString &name);
 enum class DropReason { ParseError, Expired, Revoked, Duplicate, OverLimit, Unsuitable };
 QString
 dropReasonName(DropReason reason); // the inventory's problem codes, "unsuitable" for the S/MIME filter
+constexpr quint8 reasonBit(DropReason reason)
+{
+    return quint8(1u << unsigned(reason));
+}
 
 struct Value
 {
@@ -89,8 +93,8 @@ struct PolicySettings
     // Microsoft documents <SR> as the serial's hex; some tools reverse its bytes. Not settled.
     bool reverseSerialBytes = false;
     // AD hygiene for synced users: which of the dropped values are deleted from AD.
-    QSet<DropReason> hygieneReasons = { DropReason::Expired, DropReason::Revoked, DropReason::Duplicate,
-                                        DropReason::OverLimit };
+    quint8 hygieneReasons = reasonBit(DropReason::Expired) | reasonBit(DropReason::Revoked)
+        | reasonBit(DropReason::Duplicate) | reasonBit(DropReason::OverLimit); // bits of reasonBit()
     // Which AD attribute is the source anchor's source: objectGUID (default) or ms-DS-ConsistencyGuid.
     bool consistencyGuidAnchor = false;
 };
