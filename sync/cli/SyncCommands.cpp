@@ -4,6 +4,7 @@
 #include "cli/InventoryCommand.h"
 #include "directory/DirectoryReadJob.h"
 #include "engine/Diff.h"
+#include "engine/DiffJob.h"
 #include "engine/PlanStore.h"
 #include "engine/PublishJob.h"
 #include "report/CsvWriter.h"
@@ -446,12 +447,21 @@ int runDiff(Context &c)
     auto tenantSnapshot = readTenant(**ten);
     if (!tenantSnapshot)
         return c.fail(QStringLiteral("tenant: ") + tenantSnapshot.error().message);
-    const QList<PublishedUser> published = publishedFromTenant(tenantSnapshot->users);
-    DiffInput input;
-    input.directory = &(*directory)->users;
-    input.tenant = &published;
-    input.settings = policy;
-    const DiffResult diff = computeDiff(input);
+    auto tenantShared = std::make_shared<const tenant::TenantSnapshot>(std::move(*tenantSnapshot));
+    std::shared_ptr<const DiffResult> computed;
+    {
+        QEventLoop loop;
+        jobs::JobRunner runner;
+        auto *job = new DiffJob(*directory, tenantShared, policy);
+        QObject::connect(job, &DiffJob::diffReady, &loop,
+                         [&](const std::shared_ptr<const DiffResult> &r) { computed = r; });
+        QObject::connect(job, &jobs::Job::finished, &loop, &QEventLoop::quit);
+        runner.run(job);
+        loop.exec();
+    }
+    if (!computed)
+        return c.fail(QStringLiteral("the diff did not finish"));
+    const DiffResult &diff = *computed;
 
     PlanStore plans(**state);
     auto id = plans.savePlan(
@@ -472,7 +482,7 @@ int runDiff(Context &c)
         o.insert(QStringLiteral("directory_items"), directoryItems);
         o.insert(QStringLiteral("matched_by_fallback"), diff.matchedByFallback);
         o.insert(QStringLiteral("directory_users"), int((*directory)->users.size()));
-        o.insert(QStringLiteral("tenant_users"), int(published.size()));
+        o.insert(QStringLiteral("tenant_users"), int(tenantShared->users.size()));
         c.out << QJsonDocument(o).toJson(QJsonDocument::Indented);
     } else {
         c.out << "plan " << *id << ": " << diff.items.size() << " items (" << exchange << " exchange, "

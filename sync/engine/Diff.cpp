@@ -578,7 +578,8 @@ DiffResult computeDiff(const DiffInput &input)
             const QList<Value> &published =
                 attribute == Attribute::UserCertificate ? p.userCertificate : p.userSmimeCertificate;
             const DesiredAttribute desired = desiredSet(u.values, attribute, settings);
-            allKept += desired.kept;
+            if (settings.certificateUserIds && !synced)
+                allKept += desired.kept; // only certificateUserIds needs both attributes together
             if (synced) {
                 // Delete from AD what Entra Connect must not export; leave what only the policy's
                 // own filters drop (parse errors, unsuitable): those are for a person to judge.
