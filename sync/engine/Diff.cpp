@@ -246,8 +246,22 @@ QString serialForm(const QString &serialHex, bool reverse)
 
 } // namespace
 
-DesiredAttribute desiredSet(const QList<AnalyzedValue> &values, Attribute attribute,
-                            const PolicySettings &settings)
+namespace {
+
+using FactsList = QVarLengthArray<ValueFacts, 16>;
+
+// Each value's facts once per user: the warnings, the policy and the hygiene all need them.
+FactsList factsFor(const QList<AnalyzedValue> &values)
+{
+    FactsList facts;
+    facts.reserve(values.size());
+    for (const AnalyzedValue &v : values)
+        facts.append(factsOf(v));
+    return facts;
+}
+
+DesiredAttribute desiredSetFrom(const QList<AnalyzedValue> &values, const FactsList &facts,
+                                Attribute attribute, const PolicySettings &settings)
 {
     DesiredAttribute out;
     // Drop by the value's own problems first; duplicates and the cap are decided over what is left,
@@ -260,10 +274,11 @@ DesiredAttribute desiredSet(const QList<AnalyzedValue> &values, Attribute attrib
     };
     QVarLengthArray<Candidate, 16> kept;
     QVarLengthArray<std::pair<int, DroppedValue>, 8> dropped; // with the directory index, to report in order
-    for (const AnalyzedValue &v : values) {
+    for (qsizetype i = 0; i < values.size(); ++i) {
+        const AnalyzedValue &v = values.at(i);
         if (v.attribute != attribute)
             continue;
-        const ValueFacts f = factsOf(v);
+        const ValueFacts &f = facts.at(i);
         // Bytes are attached by the caller (computeDiff) where writes need them; the policy needs only
         // digests and dates.
         const Value value = valueFrom(v, {}, f);
@@ -305,6 +320,14 @@ DesiredAttribute desiredSet(const QList<AnalyzedValue> &values, Attribute attrib
     for (auto &[index, d] : dropped)
         out.dropped.append(std::move(d));
     return out;
+}
+
+} // namespace
+
+DesiredAttribute desiredSet(const QList<AnalyzedValue> &values, Attribute attribute,
+                            const PolicySettings &settings)
+{
+    return desiredSetFrom(values, factsFor(values), attribute, settings);
 }
 
 bool isManagedCertificateUserId(const QString &id, quint8 forms)
@@ -375,7 +398,7 @@ QString labelOf(const directory::DirectoryUser &u)
     return !u.userPrincipalName.isEmpty() ? u.userPrincipalName : !u.mail.isEmpty() ? u.mail : u.dn;
 }
 
-void addWarnings(const directory::DirectoryUser &u, QList<Warning> &warnings)
+void addWarnings(const directory::DirectoryUser &u, const FactsList &facts, QList<Warning> &warnings)
 {
     if (u.values.isEmpty())
         return;
@@ -383,8 +406,9 @@ void addWarnings(const directory::DirectoryUser &u, QList<Warning> &warnings)
     const AnalyzedValue *smimeBest = nullptr;
     const AnalyzedValue *certBest = nullptr;
     QDateTime smimeNotAfter, certNotAfter;
-    for (const AnalyzedValue &v : u.values) {
-        const ValueFacts f = factsOf(v);
+    for (qsizetype i = 0; i < u.values.size(); ++i) {
+        const AnalyzedValue &v = u.values.at(i);
+        const ValueFacts &f = facts.at(i);
         const bool usable = usableToEncrypt(f);
         anyUsable = anyUsable || usable;
         if (!f.parsed)
@@ -548,7 +572,8 @@ DiffResult computeDiff(const DiffInput &input)
 
     for (int d = 0; d < dir.size(); ++d) {
         const directory::DirectoryUser &u = dir.at(d);
-        addWarnings(u, result.warnings);
+        const FactsList facts = factsFor(u.values);
+        addWarnings(u, facts, result.warnings);
         const int t = matchOf.at(d);
         if (t < 0)
             continue;
@@ -577,7 +602,7 @@ DiffResult computeDiff(const DiffInput &input)
                 : ItemAttribute::UserSmimeCertificate;
             const QList<Value> &published =
                 attribute == Attribute::UserCertificate ? p.userCertificate : p.userSmimeCertificate;
-            const DesiredAttribute desired = desiredSet(u.values, attribute, settings);
+            const DesiredAttribute desired = desiredSetFrom(u.values, facts, attribute, settings);
             if (settings.certificateUserIds && !synced)
                 allKept += desired.kept; // only certificateUserIds needs both attributes together
             if (synced) {
