@@ -43,6 +43,7 @@ private slots:
     void initTestCase();
     void endToEnd();
     void crashSafety();
+    void stalePlanIsRechecked();
 
 private:
     QJsonObject tenantSeed() const;
@@ -388,6 +389,75 @@ void TestSyncCli::crashSafety()
         QCOMPARE(o.value(QStringLiteral("state")).toString(),
                  approved ? QStringLiteral("applied") : QStringLiteral("pending"));
     }
+}
+
+void TestSyncCli::stalePlanIsRechecked()
+{
+    QTemporaryDir state;
+    SimHarness sim;
+    QVERIFY2(sim.start(tenantSeed()), qPrintable(sim.lastError()));
+    QStringList conn = connection(sim);
+    conn.replace(conn.indexOf(m_state.path()), state.path());
+
+    Run first = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + conn);
+    QVERIFY2(first.exitCode == 0, first.err.constData());
+    const QString idText = QString::number(first.json().value(QStringLiteral("plan")).toInteger());
+    Run second = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + conn);
+    QVERIFY2(second.exitCode == 0, second.err.constData());
+    Run show = certsync({ QStringLiteral("show"), idText, QStringLiteral("--json"),
+                          QStringLiteral("--state-dir"), state.path() });
+    QCOMPARE(show.json().value(QStringLiteral("status")).toString(), QStringLiteral("stale"));
+
+    // Someone else changes one cloud user's userCertificate after the plan was computed.
+    QString changedUpn;
+    int itemsOfChanged = 0;
+    QStringList approveArgs = { QStringLiteral("approve"), idText, QStringLiteral("--state-dir"),
+                                state.path() };
+    int tenantItems = 0;
+    for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray()) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("channel")).toString() != QLatin1String("exchange"))
+            continue;
+        const QString upn = o.value(QStringLiteral("label")).toString().toLower();
+        if (changedUpn.isEmpty()
+            && o.value(QStringLiteral("attribute")).toString() == QLatin1String("userCertificate"))
+            changedUpn = upn;
+        if (upn == changedUpn)
+            ++itemsOfChanged;
+        ++tenantItems;
+        approveArgs << QStringLiteral("--item") << QString::number(o.value(QStringLiteral("item")).toInt());
+    }
+    QVERIFY(!changedUpn.isEmpty());
+    QCOMPARE(certsync(approveArgs).exitCode, 0);
+    const QJsonObject upsert = sim.admin(
+        "POST", QStringLiteral("/admin/users"),
+        QJsonObject {
+            { QStringLiteral("userPrincipalName"), changedUpn },
+            { QStringLiteral("userCertificate"),
+              QJsonArray { QString::fromLatin1(QByteArray("someone else's value").toBase64()) } } });
+    QVERIFY2(!upsert.contains(QStringLiteral("error")),
+             qPrintable(upsert.value(QStringLiteral("error")).toString()));
+
+    // The stale plan reads every target first: the changed one fails, the others are applied.
+    Run publish =
+        certsync(QStringList { QStringLiteral("publish"), idText, QStringLiteral("--json") } + conn);
+    QCOMPARE(publish.exitCode, 3);
+    QCOMPARE(publish.json().value(QStringLiteral("failed")).toInt(), 1);
+    QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), tenantItems - 1);
+    QCOMPARE(writesByUpn(sim).value(changedUpn), itemsOfChanged - 1);
+    show = certsync({ QStringLiteral("show"), idText, QStringLiteral("--json"), QStringLiteral("--state-dir"),
+                      state.path() });
+    QCOMPARE(show.json().value(QStringLiteral("status")).toString(), QStringLiteral("partial"));
+    int failed = 0;
+    for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray()) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("state")).toString() != QLatin1String("failed"))
+            continue;
+        ++failed;
+        QCOMPARE(o.value(QStringLiteral("label")).toString().toLower(), changedUpn);
+        QVERIFY(o.value(QStringLiteral("error")).toString().startsWith(QStringLiteral("changed_meanwhile")));
+    }
+    QCOMPARE(failed, 1);
 }
 
 QTEST_GUILESS_MAIN(TestSyncCli)
