@@ -6,6 +6,7 @@
 #include "DirectoryFixture.h"
 #include "SimHarness.h"
 
+#include "engine/Diff.h"
 #include "report/CsvWriter.h"
 
 #include <QJsonArray>
@@ -76,13 +77,24 @@ void TestSyncCli::initTestCase()
 QJsonObject TestSyncCli::tenantSeed() const
 {
     QList<QJsonObject> users;
-    int i = 0;
-    for (const directory::DirectoryUser &u : m_users) {
+    // Deterministic roles, whatever order the directory answers in: users whose AD values need
+    // hygiene and the others each alternate synced / cloud-mastered, the first of each synced.
+    QList<directory::DirectoryUser> sorted = m_users;
+    std::sort(sorted.begin(), sorted.end(), [](const auto &a, const auto &b) { return a.dn < b.dn; });
+    int withHygiene = 0, without = 0;
+    for (const directory::DirectoryUser &u : std::as_const(sorted)) {
         if (u.userPrincipalName.isEmpty())
             continue;
+        bool needsHygiene = false;
+        for (certs::Attribute a :
+             { certs::Attribute::UserCertificate, certs::Attribute::UserSmimeCertificate })
+            for (const engine::DroppedValue &d : engine::desiredSet(u.values, a, {}).dropped)
+                needsHygiene =
+                    needsHygiene || (engine::PolicySettings().hygieneReasons & engine::reasonBit(d.reason));
+        const bool synced = (needsHygiene ? withHygiene++ : without++) % 2 == 0;
         QJsonObject o { { QStringLiteral("userPrincipalName"), u.userPrincipalName },
                         { QStringLiteral("mail"), u.mail } };
-        if (i++ % 2 == 0) {
+        if (synced) {
             QJsonArray certs, smime;
             for (const QByteArray &b : u.userCertificate)
                 certs.append(QString::fromLatin1(b.toBase64()));
