@@ -14,8 +14,11 @@ packages=(
   qtkeychain-qt6-dev
   # crypto and directory
   libssl-dev openssl libldap-dev ldap-utils
-  # real servers for the integration tests and the demo
-  samba slapd
+  # real servers for the integration tests and the demo; Debian splits what `samba-tool domain
+  # provision` needs for an AD DC out of the samba package
+  samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind slapd
+  # SASL GSSAPI (Kerberos) binds to Active Directory
+  libsasl2-modules-gssapi-mit
   # screenshots and GUI tests on a virtual display; packaging checks
   xvfb xauth appstream dpkg-dev file
 )

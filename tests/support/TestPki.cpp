@@ -148,6 +148,8 @@ Issued build(const CertSpec &spec, const Issued *issuer, EVP_PKEY *signingKeyOve
         sans.append(QStringLiteral("otherName:1.3.6.1.4.1.311.20.2.3;UTF8:") + upn);
     for (const QString &dns : spec.dnsNames)
         sans.append(QStringLiteral("DNS:") + dns);
+    for (const QString &ip : spec.ipAddresses)
+        sans.append(QStringLiteral("IP:") + ip);
     if (!sans.isEmpty())
         addExtension(cert.get(), issuerCert, NID_subject_alt_name, sans.join(QLatin1Char(',')));
     QStringList aia;
@@ -175,6 +177,15 @@ Issued build(const CertSpec &spec, const Issued *issuer, EVP_PKEY *signingKeyOve
 QByteArray Issued::pem() const
 {
     return TestPki::pemOf({ this });
+}
+
+QByteArray Issued::keyPem() const
+{
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    check(PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1, "key PEM");
+    char *data = nullptr;
+    const long length = BIO_get_mem_data(bio.get(), &data);
+    return QByteArray(data, length);
 }
 
 Issued Issued::clone() const

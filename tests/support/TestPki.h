@@ -24,6 +24,7 @@ struct CertSpec
     QString subjectEmail; // emailAddress attribute in the subject
     QStringList upns; // otherName UPN SANs
     QStringList dnsNames;
+    QStringList ipAddresses; // iPAddress SANs (TLS server certificates of the test servers)
     KeyKind key = KeyKind::EcP256;
     int keySlot = 0; // different slots give different keys of the same kind
     QString digest = QStringLiteral("SHA256"); // "SHA1", "SHA384", ...
@@ -48,6 +49,7 @@ struct Issued
     QByteArray der;
 
     [[nodiscard]] QByteArray pem() const;
+    [[nodiscard]] QByteArray keyPem() const; // unencrypted PKCS#8, for test servers only
     [[nodiscard]] Issued clone() const; // shares the OpenSSL objects
 };
 

@@ -1,0 +1,219 @@
+#include "directory/DirectoryReadJob.h"
+
+#include "core/Logging.h"
+
+#include <QFuture>
+#include <QThreadPool>
+#include <QtConcurrent>
+
+#include <deque>
+
+namespace certsync::directory {
+
+namespace {
+
+// Drops what a snapshot does not need twice: the DER of a plain certificate value is the raw value
+// itself (shared, not copied), and chain elements are re-derived when a person asks for them.
+void slim(DirectoryUser &user)
+{
+    for (certs::AnalyzedValue &value : user.values) {
+        const QList<QByteArray> &raw = value.attribute == certs::Attribute::UserCertificate ? user.userCertificate
+                                                                                            : user.userSmimeCertificate;
+        for (certs::JudgedCertificate &judged : value.certificates) {
+            judged.chain.chain.clear();
+            judged.chain.chain.squeeze();
+        }
+        if (value.kind == certs::ValueKind::X509 && value.certificates.size() == 1 && value.index < raw.size()
+            && value.certificates.first().certificate.der == raw.at(value.index))
+            value.certificates.first().certificate.der = raw.at(value.index);
+    }
+}
+
+QList<DirectoryUser> analysePage(const certs::ValueAnalyzer &analyzer, QList<LdapEntry> entries,
+                                 const AttributeMapping &mapping, const QDateTime &now)
+{
+    QList<DirectoryUser> users;
+    users.reserve(entries.size());
+    for (LdapEntry &entry : entries) {
+        DirectoryUser user = userFromEntry(entry, mapping);
+        entry = LdapEntry{}; // free the entry's copy of the values as we go
+        user.values = analyzer.analyzeUser(user.userCertificate, user.userSmimeCertificate, user.context(), now);
+        slim(user);
+        users.append(std::move(user));
+    }
+    return users;
+}
+
+QString andFilter(const QString &base, const QString &extra)
+{
+    return QStringLiteral("(&%1%2)").arg(base, extra);
+}
+
+} // namespace
+
+DirectoryReadJob::DirectoryReadJob(DirectoryReadSettings settings, QObject *parent)
+    : jobs::Job(QStringLiteral("directory read"), parent)
+    , m_settings(std::move(settings))
+{
+    qRegisterMetaType<QList<DirectoryUser>>();
+    qRegisterMetaType<std::shared_ptr<DirectorySnapshot>>();
+}
+
+DirectoryReadJob::~DirectoryReadJob() = default;
+
+void DirectoryReadJob::fail(const std::shared_ptr<DirectorySnapshot> &snapshot, const Error &error)
+{
+    snapshot->complete = false;
+    snapshot->error = error;
+    log(error.code == QLatin1String("canceled") ? jobs::LogRecord::Level::Warning : jobs::LogRecord::Level::Error,
+        error.message, {}, QStringLiteral("ldap"));
+    emit snapshotReady(snapshot);
+    finish(false, error.message);
+}
+
+void DirectoryReadJob::doStart()
+{
+    auto snapshot = std::make_shared<DirectorySnapshot>();
+    const ConnectionProfile &profile = m_settings.profile;
+    snapshot->server = profile.describe();
+    snapshot->readAt = QDateTime::currentDateTimeUtc();
+    const QDateTime now = m_settings.now.isValid() ? m_settings.now : snapshot->readAt;
+    if (!m_settings.trust) {
+        fail(snapshot, Error{QStringLiteral("config"), tr("no trust configuration for judging certificates")});
+        return;
+    }
+    log(jobs::LogRecord::Level::Info, tr("reading %1").arg(profile.describe()), {}, QStringLiteral("ldap"));
+
+    auto connection = LdapConnection::open(profile, m_settings.password);
+    m_settings.password.fill(QLatin1Char('\0'));
+    m_settings.password.clear();
+    if (!connection) {
+        fail(snapshot, connection.error());
+        return;
+    }
+    LdapConnection &ldap = **connection;
+    snapshot->serverCertificate = ldap.serverCertificate();
+
+    // Where the next incremental read will continue, and whether this one can be incremental.
+    ReadMark mark;
+    mark.kind = profile.kind;
+    mark.server = profile.url + QLatin1Char(' ') + profile.baseDn;
+    QString filter = profile.effectiveFilter();
+    const AttributeMapping mapping = profile.mapping;
+    const std::optional<ReadMark> &previous = m_settings.previous;
+    if (profile.kind == SourceKind::ActiveDirectory) {
+        auto rootDse = ldap.readEntry(QString(), {QStringLiteral("dsServiceName"), QStringLiteral("highestCommittedUSN")});
+        if (!rootDse) {
+            fail(snapshot, rootDse.error());
+            return;
+        }
+        const QString service = rootDse->text(QStringLiteral("dsServiceName"));
+        QString invocation;
+        if (auto ntds = ldap.readEntry(service, {QStringLiteral("invocationId")}))
+            invocation = QString::fromLatin1(ntds->first(QStringLiteral("invocationId")).toHex());
+        mark.dcIdentity = service + QLatin1Char('|') + invocation;
+        mark.usn = rootDse->text(QStringLiteral("highestCommittedUSN")).toLongLong();
+        if (previous && previous->isValid()) {
+            if (previous->server != mark.server)
+                log(jobs::LogRecord::Level::Info, tr("full read: the stored mark is for another directory"));
+            else if (previous->dcIdentity != mark.dcIdentity)
+                log(jobs::LogRecord::Level::Info,
+                    tr("full read: the stored mark is from another domain controller (uSNChanged is per DC)"));
+            else {
+                snapshot->incremental = true;
+                filter = andFilter(filter, QStringLiteral("(uSNChanged>=%1)").arg(previous->usn + 1));
+            }
+        }
+    } else if (previous && previous->isValid() && previous->server == mark.server && !previous->csn.isEmpty()
+               && !mapping.changeSequence.isEmpty()) {
+        snapshot->incremental = true;
+        // Strictly after the mark: CSNs grow with every change on the server. (modifyTimestamp has
+        // one-second resolution and cannot tell changes in the mark's own second apart.)
+        filter = andFilter(filter, QStringLiteral("(!(%1<=%2))").arg(mapping.changeSequence, previous->csn));
+        mark.csn = previous->csn;
+    }
+    if (snapshot->incremental)
+        log(jobs::LogRecord::Level::Info,
+            tr("incremental read of changes since the last read; deleted users are found by the next full read"));
+
+    certs::ValueAnalyzer analyzer(*m_settings.trust, certs::CertificateJudge(m_settings.policy),
+                                  m_settings.cache.get());
+    QThreadPool pool;
+    pool.setMaxThreadCount(qMax(1, QThread::idealThreadCount()));
+    std::deque<QFuture<QList<DirectoryUser>>> inFlight;
+    const QString sequenceKey = LdapEntry::key(mapping.changeSequence);
+    qint64 read = 0;
+
+    auto deliver = [&](QList<DirectoryUser> users) {
+        for (const DirectoryUser &user : users) {
+            snapshot->values += user.valueCount();
+            snapshot->valueBytes += user.valueBytes();
+            for (const certs::AnalyzedValue &value : user.values)
+                snapshot->certificates += value.certificates.size();
+        }
+        emit usersRead(users);
+        if (m_settings.keepUsers)
+            snapshot->users += std::move(users);
+    };
+    auto deliverFinished = [&](bool wait) {
+        while (!inFlight.empty() && (wait || inFlight.front().isFinished())) {
+            QFuture<QList<DirectoryUser>> future = std::move(inFlight.front());
+            inFlight.pop_front();
+            deliver(future.takeResult());
+        }
+    };
+
+    SearchRequest request;
+    request.base = profile.baseDn;
+    request.filter = filter;
+    request.attributes = mapping.attributes();
+    request.pageSize = profile.pageSize;
+    qCDebug(lcDirectory) << "search" << request.base << request.filter;
+    auto stats = ldap.search(
+        request,
+        [&](QList<LdapEntry> &&page) {
+            read += page.size();
+            if (profile.kind == SourceKind::GenericLdap && !sequenceKey.isEmpty())
+                for (const LdapEntry &entry : page) {
+                    const QString csn = entry.text(sequenceKey);
+                    if (csn > mark.csn) // fixed-width CSNs sort as text
+                        mark.csn = csn;
+                }
+            inFlight.push_back(QtConcurrent::run(&pool, analysePage, std::cref(analyzer), std::move(page),
+                                                 std::cref(mapping), now));
+            deliverFinished(false);
+            while (int(inFlight.size()) > m_settings.maxPagesInFlight) {
+                inFlight.front().waitForFinished();
+                deliverFinished(false);
+            }
+            reportProgress(read, 0, tr("%1 users read").arg(read));
+        },
+        [this] { return isCanceled(); });
+    deliverFinished(true);
+    snapshot->entries = read;
+    if (!stats) {
+        Error error = stats.error();
+        if (error.code == QLatin1String("server_gone") || error.code == QLatin1String("timeout"))
+            error.message += tr("; the snapshot is incomplete (%1 users read) and is not used as the directory").arg(read);
+        fail(snapshot, error);
+        return;
+    }
+    snapshot->pages = stats->pages;
+    snapshot->complete = true;
+    snapshot->mark = mark;
+    if (stats->referencesSkipped)
+        log(jobs::LogRecord::Level::Info, // AD always refers to its configuration and DNS partitions
+            tr("%1 referrals to other servers were not followed").arg(stats->referencesSkipped));
+    const QString summary = tr("%1 users, %2 values (%3 bytes), %4 certificates in %5 pages%6")
+                                .arg(read)
+                                .arg(snapshot->values)
+                                .arg(snapshot->valueBytes)
+                                .arg(snapshot->certificates)
+                                .arg(stats->pages)
+                                .arg(snapshot->incremental ? tr(", changes only") : QString());
+    log(jobs::LogRecord::Level::Info, summary, {}, QStringLiteral("ldap"));
+    emit snapshotReady(snapshot);
+    finish(true, summary);
+}
+
+} // namespace certsync::directory

@@ -1,0 +1,114 @@
+#include "directory/DirectorySnapshot.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace certsync::directory {
+
+namespace {
+
+// LDAP generalized time "20261128093000Z" or "20261128093000.0Z" (AD's whenChanged).
+QDateTime fromGeneralizedTime(const QString &text)
+{
+    if (text.size() < 14)
+        return {};
+    QDateTime time = QDateTime::fromString(text.left(14), QStringLiteral("yyyyMMddHHmmss"));
+    time.setTimeSpec(Qt::UTC);
+    return time;
+}
+
+QStringList texts(const QList<QByteArray> &values)
+{
+    QStringList out;
+    out.reserve(values.size());
+    for (const QByteArray &value : values)
+        out.append(QString::fromUtf8(value));
+    return out;
+}
+
+} // namespace
+
+certs::UserContext DirectoryUser::context() const
+{
+    certs::UserContext context;
+    context.mail = mail;
+    context.proxyAddresses = proxyAddresses;
+    return context;
+}
+
+qint64 DirectoryUser::valueBytes() const
+{
+    qint64 total = 0;
+    for (const QList<QByteArray> *list : {&userCertificate, &userSmimeCertificate})
+        for (const QByteArray &value : *list)
+            total += value.size();
+    return total;
+}
+
+DirectoryUser userFromEntry(const LdapEntry &entry, const AttributeMapping &mapping)
+{
+    DirectoryUser user;
+    user.dn = entry.dn;
+    if (!mapping.sourceAnchor.isEmpty()) {
+        const QByteArray anchor = entry.first(mapping.sourceAnchor);
+        user.sourceAnchor = mapping.sourceAnchorBinary ? QString::fromLatin1(anchor.toBase64()) : QString::fromUtf8(anchor);
+    }
+    if (!mapping.consistencyGuid.isEmpty()) {
+        const QByteArray guid = entry.first(mapping.consistencyGuid);
+        if (!guid.isEmpty())
+            user.consistencyGuid = QString::fromLatin1(guid.toBase64());
+    }
+    if (!mapping.userPrincipalName.isEmpty())
+        user.userPrincipalName = entry.text(mapping.userPrincipalName);
+    if (!mapping.mail.isEmpty())
+        user.mail = entry.text(mapping.mail);
+    if (!mapping.proxyAddresses.isEmpty())
+        user.proxyAddresses = texts(entry.values(mapping.proxyAddresses));
+    if (!mapping.accountName.isEmpty())
+        user.accountName = entry.text(mapping.accountName);
+    if (!mapping.displayName.isEmpty())
+        user.displayName = entry.text(mapping.displayName);
+    if (!mapping.userAccountControl.isEmpty())
+        user.disabled = (entry.text(mapping.userAccountControl).toLongLong() & 0x2) != 0;
+    if (!mapping.changedTime.isEmpty())
+        user.changed = fromGeneralizedTime(entry.text(mapping.changedTime));
+    if (!mapping.changeNumber.isEmpty()) {
+        bool ok = false;
+        const qint64 usn = entry.text(mapping.changeNumber).toLongLong(&ok);
+        user.changeNumber = ok ? usn : -1;
+    }
+    if (!mapping.userCertificate.isEmpty())
+        user.userCertificate = entry.values(mapping.userCertificate);
+    if (!mapping.userSmimeCertificate.isEmpty())
+        user.userSmimeCertificate = entry.values(mapping.userSmimeCertificate);
+    return user;
+}
+
+QByteArray ReadMark::toJson() const
+{
+    QJsonObject o;
+    o[QStringLiteral("kind")] = sourceKindName(kind);
+    o[QStringLiteral("server")] = server;
+    o[QStringLiteral("dc")] = dcIdentity;
+    o[QStringLiteral("usn")] = QString::number(usn);
+    o[QStringLiteral("csn")] = csn;
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+ReadMark ReadMark::fromJson(const QByteArray &json)
+{
+    const QJsonObject o = QJsonDocument::fromJson(json).object();
+    ReadMark mark;
+    mark.kind = o.value(QStringLiteral("kind")).toString() == QLatin1String("ldap") ? SourceKind::GenericLdap
+                                                                                    : SourceKind::ActiveDirectory;
+    mark.server = o.value(QStringLiteral("server")).toString();
+    mark.dcIdentity = o.value(QStringLiteral("dc")).toString();
+    bool ok = false;
+    mark.usn = o.value(QStringLiteral("usn")).toString().toLongLong(&ok);
+    if (!ok)
+        mark.usn = -1;
+    mark.csn = o.value(QStringLiteral("csn")).toString();
+    return mark;
+}
+
+} // namespace certsync::directory

@@ -1,0 +1,372 @@
+#include "store/StateStore.h"
+
+#include "core/Logging.h"
+
+#include <QAtomicInt>
+#include <QDataStream>
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QSqlError>
+#include <QSqlQuery>
+
+namespace certsync::store {
+
+using namespace certs;
+
+namespace {
+
+// Each entry upgrades the schema by one version, in one transaction. Never edit a released entry:
+// add a new one.
+const QList<QStringList> &migrations()
+{
+    static const QList<QStringList> list = {
+        // 1: analysis cache and incremental-read marks
+        {QStringLiteral("CREATE TABLE analysis_cache (sha256 BLOB PRIMARY KEY, format INTEGER NOT NULL, "
+                        "data BLOB NOT NULL, created TEXT NOT NULL) WITHOUT ROWID"),
+         QStringLiteral("CREATE TABLE directory_marks (server TEXT PRIMARY KEY, mark TEXT NOT NULL, "
+                        "updated TEXT NOT NULL)")},
+        // 2: staged plans, their items, decisions, the publish journal, findings and the audit trail
+        {QStringLiteral("CREATE TABLE plans (id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, "
+                        "status TEXT NOT NULL, directory_server TEXT, directory_read_at TEXT, tenant_id TEXT, "
+                        "tenant_read_at TEXT, items INTEGER NOT NULL, removed_values INTEGER NOT NULL, "
+                        "added_values INTEGER NOT NULL, matched INTEGER NOT NULL)"),
+         QStringLiteral("CREATE TABLE plan_items (plan_id INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE, "
+                        "item_no INTEGER NOT NULL, user_key TEXT NOT NULL, user_label TEXT, tenant_object_id TEXT, "
+                        "matched_by TEXT, channel TEXT NOT NULL, attribute TEXT NOT NULL, operation TEXT NOT NULL, "
+                        "target TEXT NOT NULL, recipient_type TEXT, old_sha256 TEXT, new_sha256 TEXT, "
+                        "old_values BLOB, new_values BLOB, removed_values BLOB, removed INTEGER NOT NULL, "
+                        "added INTEGER NOT NULL, reasons TEXT, decision TEXT NOT NULL DEFAULT 'pending', "
+                        "PRIMARY KEY (plan_id, item_no))"),
+         QStringLiteral("CREATE TABLE decisions (id INTEGER PRIMARY KEY AUTOINCREMENT, plan_id INTEGER NOT NULL, "
+                        "item_no INTEGER NOT NULL, decision TEXT NOT NULL, who TEXT NOT NULL, at TEXT NOT NULL, "
+                        "comment TEXT)"),
+         QStringLiteral("CREATE TABLE journal (plan_id INTEGER NOT NULL, item_no INTEGER NOT NULL, "
+                        "state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER, "
+                        "request_id TEXT, client_request_id TEXT, error TEXT, updated TEXT NOT NULL, "
+                        "PRIMARY KEY (plan_id, item_no))"),
+         QStringLiteral("CREATE TABLE plan_findings (plan_id INTEGER NOT NULL, kind TEXT NOT NULL, "
+                        "user_key TEXT, user_label TEXT, code TEXT, detail TEXT)"),
+         QStringLiteral("CREATE INDEX plan_findings_plan ON plan_findings (plan_id)"),
+         QStringLiteral("CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
+                        "who TEXT NOT NULL, action TEXT NOT NULL, plan_id INTEGER, item_no INTEGER, detail TEXT)")},
+    };
+    return list;
+}
+
+Error sqlError(const QString &what, const QSqlError &error)
+{
+    return Error{QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text())};
+}
+
+constexpr int codecFormat = 1;
+
+void put(QDataStream &s, const Certificate &c)
+{
+    s << c.der << c.sha256 << c.sha1 << c.subject << c.issuer << c.serialHex << c.notBefore << c.notAfter << c.emailSans
+      << c.upnSans << c.dnsSans << c.subjectEmails << c.hasKeyUsage << c.keyUsage << c.hasExtendedKeyUsage
+      << c.extendedKeyUsages << c.isCa << qint32(c.pathLength) << qint32(c.keyType) << qint32(c.keyBits) << c.curve
+      << c.signatureAlgorithm << c.signatureDigest << c.subjectKeyId << c.authorityKeyId << c.caIssuersUrls
+      << c.ocspUrls << c.crlUrls << c.selfIssued << c.selfSigned;
+}
+
+void get(QDataStream &s, Certificate &c)
+{
+    qint32 pathLength = 0, keyType = 0, keyBits = 0;
+    s >> c.der >> c.sha256 >> c.sha1 >> c.subject >> c.issuer >> c.serialHex >> c.notBefore >> c.notAfter >> c.emailSans
+        >> c.upnSans >> c.dnsSans >> c.subjectEmails >> c.hasKeyUsage >> c.keyUsage >> c.hasExtendedKeyUsage
+        >> c.extendedKeyUsages >> c.isCa >> pathLength >> keyType >> keyBits >> c.curve >> c.signatureAlgorithm
+        >> c.signatureDigest >> c.subjectKeyId >> c.authorityKeyId >> c.caIssuersUrls >> c.ocspUrls >> c.crlUrls
+        >> c.selfIssued >> c.selfSigned;
+    c.pathLength = pathLength;
+    c.keyType = KeyType(keyType);
+    c.keyBits = keyBits;
+}
+
+void put(QDataStream &s, const ChainResult &r)
+{
+    s << qint32(r.status) << qint32(r.opensslError) << r.message << r.revocationChecked << qint32(r.chain.size());
+    for (const ChainElement &e : r.chain)
+        s << e.subject << e.issuer << e.serialHex << e.sha256 << e.notBefore << e.notAfter << e.isAnchor << e.revoked
+          << e.problems;
+}
+
+void get(QDataStream &s, ChainResult &r)
+{
+    qint32 status = 0, error = 0, count = 0;
+    s >> status >> error >> r.message >> r.revocationChecked >> count;
+    r.status = ChainStatus(status);
+    r.opensslError = error;
+    for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
+        ChainElement e;
+        s >> e.subject >> e.issuer >> e.serialHex >> e.sha256 >> e.notBefore >> e.notAfter >> e.isAnchor >> e.revoked
+            >> e.problems;
+        r.chain.append(e);
+    }
+}
+
+} // namespace
+
+StateStore::StateStore(QString path, QString connectionName)
+    : m_path(std::move(path))
+    , m_connectionName(std::move(connectionName))
+{
+}
+
+StateStore::~StateStore()
+{
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+int StateStore::latestSchemaVersion()
+{
+    return int(migrations().size());
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
+{
+    static QAtomicInt counter;
+    if (!QDir().mkpath(QFileInfo(path).absolutePath()))
+        return Error{QStringLiteral("state_db"), QStringLiteral("cannot create the folder of %1").arg(path)};
+    const QString name = QStringLiteral("certsync-state-%1").arg(counter.fetchAndAddRelaxed(1));
+    std::unique_ptr<StateStore> store(new StateStore(path, name));
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+    db.setDatabaseName(path);
+    if (!db.open())
+        return sqlError(QStringLiteral("cannot open the state database %1").arg(path), db.lastError());
+    QSqlQuery pragma(db);
+    // WAL: the GUI reads while a job writes; NORMAL sync is durable enough with WAL.
+    for (const char *statement : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})
+        if (!pragma.exec(QString::fromLatin1(statement)))
+            return sqlError(QStringLiteral("cannot configure %1").arg(path), pragma.lastError());
+    if (auto migrated = store->migrate(); !migrated)
+        return migrated.error();
+    return store;
+}
+
+QSqlDatabase StateStore::database() const
+{
+    return QSqlDatabase::database(m_connectionName, false);
+}
+
+int StateStore::schemaVersion() const
+{
+    QSqlQuery q(database());
+    if (q.exec(QStringLiteral("SELECT version FROM schema_version")) && q.next())
+        return q.value(0).toInt();
+    return 0;
+}
+
+Result<void> StateStore::migrate()
+{
+    QSqlDatabase db = database();
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")))
+        return sqlError(QStringLiteral("cannot create schema_version"), q.lastError());
+    const int current = schemaVersion();
+    if (current > latestSchemaVersion())
+        return Error{QStringLiteral("state_db"),
+                     QStringLiteral("%1 has schema version %2, newer than this certsync knows (%3): use a newer certsync")
+                         .arg(m_path)
+                         .arg(current)
+                         .arg(latestSchemaVersion())};
+    for (int version = current; version < latestSchemaVersion(); ++version) {
+        if (!db.transaction())
+            return sqlError(QStringLiteral("cannot begin a migration"), db.lastError());
+        for (const QString &statement : migrations().at(version)) {
+            if (!q.exec(statement)) {
+                const Error error = sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
+                db.rollback();
+                return error;
+            }
+        }
+        q.exec(QStringLiteral("DELETE FROM schema_version"));
+        q.prepare(QStringLiteral("INSERT INTO schema_version (version) VALUES (?)"));
+        q.addBindValue(version + 1);
+        if (!q.exec() || !db.commit()) {
+            const Error error = sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
+            db.rollback();
+            return error;
+        }
+        qCInfo(lcStore) << "state database" << m_path << "migrated to schema version" << version + 1;
+    }
+    return {};
+}
+
+Result<void> StateStore::saveMark(const QString &server, const QByteArray &markJson)
+{
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("INSERT OR REPLACE INTO directory_marks (server, mark, updated) VALUES (?, ?, ?)"));
+    q.addBindValue(server);
+    q.addBindValue(QString::fromUtf8(markJson));
+    q.addBindValue(QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot save the read mark"), q.lastError());
+    return {};
+}
+
+QByteArray StateStore::mark(const QString &server) const
+{
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("SELECT mark FROM directory_marks WHERE server = ?"));
+    q.addBindValue(server);
+    if (q.exec() && q.next())
+        return q.value(0).toString().toUtf8();
+    return {};
+}
+
+SqliteAnalysisCache::SqliteAnalysisCache(StateStore &store)
+    : m_store(store)
+{
+}
+
+int SqliteAnalysisCache::formatVersion()
+{
+    return codecFormat;
+}
+
+Result<std::shared_ptr<SqliteAnalysisCache>> SqliteAnalysisCache::load(StateStore &store)
+{
+    std::shared_ptr<SqliteAnalysisCache> cache(new SqliteAnalysisCache(store));
+    QSqlQuery q(store.database());
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT sha256, data FROM analysis_cache WHERE format = ?"));
+    q.addBindValue(codecFormat);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read the analysis cache"), q.lastError());
+    while (q.next())
+        cache->m_encoded.insert(q.value(0).toByteArray(), q.value(1).toByteArray());
+    return cache;
+}
+
+QByteArray SqliteAnalysisCache::encode(const CachedAnalysis &a)
+{
+    QByteArray bytes;
+    QDataStream s(&bytes, QIODevice::WriteOnly);
+    s.setVersion(QDataStream::Qt_6_4);
+    s << qint32(a.kind) << a.error << a.bareCertificate << a.pkcs7Signed << a.userChoice << qint32(a.userIndex)
+      << qint32(a.capabilities.size());
+    for (const SmimeCapability &c : a.capabilities)
+        s << c.oid << c.name << qint32(c.parameter);
+    s << qint32(a.certificates.size());
+    for (const Certificate &c : a.certificates)
+        put(s, c);
+    s << qint32(a.chains.size());
+    for (const ChainResult &r : a.chains)
+        put(s, r);
+    return bytes;
+}
+
+std::optional<CachedAnalysis> SqliteAnalysisCache::decode(const QByteArray &bytes)
+{
+    QDataStream s(bytes);
+    s.setVersion(QDataStream::Qt_6_4);
+    CachedAnalysis a;
+    qint32 kind = 0, userIndex = 0, count = 0;
+    s >> kind >> a.error >> a.bareCertificate >> a.pkcs7Signed >> a.userChoice >> userIndex >> count;
+    a.kind = ValueKind(kind);
+    a.userIndex = userIndex;
+    for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
+        SmimeCapability c;
+        qint32 parameter = 0;
+        s >> c.oid >> c.name >> parameter;
+        c.parameter = parameter;
+        a.capabilities.append(c);
+    }
+    s >> count;
+    for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
+        Certificate c;
+        get(s, c);
+        a.certificates.append(std::move(c));
+    }
+    s >> count;
+    for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
+        ChainResult r;
+        get(s, r);
+        a.chains.append(std::move(r));
+    }
+    if (s.status() != QDataStream::Ok || a.chains.size() != a.certificates.size())
+        return std::nullopt; // a damaged row is analysed afresh, never trusted
+    return a;
+}
+
+std::optional<CachedAnalysis> SqliteAnalysisCache::find(const QByteArray &valueSha256)
+{
+    QByteArray encoded;
+    {
+        const QMutexLocker lock(&m_mutex);
+        if (const auto it = m_decoded.constFind(valueSha256); it != m_decoded.cend())
+            return *it;
+        encoded = m_encoded.value(valueSha256);
+    }
+    if (encoded.isEmpty())
+        return std::nullopt;
+    std::optional<CachedAnalysis> decoded = decode(encoded); // outside the lock: both cores decode
+    if (!decoded)
+        return std::nullopt;
+    const QMutexLocker lock(&m_mutex);
+    m_encoded.remove(valueSha256);
+    m_decoded.insert(valueSha256, *decoded);
+    return decoded;
+}
+
+void SqliteAnalysisCache::insert(const QByteArray &valueSha256, const CachedAnalysis &analysis)
+{
+    const QMutexLocker lock(&m_mutex);
+    if (!m_decoded.contains(valueSha256))
+        m_new.append(valueSha256);
+    m_decoded.insert(valueSha256, analysis);
+}
+
+qsizetype SqliteAnalysisCache::size() const
+{
+    const QMutexLocker lock(&m_mutex);
+    return m_encoded.size() + m_decoded.size();
+}
+
+qsizetype SqliteAnalysisCache::pending() const
+{
+    const QMutexLocker lock(&m_mutex);
+    return m_new.size();
+}
+
+Result<void> SqliteAnalysisCache::flush()
+{
+    QList<QPair<QByteArray, QByteArray>> rows;
+    {
+        const QMutexLocker lock(&m_mutex);
+        rows.reserve(m_new.size());
+        for (const QByteArray &sha : std::as_const(m_new))
+            rows.append({sha, encode(m_decoded.value(sha))});
+        m_new.clear();
+    }
+    if (rows.isEmpty())
+        return {};
+    QSqlDatabase db = m_store.database();
+    if (!db.transaction())
+        return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
+    QSqlQuery q(db);
+    q.prepare(QStringLiteral("INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) VALUES (?, ?, ?, ?)"));
+    const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
+    for (const auto &[sha, data] : rows) {
+        q.bindValue(0, sha);
+        q.bindValue(1, codecFormat);
+        q.bindValue(2, data);
+        q.bindValue(3, now);
+        if (!q.exec()) {
+            const Error error = sqlError(QStringLiteral("cannot write the analysis cache"), q.lastError());
+            db.rollback();
+            return error;
+        }
+    }
+    if (!db.commit())
+        return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
+    return {};
+}
+
+} // namespace certsync::store

@@ -1,0 +1,209 @@
+// `certsync inventory --csv FILE` as a script runs it, against slapd and Samba AD: the CSV is read back
+// and compared with what the seeder planted.
+#include "DirectoryFixture.h"
+
+#include "report/CsvWriter.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace certsync;
+using namespace certsync::testing;
+
+namespace {
+
+struct Run
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+Run runCli(const QStringList &arguments, const QString &password)
+{
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("CERTSYNC_TEST_PASSWORD"), password);
+    process.setProcessEnvironment(env);
+    process.start(qEnvironmentVariable("CERTSYNC_CLI"), arguments);
+    Run run;
+    if (!process.waitForFinished(120000))
+        return run;
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
+}
+
+QStringList connectionArguments(const DirectoryFixture &f)
+{
+    return {QStringLiteral("--profile"), f.value(QStringLiteral("FLAVOUR")),
+            QStringLiteral("--ldap-url"), f.value(QStringLiteral("LDAP_URL")),
+            QStringLiteral("--base-dn"), f.value(QStringLiteral("BASE_DN")),
+            QStringLiteral("--bind-dn"), f.value(QStringLiteral("READER_DN")),
+            QStringLiteral("--password-env"), QStringLiteral("CERTSYNC_TEST_PASSWORD"),
+            QStringLiteral("--ca-file"), f.value(QStringLiteral("CA_FILE")),
+            QStringLiteral("--trust"), f.value(QStringLiteral("TRUST_FILE")),
+            QStringLiteral("--crl"), f.value(QStringLiteral("CRL_FILE"))};
+}
+
+const QStringList expectedHeader = {
+    QStringLiteral("user_dn"),    QStringLiteral("user_principal_name"), QStringLiteral("mail"),
+    QStringLiteral("source_anchor"), QStringLiteral("attribute"),       QStringLiteral("value_index"),
+    QStringLiteral("value_kind"), QStringLiteral("sha256"),              QStringLiteral("subject"),
+    QStringLiteral("issuer"),     QStringLiteral("serial"),              QStringLiteral("not_before"),
+    QStringLiteral("not_after"),  QStringLiteral("key"),                 QStringLiteral("signature_algorithm"),
+    QStringLiteral("emails"),     QStringLiteral("status"),              QStringLiteral("problems")};
+
+enum Column { Dn, Upn, Mail, Anchor, AttributeCol, Index, Kind, Sha, Subject, Issuer, Serial, NotBefore, NotAfter,
+              Key, Signature, Emails, StatusCol, Problems };
+
+} // namespace
+
+class TestInventoryCli : public QObject
+{
+    Q_OBJECT
+private slots:
+    void writesTheInventory_data();
+    void writesTheInventory();
+    void failuresLeaveNoFile();
+};
+
+void TestInventoryCli::writesTheInventory_data()
+{
+    QTest::addColumn<QByteArray>("fixture");
+    QTest::newRow("openldap") << QByteArray("CERTSYNC_SLAPD_ENV");
+    QTest::newRow("active directory") << QByteArray("CERTSYNC_SAMBA_ENV");
+}
+
+void TestInventoryCli::writesTheInventory()
+{
+    QFETCH(QByteArray, fixture);
+    const DirectoryFixture f = DirectoryFixture::fromEnvironment(fixture.constData());
+    QVERIFY2(f.error.isEmpty(), qPrintable(f.error));
+    QTemporaryDir dir;
+    const QString csvPath = dir.filePath(QStringLiteral("inventory.csv"));
+    const QString stateDir = dir.filePath(QStringLiteral("state"));
+
+    const Run cold = runCli(QStringList{QStringLiteral("inventory"), QStringLiteral("--csv"), csvPath,
+                                        QStringLiteral("--state-dir"), stateDir}
+                                + connectionArguments(f),
+                            f.password());
+    QVERIFY2(cold.exitCode == 0, qPrintable(cold.err));
+    QVERIFY2(cold.err.isEmpty(), qPrintable(cold.err)); // no progress noise when stderr is not a terminal
+    QVERIFY2(cold.out.contains(QStringLiteral("rows written to ")), qPrintable(cold.out));
+
+    QFile file(csvPath);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray bytes = file.readAll();
+    const QByteArray headerLine = expectedHeader.join(QLatin1Char(',')).toUtf8() + QByteArray("\r\n");
+    QVERIFY(bytes.startsWith(headerLine));
+    const QList<QStringList> rows = report::parseCsv(bytes);
+    QCOMPARE(rows.first(), expectedHeader);
+
+    const QRegularExpression time(QStringLiteral("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$"));
+    const QRegularExpression hex(QStringLiteral("^[0-9a-f]{64}$"));
+    QHash<QString, QStringList> rowsByUser; // dn -> "sha problems"
+    QHash<QString, QStringList> mailByUser;
+    for (qsizetype i = 1; i < rows.size(); ++i) {
+        const QStringList &r = rows.at(i);
+        QCOMPARE(r.size(), expectedHeader.size());
+        QVERIFY2(hex.match(r.at(Sha)).hasMatch(), qPrintable(r.at(Sha)));
+        QVERIFY(QStringList({QStringLiteral("x509"), QStringLiteral("pkcs7"), QStringLiteral("invalid")}).contains(r.at(Kind)));
+        QVERIFY(QStringList({QStringLiteral("userCertificate"), QStringLiteral("userSMIMECertificate")}).contains(r.at(AttributeCol)));
+        if (r.at(Kind) == QLatin1String("invalid")) {
+            QCOMPARE(r.at(Problems), QStringLiteral("parse_error"));
+            QVERIFY(r.at(Subject).isEmpty());
+        } else {
+            QVERIFY2(time.match(r.at(NotBefore)).hasMatch(), qPrintable(r.at(NotBefore)));
+            QVERIFY2(time.match(r.at(NotAfter)).hasMatch(), qPrintable(r.at(NotAfter)));
+            QVERIFY(r.at(Subject).startsWith(QLatin1String("CN=")));
+            QVERIFY(!r.at(Key).isEmpty() && !r.at(Signature).isEmpty() && !r.at(Serial).isEmpty());
+        }
+        QCOMPARE(r.at(StatusCol) == QLatin1String("ok"), r.at(Problems).isEmpty());
+        rowsByUser[r.at(Dn).toLower()].append(r.at(Sha) + QLatin1Char(' ') + r.at(Problems));
+        mailByUser[r.at(Dn).toLower()].append(r.at(Mail));
+        if (f.isActiveDirectory())
+            QCOMPARE(QByteArray::fromBase64(r.at(Anchor).toLatin1()).size(), 16);
+        else
+            QCOMPARE(r.at(Anchor).size(), 36);
+    }
+
+    const QJsonArray planted = f.manifest().value(QStringLiteral("users")).toArray();
+    int compared = 0;
+    for (const QJsonValue &value : planted) {
+        const QJsonObject p = value.toObject();
+        const QString dn = p.value(QStringLiteral("dn")).toString().toLower();
+        QStringList want;
+        for (const QJsonValue &v : p.value(QStringLiteral("values")).toArray()) {
+            const QJsonObject certificates = v.toObject().value(QStringLiteral("certificates")).toObject();
+            for (auto it = certificates.begin(); it != certificates.end(); ++it) {
+                QStringList codes;
+                for (const QJsonValue &code : it.value().toArray())
+                    codes.append(code.toString());
+                want.append(it.key() + QLatin1Char(' ') + codes.join(QLatin1Char(';')));
+            }
+        }
+        QStringList got = rowsByUser.value(dn);
+        want.sort();
+        got.sort();
+        if (p.value(QStringLiteral("name")).toString() == QLatin1String("many")) {
+            QCOMPARE(got.size(), 17);
+            QCOMPARE(got.filter(QStringLiteral("over_limit")).size(), 2);
+        } else {
+            QCOMPARE(got, want);
+        }
+        ++compared;
+    }
+    QVERIFY(compared >= 40);
+
+    // A mail address that a spreadsheet would take for a formula is neutralised, in the raw bytes too.
+    const QString dashDn = f.manifest().value(QStringLiteral("peopleDn")).toString().prepend(
+        f.isActiveDirectory() ? QStringLiteral("CN=-dash,") : QStringLiteral("uid=-dash,"));
+    QCOMPARE(mailByUser.value(dashDn.toLower()), QStringList{QStringLiteral("'-dash@certsync.test")});
+    QVERIFY(bytes.contains(",'-dash@certsync.test,"));
+    QVERIFY(!bytes.contains(",-dash@certsync.test"));
+
+    // Warm: every value is already analysed in the state database; the CSV must be identical.
+    const QString warmPath = dir.filePath(QStringLiteral("warm.csv"));
+    const Run warm = runCli(QStringList{QStringLiteral("inventory"), QStringLiteral("--csv"), warmPath,
+                                        QStringLiteral("--state-dir"), stateDir}
+                                + connectionArguments(f),
+                            f.password());
+    QVERIFY2(warm.exitCode == 0, qPrintable(warm.err));
+    QFile warmFile(warmPath);
+    QVERIFY(warmFile.open(QIODevice::ReadOnly));
+    QCOMPARE(warmFile.readAll(), bytes);
+}
+
+void TestInventoryCli::failuresLeaveNoFile()
+{
+    const DirectoryFixture f = DirectoryFixture::fromEnvironment("CERTSYNC_SLAPD_ENV");
+    QVERIFY2(f.error.isEmpty(), qPrintable(f.error));
+    QTemporaryDir dir;
+    const QString csvPath = dir.filePath(QStringLiteral("inventory.csv"));
+    const Run wrong = runCli(QStringList{QStringLiteral("inventory"), QStringLiteral("--csv"), csvPath} + connectionArguments(f),
+                             QStringLiteral("wrong"));
+    QCOMPARE(wrong.exitCode, 1);
+    QCOMPARE(wrong.err.count(QLatin1Char('\n')), 1); // one clear line
+    QVERIFY2(wrong.err.contains(QStringLiteral("Invalid credentials")), qPrintable(wrong.err));
+    QVERIFY(!QFile::exists(csvPath));
+
+    const Run usage = runCli({QStringLiteral("inventory"), QStringLiteral("--ldap-url"), f.value(QStringLiteral("LDAP_URL"))},
+                             f.password());
+    QCOMPARE(usage.exitCode, 2);
+    QVERIFY(usage.err.contains(QStringLiteral("--csv FILE is required")));
+
+    const Run noPassword = runCli(QStringList{QStringLiteral("inventory"), QStringLiteral("--csv"), csvPath}
+                                      + connectionArguments(f),
+                                  QString());
+    QCOMPARE(noPassword.exitCode, 2);
+    QVERIFY(noPassword.err.contains(QStringLiteral("CERTSYNC_TEST_PASSWORD is not set")));
+}
+
+QTEST_GUILESS_MAIN(TestInventoryCli)
+#include "tst_inventory_cli.moc"
