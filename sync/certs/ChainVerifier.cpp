@@ -262,7 +262,11 @@ ChainResult ChainVerifier::verifyWith(X509_STORE *store, bool partialChain, X509
     bool crlMissingForLeaf = false;
     for (const Finding &finding : findings) {
         const QString text = QString::fromLatin1(X509_verify_cert_error_string(finding.error));
-        if (finding.depth >= 0 && finding.depth < result.chain.size()) {
+        const bool noRevocationInfo = finding.error == X509_V_ERR_UNABLE_TO_GET_CRL
+            || finding.error == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER;
+        // Missing revocation information is not a defect of the certificate: it shows as
+        // revocationChecked == false, not as a problem on the element.
+        if (!noRevocationInfo && finding.depth >= 0 && finding.depth < result.chain.size()) {
             ChainElement &element = result.chain[finding.depth];
             if (!element.problems.contains(text))
                 element.problems.append(text);

@@ -161,6 +161,17 @@ void TestChainVerifier::crlCheckedOnlyWhereKnown()
     const ChainResult result = ChainVerifier(*trust).verify(leaf->handle.get(), { ec->handle.get() });
     QCOMPARE(result.status, ChainStatus::Trusted);
     QVERIFY(!result.revocationChecked);
+    for (const ChainElement &element : result.chain) // "no CRL" is not a problem of any certificate
+        QVERIFY2(element.problems.isEmpty(), qPrintable(element.problems.join(u';')));
+    // Nor for the configured intermediate verified up front, whose own CRL nobody configured.
+    auto other =
+        parseDer(TestPki::issue(goodLeafSpec(QStringLiteral("i@example.test")), pki.intermediate).der);
+    const ChainResult viaConfigured = ChainVerifier(*trust).verify(other->handle.get());
+    QCOMPARE(viaConfigured.status, ChainStatus::Trusted);
+    QVERIFY(viaConfigured.revocationChecked);
+    QCOMPARE(viaConfigured.chain.size(), 3);
+    for (const ChainElement &element : viaConfigured.chain)
+        QVERIFY2(element.problems.isEmpty(), qPrintable(element.problems.join(u';')));
 }
 
 void TestChainVerifier::loadErrorsNameTheFile()
