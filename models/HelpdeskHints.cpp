@@ -14,7 +14,7 @@ bool usableForEncryption(const AnalyzedValue &value, int index, const QDateTime 
     const JudgedCertificate &judged = value.certificates.at(index);
     const Certificate &c = judged.certificate;
     return judged.isUsers && c.notBefore <= now && now <= c.notAfter && c.hasEmailProtection()
-           && !value.problemsOf(index).has(Problem::KeyUsage) && !value.problemsOf(index).has(Problem::Revoked);
+        && !value.problemsOf(index).has(Problem::KeyUsage) && !value.problemsOf(index).has(Problem::Revoked);
 }
 
 } // namespace
@@ -33,7 +33,8 @@ QString outlookSelectionWarning(const QList<AnalyzedValue> &values, const QDateT
                 smimeHasCertificate = true;
                 if (usableForEncryption(value, i, now) && (!newestSmime.isValid() || notAfter > newestSmime))
                     newestSmime = notAfter;
-            } else if (usableForEncryption(value, i, now) && (!newestUser.isValid() || notAfter > newestUser)) {
+            } else if (usableForEncryption(value, i, now)
+                       && (!newestUser.isValid() || notAfter > newestUser)) {
                 newestUser = notAfter;
             }
         }
@@ -41,13 +42,15 @@ QString outlookSelectionWarning(const QList<AnalyzedValue> &values, const QDateT
         return {};
     if (!newestSmime.isValid())
         return QCoreApplication::translate(
-            "certsync", "userSMIMECertificate holds no usable certificate, yet Outlook may still read it before the "
-                        "usable one in userCertificate. Remove or replace the stale userSMIMECertificate value.");
+            "certsync",
+            "userSMIMECertificate holds no usable certificate, yet Outlook may still read it before the "
+            "usable one in userCertificate. Remove or replace the stale userSMIMECertificate value.");
     if (newestSmime < newestUser)
-        return QCoreApplication::translate("certsync",
-                                           "Outlook will encrypt to the certificate in userSMIMECertificate (valid until "
-                                           "%1), not to the newer one in userCertificate (valid until %2). Republish "
-                                           "userSMIMECertificate.")
+        return QCoreApplication::translate(
+                   "certsync",
+                   "Outlook will encrypt to the certificate in userSMIMECertificate (valid until "
+                   "%1), not to the newer one in userCertificate (valid until %2). Republish "
+                   "userSMIMECertificate.")
             .arg(newestSmime.date().toString(Qt::ISODate), newestUser.date().toString(Qt::ISODate));
     return {};
 }

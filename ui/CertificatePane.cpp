@@ -25,7 +25,8 @@ using namespace certs;
 
 namespace {
 
-QTreeView *makeTree(models::CertificateTreeModel *model, const QString &name, const QString &accessible, QWidget *parent)
+QTreeView *makeTree(models::CertificateTreeModel *model, const QString &name, const QString &accessible,
+                    QWidget *parent)
 {
     auto *tree = new QTreeView(parent);
     tree->setObjectName(name);
@@ -35,8 +36,11 @@ QTreeView *makeTree(models::CertificateTreeModel *model, const QString &name, co
     tree->setAlternatingRowColors(true);
     tree->header()->setStretchLastSection(false);
     tree->header()->setSectionResizeMode(models::CertificateTreeModel::NameColumn, QHeaderView::Stretch);
-    for (int c = models::CertificateTreeModel::StatusColumn; c < models::CertificateTreeModel::ColumnCount; ++c)
+    for (int c = models::CertificateTreeModel::StatusColumn; c < models::CertificateTreeModel::ColumnCount;
+         ++c)
         tree->header()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    // The fingerprint is in the details panel; the tree's room goes to the names.
+    tree->header()->setSectionHidden(models::CertificateTreeModel::FingerprintColumn, true);
     return tree;
 }
 
@@ -47,7 +51,8 @@ QString escaped(const QString &text)
 
 QString row(const QString &name, const QString &value)
 {
-    return QStringLiteral("<tr><td style='padding-right:12px'><b>%1</b></td><td>%2</td></tr>").arg(escaped(name), value);
+    return QStringLiteral("<tr><td style='padding-right:12px'><b>%1</b></td><td>%2</td></tr>")
+        .arg(escaped(name), value);
 }
 
 QString hexColons(const QByteArray &bytes)
@@ -82,8 +87,10 @@ CertificatePane::CertificatePane(QWidget *parent)
     m_tenantNote->setObjectName(QStringLiteral("tenantNote"));
     m_tenantNote->setWordWrap(true);
 
-    m_directoryTree = makeTree(m_directoryModel, QStringLiteral("directoryTree"), tr("Certificates in the directory"), this);
-    m_tenantTree = makeTree(m_tenantModel, QStringLiteral("tenantTree"), tr("Certificates published in Microsoft 365"), this);
+    m_directoryTree = makeTree(m_directoryModel, QStringLiteral("directoryTree"),
+                               tr("Certificates in the directory"), this);
+    m_tenantTree = makeTree(m_tenantModel, QStringLiteral("tenantTree"),
+                            tr("Certificates published in Microsoft 365"), this);
 
     auto *directoryBox = new QGroupBox(tr("In the directory"), this);
     (new QVBoxLayout(directoryBox))->addWidget(m_directoryTree);
@@ -128,7 +135,8 @@ CertificatePane::CertificatePane(QWidget *parent)
     layout->addWidget(m_warning);
     layout->addWidget(vertical, 1);
 
-    for (auto [tree, model] : {std::pair{m_directoryTree, m_directoryModel}, std::pair{m_tenantTree, m_tenantModel}}) {
+    for (auto [tree, model] :
+         { std::pair { m_directoryTree, m_directoryModel }, std::pair { m_tenantTree, m_tenantModel } }) {
         connect(tree->selectionModel(), &QItemSelectionModel::currentChanged, this,
                 [this, model](const QModelIndex &current) {
                     const AnalyzedValue *value = model->valueAt(current);
@@ -158,14 +166,15 @@ void CertificatePane::clear()
 }
 
 void CertificatePane::showUser(const QString &title, const QList<AnalyzedValue> &directory,
-                               const std::optional<QList<AnalyzedValue>> &published, const QString &tenantNote)
+                               const std::optional<QList<AnalyzedValue>> &published,
+                               const QString &tenantNote)
 {
     m_title->setText(title);
     const QString warning = models::outlookSelectionWarning(directory, QDateTime::currentDateTimeUtc());
     m_warning->setText(warning.isEmpty() ? QString() : QStringLiteral("⚠ ") + warning);
     m_warning->setVisible(!warning.isEmpty());
     m_directoryModel->setValues(directory);
-    m_tenantModel->setValues(published.value_or(QList<AnalyzedValue>{}));
+    m_tenantModel->setValues(published.value_or(QList<AnalyzedValue> {}));
     auto fingerprints = [](const QList<AnalyzedValue> &values) {
         QSet<QByteArray> set;
         for (const AnalyzedValue &value : values)
@@ -173,7 +182,8 @@ void CertificatePane::showUser(const QString &title, const QList<AnalyzedValue> 
                 set.insert(cert->certificate.sha256);
         return set;
     };
-    m_directoryModel->setCounterpart(fingerprints(published.value_or(QList<AnalyzedValue>{})), published.has_value());
+    m_directoryModel->setCounterpart(fingerprints(published.value_or(QList<AnalyzedValue> {})),
+                                     published.has_value());
     m_tenantModel->setCounterpart(fingerprints(directory), published.has_value());
     m_tenantNote->setText(tenantNote);
     m_tenantNote->setVisible(!tenantNote.isEmpty());
@@ -188,7 +198,8 @@ void CertificatePane::select(const Certificate *c, const ProblemSet &problems, c
     m_save->setEnabled(c != nullptr);
     if (!c) {
         m_selected.reset();
-        m_details->setHtml(QStringLiteral("<p>%1</p>").arg(escaped(tr("Select a certificate to see its details."))));
+        m_details->setHtml(
+            QStringLiteral("<p>%1</p>").arg(escaped(tr("Select a certificate to see its details."))));
         return;
     }
     m_selected = *c;
@@ -196,7 +207,8 @@ void CertificatePane::select(const Certificate *c, const ProblemSet &problems, c
     const Status status = problems.status();
     html += row(tr("Status"), escaped(models::statusText(status)));
     for (Problem p : problems.toList())
-        html += row(QString(), QStringLiteral("• %1 <i>(%2)</i>").arg(escaped(problemText(p)), problemCode(p)));
+        html +=
+            row(QString(), QStringLiteral("• %1 <i>(%2)</i>").arg(escaped(problemText(p)), problemCode(p)));
     html += row(tr("Subject"), escaped(c->subject));
     html += row(tr("Issuer"), escaped(c->issuer));
     html += row(tr("Serial"), c->serialHex);
@@ -208,9 +220,11 @@ void CertificatePane::select(const Certificate *c, const ProblemSet &problems, c
         html += row(tr("UPN"), escaped(c->upnSans.join(QStringLiteral(", "))));
     html += row(tr("Key"), escaped(c->keyDescription()));
     html += row(tr("Signature"), escaped(c->signatureAlgorithm));
-    html += row(tr("Key usage"), c->hasKeyUsage ? escaped(c->keyUsageNames().join(QStringLiteral(", "))) : tr("(any)"));
+    html += row(tr("Key usage"),
+                c->hasKeyUsage ? escaped(c->keyUsageNames().join(QStringLiteral(", "))) : tr("(any)"));
     html += row(tr("Extended key usage"),
-                c->hasExtendedKeyUsage ? escaped(c->extendedKeyUsageNames().join(QStringLiteral(", "))) : tr("(any)"));
+                c->hasExtendedKeyUsage ? escaped(c->extendedKeyUsageNames().join(QStringLiteral(", ")))
+                                       : tr("(any)"));
     html += row(tr("Basic constraints"), c->isCa ? tr("CA") : tr("end entity"));
     html += row(tr("SHA-256"), QStringLiteral("<tt>%1</tt>").arg(c->sha256Hex()));
     html += row(tr("SHA-1"), QStringLiteral("<tt>%1</tt>").arg(c->sha1Hex()));
@@ -256,7 +270,8 @@ void CertificatePane::saveCertificate()
     }
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(bytes) != bytes.size())
-        QMessageBox::warning(this, tr("Save certificate"), tr("Cannot write %1: %2").arg(path, file.errorString()));
+        QMessageBox::warning(this, tr("Save certificate"),
+                             tr("Cannot write %1: %2").arg(path, file.errorString()));
 }
 
 } // namespace certsync::ui

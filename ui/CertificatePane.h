@@ -27,13 +27,17 @@ public:
 
     // `published` is std::nullopt while the tenant has not been read (or the user is unmatched).
     void showUser(const QString &title, const QList<certs::AnalyzedValue> &directory,
-                  const std::optional<QList<certs::AnalyzedValue>> &published, const QString &tenantNote = {});
+                  const std::optional<QList<certs::AnalyzedValue>> &published,
+                  const QString &tenantNote = {});
     void clear();
 
     [[nodiscard]] QTreeView *directoryTree() const { return m_directoryTree; }
     [[nodiscard]] QTreeView *tenantTree() const { return m_tenantTree; }
     [[nodiscard]] QTextBrowser *details() const { return m_details; }
-    [[nodiscard]] const certs::Certificate *selectedCertificate() const { return m_selected ? &*m_selected : nullptr; }
+    [[nodiscard]] const certs::Certificate *selectedCertificate() const
+    {
+        return m_selected ? &*m_selected : nullptr;
+    }
 
 private:
     void select(const certs::Certificate *certificate, const certs::ProblemSet &problems,

@@ -27,7 +27,8 @@ void ExpiryChart::setCounts(const QDate &firstMonth, const std::array<int, 12> &
     m_counts = counts;
     QStringList description;
     for (int i = 0; i < 12; ++i)
-        description.append(QStringLiteral("%1: %2").arg(QLocale().monthName(m_first.addMonths(i).month(), QLocale::ShortFormat))
+        description.append(QStringLiteral("%1: %2")
+                               .arg(QLocale().monthName(m_first.addMonths(i).month(), QLocale::ShortFormat))
                                .arg(counts[size_t(i)]));
     setAccessibleDescription(description.join(QStringLiteral(", ")));
     update();
@@ -50,11 +51,13 @@ void ExpiryChart::paintEvent(QPaintEvent *)
         // The next three months stand out: that is where renewals are due.
         p.fillRect(bar, i < 3 ? models::statusColor(Status::Warning) : pal.color(QPalette::Highlight));
         p.setPen(pal.color(QPalette::WindowText));
-        const QString month = m_first.isValid() ? QLocale().monthName(m_first.addMonths(i).month(), QLocale::ShortFormat)
-                                                : QString();
-        p.drawText(QRectF(area.left() + i * slot, area.bottom() + 2, slot, labelHeight), Qt::AlignCenter, month);
-        p.drawText(QRectF(area.left() + i * slot, bar.top() - labelHeight, slot, labelHeight), Qt::AlignCenter,
-                   QString::number(count));
+        const QString month = m_first.isValid()
+            ? QLocale().monthName(m_first.addMonths(i).month(), QLocale::ShortFormat)
+            : QString();
+        p.drawText(QRectF(area.left() + i * slot, area.bottom() + 2, slot, labelHeight), Qt::AlignCenter,
+                   month);
+        p.drawText(QRectF(area.left() + i * slot, bar.top() - labelHeight, slot, labelHeight),
+                   Qt::AlignCenter, QString::number(count));
     }
     p.setPen(pal.color(QPalette::Mid));
     p.drawLine(area.bottomLeft(), area.bottomRight());
@@ -81,14 +84,15 @@ DashboardPane::DashboardPane(QWidget *parent)
     layout->addWidget(m_summary);
     layout->addWidget(chartBox, 1);
     layout->addWidget(blockingBox);
-    m_summary->setText(tr("<h2>No directory read yet</h2><p>Read the directory (F5) to see its users and certificates.</p>"));
+    m_summary->setText(tr(
+        "<h2>No directory read yet</h2><p>Read the directory (F5) to see its users and certificates.</p>"));
     m_blocking->setText(tr("Nothing known yet."));
 }
 
 void DashboardPane::setSnapshot(const directory::DirectorySnapshot &snapshot, const QDateTime &now)
 {
-    std::array<int, 3> users{};
-    std::array<int, 12> expiring{};
+    std::array<int, 3> users {};
+    std::array<int, 12> expiring {};
     const QDate firstMonth(now.date().year(), now.date().month(), 1);
     int certificates = 0;
     int overLimit = 0;
@@ -115,21 +119,23 @@ void DashboardPane::setSnapshot(const directory::DirectorySnapshot &snapshot, co
     auto chip = [](Status status, int count) {
         return QStringLiteral("<b>%1</b> %2").arg(count).arg(models::statusText(status).toHtmlEscaped());
     };
-    m_summary->setText(tr("<h2>%1 users, %2 certificates</h2><p>%3 &nbsp; %4 &nbsp; %5</p><p>Read %6 from %7</p>")
-                           .arg(snapshot.users.size())
-                           .arg(certificates)
-                           .arg(chip(Status::Error, users[2]), chip(Status::Warning, users[1]), chip(Status::Ok, users[0]),
-                                QLocale().toString(snapshot.readAt.toLocalTime(), QLocale::ShortFormat),
-                                snapshot.server.toHtmlEscaped()));
+    m_summary->setText(
+        tr("<h2>%1 users, %2 certificates</h2><p>%3 &nbsp; %4 &nbsp; %5</p><p>Read %6 from %7</p>")
+            .arg(snapshot.users.size())
+            .arg(certificates)
+            .arg(chip(Status::Error, users[2]), chip(Status::Warning, users[1]), chip(Status::Ok, users[0]),
+                 QLocale().toString(snapshot.readAt.toLocalTime(), QLocale::ShortFormat),
+                 snapshot.server.toHtmlEscaped()));
     QStringList blocking;
     if (overLimit)
-        blocking.append(tr("%n user(s) with more than 15 values in an attribute: Entra Connect stops exporting it.", nullptr,
-                           overLimit));
+        blocking.append(
+            tr("Users with more than 15 values in an attribute, which Entra Connect stops exporting: %1")
+                .arg(overLimit));
     if (invalid)
-        blocking.append(tr("%n unreadable value(s) in the directory.", nullptr, invalid));
+        blocking.append(tr("Unreadable values in the directory: %1").arg(invalid));
     m_blocking->setText(blocking.isEmpty() ? tr("Nothing blocks synchronisation in the directory.")
-                                           : QStringLiteral("<ul><li>") + blocking.join(QStringLiteral("</li><li>"))
-                                                 + QStringLiteral("</li></ul>"));
+                                           : QStringLiteral("<ul><li>")
+                                + blocking.join(QStringLiteral("</li><li>")) + QStringLiteral("</li></ul>"));
     m_chart->setCounts(firstMonth, expiring);
 }
 

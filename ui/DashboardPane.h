@@ -18,14 +18,14 @@ public:
     explicit ExpiryChart(QWidget *parent = nullptr);
     void setCounts(const QDate &firstMonth, const std::array<int, 12> &counts);
     [[nodiscard]] const std::array<int, 12> &counts() const { return m_counts; }
-    QSize sizeHint() const override { return {640, 240}; }
+    QSize sizeHint() const override { return { 640, 240 }; }
 
 protected:
     void paintEvent(QPaintEvent *event) override;
 
 private:
     QDate m_first;
-    std::array<int, 12> m_counts{};
+    std::array<int, 12> m_counts {};
 };
 
 // The first thing a person sees: how many users and certificates in which state, what expires

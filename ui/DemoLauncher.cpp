@@ -29,12 +29,14 @@ QHash<QString, QString> readEnvFile(const QString &path)
 
 } // namespace
 
-DemoLauncher::DemoLauncher(MainWindow *window, const QString &scriptsDir, const QString &seeder, QObject *parent)
+DemoLauncher::DemoLauncher(MainWindow *window, const QString &scriptsDir, const QString &seeder,
+                           QObject *parent)
     : QObject(parent)
     , m_window(window)
     , m_scripts(scriptsDir)
     , m_seeder(seeder)
-    , m_dir(QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + QStringLiteral("/demo-directory"))
+    , m_dir(QStandardPaths::writableLocation(QStandardPaths::CacheLocation)
+            + QStringLiteral("/demo-directory"))
 {
     connect(&m_process, &QProcess::finished, this, &DemoLauncher::onStarted);
 }
@@ -46,7 +48,8 @@ DemoLauncher::~DemoLauncher()
         m_process.waitForFinished(5000);
     }
     if (m_running) // stop our slapd, and only ours (the script stops it by its PID file)
-        QProcess::execute(QStringLiteral("bash"), {m_scripts + QStringLiteral("/slapd.sh"), QStringLiteral("stop"), m_dir});
+        QProcess::execute(QStringLiteral("bash"),
+                          { m_scripts + QStringLiteral("/slapd.sh"), QStringLiteral("stop"), m_dir });
 }
 
 void DemoLauncher::log(int level, const QString &message)
@@ -62,18 +65,20 @@ void DemoLauncher::log(int level, const QString &message)
 void DemoLauncher::start(int users)
 {
     QDir().mkpath(m_dir);
-    log(int(jobs::LogRecord::Level::Info), tr("Starting the demo directory (OpenLDAP with %1 seeded users) in %2").arg(users).arg(m_dir));
+    log(int(jobs::LogRecord::Level::Info),
+        tr("Starting the demo directory (OpenLDAP with %1 seeded users) in %2").arg(users).arg(m_dir));
     m_process.setProcessChannelMode(QProcess::MergedChannels);
-    m_process.start(QStringLiteral("bash"), {m_scripts + QStringLiteral("/slapd.sh"), QStringLiteral("start"), m_dir,
-                                             m_seeder, QStringLiteral("--users"), QString::number(users),
-                                             QStringLiteral("--reuse")});
+    m_process.start(QStringLiteral("bash"),
+                    { m_scripts + QStringLiteral("/slapd.sh"), QStringLiteral("start"), m_dir, m_seeder,
+                      QStringLiteral("--users"), QString::number(users), QStringLiteral("--reuse") });
 }
 
 void DemoLauncher::onStarted(int exitCode, QProcess::ExitStatus status)
 {
     const QString output = QString::fromUtf8(m_process.readAll()).trimmed();
     if (status != QProcess::NormalExit || exitCode != 0) {
-        const QString message = tr("The demo directory did not start: %1").arg(output.section(QLatin1Char('\n'), -1));
+        const QString message =
+            tr("The demo directory did not start: %1").arg(output.section(QLatin1Char('\n'), -1));
         log(int(jobs::LogRecord::Level::Error), message);
         emit failed(message);
         return;
@@ -83,8 +88,8 @@ void DemoLauncher::onStarted(int exitCode, QProcess::ExitStatus status)
     const QHash<QString, QString> env = readEnvFile(m_dir + QStringLiteral("/server.env"));
 
     certs::TrustSettings trustSettings;
-    trustSettings.bundleFiles = {env.value(QStringLiteral("TRUST_FILE"))};
-    trustSettings.crlFiles = {env.value(QStringLiteral("CRL_FILE"))};
+    trustSettings.bundleFiles = { env.value(QStringLiteral("TRUST_FILE")) };
+    trustSettings.crlFiles = { env.value(QStringLiteral("CRL_FILE")) };
     auto trust = certs::TrustStore::load(trustSettings);
     if (!trust) {
         log(int(jobs::LogRecord::Level::Error), trust.error().message);

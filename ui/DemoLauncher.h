@@ -15,7 +15,8 @@ class DemoLauncher : public QObject
 {
     Q_OBJECT
 public:
-    DemoLauncher(MainWindow *window, const QString &scriptsDir, const QString &seeder, QObject *parent = nullptr);
+    DemoLauncher(MainWindow *window, const QString &scriptsDir, const QString &seeder,
+                 QObject *parent = nullptr);
     ~DemoLauncher() override;
 
     void start(int users = 400);

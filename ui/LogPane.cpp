@@ -41,10 +41,10 @@ LogPane::LogPane(models::LogModel *model, QWidget *parent)
         LogRecord::Level level;
         const char *name;
         QString text;
-    } levels[] = {{LogRecord::Level::Error, "logShowErrors", tr("Errors")},
-                  {LogRecord::Level::Warning, "logShowWarnings", tr("Warnings")},
-                  {LogRecord::Level::Info, "logShowInfo", tr("Info")},
-                  {LogRecord::Level::Debug, "logShowDebug", tr("Debug")}};
+    } levels[] = { { LogRecord::Level::Error, "logShowErrors", tr("Errors") },
+                   { LogRecord::Level::Warning, "logShowWarnings", tr("Warnings") },
+                   { LogRecord::Level::Info, "logShowInfo", tr("Info") },
+                   { LogRecord::Level::Debug, "logShowDebug", tr("Debug") } };
     for (const auto &level : levels) {
         auto *toggle = new QToolButton(this);
         toggle->setObjectName(QString::fromLatin1(level.name));
@@ -53,7 +53,8 @@ LogPane::LogPane(models::LogModel *model, QWidget *parent)
         toggle->setChecked(m_proxy->isLevelShown(level.level));
         toggle->setAccessibleName(tr("Show %1").arg(level.text));
         const LogRecord::Level l = level.level;
-        connect(toggle, &QToolButton::toggled, this, [this, l](bool shown) { m_proxy->setLevelShown(l, shown); });
+        connect(toggle, &QToolButton::toggled, this,
+                [this, l](bool shown) { m_proxy->setLevelShown(l, shown); });
         filters->addWidget(toggle);
     }
     m_job->setObjectName(QStringLiteral("logJob"));
@@ -71,13 +72,14 @@ LogPane::LogPane(models::LogModel *model, QWidget *parent)
     filters->addWidget(m_text, 1);
     auto *copy = new QPushButton(tr("Copy"), this);
     copy->setObjectName(QStringLiteral("logCopy"));
-    connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_details->toPlainText()); });
+    connect(copy, &QPushButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(m_details->toPlainText()); });
     filters->addWidget(copy);
     auto *exportButton = new QPushButton(tr("Export CSV…"), this);
     exportButton->setObjectName(QStringLiteral("logExport"));
     connect(exportButton, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export log"), QStringLiteral("certsync-log.csv"),
-                                                          tr("CSV (*.csv)"));
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Export log"), QStringLiteral("certsync-log.csv"), tr("CSV (*.csv)"));
         if (path.isEmpty())
             return;
         if (const QString error = exportCsv(path); !error.isEmpty())
@@ -94,6 +96,8 @@ LogPane::LogPane(models::LogModel *model, QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     m_table->horizontalHeader()->setStretchLastSection(false);
     m_table->horizontalHeader()->setSectionResizeMode(models::LogModel::Message, QHeaderView::Stretch);
+    for (int column : { models::LogModel::Time, models::LogModel::Level, models::LogModel::HttpStatus })
+        m_table->horizontalHeader()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
     m_table->setWordWrap(false);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &LogPane::showDetails);
     m_details->setObjectName(QStringLiteral("logDetails"));
@@ -121,7 +125,8 @@ void LogPane::updateJobs()
 void LogPane::showDetails()
 {
     const QModelIndex current = m_proxy->mapToSource(m_table->currentIndex());
-    m_details->setPlainText(current.isValid() ? models::LogModel::describe(m_model->record(current.row())) : QString());
+    m_details->setPlainText(current.isValid() ? models::LogModel::describe(m_model->record(current.row()))
+                                              : QString());
 }
 
 QString LogPane::exportCsv(const QString &path) const
@@ -130,14 +135,15 @@ QString LogPane::exportCsv(const QString &path) const
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
         return tr("Cannot write %1: %2").arg(path, file.errorString());
     report::CsvWriter csv(&file);
-    csv.writeRow({QStringLiteral("time"), QStringLiteral("level"), QStringLiteral("job"), QStringLiteral("user"),
-                  QStringLiteral("channel"), QStringLiteral("message"), QStringLiteral("http_status"),
-                  QStringLiteral("request_id"), QStringLiteral("client_request_id")});
+    csv.writeRow({ QStringLiteral("time"), QStringLiteral("level"), QStringLiteral("job"),
+                   QStringLiteral("user"), QStringLiteral("channel"), QStringLiteral("message"),
+                   QStringLiteral("http_status"), QStringLiteral("request_id"),
+                   QStringLiteral("client_request_id") });
     for (int row = 0; row < m_proxy->rowCount(); ++row) {
         const LogRecord &r = m_model->record(m_proxy->mapToSource(m_proxy->index(row, 0)).row());
-        csv.writeRow({r.time.toUTC().toString(Qt::ISODate), jobs::levelName(r.level), r.job, r.user, r.channel,
-                      r.message, r.httpStatus ? QString::number(r.httpStatus) : QString(), r.requestId,
-                      r.clientRequestId});
+        csv.writeRow({ r.time.toUTC().toString(Qt::ISODate), jobs::levelName(r.level), r.job, r.user,
+                       r.channel, r.message, r.httpStatus ? QString::number(r.httpStatus) : QString(),
+                       r.requestId, r.clientRequestId });
     }
     return file.error() == QFile::NoError ? QString() : file.errorString();
 }

@@ -99,8 +99,9 @@ MainWindow::~MainWindow() = default;
 void MainWindow::setDirectorySettings(const directory::DirectoryReadSettings &settings)
 {
     m_directorySettings = settings;
-    m_analyzer = settings.trust ? std::make_unique<certs::ValueAnalyzer>(*settings.trust, certs::CertificateJudge(settings.policy))
-                                : nullptr;
+    m_analyzer = settings.trust
+        ? std::make_unique<certs::ValueAnalyzer>(*settings.trust, certs::CertificateJudge(settings.policy))
+        : nullptr;
 }
 
 void MainWindow::appendLog(const jobs::LogRecord &record)
@@ -111,7 +112,8 @@ void MainWindow::appendLog(const jobs::LogRecord &record)
 void MainWindow::readDirectory()
 {
     if (!m_directorySettings) {
-        statusBar()->showMessage(tr("No directory is configured. Start with --demo to try the built-in one."), 10000);
+        statusBar()->showMessage(tr("No directory is configured. Start with --demo to try the built-in one."),
+                                 10000);
         return;
     }
     if (m_runner.isBusy()) {
@@ -157,7 +159,8 @@ void MainWindow::showUser(int sourceRow)
     // (a few certificates: about a millisecond) to show every chain element.
     const QList<certs::AnalyzedValue> values = m_analyzer->analyzeUser(
         user->userCertificate, user->userSmimeCertificate, user->context(), QDateTime::currentDateTimeUtc());
-    const QString title = user->displayName.isEmpty() ? user->dn : QStringLiteral("%1 — %2").arg(user->displayName, user->mail);
+    const QString title =
+        user->displayName.isEmpty() ? user->dn : QStringLiteral("%1 — %2").arg(user->displayName, user->mail);
     m_certificatePane->showUser(title, values, std::nullopt, tr("Microsoft 365 has not been read yet."));
 }
 

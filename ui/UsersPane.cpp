@@ -37,7 +37,9 @@ UsersPane::UsersPane(models::UsersModel *model, QWidget *parent)
     {
         certs::Status status;
         const char *name;
-    } chips[] = {{certs::Status::Error, "chipError"}, {certs::Status::Warning, "chipWarning"}, {certs::Status::Ok, "chipOk"}};
+    } chips[] = { { certs::Status::Error, "chipError" },
+                  { certs::Status::Warning, "chipWarning" },
+                  { certs::Status::Ok, "chipOk" } };
     for (const auto &chip : chips) {
         auto *button = new QToolButton(this);
         button->setObjectName(QString::fromLatin1(chip.name));
@@ -49,7 +51,8 @@ UsersPane::UsersPane(models::UsersModel *model, QWidget *parent)
         button->setAccessibleName(tr("Show users with status %1").arg(models::statusText(chip.status)));
         button->setToolTip(button->accessibleName());
         const certs::Status status = chip.status;
-        connect(button, &QToolButton::toggled, this, [this, status](bool shown) { m_proxy->setStatusShown(status, shown); });
+        connect(button, &QToolButton::toggled, this,
+                [this, status](bool shown) { m_proxy->setStatusShown(status, shown); });
         filters->addWidget(button);
     }
     filters->addWidget(m_count);
@@ -73,7 +76,7 @@ UsersPane::UsersPane(models::UsersModel *model, QWidget *parent)
             [this](const QModelIndex &current) {
                 emit currentUserChanged(current.isValid() ? m_proxy->mapToSource(current).row() : -1);
             });
-    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+    for (auto signal : { &QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved })
         connect(m_proxy, signal, this, &UsersPane::updateCount);
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &UsersPane::updateCount);
     connect(m_proxy, &QAbstractItemModel::layoutChanged, this, &UsersPane::updateCount);

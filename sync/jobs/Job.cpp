@@ -121,7 +121,8 @@ void JobRunner::cancelAll()
 
 bool JobRunner::isBusy() const
 {
-    return std::any_of(m_jobs.cbegin(), m_jobs.cend(), [](const QPointer<Job> &job) { return !job.isNull(); });
+    return std::any_of(m_jobs.cbegin(), m_jobs.cend(),
+                       [](const QPointer<Job> &job) { return !job.isNull(); });
 }
 
 } // namespace certsync::jobs

@@ -21,8 +21,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
-#include <QSettings>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -60,7 +60,8 @@ void TestGui::initTestCase()
 {
     const QString envPath = qEnvironmentVariable("CERTSYNC_DIRECTORY_ENV");
     QFile envFile(envPath);
-    QVERIFY2(envFile.open(QIODevice::ReadOnly), qPrintable(QStringLiteral("no fixture environment at '%1'").arg(envPath)));
+    QVERIFY2(envFile.open(QIODevice::ReadOnly),
+             qPrintable(QStringLiteral("no fixture environment at '%1'").arg(envPath)));
     while (!envFile.atEnd()) {
         const QString line = QString::fromUtf8(envFile.readLine()).trimmed();
         if (const qsizetype eq = line.indexOf(QLatin1Char('=')); eq > 0)
@@ -68,12 +69,13 @@ void TestGui::initTestCase()
     }
     QFile manifest(m_env.value(QStringLiteral("MANIFEST")));
     QVERIFY(manifest.open(QIODevice::ReadOnly));
-    m_manifestUsers = QJsonDocument::fromJson(manifest.readAll()).object().value(QStringLiteral("users")).toArray();
+    m_manifestUsers =
+        QJsonDocument::fromJson(manifest.readAll()).object().value(QStringLiteral("users")).toArray();
     QVERIFY(m_manifestUsers.size() > 20);
 
     certs::TrustSettings trust;
-    trust.bundleFiles = {m_env.value(QStringLiteral("TRUST_FILE"))};
-    trust.crlFiles = {m_env.value(QStringLiteral("CRL_FILE"))};
+    trust.bundleFiles = { m_env.value(QStringLiteral("TRUST_FILE")) };
+    trust.crlFiles = { m_env.value(QStringLiteral("CRL_FILE")) };
     auto store = certs::TrustStore::load(trust);
     QVERIFY(store.ok());
     m_settings.profile.kind = directory::SourceKind::GenericLdap;
@@ -85,7 +87,8 @@ void TestGui::initTestCase()
     m_settings.password = m_env.value(QStringLiteral("READER_PASSWORD"));
     m_settings.trust = std::make_shared<const certs::TrustStore>(std::move(store).value());
 
-    m_shots = qEnvironmentVariable("CERTSYNC_SCREENSHOTS", QDir::currentPath() + QStringLiteral("/screenshots"));
+    m_shots =
+        qEnvironmentVariable("CERTSYNC_SCREENSHOTS", QDir::currentPath() + QStringLiteral("/screenshots"));
     QVERIFY(QDir().mkpath(m_shots));
 }
 
@@ -134,8 +137,9 @@ void TestGui::readSelectAndSeeTheChain()
     QVERIFY(users->rowOfDn(m_env.value(QStringLiteral("LIMITED_DN"))) >= 0);
     auto *tabs = m_window->findChild<QTabWidget *>(QStringLiteral("mainTabs"));
     tabs->setCurrentIndex(0);
-    QVERIFY(m_window->findChild<QLabel *>(QStringLiteral("dashboardSummary"))->text().contains(
-        QStringLiteral("%1 users").arg(m_manifestUsers.size() + 2)));
+    QVERIFY(m_window->findChild<QLabel *>(QStringLiteral("dashboardSummary"))
+                ->text()
+                .contains(QStringLiteral("%1 users").arg(m_manifestUsers.size() + 2)));
     screenshot(QStringLiteral("dashboard"));
 
     tabs->setCurrentIndex(1);
@@ -153,13 +157,17 @@ void TestGui::readSelectAndSeeTheChain()
     auto *tree = m_window->findChild<QTreeView *>(QStringLiteral("directoryTree"));
     const QAbstractItemModel *model = tree->model();
     const QModelIndex smime = model->index(1, 0);
-    QVERIFY2(smime.data().toString().startsWith(QStringLiteral("userSMIMECertificate")), qPrintable(smime.data().toString()));
+    QVERIFY2(smime.data().toString().startsWith(QStringLiteral("userSMIMECertificate")),
+             qPrintable(smime.data().toString()));
     QVERIFY(model->rowCount(smime) >= 1);
     const QModelIndex value = model->index(0, 0, smime);
     QVERIFY2(value.data().toString().contains(QStringLiteral("pkcs7")), qPrintable(value.data().toString()));
     QVERIFY(model->rowCount(value) >= 2);
     QVERIFY(model->index(0, 0, value).data().toString().startsWith(QStringLiteral("leaf: ")));
-    QVERIFY(model->index(model->rowCount(value) - 1, 0, value).data().toString().startsWith(QStringLiteral("root (trust anchor): ")));
+    QVERIFY(model->index(model->rowCount(value) - 1, 0, value)
+                .data()
+                .toString()
+                .startsWith(QStringLiteral("root (trust anchor): ")));
     tree->expand(value);
     tree->setCurrentIndex(value);
     auto *details = m_window->findChild<QTextBrowser *>(QStringLiteral("certificateDetails"));
