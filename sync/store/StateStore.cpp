@@ -22,38 +22,66 @@ const QList<QStringList> &migrations()
 {
     static const QList<QStringList> list = {
         // 1: analysis cache and incremental-read marks
-        {QStringLiteral("CREATE TABLE analysis_cache (sha256 BLOB PRIMARY KEY, format INTEGER NOT NULL, "
-                        "data BLOB NOT NULL, created TEXT NOT NULL) WITHOUT ROWID"),
-         QStringLiteral("CREATE TABLE directory_marks (server TEXT PRIMARY KEY, mark TEXT NOT NULL, "
-                        "updated TEXT NOT NULL)")},
+        { QStringLiteral("CREATE TABLE analysis_cache (sha256 BLOB PRIMARY KEY, format INTEGER NOT NULL, "
+                         "data BLOB NOT NULL, created TEXT NOT NULL) WITHOUT ROWID"),
+          QStringLiteral("CREATE TABLE directory_marks (server TEXT PRIMARY KEY, mark TEXT NOT NULL, "
+                         "updated TEXT NOT NULL)") },
+        // 2: staged plans, their items, decisions, the publish journal, findings and the audit trail
+        { QStringLiteral(
+              "CREATE TABLE plans (id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, "
+              "status TEXT NOT NULL, directory_server TEXT, directory_read_at TEXT, tenant_id TEXT, "
+              "tenant_read_at TEXT, items INTEGER NOT NULL, removed_values INTEGER NOT NULL, "
+              "added_values INTEGER NOT NULL, matched INTEGER NOT NULL)"),
+          QStringLiteral(
+              "CREATE TABLE plan_items (plan_id INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE, "
+              "item_no INTEGER NOT NULL, user_key TEXT NOT NULL, user_label TEXT, tenant_object_id TEXT, "
+              "matched_by TEXT, channel TEXT NOT NULL, attribute TEXT NOT NULL, operation TEXT NOT NULL, "
+              "target TEXT NOT NULL, recipient_type TEXT, old_sha256 TEXT, "
+              "new_sha256 TEXT, old_values BLOB, new_values BLOB, removed_values BLOB, "
+              "removed INTEGER NOT NULL, added INTEGER NOT NULL, reasons TEXT, "
+              "decision TEXT NOT NULL DEFAULT 'pending', PRIMARY KEY (plan_id, item_no))"),
+          QStringLiteral(
+              "CREATE TABLE decisions (id INTEGER PRIMARY KEY AUTOINCREMENT, plan_id INTEGER NOT NULL, "
+              "item_no INTEGER NOT NULL, decision TEXT NOT NULL, who TEXT NOT NULL, at TEXT NOT NULL, "
+              "comment TEXT)"),
+          QStringLiteral("CREATE TABLE journal (plan_id INTEGER NOT NULL, item_no INTEGER NOT NULL, "
+                         "state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER, "
+                         "request_id TEXT, client_request_id TEXT, error TEXT, updated TEXT NOT NULL, "
+                         "PRIMARY KEY (plan_id, item_no))"),
+          QStringLiteral("CREATE TABLE plan_findings (plan_id INTEGER NOT NULL, kind TEXT NOT NULL, "
+                         "user_key TEXT, user_label TEXT, code TEXT, detail TEXT)"),
+          QStringLiteral("CREATE INDEX plan_findings_plan ON plan_findings (plan_id)"),
+          QStringLiteral(
+              "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
+              "who TEXT NOT NULL, action TEXT NOT NULL, plan_id INTEGER, item_no INTEGER, detail TEXT)") },
     };
     return list;
 }
 
 Error sqlError(const QString &what, const QSqlError &error)
 {
-    return Error{QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text())};
+    return Error { QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text()) };
 }
 
 constexpr int codecFormat = 1;
 
 void put(QDataStream &s, const Certificate &c)
 {
-    s << c.der << c.sha256 << c.sha1 << c.subject << c.issuer << c.serialHex << c.notBefore << c.notAfter << c.emailSans
-      << c.upnSans << c.dnsSans << c.subjectEmails << c.hasKeyUsage << c.keyUsage << c.hasExtendedKeyUsage
-      << c.extendedKeyUsages << c.isCa << qint32(c.pathLength) << qint32(c.keyType) << qint32(c.keyBits) << c.curve
-      << c.signatureAlgorithm << c.signatureDigest << c.subjectKeyId << c.authorityKeyId << c.caIssuersUrls
-      << c.ocspUrls << c.crlUrls << c.selfIssued << c.selfSigned;
+    s << c.der << c.sha256 << c.sha1 << c.subject << c.issuer << c.serialHex << c.notBefore << c.notAfter
+      << c.emailSans << c.upnSans << c.dnsSans << c.subjectEmails << c.hasKeyUsage << c.keyUsage
+      << c.hasExtendedKeyUsage << c.extendedKeyUsages << c.isCa << qint32(c.pathLength) << qint32(c.keyType)
+      << qint32(c.keyBits) << c.curve << c.signatureAlgorithm << c.signatureDigest << c.subjectKeyId
+      << c.authorityKeyId << c.caIssuersUrls << c.ocspUrls << c.crlUrls << c.selfIssued << c.selfSigned;
 }
 
 void get(QDataStream &s, Certificate &c)
 {
     qint32 pathLength = 0, keyType = 0, keyBits = 0;
-    s >> c.der >> c.sha256 >> c.sha1 >> c.subject >> c.issuer >> c.serialHex >> c.notBefore >> c.notAfter >> c.emailSans
-        >> c.upnSans >> c.dnsSans >> c.subjectEmails >> c.hasKeyUsage >> c.keyUsage >> c.hasExtendedKeyUsage
-        >> c.extendedKeyUsages >> c.isCa >> pathLength >> keyType >> keyBits >> c.curve >> c.signatureAlgorithm
-        >> c.signatureDigest >> c.subjectKeyId >> c.authorityKeyId >> c.caIssuersUrls >> c.ocspUrls >> c.crlUrls
-        >> c.selfIssued >> c.selfSigned;
+    s >> c.der >> c.sha256 >> c.sha1 >> c.subject >> c.issuer >> c.serialHex >> c.notBefore >> c.notAfter
+        >> c.emailSans >> c.upnSans >> c.dnsSans >> c.subjectEmails >> c.hasKeyUsage >> c.keyUsage
+        >> c.hasExtendedKeyUsage >> c.extendedKeyUsages >> c.isCa >> pathLength >> keyType >> keyBits
+        >> c.curve >> c.signatureAlgorithm >> c.signatureDigest >> c.subjectKeyId >> c.authorityKeyId
+        >> c.caIssuersUrls >> c.ocspUrls >> c.crlUrls >> c.selfIssued >> c.selfSigned;
     c.pathLength = pathLength;
     c.keyType = KeyType(keyType);
     c.keyBits = keyBits;
@@ -61,10 +89,11 @@ void get(QDataStream &s, Certificate &c)
 
 void put(QDataStream &s, const ChainResult &r)
 {
-    s << qint32(r.status) << qint32(r.opensslError) << r.message << r.revocationChecked << qint32(r.chain.size());
+    s << qint32(r.status) << qint32(r.opensslError) << r.message << r.revocationChecked
+      << qint32(r.chain.size());
     for (const ChainElement &e : r.chain)
-        s << e.subject << e.issuer << e.serialHex << e.sha256 << e.notBefore << e.notAfter << e.isAnchor << e.revoked
-          << e.problems;
+        s << e.subject << e.issuer << e.serialHex << e.sha256 << e.notBefore << e.notAfter << e.isAnchor
+          << e.revoked << e.problems;
 }
 
 void get(QDataStream &s, ChainResult &r)
@@ -75,8 +104,8 @@ void get(QDataStream &s, ChainResult &r)
     r.opensslError = error;
     for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
         ChainElement e;
-        s >> e.subject >> e.issuer >> e.serialHex >> e.sha256 >> e.notBefore >> e.notAfter >> e.isAnchor >> e.revoked
-            >> e.problems;
+        s >> e.subject >> e.issuer >> e.serialHex >> e.sha256 >> e.notBefore >> e.notAfter >> e.isAnchor
+            >> e.revoked >> e.problems;
         r.chain.append(e);
     }
 }
@@ -86,8 +115,7 @@ void get(QDataStream &s, ChainResult &r)
 StateStore::StateStore(QString path, QString connectionName)
     : m_path(std::move(path))
     , m_connectionName(std::move(connectionName))
-{
-}
+{ }
 
 StateStore::~StateStore()
 {
@@ -108,7 +136,8 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
 {
     static QAtomicInt counter;
     if (!QDir().mkpath(QFileInfo(path).absolutePath()))
-        return Error{QStringLiteral("state_db"), QStringLiteral("cannot create the folder of %1").arg(path)};
+        return Error { QStringLiteral("state_db"),
+                       QStringLiteral("cannot create the folder of %1").arg(path) };
     const QString name = QStringLiteral("certsync-state-%1").arg(counter.fetchAndAddRelaxed(1));
     std::unique_ptr<StateStore> store(new StateStore(path, name));
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
@@ -117,7 +146,8 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
         return sqlError(QStringLiteral("cannot open the state database %1").arg(path), db.lastError());
     QSqlQuery pragma(db);
     // WAL: the GUI reads while a job writes; NORMAL sync is durable enough with WAL.
-    for (const char *statement : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})
+    for (const char *statement :
+         { "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON" })
         if (!pragma.exec(QString::fromLatin1(statement)))
             return sqlError(QStringLiteral("cannot configure %1").arg(path), pragma.lastError());
     if (auto migrated = store->migrate(); !migrated)
@@ -146,17 +176,21 @@ Result<void> StateStore::migrate()
         return sqlError(QStringLiteral("cannot create schema_version"), q.lastError());
     const int current = schemaVersion();
     if (current > latestSchemaVersion())
-        return Error{QStringLiteral("state_db"),
-                     QStringLiteral("%1 has schema version %2, newer than this certsync knows (%3): use a newer certsync")
-                         .arg(m_path)
-                         .arg(current)
-                         .arg(latestSchemaVersion())};
+        return Error {
+            QStringLiteral("state_db"),
+            QStringLiteral(
+                "%1 has schema version %2, newer than this certsync knows (%3): use a newer certsync")
+                .arg(m_path)
+                .arg(current)
+                .arg(latestSchemaVersion())
+        };
     for (int version = current; version < latestSchemaVersion(); ++version) {
         if (!db.transaction())
             return sqlError(QStringLiteral("cannot begin a migration"), db.lastError());
         for (const QString &statement : migrations().at(version)) {
             if (!q.exec(statement)) {
-                const Error error = sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
+                const Error error = sqlError(
+                    QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
                 db.rollback();
                 return error;
             }
@@ -165,7 +199,8 @@ Result<void> StateStore::migrate()
         q.prepare(QStringLiteral("INSERT INTO schema_version (version) VALUES (?)"));
         q.addBindValue(version + 1);
         if (!q.exec() || !db.commit()) {
-            const Error error = sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
+            const Error error =
+                sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
             db.rollback();
             return error;
         }
@@ -177,7 +212,8 @@ Result<void> StateStore::migrate()
 Result<void> StateStore::saveMark(const QString &server, const QByteArray &markJson)
 {
     QSqlQuery q(database());
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO directory_marks (server, mark, updated) VALUES (?, ?, ?)"));
+    q.prepare(
+        QStringLiteral("INSERT OR REPLACE INTO directory_marks (server, mark, updated) VALUES (?, ?, ?)"));
     q.addBindValue(server);
     q.addBindValue(QString::fromUtf8(markJson));
     q.addBindValue(QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
@@ -198,8 +234,7 @@ QByteArray StateStore::mark(const QString &server) const
 
 SqliteAnalysisCache::SqliteAnalysisCache(StateStore &store)
     : m_store(store)
-{
-}
+{ }
 
 int SqliteAnalysisCache::formatVersion()
 {
@@ -225,8 +260,8 @@ QByteArray SqliteAnalysisCache::encode(const CachedAnalysis &a)
     QByteArray bytes;
     QDataStream s(&bytes, QIODevice::WriteOnly);
     s.setVersion(QDataStream::Qt_6_4);
-    s << qint32(a.kind) << a.error << a.bareCertificate << a.pkcs7Signed << a.userChoice << qint32(a.userIndex)
-      << qint32(a.capabilities.size());
+    s << qint32(a.kind) << a.error << a.bareCertificate << a.pkcs7Signed << a.userChoice
+      << qint32(a.userIndex) << qint32(a.capabilities.size());
     for (const SmimeCapability &c : a.capabilities)
         s << c.oid << c.name << qint32(c.parameter);
     s << qint32(a.certificates.size());
@@ -318,7 +353,7 @@ Result<void> SqliteAnalysisCache::flush()
         const QMutexLocker lock(&m_mutex);
         rows.reserve(m_new.size());
         for (const QByteArray &sha : std::as_const(m_new))
-            rows.append({sha, encode(m_decoded.value(sha))});
+            rows.append({ sha, encode(m_decoded.value(sha)) });
         m_new.clear();
     }
     if (rows.isEmpty())
@@ -327,7 +362,8 @@ Result<void> SqliteAnalysisCache::flush()
     if (!db.transaction())
         return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
     QSqlQuery q(db);
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) VALUES (?, ?, ?, ?)"));
+    q.prepare(QStringLiteral(
+        "INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) VALUES (?, ?, ?, ?)"));
     const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
     for (const auto &[sha, data] : rows) {
         q.bindValue(0, sha);
