@@ -6,16 +6,19 @@
 #include "ui/DashboardPane.h"
 #include "ui/JobStatus.h"
 #include "ui/LogPane.h"
+#include "ui/StagedPane.h"
 #include "ui/UsersPane.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
@@ -32,6 +35,7 @@ MainWindow::MainWindow(QWidget *parent)
     , m_usersPane(new UsersPane(m_users, this))
     , m_certificatePane(new CertificatePane(this))
     , m_logPane(new LogPane(m_log, this))
+    , m_stagedPane(new StagedPane(this))
     , m_jobStatus(new JobStatus(&m_runner, this))
     , m_banner(new QLabel(this))
 {
@@ -45,14 +49,10 @@ MainWindow::MainWindow(QWidget *parent)
     usersSplit->setStretchFactor(0, 3);
     usersSplit->setStretchFactor(1, 4);
 
-    auto *staged = new QLabel(tr("No staged plan yet. Staged changes appear here after a diff."), this);
-    staged->setObjectName(QStringLiteral("stagedPane"));
-    staged->setAlignment(Qt::AlignCenter);
-
     m_tabs->setObjectName(QStringLiteral("mainTabs"));
     m_tabs->addTab(m_dashboard, tr("&Dashboard"));
     m_tabs->addTab(usersSplit, tr("&Users"));
-    m_tabs->addTab(staged, tr("&Staged changes"));
+    m_tabs->addTab(m_stagedPane, tr("&Staged changes"));
     m_tabs->addTab(m_logPane, tr("&Log"));
 
     m_banner->setObjectName(QStringLiteral("banner"));
@@ -90,6 +90,22 @@ MainWindow::MainWindow(QWidget *parent)
     statusBar()->showMessage(tr("Ready"));
 
     connect(m_usersPane, &UsersPane::currentUserChanged, this, &MainWindow::showUser);
+    // Plans live in the same state database as the command line's (certsync diff/approve/publish).
+    const QString stateDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    QDir().mkpath(stateDir);
+    if (const QString error =
+            m_stagedPane->setStatePath(QDir(stateDir).filePath(QStringLiteral("certsync.db")));
+        !error.isEmpty())
+        statusBar()->showMessage(tr("The state database cannot be opened: %1").arg(error));
+    connect(m_stagedPane, &StagedPane::publishRequested, this, [this](qint64 plan) {
+        // Publishing from the console needs the tenant connection, which the settings dialog will
+        // provide; until then the approved plan is published with `certsync publish`.
+        statusBar()->showMessage(tr("Plan %1 is approved. Publish it with: certsync publish %1 (the "
+                                    "console's tenant settings are not "
+                                    "available yet).")
+                                     .arg(plan),
+                                 30000);
+    });
     resize(1280, 800);
     restoreWindowState();
 }

@@ -23,6 +23,7 @@ class CertificatePane;
 class DashboardPane;
 class JobStatus;
 class LogPane;
+class StagedPane;
 class UsersPane;
 
 // The console's window: dashboard, users and certificates, staged changes, log. The GUI thread
@@ -44,6 +45,7 @@ public:
     [[nodiscard]] UsersPane *usersPane() const { return m_usersPane; }
     [[nodiscard]] CertificatePane *certificatePane() const { return m_certificatePane; }
     [[nodiscard]] LogPane *logPane() const { return m_logPane; }
+    [[nodiscard]] StagedPane *stagedPane() const { return m_stagedPane; }
     [[nodiscard]] JobStatus *jobStatus() const { return m_jobStatus; }
     [[nodiscard]] bool isBusy() const { return m_runner.isBusy(); }
     void appendLog(const jobs::LogRecord &record);
@@ -68,6 +70,7 @@ private:
     UsersPane *m_usersPane;
     CertificatePane *m_certificatePane;
     LogPane *m_logPane;
+    StagedPane *m_stagedPane;
     JobStatus *m_jobStatus;
     QLabel *m_banner;
     std::optional<directory::DirectoryReadSettings> m_directorySettings;

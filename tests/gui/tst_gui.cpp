@@ -24,6 +24,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
@@ -58,6 +59,7 @@ private:
 
 void TestGui::initTestCase()
 {
+    QStandardPaths::setTestModeEnabled(true); // settings and the state database away from the real ones
     const QString envPath = qEnvironmentVariable("CERTSYNC_DIRECTORY_ENV");
     QFile envFile(envPath);
     QVERIFY2(envFile.open(QIODevice::ReadOnly),
