@@ -209,6 +209,8 @@ void TenantHttp::startAttempt(const CallPtr &call, const QByteArray &accessToken
     ++call->attempts;
     ++m_stats.attempts;
     call->clientRequestId = newGuid();
+    if (call->attempts > 1 && call->request.bodyPerAttempt)
+        call->request.body = call->request.bodyPerAttempt();
     const TenantRequest &r = call->request;
     QNetworkRequest request(r.url);
     request.setSslConfiguration(m_ssl);
@@ -224,7 +226,7 @@ void TenantHttp::startAttempt(const CallPtr &call, const QByteArray &accessToken
     for (const auto &h : r.headers)
         request.setRawHeader(h.first, h.second);
     QNetworkReply *reply = nullptr;
-    if (r.isWrite) {
+    if (r.isWrite || r.bodyPerAttempt) {
         // Qt's HTTP/1.1 channel silently sends a request again, whatever its method, when the
         // server closes the connection while the answer is awaited (QHttpNetworkConnectionChannel
         // resends on RemoteHostClosedError in WaitingState). For a write that is exactly the blind
@@ -514,6 +516,11 @@ void TenantHttp::fetchToken(Service service)
     request.verb = "POST";
     request.url = m_settings.tokenUrl();
     request.body = std::move(body.value());
+    if (m_credential) // each retry signs a new assertion: a spent jti would be refused as a replay
+        request.bodyPerAttempt = [this, service] {
+            auto fresh = tokenRequestBody(service);
+            return fresh ? fresh.value() : QByteArray();
+        };
     request.contentType = "application/x-www-form-urlencoded";
     request.what = QStringLiteral("token for %1").arg(scopeOf(service));
     send(request, [this, service, fail](TenantResult<TenantResponse> result) {

@@ -44,6 +44,9 @@ struct TenantRequest
     // connection): the caller reads the current state first. 429/503 answers are safe to retry.
     bool isWrite = false;
     QString what; // for log lines, e.g. "PATCH certificateUserIds of alice@contoso.com"
+    // When set, the body is made anew for every attempt and never resent as it was: a token request
+    // with a client assertion needs a fresh jti each time, since the authority refuses a replay.
+    std::function<QByteArray()> bodyPerAttempt;
 };
 
 struct TenantResponse

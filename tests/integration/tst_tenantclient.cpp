@@ -85,6 +85,7 @@ private slots:
     void secretAuthentication();
     void certificateAuthentication_data();
     void certificateAuthentication();
+    void droppedTokenIsRetriedWithAFreshAssertion();
     void badSecret();
     void assertionChecks_data();
     void assertionChecks();
@@ -291,6 +292,25 @@ void TestTenantClient::certificateAuthentication()
     QCOMPARE(log[0][6], QStringLiteral("certificate"));
     QCOMPARE(log[1][1], QStringLiteral("GET"));
     QCOMPARE(log[1][3], QStringLiteral("200"));
+}
+
+void TestTenantClient::droppedTokenIsRetriedWithAFreshAssertion()
+{
+    // The authority honours the first token request, spending its jti, and the answer is lost. The
+    // retry must carry a new assertion: the same one would be refused as a replay (AADSTS700025).
+    m_sim.setFaults({ { QStringLiteral("dropNextTokens"), 1 } });
+    TenantHttp http(certificateSettings(AssertionAlgorithm::Ps256));
+    GraphClient graph(&http);
+    Awaited<TenantResult<GraphUser>> user;
+    graph.getUser(cloudUpn(4), user.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(user.value.has_value(), WaitMs);
+    QVERIFY2(user.value->ok(), qPrintable(user.value->ok() ? QString() : user.value->error().toString()));
+    const auto log = logSince(m_logMark);
+    QCOMPARE(log.size(), 3);
+    QCOMPARE(log[0][6], QStringLiteral("dropped"));
+    QCOMPARE(log[1][3], QStringLiteral("200"));
+    QCOMPARE(log[1][6], QStringLiteral("certificate"));
+    QCOMPARE(log[2][1], QStringLiteral("GET"));
 }
 
 void TestTenantClient::badSecret()

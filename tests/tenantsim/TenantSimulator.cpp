@@ -181,6 +181,7 @@ void Faults::merge(const QJsonObject &o)
     throttleNext = o.value(QStringLiteral("throttleNext")).toInt(throttleNext);
     unavailableNext = o.value(QStringLiteral("unavailableNext")).toInt(unavailableNext);
     dropNextWrites = o.value(QStringLiteral("dropNextWrites")).toInt(dropNextWrites);
+    dropNextTokens = o.value(QStringLiteral("dropNextTokens")).toInt(dropNextTokens);
     rateLimit = o.value(QStringLiteral("rateLimit")).toInt(rateLimit);
     rateWindowMs = std::max(100, o.value(QStringLiteral("rateWindowMs")).toInt(rateWindowMs));
 }
@@ -195,6 +196,7 @@ QJsonObject Faults::toJson() const
              { QStringLiteral("throttleNext"), throttleNext },
              { QStringLiteral("unavailableNext"), unavailableNext },
              { QStringLiteral("dropNextWrites"), dropNextWrites },
+             { QStringLiteral("dropNextTokens"), dropNextTokens },
              { QStringLiteral("rateLimit"), rateLimit },
              { QStringLiteral("rateWindowMs"), rateWindowMs } };
 }
@@ -548,6 +550,10 @@ SimResponse TenantSimulator::token(const SimRequest &req, const QString &tenant)
                             { QStringLiteral("access_token"), QString::fromLatin1(accessToken) } });
     r.headers[0].second = "application/json; charset=utf-8";
     r.note = secret.isEmpty() ? QStringLiteral("certificate") : QStringLiteral("secret");
+    if (m_options.faults.dropNextTokens > 0) {
+        --m_options.faults.dropNextTokens;
+        r.drop = true;
+    }
     return r;
 }
 

@@ -34,6 +34,7 @@ struct Faults
     int throttleNext = 0; // deterministic counterparts of the rates above
     int unavailableNext = 0;
     int dropNextWrites = 0;
+    int dropNextTokens = 0; // token requests honoured (jti spent) and then answered by a dropped connection
     int rateLimit = 0; // accepted API requests per window; 0: no ceiling
     int rateWindowMs = 10000; // Graph's throttling windows are 10 s
 
