@@ -135,8 +135,10 @@ CertificatePane::CertificatePane(QWidget *parent)
     layout->addWidget(m_warning);
     layout->addWidget(vertical, 1);
 
-    for (auto [tree, model] :
+    for (const auto &side :
          { std::pair { m_directoryTree, m_directoryModel }, std::pair { m_tenantTree, m_tenantModel } }) {
+        QTreeView *tree = side.first;
+        models::CertificateTreeModel *model = side.second;
         connect(tree->selectionModel(), &QItemSelectionModel::currentChanged, this,
                 [this, model](const QModelIndex &current) {
                     const AnalyzedValue *value = model->valueAt(current);
