@@ -181,9 +181,9 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
         }
         stateCache = std::move(*loaded);
         cache = stateCache;
-    } else {
-        cache = std::make_shared<certs::MemoryAnalysisCache>();
     }
+    // Without a state database there is no cache: a run-long memory cache would hold every analysis
+    // of the directory at once, for the rare value that appears twice.
 
     // Written to a temporary file and renamed at the end: a failed or partial read leaves no CSV
     // that could pass for a whole inventory.

@@ -23,9 +23,12 @@ void slim(DirectoryUser &user)
             judged.chain.chain.clear();
             judged.chain.chain.squeeze();
         }
-        if (value.kind == certs::ValueKind::X509 && value.certificates.size() == 1 && value.index < raw.size()
-            && value.certificates.first().certificate.der == raw.at(value.index))
-            value.certificates.first().certificate.der = raw.at(value.index);
+        if (value.kind == certs::ValueKind::X509 && value.certificates.size() == 1 && value.index < raw.size()) {
+            // Empty when the analysis came from the state database, which does not store it twice.
+            QByteArray &der = value.certificates.first().certificate.der;
+            if (der.isEmpty() || der == raw.at(value.index))
+                der = raw.at(value.index);
+        }
     }
 }
 

@@ -10,11 +10,16 @@ namespace {
 // LDAP generalized time "20261128093000Z" or "20261128093000.0Z" (AD's whenChanged).
 QDateTime fromGeneralizedTime(const QString &text)
 {
+    // Built from the digits in UTC: QDateTime::fromString goes through local time, which consults the
+    // time zone database (a stat() of /etc/localtime) for every user.
     if (text.size() < 14)
         return {};
-    QDateTime time = QDateTime::fromString(text.left(14), QStringLiteral("yyyyMMddHHmmss"));
-    time.setTimeSpec(Qt::UTC);
-    return time;
+    auto number = [&text](int from, int length) { return QStringView(text).mid(from, length).toInt(); };
+    const QDate date(number(0, 4), number(4, 2), number(6, 2));
+    const QTime time(number(8, 2), number(10, 2), number(12, 2));
+    if (!date.isValid() || !time.isValid())
+        return {};
+    return QDateTime(date, time, Qt::UTC);
 }
 
 QStringList texts(const QList<QByteArray> &values)

@@ -10,6 +10,8 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
+#include <limits>
+
 namespace certsync::store {
 
 using namespace certs;
@@ -35,11 +37,24 @@ Error sqlError(const QString &what, const QSqlError &error)
     return Error{QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text())};
 }
 
-constexpr int codecFormat = 1;
+constexpr int codecFormat = 3; // 2: no chain elements, no DER for plain values; 3: times as epoch ms
+
+qint64 epochMs(const QDateTime &time)
+{
+    return time.isValid() ? time.toMSecsSinceEpoch() : std::numeric_limits<qint64>::min();
+}
+
+QDateTime fromEpochMs(qint64 ms)
+{
+    return ms == std::numeric_limits<qint64>::min() ? QDateTime() : QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
+}
 
 void put(QDataStream &s, const Certificate &c)
 {
-    s << c.der << c.sha256 << c.sha1 << c.subject << c.issuer << c.serialHex << c.notBefore << c.notAfter << c.emailSans
+    // Times as UTC milliseconds: QDataStream's QDateTime form consults the local time zone (a stat()
+    // of /etc/localtime per value) and would dominate a warm run.
+    s << c.der << c.sha256 << c.sha1 << c.subject << c.issuer << c.serialHex << epochMs(c.notBefore)
+      << epochMs(c.notAfter) << c.emailSans
       << c.upnSans << c.dnsSans << c.subjectEmails << c.hasKeyUsage << c.keyUsage << c.hasExtendedKeyUsage
       << c.extendedKeyUsages << c.isCa << qint32(c.pathLength) << qint32(c.keyType) << qint32(c.keyBits) << c.curve
       << c.signatureAlgorithm << c.signatureDigest << c.subjectKeyId << c.authorityKeyId << c.caIssuersUrls
@@ -49,11 +64,14 @@ void put(QDataStream &s, const Certificate &c)
 void get(QDataStream &s, Certificate &c)
 {
     qint32 pathLength = 0, keyType = 0, keyBits = 0;
-    s >> c.der >> c.sha256 >> c.sha1 >> c.subject >> c.issuer >> c.serialHex >> c.notBefore >> c.notAfter >> c.emailSans
+    qint64 notBefore = 0, notAfter = 0;
+    s >> c.der >> c.sha256 >> c.sha1 >> c.subject >> c.issuer >> c.serialHex >> notBefore >> notAfter >> c.emailSans
         >> c.upnSans >> c.dnsSans >> c.subjectEmails >> c.hasKeyUsage >> c.keyUsage >> c.hasExtendedKeyUsage
         >> c.extendedKeyUsages >> c.isCa >> pathLength >> keyType >> keyBits >> c.curve >> c.signatureAlgorithm
         >> c.signatureDigest >> c.subjectKeyId >> c.authorityKeyId >> c.caIssuersUrls >> c.ocspUrls >> c.crlUrls
         >> c.selfIssued >> c.selfSigned;
+    c.notBefore = fromEpochMs(notBefore);
+    c.notAfter = fromEpochMs(notAfter);
     c.pathLength = pathLength;
     c.keyType = KeyType(keyType);
     c.keyBits = keyBits;
@@ -61,10 +79,7 @@ void get(QDataStream &s, Certificate &c)
 
 void put(QDataStream &s, const ChainResult &r)
 {
-    s << qint32(r.status) << qint32(r.opensslError) << r.message << r.revocationChecked << qint32(r.chain.size());
-    for (const ChainElement &e : r.chain)
-        s << e.subject << e.issuer << e.serialHex << e.sha256 << e.notBefore << e.notAfter << e.isAnchor << e.revoked
-          << e.problems;
+    s << qint32(r.status) << qint32(r.opensslError) << r.message << r.revocationChecked << qint32(0);
 }
 
 void get(QDataStream &s, ChainResult &r)
@@ -230,8 +245,15 @@ QByteArray SqliteAnalysisCache::encode(const CachedAnalysis &a)
     for (const SmimeCapability &c : a.capabilities)
         s << c.oid << c.name << qint32(c.parameter);
     s << qint32(a.certificates.size());
-    for (const Certificate &c : a.certificates)
-        put(s, c);
+    for (const Certificate &c : a.certificates) {
+        if (a.kind == ValueKind::X509) { // the DER is the value itself
+            Certificate withoutDer = c;
+            withoutDer.der.clear();
+            put(s, withoutDer);
+        } else {
+            put(s, c);
+        }
+    }
     s << qint32(a.chains.size());
     for (const ChainResult &r : a.chains)
         put(s, r);
@@ -276,33 +298,26 @@ std::optional<CachedAnalysis> SqliteAnalysisCache::find(const QByteArray &valueS
     QByteArray encoded;
     {
         const QMutexLocker lock(&m_mutex);
-        if (const auto it = m_decoded.constFind(valueSha256); it != m_decoded.cend())
-            return *it;
-        encoded = m_encoded.value(valueSha256);
+        encoded = m_encoded.value(valueSha256); // shared, not copied
     }
     if (encoded.isEmpty())
         return std::nullopt;
-    std::optional<CachedAnalysis> decoded = decode(encoded); // outside the lock: both cores decode
-    if (!decoded)
-        return std::nullopt;
-    const QMutexLocker lock(&m_mutex);
-    m_encoded.remove(valueSha256);
-    m_decoded.insert(valueSha256, *decoded);
-    return decoded;
+    return decode(encoded); // outside the lock: both cores decode; a damaged row is a miss
 }
 
 void SqliteAnalysisCache::insert(const QByteArray &valueSha256, const CachedAnalysis &analysis)
 {
+    const QByteArray encoded = encode(analysis); // on the analysing thread
     const QMutexLocker lock(&m_mutex);
-    if (!m_decoded.contains(valueSha256))
+    if (!m_encoded.contains(valueSha256))
         m_new.append(valueSha256);
-    m_decoded.insert(valueSha256, analysis);
+    m_encoded.insert(valueSha256, encoded);
 }
 
 qsizetype SqliteAnalysisCache::size() const
 {
     const QMutexLocker lock(&m_mutex);
-    return m_encoded.size() + m_decoded.size();
+    return m_encoded.size();
 }
 
 qsizetype SqliteAnalysisCache::pending() const
@@ -318,7 +333,7 @@ Result<void> SqliteAnalysisCache::flush()
         const QMutexLocker lock(&m_mutex);
         rows.reserve(m_new.size());
         for (const QByteArray &sha : std::as_const(m_new))
-            rows.append({sha, encode(m_decoded.value(sha))});
+            rows.append({sha, m_encoded.value(sha)});
         m_new.clear();
     }
     if (rows.isEmpty())
