@@ -3,10 +3,13 @@
 #include "core/Logging.h"
 
 #include <QFuture>
+#include <QScopeGuard>
 #include <QThreadPool>
 #include <QtConcurrent>
 
 #include <deque>
+
+#include <openssl/crypto.h>
 
 namespace certsync::directory {
 
@@ -44,6 +47,9 @@ QList<DirectoryUser> analysePage(const certs::ValueAnalyzer &analyzer, QList<Lda
         slim(user);
         users.append(std::move(user));
     }
+    // A pool thread may still be ending when the process exits and OpenSSL's atexit cleanup has
+    // dropped its thread-local key; its error state would then leak. Free it now, once per page.
+    OPENSSL_thread_stop();
     return users;
 }
 
@@ -76,6 +82,9 @@ void DirectoryReadJob::fail(const std::shared_ptr<DirectorySnapshot> &snapshot, 
 
 void DirectoryReadJob::doStart()
 {
+    // The worker thread may end after OpenSSL's atexit cleanup (QThread::wait() returns before the
+    // thread's TLS destructors have run); free its OpenSSL error state when the job is done.
+    const auto releaseOpenSsl = qScopeGuard([] { OPENSSL_thread_stop(); });
     auto snapshot = std::make_shared<DirectorySnapshot>();
     const ConnectionProfile &profile = m_settings.profile;
     snapshot->server = profile.describe();
