@@ -4,8 +4,7 @@ namespace certsync::models {
 
 ProblemListModel::ProblemListModel(QObject *parent)
     : QAbstractListModel(parent)
-{
-}
+{ }
 
 void ProblemListModel::setProblems(certs::ProblemSet problems)
 {
@@ -39,7 +38,7 @@ QVariant ProblemListModel::data(const QModelIndex &index, int role) const
 
 QHash<int, QByteArray> ProblemListModel::roleNames() const
 {
-    return {{Qt::DisplayRole, "text"}, {CodeRole, "code"}, {SeverityRole, "severity"}};
+    return { { Qt::DisplayRole, "text" }, { CodeRole, "code" }, { SeverityRole, "severity" } };
 }
 
 } // namespace certsync::models

@@ -18,10 +18,10 @@ MainWindow::MainWindow(QWidget *parent)
     {
         const char *name;
         QString title;
-    } panes[] = {{"dashboardPane", tr("Dashboard")},
-                 {"usersPane", tr("Users")},
-                 {"stagedPane", tr("Staged changes")},
-                 {"logPane", tr("Log")}};
+    } panes[] = { { "dashboardPane", tr("Dashboard") },
+                  { "usersPane", tr("Users") },
+                  { "stagedPane", tr("Staged changes") },
+                  { "logPane", tr("Log") } };
     for (const auto &pane : panes) {
         auto *placeholder = new QLabel(tr("Nothing loaded yet."), m_tabs);
         placeholder->setObjectName(QString::fromLatin1(pane.name));

@@ -11,8 +11,7 @@ namespace certsync::certs {
 
 namespace {
 
-template<typename T, auto FreeFn>
-using Owned = std::unique_ptr<T, ossl::Deleter<FreeFn>>;
+template<typename T, auto FreeFn> using Owned = std::unique_ptr<T, ossl::Deleter<FreeFn>>;
 
 using GeneralNamesPtr = Owned<GENERAL_NAMES, GENERAL_NAMES_free>;
 using EkuPtr = Owned<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>;
@@ -51,7 +50,8 @@ QString uriOf(const GENERAL_NAME *name)
 
 void readSubjectAltNames(X509 *cert, Certificate &info)
 {
-    GeneralNamesPtr names(static_cast<GENERAL_NAMES *>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+    GeneralNamesPtr names(
+        static_cast<GENERAL_NAMES *>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
     if (!names)
         return;
     for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
@@ -89,7 +89,8 @@ void readSubjectEmails(X509 *cert, Certificate &info)
 void readExtendedKeyUsage(X509 *cert, Certificate &info)
 {
     int critical = -1;
-    EkuPtr eku(static_cast<EXTENDED_KEY_USAGE *>(X509_get_ext_d2i(cert, NID_ext_key_usage, &critical, nullptr)));
+    EkuPtr eku(
+        static_cast<EXTENDED_KEY_USAGE *>(X509_get_ext_d2i(cert, NID_ext_key_usage, &critical, nullptr)));
     if (!eku) {
         // critical == -1: absent. -2 or a decode failure: present but unreadable, which we treat as
         // an EKU extension that allows nothing.
@@ -104,7 +105,8 @@ void readExtendedKeyUsage(X509 *cert, Certificate &info)
 
 void readAccessUrls(X509 *cert, Certificate &info)
 {
-    if (AiaPtr aia(static_cast<AUTHORITY_INFO_ACCESS *>(X509_get_ext_d2i(cert, NID_info_access, nullptr, nullptr)));
+    if (AiaPtr aia(
+            static_cast<AUTHORITY_INFO_ACCESS *>(X509_get_ext_d2i(cert, NID_info_access, nullptr, nullptr)));
         aia) {
         for (int i = 0; i < sk_ACCESS_DESCRIPTION_num(aia.get()); ++i) {
             const ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia.get(), i);
@@ -152,7 +154,8 @@ void readKey(X509 *cert, Certificate &info)
         info.keyType = KeyType::Ec;
         char group[64] = {};
         size_t length = 0;
-        if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &length) == 1)
+        if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &length)
+            == 1)
             info.curve = QString::fromLatin1(group, qsizetype(length));
         else
             ossl::drainErrors();
@@ -187,7 +190,7 @@ void readSignature(X509 *cert, Certificate &info)
 
 ParsedCertificate describe(X509 *cert, QByteArrayView derBytes)
 {
-    ParsedCertificate parsed{ossl::share(cert), {}};
+    ParsedCertificate parsed { ossl::share(cert), {} };
     Certificate &info = parsed.info;
     info.der = derBytes.isNull() ? ossl::der(cert) : derBytes.toByteArray();
     info.sha256 = digest(sha256(), info.der);
@@ -206,11 +209,15 @@ ParsedCertificate describe(X509 *cert, QByteArrayView derBytes)
     info.hasKeyUsage = flags & EXFLAG_KUSAGE;
     if (info.hasKeyUsage) {
         const uint32_t ku = X509_get_key_usage(cert);
-        const std::pair<uint32_t, KeyUsageBit> bits[] = {
-            {KU_DIGITAL_SIGNATURE, DigitalSignature}, {KU_NON_REPUDIATION, NonRepudiation},
-            {KU_KEY_ENCIPHERMENT, KeyEncipherment}, {KU_DATA_ENCIPHERMENT, DataEncipherment},
-            {KU_KEY_AGREEMENT, KeyAgreement}, {KU_KEY_CERT_SIGN, KeyCertSign}, {KU_CRL_SIGN, CrlSign},
-            {KU_ENCIPHER_ONLY, EncipherOnly}, {KU_DECIPHER_ONLY, DecipherOnly}};
+        const std::pair<uint32_t, KeyUsageBit> bits[] = { { KU_DIGITAL_SIGNATURE, DigitalSignature },
+                                                          { KU_NON_REPUDIATION, NonRepudiation },
+                                                          { KU_KEY_ENCIPHERMENT, KeyEncipherment },
+                                                          { KU_DATA_ENCIPHERMENT, DataEncipherment },
+                                                          { KU_KEY_AGREEMENT, KeyAgreement },
+                                                          { KU_KEY_CERT_SIGN, KeyCertSign },
+                                                          { KU_CRL_SIGN, CrlSign },
+                                                          { KU_ENCIPHER_ONLY, EncipherOnly },
+                                                          { KU_DECIPHER_ONLY, DecipherOnly } };
         for (const auto &[openssl, ours] : bits)
             if (ku & openssl)
                 info.keyUsage |= ours;
@@ -235,15 +242,17 @@ ParsedCertificate describe(X509 *cert, QByteArrayView derBytes)
 Result<ParsedCertificate> parseDer(QByteArrayView der)
 {
     if (der.isEmpty())
-        return Error{QStringLiteral("parse_error"), QStringLiteral("empty value")};
+        return Error { QStringLiteral("parse_error"), QStringLiteral("empty value") };
     const auto *begin = reinterpret_cast<const unsigned char *>(der.data());
     const unsigned char *p = begin;
     ossl::X509Ptr cert(d2i_X509(nullptr, &p, long(der.size())));
     if (!cert)
         return ossl::error(QStringLiteral("parse_error"), QStringLiteral("not a DER X.509 certificate"));
     if (p != begin + der.size())
-        return Error{QStringLiteral("parse_error"),
-                     QStringLiteral("%1 unexpected bytes after the certificate").arg(begin + der.size() - p)};
+        return Error {
+            QStringLiteral("parse_error"),
+            QStringLiteral("%1 unexpected bytes after the certificate").arg(begin + der.size() - p)
+        };
     ParsedCertificate parsed = describe(cert.get(), der);
     return parsed;
 }
@@ -259,18 +268,19 @@ Result<std::vector<ParsedCertificate>> parseFileBytes(const QByteArray &bytes)
         return out;
     }
     ossl::BioPtr bio(BIO_new_mem_buf(bytes.constData(), int(bytes.size())));
-    while (ossl::X509Ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)})
+    while (ossl::X509Ptr cert { PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) })
         out.push_back(describe(cert.get()));
     const QString reasons = ossl::drainErrors(); // the loop always ends on "no start line"
     if (out.empty())
-        return Error{QStringLiteral("parse_error"), QStringLiteral("no PEM certificate found: ") + reasons};
+        return Error { QStringLiteral("parse_error"),
+                       QStringLiteral("no PEM certificate found: ") + reasons };
     return out;
 }
 
 QStringList Certificate::emails() const
 {
     QStringList out;
-    for (const QStringList *list : {&emailSans, &subjectEmails})
+    for (const QStringList *list : { &emailSans, &subjectEmails })
         for (const QString &email : *list) {
             const QString lower = email.trimmed().toLower();
             if (!lower.isEmpty() && !out.contains(lower))
@@ -348,15 +358,15 @@ QStringList Certificate::keyUsageNames() const
 QString extendedKeyUsageName(const QString &oid)
 {
     static const QHash<QString, QString> names = {
-        {QStringLiteral("1.3.6.1.5.5.7.3.1"), QStringLiteral("TLS server authentication")},
-        {QStringLiteral("1.3.6.1.5.5.7.3.2"), QStringLiteral("TLS client authentication")},
-        {QStringLiteral("1.3.6.1.5.5.7.3.3"), QStringLiteral("Code signing")},
-        {QStringLiteral("1.3.6.1.5.5.7.3.4"), QStringLiteral("E-mail protection")},
-        {QStringLiteral("1.3.6.1.5.5.7.3.8"), QStringLiteral("Time stamping")},
-        {QStringLiteral("1.3.6.1.5.5.7.3.9"), QStringLiteral("OCSP signing")},
-        {QStringLiteral("1.3.6.1.4.1.311.20.2.2"), QStringLiteral("Smart card logon")},
-        {QStringLiteral("1.3.6.1.4.1.311.10.3.4"), QStringLiteral("Encrypting File System")},
-        {QStringLiteral("2.5.29.37.0"), QStringLiteral("Any extended key usage")},
+        { QStringLiteral("1.3.6.1.5.5.7.3.1"), QStringLiteral("TLS server authentication") },
+        { QStringLiteral("1.3.6.1.5.5.7.3.2"), QStringLiteral("TLS client authentication") },
+        { QStringLiteral("1.3.6.1.5.5.7.3.3"), QStringLiteral("Code signing") },
+        { QStringLiteral("1.3.6.1.5.5.7.3.4"), QStringLiteral("E-mail protection") },
+        { QStringLiteral("1.3.6.1.5.5.7.3.8"), QStringLiteral("Time stamping") },
+        { QStringLiteral("1.3.6.1.5.5.7.3.9"), QStringLiteral("OCSP signing") },
+        { QStringLiteral("1.3.6.1.4.1.311.20.2.2"), QStringLiteral("Smart card logon") },
+        { QStringLiteral("1.3.6.1.4.1.311.10.3.4"), QStringLiteral("Encrypting File System") },
+        { QStringLiteral("2.5.29.37.0"), QStringLiteral("Any extended key usage") },
     };
     return names.value(oid, oid);
 }

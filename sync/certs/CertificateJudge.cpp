@@ -54,14 +54,15 @@ ProblemSet CertificateJudge::judgeTimeless(const Certificate &cert, const ChainR
     } else {
         const QStringList addresses = user.smtpAddresses();
         const bool matches = addresses.isEmpty()
-                             || std::any_of(emails.cbegin(), emails.cend(),
-                                            [&](const QString &email) { return addresses.contains(email); });
+            || std::any_of(emails.cbegin(), emails.cend(),
+                           [&](const QString &email) { return addresses.contains(email); });
         if (!matches)
             problems.add(Problem::EmailMismatch);
     }
 
     const bool rsaLike = cert.keyType == KeyType::Rsa || cert.keyType == KeyType::Dsa;
-    if ((rsaLike && cert.keyBits < m_policy.minRsaBits) || (cert.keyType == KeyType::Ec && cert.keyBits < m_policy.minEcBits))
+    if ((rsaLike && cert.keyBits < m_policy.minRsaBits)
+        || (cert.keyType == KeyType::Ec && cert.keyBits < m_policy.minEcBits))
         problems.add(Problem::WeakKey);
 
     const QString digest = cert.signatureDigest.toUpper();

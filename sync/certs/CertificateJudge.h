@@ -32,8 +32,7 @@ class CertificateJudge
 public:
     explicit CertificateJudge(JudgePolicy policy = {})
         : m_policy(policy)
-    {
-    }
+    { }
     [[nodiscard]] const JudgePolicy &policy() const { return m_policy; }
 
     // Every problem of one certificate (leaf) given its chain and the user.

@@ -20,7 +20,7 @@ int collectFindings(int ok, X509_STORE_CTX *ctx)
 {
     if (!ok) {
         auto *findings = static_cast<std::vector<Finding> *>(X509_STORE_CTX_get_app_data(ctx));
-        findings->push_back({X509_STORE_CTX_get_error_depth(ctx), X509_STORE_CTX_get_error(ctx)});
+        findings->push_back({ X509_STORE_CTX_get_error_depth(ctx), X509_STORE_CTX_get_error(ctx) });
     }
     return 1;
 }
@@ -141,7 +141,8 @@ ChainVerifier::ChainVerifier(const TrustStore &trust)
     for (const ossl::X509CrlPtr &crl : trust.crls())
         X509_STORE_add_crl(fast->store.get(), crl.get());
     for (const ossl::X509Ptr &intermediate : trust.intermediates()) {
-        const ChainResult full = verifyWith(trust.store(), false, intermediate.get(), {}, Role::Issuer, nullptr);
+        const ChainResult full =
+            verifyWith(trust.store(), false, intermediate.get(), {}, Role::Issuer, nullptr);
         if (!full.trusted())
             continue; // never shortcut through a CA that does not itself verify
         X509_STORE_add_cert(fast->store.get(), intermediate.get());
@@ -209,7 +210,8 @@ ChainResult ChainVerifier::verifyWith(X509_STORE *store, bool partialChain, X509
     std::vector<Finding> findings;
     X509_STORE_CTX_set_app_data(ctx.get(), &findings);
     X509_STORE_CTX_set_verify_cb(ctx.get(), collectFindings);
-    X509_STORE_CTX_set_purpose(ctx.get(), role == Role::SmimeLeaf ? X509_PURPOSE_SMIME_SIGN : X509_PURPOSE_ANY);
+    X509_STORE_CTX_set_purpose(ctx.get(),
+                               role == Role::SmimeLeaf ? X509_PURPOSE_SMIME_SIGN : X509_PURPOSE_ANY);
     unsigned long flags = X509_V_FLAG_NO_CHECK_TIME; // expiry is judged per certificate
     if (m_trust.hasCrls())
         flags |= X509_V_FLAG_CRL_CHECK;
@@ -227,8 +229,15 @@ ChainResult ChainVerifier::verifyWith(X509_STORE *store, bool partialChain, X509
         X509 *cert = sk_X509_value(chain, i);
         ChainElement element;
         if (i == 0 && leafInfo && cert == leaf) {
-            element = ChainElement{leafInfo->subject, leafInfo->issuer, leafInfo->serialHex, leafInfo->sha256,
-                                   leafInfo->notBefore, leafInfo->notAfter, false, false, {}};
+            element = ChainElement { leafInfo->subject,
+                                     leafInfo->issuer,
+                                     leafInfo->serialHex,
+                                     leafInfo->sha256,
+                                     leafInfo->notBefore,
+                                     leafInfo->notAfter,
+                                     false,
+                                     false,
+                                     {} };
         } else if (m_fast && m_fast->elements.contains(cert)) {
             element = m_fast->elements.value(cert);
         } else {
@@ -239,15 +248,25 @@ ChainResult ChainVerifier::verifyWith(X509_STORE *store, bool partialChain, X509
         result.topCertificate = cert;
     }
     if (result.chain.isEmpty()) // nothing was built: still show the leaf
-        result.chain.append(ChainElement{ossl::nameToString(X509_get_subject_name(leaf)),
-                                         ossl::nameToString(X509_get_issuer_name(leaf)), {}, {}, {}, {}, false,
-                                         false, {}});
+        result.chain.append(ChainElement { ossl::nameToString(X509_get_subject_name(leaf)),
+                                           ossl::nameToString(X509_get_issuer_name(leaf)),
+                                           {},
+                                           {},
+                                           {},
+                                           {},
+                                           false,
+                                           false,
+                                           {} });
 
     result.status = ChainStatus::Trusted;
     bool crlMissingForLeaf = false;
     for (const Finding &finding : findings) {
         const QString text = QString::fromLatin1(X509_verify_cert_error_string(finding.error));
-        if (finding.depth >= 0 && finding.depth < result.chain.size()) {
+        const bool noRevocationInfo = finding.error == X509_V_ERR_UNABLE_TO_GET_CRL
+            || finding.error == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER;
+        // Missing revocation information is not a defect of the certificate: it shows as
+        // revocationChecked == false, not as a problem on the element.
+        if (!noRevocationInfo && finding.depth >= 0 && finding.depth < result.chain.size()) {
             ChainElement &element = result.chain[finding.depth];
             if (!element.problems.contains(text))
                 element.problems.append(text);
@@ -255,7 +274,8 @@ ChainResult ChainVerifier::verifyWith(X509_STORE *store, bool partialChain, X509
                 element.revoked = true;
         }
         if (finding.depth == 0
-            && (finding.error == X509_V_ERR_UNABLE_TO_GET_CRL || finding.error == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER))
+            && (finding.error == X509_V_ERR_UNABLE_TO_GET_CRL
+                || finding.error == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER))
             crlMissingForLeaf = true;
         const std::optional<ChainStatus> status = classify(finding);
         if (status && rank(*status) > rank(result.status)) {

@@ -38,7 +38,7 @@ QString drainErrors()
 Error error(const QString &code, const QString &context)
 {
     const QString reasons = drainErrors();
-    return Error{code, reasons.isEmpty() ? context : context + QStringLiteral(": ") + reasons};
+    return Error { code, reasons.isEmpty() ? context : context + QStringLiteral(": ") + reasons };
 }
 
 QDateTime toDateTime(const ASN1_TIME *time)
@@ -50,8 +50,8 @@ QDateTime toDateTime(const ASN1_TIME *time)
         drainErrors();
         return {};
     }
-    return QDateTime(QDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday), QTime(tm.tm_hour, tm.tm_min, tm.tm_sec),
-                     Qt::UTC);
+    return QDateTime(QDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday),
+                     QTime(tm.tm_hour, tm.tm_min, tm.tm_sec), Qt::UTC);
 }
 
 QString toString(const ASN1_STRING *string)
@@ -104,7 +104,8 @@ QByteArray toByteArray(const ASN1_STRING *string)
 {
     if (!string)
         return {};
-    return QByteArray(reinterpret_cast<const char *>(ASN1_STRING_get0_data(string)), ASN1_STRING_length(string));
+    return QByteArray(reinterpret_cast<const char *>(ASN1_STRING_get0_data(string)),
+                      ASN1_STRING_length(string));
 }
 
 QByteArray der(const X509 *cert)

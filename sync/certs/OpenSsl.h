@@ -21,14 +21,9 @@
 
 namespace certsync::ossl {
 
-template<auto FreeFn>
-struct Deleter
+template<auto FreeFn> struct Deleter
 {
-    template<typename T>
-    void operator()(T *p) const noexcept
-    {
-        FreeFn(p);
-    }
+    template<typename T> void operator()(T *p) const noexcept { FreeFn(p); }
 };
 
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;

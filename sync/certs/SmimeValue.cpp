@@ -42,8 +42,8 @@ bool decodeAsCertificate(const QByteArray &bytes, DecodedValue &value, QString &
 QList<SmimeCapability> capabilitiesOf(CMS_SignerInfo *signer)
 {
     QList<SmimeCapability> out;
-    const ASN1_STRING *sequence = static_cast<const ASN1_STRING *>(CMS_signed_get0_data_by_OBJ(
-        signer, OBJ_nid2obj(NID_SMIMECapabilities), -3, V_ASN1_SEQUENCE));
+    const ASN1_STRING *sequence = static_cast<const ASN1_STRING *>(
+        CMS_signed_get0_data_by_OBJ(signer, OBJ_nid2obj(NID_SMIMECapabilities), -3, V_ASN1_SEQUENCE));
     if (!sequence) {
         ossl::drainErrors();
         return out;
@@ -60,7 +60,7 @@ QList<SmimeCapability> capabilitiesOf(CMS_SignerInfo *signer)
         int parameterType = V_ASN1_UNDEF;
         const void *parameter = nullptr;
         X509_ALGOR_get0(&oid, &parameterType, &parameter, algorithm);
-        SmimeCapability capability{ossl::oidToString(oid), ossl::oidName(oid), -1};
+        SmimeCapability capability { ossl::oidToString(oid), ossl::oidName(oid), -1 };
         if (parameterType == V_ASN1_INTEGER)
             capability.parameter = int(ASN1_INTEGER_get(static_cast<const ASN1_INTEGER *>(parameter)));
         out.append(capability);
@@ -99,7 +99,8 @@ void chooseUserCertificate(DecodedValue &value, int signerIndex, const QStringLi
     }
 }
 
-bool decodeAsPkcs7(const QByteArray &bytes, const QStringList &userEmails, DecodedValue &value, QString &reason)
+bool decodeAsPkcs7(const QByteArray &bytes, const QStringList &userEmails, DecodedValue &value,
+                   QString &reason)
 {
     const auto *begin = reinterpret_cast<const unsigned char *>(bytes.constData());
     const unsigned char *p = begin;
@@ -111,7 +112,8 @@ bool decodeAsPkcs7(const QByteArray &bytes, const QStringList &userEmails, Decod
         return false;
     }
     if (p != begin + bytes.size()) {
-        reason = QStringLiteral("%1 unexpected bytes after the PKCS#7 structure").arg(begin + bytes.size() - p);
+        reason =
+            QStringLiteral("%1 unexpected bytes after the PKCS#7 structure").arg(begin + bytes.size() - p);
         return false;
     }
     if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
@@ -176,8 +178,9 @@ DecodedValue decodeValue(Attribute attribute, const QByteArray &bytes, const QSt
     // DER starts with a SEQUENCE; anything else cannot be either form, and saying so is clearer
     // than OpenSSL's "wrong tag".
     if (quint8(bytes.at(0)) != 0x30)
-        return invalid(bytes, QStringLiteral("not DER: first byte 0x%1, expected 0x30 (SEQUENCE)")
-                                  .arg(quint8(bytes.at(0)), 2, 16, QLatin1Char('0')));
+        return invalid(bytes,
+                       QStringLiteral("not DER: first byte 0x%1, expected 0x30 (SEQUENCE)")
+                           .arg(quint8(bytes.at(0)), 2, 16, QLatin1Char('0')));
 
     DecodedValue value;
     value.bytes = bytes;
@@ -186,7 +189,7 @@ DecodedValue decodeValue(Attribute attribute, const QByteArray &bytes, const QSt
     if (attribute == Attribute::UserCertificate) {
         if (decodeAsCertificate(bytes, value, certReason))
             return value;
-        value = DecodedValue{};
+        value = DecodedValue {};
         value.bytes = bytes;
         if (decodeAsPkcs7(bytes, userEmails, value, pkcs7Reason))
             return value;
@@ -194,14 +197,15 @@ DecodedValue decodeValue(Attribute attribute, const QByteArray &bytes, const QSt
     }
     if (decodeAsPkcs7(bytes, userEmails, value, pkcs7Reason))
         return value;
-    value = DecodedValue{};
+    value = DecodedValue {};
     value.bytes = bytes;
     if (decodeAsCertificate(bytes, value, certReason)) {
         value.bareCertificate = true;
         return value;
     }
-    return invalid(bytes, QStringLiteral("neither PKCS#7 (%1) nor an X.509 certificate (%2)")
-                              .arg(pkcs7Reason, certReason));
+    return invalid(
+        bytes,
+        QStringLiteral("neither PKCS#7 (%1) nor an X.509 certificate (%2)").arg(pkcs7Reason, certReason));
 }
 
 } // namespace certsync::certs

@@ -15,7 +15,8 @@ Result<QByteArray> readFile(const QString &path)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
-        return Error{QStringLiteral("trust_file"), QStringLiteral("cannot read %1: %2").arg(path, file.errorString())};
+        return Error { QStringLiteral("trust_file"),
+                       QStringLiteral("cannot read %1: %2").arg(path, file.errorString()) };
     return file.readAll();
 }
 
@@ -23,8 +24,8 @@ QStringList filesIn(const QString &directory)
 {
     QStringList out;
     const QDir dir(directory);
-    for (const QString &name : dir.entryList({QStringLiteral("*.pem"), QStringLiteral("*.crt"),
-                                              QStringLiteral("*.cer"), QStringLiteral("*.der")},
+    for (const QString &name : dir.entryList({ QStringLiteral("*.pem"), QStringLiteral("*.crt"),
+                                               QStringLiteral("*.cer"), QStringLiteral("*.der") },
                                              QDir::Files | QDir::Readable, QDir::Name))
         out.append(dir.filePath(name));
     return out;
@@ -37,7 +38,8 @@ Result<std::vector<ParsedCertificate>> readCertificates(const QString &path)
         return bytes.error();
     auto certs = parseFileBytes(*bytes);
     if (!certs)
-        return Error{QStringLiteral("trust_file"), QStringLiteral("%1: %2").arg(path, certs.error().message)};
+        return Error { QStringLiteral("trust_file"),
+                       QStringLiteral("%1: %2").arg(path, certs.error().message) };
     return certs;
 }
 
@@ -49,7 +51,7 @@ Result<int> addCrls(X509_STORE *store, const QString &path, std::vector<ossl::X5
     int added = 0;
     if (bytes->contains("-----BEGIN")) {
         ossl::BioPtr bio(BIO_new_mem_buf(bytes->constData(), int(bytes->size())));
-        while (ossl::X509CrlPtr crl{PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)}) {
+        while (ossl::X509CrlPtr crl { PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr) }) {
             X509_STORE_add_crl(store, crl.get());
             keep.push_back(std::move(crl));
             ++added;
@@ -57,14 +59,15 @@ Result<int> addCrls(X509_STORE *store, const QString &path, std::vector<ossl::X5
         ossl::drainErrors();
     } else {
         const auto *p = reinterpret_cast<const unsigned char *>(bytes->constData());
-        if (ossl::X509CrlPtr crl{d2i_X509_CRL(nullptr, &p, long(bytes->size()))}) {
+        if (ossl::X509CrlPtr crl { d2i_X509_CRL(nullptr, &p, long(bytes->size())) }) {
             X509_STORE_add_crl(store, crl.get());
             keep.push_back(std::move(crl));
             ++added;
         }
     }
     if (added == 0)
-        return ossl::error(QStringLiteral("trust_file"), QStringLiteral("%1 holds no readable CRL").arg(path));
+        return ossl::error(QStringLiteral("trust_file"),
+                           QStringLiteral("%1 holds no readable CRL").arg(path));
     return added;
 }
 
@@ -79,7 +82,8 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
 
     trust.m_system = settings.useSystemAnchors;
     if (settings.useSystemAnchors && X509_STORE_set_default_paths(trust.m_store.get()) != 1)
-        return ossl::error(QStringLiteral("trust_store"), QStringLiteral("cannot load the system trust anchors"));
+        return ossl::error(QStringLiteral("trust_store"),
+                           QStringLiteral("cannot load the system trust anchors"));
 
     QStringList anchors = settings.anchorFiles;
     for (const QString &dir : settings.anchorDirectories)
@@ -91,8 +95,9 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
         for (ParsedCertificate &cert : *certs) {
             // A duplicate anchor is harmless; OpenSSL 3 no longer reports it as an error.
             if (X509_STORE_add_cert(trust.m_store.get(), cert.handle.get()) != 1)
-                return ossl::error(QStringLiteral("trust_store"),
-                                   QStringLiteral("cannot add anchor %1 from %2").arg(cert.info.subject, path));
+                return ossl::error(
+                    QStringLiteral("trust_store"),
+                    QStringLiteral("cannot add anchor %1 from %2").arg(cert.info.subject, path));
             trust.m_anchors.push_back(std::move(cert.handle));
             ++trust.m_anchorCount;
         }
@@ -116,8 +121,9 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
         for (ParsedCertificate &cert : *certs) {
             if (cert.info.isCa && cert.info.selfSigned) {
                 if (X509_STORE_add_cert(trust.m_store.get(), cert.handle.get()) != 1)
-                    return ossl::error(QStringLiteral("trust_store"),
-                                       QStringLiteral("cannot add anchor %1 from %2").arg(cert.info.subject, path));
+                    return ossl::error(
+                        QStringLiteral("trust_store"),
+                        QStringLiteral("cannot add anchor %1 from %2").arg(cert.info.subject, path));
                 trust.m_anchors.push_back(std::move(cert.handle));
                 ++trust.m_anchorCount;
             } else {

@@ -46,8 +46,7 @@ ValueAnalyzer::ValueAnalyzer(const TrustStore &trust, CertificateJudge judge, An
     : m_verifier(trust)
     , m_judge(judge)
     , m_cache(cache)
-{
-}
+{ }
 
 CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteArray &bytes,
                                               const UserContext &user) const
@@ -70,15 +69,16 @@ CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteAr
     const int users = decoded.userIndex;
     std::optional<ChainResult> usersChain;
     if (users >= 0)
-        usersChain = m_verifier.verify(decoded.handles[size_t(users)].get(), bag, ChainVerifier::Role::SmimeLeaf,
-                                       &decoded.certificates.at(users));
+        usersChain = m_verifier.verify(decoded.handles[size_t(users)].get(), bag,
+                                       ChainVerifier::Role::SmimeLeaf, &decoded.certificates.at(users));
     for (int i = 0; i < int(decoded.handles.size()); ++i) {
         if (i == users) {
             analysis.chains.append(*usersChain);
             continue;
         }
         const Certificate &cert = decoded.certificates.at(i);
-        const ChainVerifier::Role role = cert.isCa ? ChainVerifier::Role::Issuer : ChainVerifier::Role::SmimeLeaf;
+        const ChainVerifier::Role role =
+            cert.isCa ? ChainVerifier::Role::Issuer : ChainVerifier::Role::SmimeLeaf;
         std::optional<ChainResult> tail;
         if (usersChain && usersChain->trusted() && role == ChainVerifier::Role::Issuer) {
             for (int depth = 1; depth < usersChain->chain.size(); ++depth)
@@ -88,7 +88,8 @@ CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteAr
                     break;
                 }
         }
-        analysis.chains.append(tail ? *tail : m_verifier.verify(decoded.handles[size_t(i)].get(), bag, role, &cert));
+        analysis.chains.append(tail ? *tail
+                                    : m_verifier.verify(decoded.handles[size_t(i)].get(), bag, role, &cert));
     }
     analysis.certificates = std::move(decoded.certificates);
     return analysis;
@@ -131,8 +132,8 @@ AnalyzedValue ValueAnalyzer::analyze(Attribute attribute, int index, const QByte
             judged.problems = m_judge.judge(judged.certificate, judged.chain, user, now);
         } else {
             ProblemSet all = m_judge.judge(judged.certificate, judged.chain, user, now);
-            for (Problem p : {Problem::NoEmailProtection, Problem::KeyUsage, Problem::NoEmail, Problem::EmailMismatch,
-                              Problem::SelfSigned})
+            for (Problem p : { Problem::NoEmailProtection, Problem::KeyUsage, Problem::NoEmail,
+                               Problem::EmailMismatch, Problem::SelfSigned })
                 all.remove(p); // a root is self-signed by nature; a CA has no mailbox
             judged.problems = all;
         }
@@ -162,8 +163,9 @@ QList<AnalyzedValue> ValueAnalyzer::analyzeUser(const QList<QByteArray> &userCer
                                                 const UserContext &user, const QDateTime &now) const
 {
     QList<AnalyzedValue> all;
-    for (const auto &[attribute, values] : {std::pair{Attribute::UserCertificate, &userCertificate},
-                                            std::pair{Attribute::UserSmimeCertificate, &userSmimeCertificate}}) {
+    for (const auto &[attribute, values] :
+         { std::pair { Attribute::UserCertificate, &userCertificate },
+           std::pair { Attribute::UserSmimeCertificate, &userSmimeCertificate } }) {
         QList<AnalyzedValue> analysed;
         analysed.reserve(values->size());
         for (int i = 0; i < values->size(); ++i)

@@ -6,9 +6,9 @@
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QHash>
 #include <QList>
 #include <QMutex>
-#include <QHash>
 
 #include <memory>
 #include <optional>

@@ -12,7 +12,7 @@ namespace certsync::cli {
 
 namespace {
 
-const QStringList subcommands = {QStringLiteral("inspect"), QStringLiteral("inventory")};
+const QStringList subcommands = { QStringLiteral("inspect"), QStringLiteral("inventory") };
 
 QString usage()
 {
@@ -39,14 +39,16 @@ bool isHeadless(const QStringList &arguments)
     if (arguments.isEmpty())
         return false;
     const QString &first = arguments.first();
-    return subcommands.contains(first) || first == QLatin1String("--version") || first == QLatin1String("-v")
-           || first == QLatin1String("--help") || first == QLatin1String("-h")
-           || (!first.startsWith(QLatin1Char('-')));
+    if (first == QLatin1String("--demo"))
+        return false;
+    // Qt's own options (-platform, -style, -reverse) belong to the console; anything else, including
+    // an unknown --option, goes to the command line, which names what it did not understand.
+    return !(first.startsWith(QLatin1Char('-')) && !first.startsWith(QLatin1String("--")));
 }
 
 QString versionText()
 {
-    LDAPAPIInfo info{};
+    LDAPAPIInfo info {};
     info.ldapai_info_version = LDAP_API_INFO_VERSION;
     QString ldap = QStringLiteral("unknown");
     if (ldap_get_option(nullptr, LDAP_OPT_API_INFO, &info) == LDAP_SUCCESS) {
@@ -63,13 +65,14 @@ QString versionText()
         }
     }
     return QStringLiteral("certsync %1\nQt %2 (built with %3)\n%4\n%5\n")
-        .arg(QStringLiteral(CERTSYNC_VERSION), QString::fromLatin1(qVersion()), QStringLiteral(QT_VERSION_STR),
-             QString::fromLatin1(OpenSSL_version(OPENSSL_VERSION)), ldap);
+        .arg(QStringLiteral(CERTSYNC_VERSION), QString::fromLatin1(qVersion()),
+             QStringLiteral(QT_VERSION_STR), QString::fromLatin1(OpenSSL_version(OPENSSL_VERSION)), ldap);
 }
 
 int run(const QStringList &arguments, QTextStream &out, QTextStream &err)
 {
-    if (arguments.isEmpty() || arguments.first() == QLatin1String("--help") || arguments.first() == QLatin1String("-h")) {
+    if (arguments.isEmpty() || arguments.first() == QLatin1String("--help")
+        || arguments.first() == QLatin1String("-h")) {
         out << usage();
         return Success;
     }
@@ -82,7 +85,10 @@ int run(const QStringList &arguments, QTextStream &out, QTextStream &err)
         return runInspect(arguments.mid(1), out, err);
     if (command == QLatin1String("inventory"))
         return runInventory(arguments.mid(1), out, err);
-    err << "certsync: unknown command '" << command << "'; run 'certsync --help'\n";
+    if (command.startsWith(QLatin1String("--")))
+        err << "certsync: unknown option '" << command << "'; run 'certsync --help'\n";
+    else
+        err << "certsync: unknown command '" << command << "'; run 'certsync --help'\n";
     return Usage;
 }
 

@@ -26,23 +26,28 @@ QString hexColons(const QByteArray &bytes)
 // A file may hold DER or PEM; PEM "PKCS7"/"CMS" blocks are unwrapped to DER here.
 QByteArray unwrapPemPkcs7(const QByteArray &bytes)
 {
-    for (const char *label : {"PKCS7", "CMS"}) {
+    for (const char *label : { "PKCS7", "CMS" }) {
         const QByteArray begin = QByteArray("-----BEGIN ") + label + "-----";
         const QByteArray end = QByteArray("-----END ") + label + "-----";
         const qsizetype from = bytes.indexOf(begin);
         const qsizetype to = bytes.indexOf(end);
         if (from >= 0 && to > from)
-            return QByteArray::fromBase64(bytes.mid(from + begin.size(), to - from - begin.size()).simplified());
+            return QByteArray::fromBase64(
+                bytes.mid(from + begin.size(), to - from - begin.size()).simplified());
     }
     return {};
 }
 
-void printCertificate(QTextStream &out, const JudgedCertificate &judged, const AnalyzedValue &value, int index)
+void printCertificate(QTextStream &out, const JudgedCertificate &judged, const AnalyzedValue &value,
+                      int index)
 {
     const Certificate &c = judged.certificate;
     const ProblemSet problems = value.problemsOf(index);
     out << "  certificate " << (index + 1) << " of " << value.certificates.size()
-        << (judged.isUsers ? " (the user's)" : c.isCa ? " (issuing CA)" : "") << '\n';
+        << (judged.isUsers ? " (the user's)"
+                : c.isCa   ? " (issuing CA)"
+                           : "")
+        << '\n';
     out << "    subject:            " << c.subject << '\n';
     out << "    issuer:             " << c.issuer << '\n';
     out << "    serial:             " << c.serialHex << '\n';
@@ -58,10 +63,12 @@ void printCertificate(QTextStream &out, const JudgedCertificate &judged, const A
     out << "    key usage:          "
         << (c.hasKeyUsage ? c.keyUsageNames().join(QStringLiteral(", ")) : QStringLiteral("(any)")) << '\n';
     out << "    extended key usage: "
-        << (c.hasExtendedKeyUsage ? c.extendedKeyUsageNames().join(QStringLiteral(", ")) : QStringLiteral("(any)"))
+        << (c.hasExtendedKeyUsage ? c.extendedKeyUsageNames().join(QStringLiteral(", "))
+                                  : QStringLiteral("(any)"))
         << '\n';
     out << "    basic constraints:  "
-        << (c.isCa ? (c.pathLength >= 0 ? QStringLiteral("CA, path length %1").arg(c.pathLength) : QStringLiteral("CA"))
+        << (c.isCa ? (c.pathLength >= 0 ? QStringLiteral("CA, path length %1").arg(c.pathLength)
+                                        : QStringLiteral("CA"))
                    : QStringLiteral("end entity"))
         << '\n';
     out << "    SHA-256:            " << c.sha256Hex() << '\n';
@@ -101,23 +108,25 @@ int runInspect(const QStringList &arguments, QTextStream &out, QTextStream &err)
         QStringLiteral("Shows a certificate, PEM bundle or PKCS#7 (userSMIMECertificate) file's details and "
                        "verdict."));
     parser.addHelpOption();
-    const QCommandLineOption trust(QStringLiteral("trust"),
-                                   QStringLiteral("PEM bundle of S/MIME trust anchors and intermediates (repeatable)."),
-                                   QStringLiteral("FILE"));
+    const QCommandLineOption trust(
+        QStringLiteral("trust"),
+        QStringLiteral("PEM bundle of S/MIME trust anchors and intermediates (repeatable)."),
+        QStringLiteral("FILE"));
     const QCommandLineOption crl(QStringLiteral("crl"), QStringLiteral("CRL file, PEM or DER (repeatable)."),
                                  QStringLiteral("FILE"));
     const QCommandLineOption systemTrust(QStringLiteral("system-trust"),
                                          QStringLiteral("Also trust the system's CA bundle."));
-    const QCommandLineOption mail(QStringLiteral("mail"), QStringLiteral("The user's e-mail address, to check the "
-                                                                         "certificate's against."),
+    const QCommandLineOption mail(QStringLiteral("mail"),
+                                  QStringLiteral("The user's e-mail address, to check the "
+                                                 "certificate's against."),
                                   QStringLiteral("ADDRESS"));
     const QCommandLineOption warningDays(QStringLiteral("warning-days"),
                                          QStringLiteral("Expiry warning window in days (default 30)."),
                                          QStringLiteral("DAYS"), QStringLiteral("30"));
-    parser.addOptions({trust, crl, systemTrust, mail, warningDays});
+    parser.addOptions({ trust, crl, systemTrust, mail, warningDays });
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("Files to inspect."),
                                  QStringLiteral("FILE..."));
-    if (!parser.parse(QStringList{QStringLiteral("certsync inspect")} + arguments)) {
+    if (!parser.parse(QStringList { QStringLiteral("certsync inspect") } + arguments)) {
         err << "certsync inspect: " << parser.errorText() << '\n';
         return Usage;
     }
@@ -189,16 +198,19 @@ int runInspect(const QStringList &arguments, QTextStream &out, QTextStream &err)
                 ++failures;
                 continue;
             }
-            out << "  value " << (i + 1) << ": " << valueKindName(value.kind) << ", " << value.size << " bytes";
+            out << "  value " << (i + 1) << ": " << valueKindName(value.kind) << ", " << value.size
+                << " bytes";
             if (value.kind == ValueKind::Pkcs7)
-                out << (value.pkcs7Signed ? ", signed" : ", certificates only") << ", user's certificate chosen by "
+                out << (value.pkcs7Signed ? ", signed" : ", certificates only")
+                    << ", user's certificate chosen by "
                     << (value.userChoice.isEmpty() ? QStringLiteral("(none)") : value.userChoice);
             out << '\n';
             if (!value.capabilities.isEmpty()) {
                 out << "  S/MIME capabilities:\n";
                 for (const SmimeCapability &cap : value.capabilities)
                     out << "    " << cap.name << " (" << cap.oid << ')'
-                        << (cap.parameter >= 0 ? QStringLiteral(" %1").arg(cap.parameter) : QString()) << '\n';
+                        << (cap.parameter >= 0 ? QStringLiteral(" %1").arg(cap.parameter) : QString())
+                        << '\n';
             }
             for (int c = 0; c < value.certificates.size(); ++c)
                 printCertificate(out, value.certificates.at(c), value, c);

@@ -14,23 +14,23 @@ struct Error
     QString code;
     QString message;
 
-    [[nodiscard]] QString toString() const { return code.isEmpty() ? message : code + QStringLiteral(": ") + message; }
+    [[nodiscard]] QString toString() const
+    {
+        return code.isEmpty() ? message : code + QStringLiteral(": ") + message;
+    }
 };
 
 // A value or an Error. C++20 has no std::expected, and clang 14 cannot use libstdc++'s C++23 one,
 // so this is the small subset we need.
-template<typename T>
-class [[nodiscard]] Result
+template<typename T> class [[nodiscard]] Result
 {
 public:
     Result(T value)
         : m_state(std::in_place_index<0>, std::move(value))
-    {
-    }
+    { }
     Result(Error error)
         : m_state(std::in_place_index<1>, std::move(error))
-    {
-    }
+    { }
 
     [[nodiscard]] bool ok() const { return m_state.index() == 0; }
     explicit operator bool() const { return ok(); }
@@ -49,15 +49,13 @@ private:
     std::variant<T, Error> m_state;
 };
 
-template<>
-class [[nodiscard]] Result<void>
+template<> class [[nodiscard]] Result<void>
 {
 public:
     Result() = default;
     Result(Error error)
         : m_error(std::move(error))
-    {
-    }
+    { }
     [[nodiscard]] bool ok() const { return !m_error.has_value(); }
     explicit operator bool() const { return ok(); }
     [[nodiscard]] const Error &error() const { return *m_error; }

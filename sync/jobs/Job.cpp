@@ -46,7 +46,8 @@ void Job::cancel()
 {
     if (m_canceled.exchange(true))
         return;
-    QMetaObject::invokeMethod(this, [this] { doCancel(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this] { doCancel(); }, Qt::QueuedConnection);
 }
 
 void Job::reportProgress(qint64 done, qint64 total, const QString &what)

@@ -35,17 +35,18 @@ signals:
 
 protected:
     virtual void doStart() = 0;
-    virtual void doCancel() {} // on the job's thread; abort pending network replies here
+    virtual void doCancel() { } // on the job's thread; abort pending network replies here
 
     void reportProgress(qint64 done, qint64 total, const QString &what = {});
-    void log(LogRecord::Level level, const QString &message, const QString &user = {}, const QString &channel = {});
+    void log(LogRecord::Level level, const QString &message, const QString &user = {},
+             const QString &channel = {});
     void log(LogRecord record); // fills time and job when empty
     void finish(bool success, const QString &summary); // the first call wins
 
 private:
     QString m_name;
-    std::atomic_bool m_canceled{false};
-    std::atomic_bool m_finished{false};
+    std::atomic_bool m_canceled { false };
+    std::atomic_bool m_finished { false };
 };
 
 // Owns one worker thread and runs jobs on it, one after another in the order given. Deleting the

@@ -63,7 +63,7 @@ Corpus generate(int count)
         CertSpec spec = goodLeafSpec(QStringLiteral("user%1@example.test").arg(i),
                                      i % 5 < 3 ? KeyKind::Rsa2048 : KeyKind::EcP256);
         spec.keySlot = 200 + i % 16; // sixteen keys of each kind: key generation is not what we measure
-        spec.upns = {QStringLiteral("user%1@corp.example.test").arg(i)};
+        spec.upns = { QStringLiteral("user%1@corp.example.test").arg(i) };
         spec.notAfterDays = 30 + i % 700;
         const int issuer = i % issuingCas;
         corpus.leaves[i] = TestPki::issue(spec, cas[size_t(issuer)]).der;
@@ -116,11 +116,11 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
     parser.addHelpOption();
-    const QCommandLineOption countOption(QStringLiteral("count"), QStringLiteral("Certificates."), QStringLiteral("N"),
-                                         QStringLiteral("100000"));
+    const QCommandLineOption countOption(QStringLiteral("count"), QStringLiteral("Certificates."),
+                                         QStringLiteral("N"), QStringLiteral("100000"));
     const QCommandLineOption corpusOption(QStringLiteral("corpus"), QStringLiteral("Corpus cache file."),
                                           QStringLiteral("FILE"));
-    parser.addOptions({countOption, corpusOption});
+    parser.addOptions({ countOption, corpusOption });
     parser.process(app);
     const int count = parser.value(countOption).toInt();
     QString corpusPath = parser.value(corpusOption);
@@ -149,36 +149,40 @@ int main(int argc, char *argv[])
     for (const QByteArray &der : std::as_const(corpus.caDer))
         caHandles.push_back(std::move(parseDer(der)->handle));
     QTemporaryDir dir;
-    QByteArray anchors = "-----BEGIN CERTIFICATE-----\n" + corpus.caDer.first().toBase64() + "\n-----END CERTIFICATE-----\n";
+    QByteArray anchors =
+        "-----BEGIN CERTIFICATE-----\n" + corpus.caDer.first().toBase64() + "\n-----END CERTIFICATE-----\n";
     QByteArray intermediates;
     for (int i = 1; i < corpus.caDer.size(); ++i)
-        intermediates += "-----BEGIN CERTIFICATE-----\n" + corpus.caDer.at(i).toBase64() + "\n-----END CERTIFICATE-----\n";
+        intermediates +=
+            "-----BEGIN CERTIFICATE-----\n" + corpus.caDer.at(i).toBase64() + "\n-----END CERTIFICATE-----\n";
     TestPki::writeFile(dir.filePath(QStringLiteral("anchors.pem")), anchors);
     TestPki::writeFile(dir.filePath(QStringLiteral("intermediates.pem")), intermediates);
     TrustSettings settings;
-    settings.anchorFiles = {dir.filePath(QStringLiteral("anchors.pem"))};
-    settings.intermediateFiles = {dir.filePath(QStringLiteral("intermediates.pem"))};
+    settings.anchorFiles = { dir.filePath(QStringLiteral("anchors.pem")) };
+    settings.intermediateFiles = { dir.filePath(QStringLiteral("intermediates.pem")) };
     auto trust = TrustStore::load(settings);
     if (!trust) {
         std::fprintf(stderr, "trust store: %s\n", qPrintable(trust.error().message));
         return 1;
     }
     const ValueAnalyzer analyzer(*trust, CertificateJudge());
-    const UserContext user{QStringLiteral("user@example.test"), {}};
+    const UserContext user { QStringLiteral("user@example.test"), {} };
     const QDateTime now = QDateTime::currentDateTimeUtc();
     EVP_MD *sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
 
     auto floorRange = [&](int from, int to) {
         int ok = 0;
         for (int i = from; i < to; ++i)
-            ok += floorOne(corpus.leaves.at(i), X509_get0_pubkey(caHandles[corpus.issuerOf.at(i)].get()), sha256);
+            ok += floorOne(corpus.leaves.at(i), X509_get0_pubkey(caHandles[corpus.issuerOf.at(i)].get()),
+                           sha256);
         return ok;
     };
-    std::atomic<int> trusted{0};
+    std::atomic<int> trusted { 0 };
     auto oursRange = [&](int from, int to) {
         int ok = 0;
         for (int i = from; i < to; ++i) {
-            const AnalyzedValue value = analyzer.analyze(Attribute::UserCertificate, i, corpus.leaves.at(i), user, now);
+            const AnalyzedValue value =
+                analyzer.analyze(Attribute::UserCertificate, i, corpus.leaves.at(i), user, now);
             ok += !value.certificates.isEmpty() && value.certificates.first().chain.trusted();
         }
         trusted += ok;
@@ -188,7 +192,7 @@ int main(int argc, char *argv[])
     auto parallel = [&](auto &&work) {
         QList<std::pair<int, int>> chunks;
         for (int from = 0; from < count; from += 256)
-            chunks.append({from, std::min(count, from + 256)});
+            chunks.append({ from, std::min(count, from + 256) });
         QtConcurrent::blockingMap(chunks, [&](const std::pair<int, int> &c) { work(c.first, c.second); });
     };
     QThreadPool::globalInstance()->setMaxThreadCount(2);
@@ -213,20 +217,23 @@ int main(int argc, char *argv[])
     const double ours2 = seconds(timer);
 
     const double perCert = 1e6 / count;
-    std::printf("certificates: %d (%.1f MB of DER), issuing CAs: %d (2 RSA-2048, 2 P-256), leaves 60%% RSA-2048 / 40%% P-256\n",
+    std::printf("certificates: %d (%.1f MB of DER), issuing CAs: %d (2 RSA-2048, 2 P-256), leaves 60%% "
+                "RSA-2048 / 40%% P-256\n",
                 count, double(bytes) / 1e6, issuingCas);
-    std::printf("signatures verified by the floor: %d / %d; chains trusted by certsync: %d / %d\n", floorOk, count,
-                oursOk, count);
+    std::printf("signatures verified by the floor: %d / %d; chains trusted by certsync: %d / %d\n", floorOk,
+                count, oursOk, count);
     std::printf("| run | seconds | µs per certificate | ratio to the 1-core floor |\n|---|---:|---:|---:|\n");
-    std::printf("| floor, 1 core (d2i_X509 + SHA-256 + X509_verify) | %.2f | %.1f | 1.00 |\n", floor1, floor1 * perCert);
+    std::printf("| floor, 1 core (d2i_X509 + SHA-256 + X509_verify) | %.2f | %.1f | 1.00 |\n", floor1,
+                floor1 * perCert);
     std::printf("| certsync, 1 core (parse + fingerprints + chain + judge) | %.2f | %.1f | %.2f |\n", ours1,
                 ours1 * perCert, ours1 / floor1);
     std::printf("| floor, 2 cores | %.2f | %.1f | %.2f |\n", floor2, floor2 * perCert, floor2 / floor1);
     std::printf("| certsync, 2 cores | %.2f | %.1f | %.2f |\n", ours2, ours2 * perCert, ours2 / floor1);
     const bool oneCoreOk = ours1 <= 1.5 * floor1;
     const bool twoCoreOk = ours2 < floor1;
-    std::printf("budget: 1 core at most 1.5x the floor: %s (%.2fx); 2 cores faster than the floor: %s (%.2fx)\n",
-                oneCoreOk ? "met" : "MISSED", ours1 / floor1, twoCoreOk ? "met" : "MISSED", ours2 / floor1);
+    std::printf(
+        "budget: 1 core at most 1.5x the floor: %s (%.2fx); 2 cores faster than the floor: %s (%.2fx)\n",
+        oneCoreOk ? "met" : "MISSED", ours1 / floor1, twoCoreOk ? "met" : "MISSED", ours2 / floor1);
     EVP_MD_free(sha256);
     return oursOk == count && floorOk == count ? 0 : 1;
 }

@@ -17,9 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const ValueAnalyzer analyzer(trust, CertificateJudge());
 
     const QByteArray bytes(reinterpret_cast<const char *>(data), qsizetype(size));
-    const UserContext user{QStringLiteral("seed@example.test"), {QStringLiteral("smtp:alias@example.test")}};
+    const UserContext user { QStringLiteral("seed@example.test"),
+                             { QStringLiteral("smtp:alias@example.test") } };
     const QDateTime now = QDateTime::fromSecsSinceEpoch(1795000000, Qt::UTC);
-    for (const Attribute attribute : {Attribute::UserCertificate, Attribute::UserSmimeCertificate}) {
+    for (const Attribute attribute : { Attribute::UserCertificate, Attribute::UserSmimeCertificate }) {
         const AnalyzedValue value = analyzer.analyze(attribute, 0, bytes, user, now);
         // Touch what the CSV and the console read, so that broken fields cannot hide.
         for (int i = 0; i < value.certificates.size(); ++i) {

@@ -88,8 +88,8 @@ X509_NAME *makeName(const CertSpec &spec)
         if (value.isEmpty())
             return;
         const QByteArray v = value.toUtf8();
-        check(X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8, reinterpret_cast<const unsigned char *>(v.constData()),
-                                         -1, -1, 0)
+        check(X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8,
+                                         reinterpret_cast<const unsigned char *>(v.constData()), -1, -1, 0)
                   == 1,
               "name");
     };
@@ -135,7 +135,8 @@ Issued build(const CertSpec &spec, const Issued *issuer, EVP_PKEY *signingKeyOve
     if (ku)
         addExtension(cert.get(), issuerCert, NID_key_usage, keyUsageText(ku));
     if (spec.extendedKeyUsage && !spec.ca)
-        addExtension(cert.get(), issuerCert, NID_ext_key_usage, spec.extendedKeyUsage->join(QLatin1Char(',')));
+        addExtension(cert.get(), issuerCert, NID_ext_key_usage,
+                     spec.extendedKeyUsage->join(QLatin1Char(',')));
     addExtension(cert.get(), issuerCert, NID_subject_key_identifier, QStringLiteral("hash"));
     if (issuer)
         addExtension(cert.get(), issuerCert, NID_authority_key_identifier, QStringLiteral("keyid:always"));
@@ -159,9 +160,12 @@ Issued build(const CertSpec &spec, const Issued *issuer, EVP_PKEY *signingKeyOve
     if (!aia.isEmpty())
         addExtension(cert.get(), issuerCert, NID_info_access, aia.join(QLatin1Char(',')));
     if (!spec.crlUrl.isEmpty())
-        addExtension(cert.get(), issuerCert, NID_crl_distribution_points, QStringLiteral("URI:") + spec.crlUrl);
+        addExtension(cert.get(), issuerCert, NID_crl_distribution_points,
+                     QStringLiteral("URI:") + spec.crlUrl);
 
-    EVP_PKEY *signingKey = signingKeyOverride ? signingKeyOverride : issuer ? issuer->key.get() : out.key.get();
+    EVP_PKEY *signingKey = signingKeyOverride ? signingKeyOverride
+        : issuer                              ? issuer->key.get()
+                                              : out.key.get();
     check(X509_sign(cert.get(), signingKey, digestOf(spec, signingKey)) > 0, "sign");
     out.der = der(cert.get());
     out.cert = std::move(cert);
@@ -172,7 +176,7 @@ Issued build(const CertSpec &spec, const Issued *issuer, EVP_PKEY *signingKeyOve
 
 QByteArray Issued::pem() const
 {
-    return TestPki::pemOf({this});
+    return TestPki::pemOf({ this });
 }
 
 QByteArray Issued::keyPem() const
@@ -232,7 +236,8 @@ QByteArray TestPki::crlDer(const Issued &issuer, const QList<const Issued *> &re
     X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2);
     X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer.cert.get()));
     std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME_free>> last(X509_gmtime_adj(nullptr, -3600));
-    std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME_free>> next(X509_gmtime_adj(nullptr, long(nextUpdateDays) * 86400));
+    std::unique_ptr<ASN1_TIME, Deleter<ASN1_TIME_free>> next(
+        X509_gmtime_adj(nullptr, long(nextUpdateDays) * 86400));
     X509_CRL_set1_lastUpdate(crl.get(), last.get());
     X509_CRL_set1_nextUpdate(crl.get(), next.get());
     for (const Issued *cert : revoked) {
@@ -354,7 +359,7 @@ CertSpec goodLeafSpec(const QString &mail, KeyKind key)
 {
     CertSpec spec;
     spec.commonName = mail.section(QLatin1Char('@'), 0, 0);
-    spec.emails = {mail};
+    spec.emails = { mail };
     spec.key = key;
     spec.crlUrl = QStringLiteral("http://pki.example.test/issuing.crl");
     spec.caIssuersUrl = QStringLiteral("http://pki.example.test/issuing.cer");

@@ -33,7 +33,7 @@ struct CertSpec
     bool ca = false;
     int pathLength = -1;
     // Extended key usage OIDs; std::nullopt leaves the extension out.
-    std::optional<QStringList> extendedKeyUsage = QStringList{QStringLiteral("1.3.6.1.5.5.7.3.4")};
+    std::optional<QStringList> extendedKeyUsage = QStringList { QStringLiteral("1.3.6.1.5.5.7.3.4") };
     // certs::KeyUsageBit flags; std::nullopt picks the usual set for the key kind and CA flag; 0 omits it.
     std::optional<quint16> keyUsage;
     QString crlUrl;
@@ -63,13 +63,16 @@ public:
     // The certificate of `subject` re-signed with a key unrelated to it (signature cannot verify).
     static Issued issueWithBadSignature(const CertSpec &spec, const Issued &issuer);
 
-    static QByteArray crlDer(const Issued &issuer, const QList<const Issued *> &revoked, int nextUpdateDays = 30);
-    static QByteArray crlPem(const Issued &issuer, const QList<const Issued *> &revoked, int nextUpdateDays = 30);
+    static QByteArray crlDer(const Issued &issuer, const QList<const Issued *> &revoked,
+                             int nextUpdateDays = 30);
+    static QByteArray crlPem(const Issued &issuer, const QList<const Issued *> &revoked,
+                             int nextUpdateDays = 30);
     // Degenerate SignedData with only certificates (what some tools publish).
     static QByteArray pkcs7CertsOnly(const QList<const Issued *> &certs);
     // SignedData signed by `signer`, carrying `extra` certificates and, optionally, an
     // SMIMECapabilities signed attribute: the shape Outlook's "Publish to GAL" writes.
-    static QByteArray pkcs7Signed(const Issued &signer, const QList<const Issued *> &extra, bool capabilities = true);
+    static QByteArray pkcs7Signed(const Issued &signer, const QList<const Issued *> &extra,
+                                  bool capabilities = true);
 
     static bool writeFile(const QString &path, const QByteArray &bytes);
     static QByteArray pemOf(const QList<const Issued *> &certs);

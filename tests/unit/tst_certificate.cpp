@@ -28,9 +28,10 @@ void TestCertificate::parsesEveryField()
     CertSpec spec = goodLeafSpec(QStringLiteral("alice@example.test"));
     spec.commonName = QStringLiteral("Alice Ærøskøbing"); // UTF-8 must survive
     spec.subjectEmail = QStringLiteral("Alice@Example.test");
-    spec.upns = {QStringLiteral("alice@corp.example.test")};
-    spec.dnsNames = {QStringLiteral("alice.example.test")};
-    spec.extendedKeyUsage = QStringList{QStringLiteral("1.3.6.1.5.5.7.3.4"), QStringLiteral("1.3.6.1.5.5.7.3.2")};
+    spec.upns = { QStringLiteral("alice@corp.example.test") };
+    spec.dnsNames = { QStringLiteral("alice.example.test") };
+    spec.extendedKeyUsage =
+        QStringList { QStringLiteral("1.3.6.1.5.5.7.3.4"), QStringLiteral("1.3.6.1.5.5.7.3.2") };
     spec.ocspUrl = QStringLiteral("http://ocsp.example.test");
     spec.serial = 0x1234ABCD;
     const Issued leaf = TestPki::issue(spec, pki.intermediate);
@@ -41,24 +42,26 @@ void TestCertificate::parsesEveryField()
     QCOMPARE(c.der, leaf.der);
     QCOMPARE(c.sha256, QCryptographicHash::hash(leaf.der, QCryptographicHash::Sha256));
     QCOMPARE(c.sha1, QCryptographicHash::hash(leaf.der, QCryptographicHash::Sha1));
-    QCOMPARE(c.subject, QStringLiteral("emailAddress=Alice@Example.test,CN=Alice Ærøskøbing,O=certsync tests"));
+    QCOMPARE(c.subject,
+             QStringLiteral("emailAddress=Alice@Example.test,CN=Alice Ærøskøbing,O=certsync tests"));
     QCOMPARE(c.issuer, QStringLiteral("CN=certsync Test Issuing CA,O=certsync tests"));
     QCOMPARE(c.serialHex, QStringLiteral("1234ABCD"));
     QVERIFY(c.notBefore < QDateTime::currentDateTimeUtc());
     QCOMPARE(c.notAfter.timeSpec(), Qt::UTC);
     QVERIFY(qAbs(c.notAfter.secsTo(QDateTime::currentDateTimeUtc().addDays(365))) < 120);
-    QCOMPARE(c.emailSans, QStringList{QStringLiteral("alice@example.test")});
-    QCOMPARE(c.subjectEmails, QStringList{QStringLiteral("Alice@Example.test")});
-    QCOMPARE(c.emails(), QStringList{QStringLiteral("alice@example.test")}); // lower-cased, de-duplicated
-    QCOMPARE(c.upnSans, QStringList{QStringLiteral("alice@corp.example.test")});
-    QCOMPARE(c.dnsSans, QStringList{QStringLiteral("alice.example.test")});
+    QCOMPARE(c.emailSans, QStringList { QStringLiteral("alice@example.test") });
+    QCOMPARE(c.subjectEmails, QStringList { QStringLiteral("Alice@Example.test") });
+    QCOMPARE(c.emails(), QStringList { QStringLiteral("alice@example.test") }); // lower-cased, de-duplicated
+    QCOMPARE(c.upnSans, QStringList { QStringLiteral("alice@corp.example.test") });
+    QCOMPARE(c.dnsSans, QStringList { QStringLiteral("alice.example.test") });
     QVERIFY(c.hasKeyUsage);
     QCOMPARE(c.keyUsage, quint16(DigitalSignature | NonRepudiation | KeyAgreement));
     QCOMPARE(c.keyUsageNames(),
-             (QStringList{QStringLiteral("digitalSignature"), QStringLiteral("nonRepudiation"),
-                          QStringLiteral("keyAgreement")}));
+             (QStringList { QStringLiteral("digitalSignature"), QStringLiteral("nonRepudiation"),
+                            QStringLiteral("keyAgreement") }));
     QVERIFY(c.hasExtendedKeyUsage);
-    QCOMPARE(c.extendedKeyUsages, (QStringList{QStringLiteral("1.3.6.1.5.5.7.3.4"), QStringLiteral("1.3.6.1.5.5.7.3.2")}));
+    QCOMPARE(c.extendedKeyUsages,
+             (QStringList { QStringLiteral("1.3.6.1.5.5.7.3.4"), QStringLiteral("1.3.6.1.5.5.7.3.2") }));
     QCOMPARE(c.extendedKeyUsageNames().first(), QStringLiteral("E-mail protection"));
     QVERIFY(c.hasEmailProtection());
     QVERIFY(!c.isCa);
@@ -70,9 +73,9 @@ void TestCertificate::parsesEveryField()
     QCOMPARE(c.signatureDigest, QStringLiteral("SHA256"));
     QCOMPARE(c.subjectKeyId.size(), 20);
     QCOMPARE(c.authorityKeyId, parseDer(pki.intermediate.der)->info.subjectKeyId);
-    QCOMPARE(c.crlUrls, QStringList{QStringLiteral("http://pki.example.test/issuing.crl")});
-    QCOMPARE(c.caIssuersUrls, QStringList{QStringLiteral("http://pki.example.test/issuing.cer")});
-    QCOMPARE(c.ocspUrls, QStringList{QStringLiteral("http://ocsp.example.test")});
+    QCOMPARE(c.crlUrls, QStringList { QStringLiteral("http://pki.example.test/issuing.crl") });
+    QCOMPARE(c.caIssuersUrls, QStringList { QStringLiteral("http://pki.example.test/issuing.cer") });
+    QCOMPARE(c.ocspUrls, QStringList { QStringLiteral("http://ocsp.example.test") });
     QVERIFY(!c.selfIssued);
     QVERIFY(!c.selfSigned);
 }
@@ -133,7 +136,8 @@ void TestCertificate::rejectsGarbage()
 void TestCertificate::readsPemBundles()
 {
     const StandardPki &pki = StandardPki::instance();
-    const QByteArray bundle = "junk before\n" + TestPki::pemOf({&pki.root, &pki.intermediate}) + "junk after\n";
+    const QByteArray bundle =
+        "junk before\n" + TestPki::pemOf({ &pki.root, &pki.intermediate }) + "junk after\n";
     auto certs = parseFileBytes(bundle);
     QVERIFY(certs.ok());
     QCOMPARE(certs->size(), 2);

@@ -39,14 +39,14 @@ void TestChainVerifier::initTestCase()
     m_intermediatesFile = m_dir.filePath(QStringLiteral("intermediates.pem"));
     m_crlFile = m_dir.filePath(QStringLiteral("issuing.crl"));
     QVERIFY(TestPki::writeFile(m_rootFile, pki.root.pem()));
-    QVERIFY(TestPki::writeFile(m_intermediatesFile, TestPki::pemOf({&pki.intermediate})));
+    QVERIFY(TestPki::writeFile(m_intermediatesFile, TestPki::pemOf({ &pki.intermediate })));
     CertSpec hidden;
     hidden.commonName = QStringLiteral("Hidden Issuing CA");
     hidden.ca = true;
     hidden.keySlot = 7;
     m_hiddenIntermediate = TestPki::issue(hidden, pki.root);
     m_revoked = TestPki::issue(goodLeafSpec(QStringLiteral("revoked@example.test")), pki.intermediate);
-    QVERIFY(TestPki::writeFile(m_crlFile, TestPki::crlDer(pki.intermediate, {&m_revoked})));
+    QVERIFY(TestPki::writeFile(m_crlFile, TestPki::crlDer(pki.intermediate, { &m_revoked })));
 }
 
 void TestChainVerifier::verdicts_data()
@@ -59,36 +59,45 @@ void TestChainVerifier::verdicts_data()
     QTest::addColumn<int>("opensslError");
 
     const StandardPki &pki = StandardPki::instance();
-    const QByteArray good = TestPki::issue(goodLeafSpec(QStringLiteral("a@example.test")), pki.intermediate).der;
-    const QByteArray viaEc = TestPki::issue(goodLeafSpec(QStringLiteral("b@example.test")), pki.ecIntermediate).der;
+    const QByteArray good =
+        TestPki::issue(goodLeafSpec(QStringLiteral("a@example.test")), pki.intermediate).der;
+    const QByteArray viaEc =
+        TestPki::issue(goodLeafSpec(QStringLiteral("b@example.test")), pki.ecIntermediate).der;
     CertSpec expiredSpec = goodLeafSpec(QStringLiteral("c@example.test"));
     expiredSpec.notBeforeDays = -400;
     expiredSpec.notAfterDays = -10;
     const QByteArray expired = TestPki::issue(expiredSpec, pki.intermediate).der;
-    const QByteArray hidden = TestPki::issue(goodLeafSpec(QStringLiteral("d@example.test")), m_hiddenIntermediate).der;
-    const QByteArray foreign = TestPki::issue(goodLeafSpec(QStringLiteral("e@example.test")), pki.otherRoot).der;
+    const QByteArray hidden =
+        TestPki::issue(goodLeafSpec(QStringLiteral("d@example.test")), m_hiddenIntermediate).der;
+    const QByteArray foreign =
+        TestPki::issue(goodLeafSpec(QStringLiteral("e@example.test")), pki.otherRoot).der;
     CertSpec selfSpec = goodLeafSpec(QStringLiteral("f@example.test"));
     const QByteArray self = TestPki::selfSigned(selfSpec).der;
     const QByteArray forged =
         TestPki::issueWithBadSignature(goodLeafSpec(QStringLiteral("g@example.test")), pki.intermediate).der;
 
     const auto T = int(ChainStatus::Trusted);
-    QTest::newRow("intermediate from the trust settings") << good << QList<QByteArray>{} << false << T << 3 << 0;
-    QTest::newRow("intermediate from the bag") << viaEc << QList<QByteArray>{pki.ecIntermediate.der} << false << T << 3 << 0;
-    QTest::newRow("expired leaf: the chain is still trusted") << expired << QList<QByteArray>{} << false << T << 3 << 0;
-    QTest::newRow("missing intermediate") << hidden << QList<QByteArray>{} << false << int(ChainStatus::Incomplete) << 1
-                                          << int(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
-    QTest::newRow("missing intermediate, offered in the bag") << hidden << QList<QByteArray>{m_hiddenIntermediate.der}
-                                                              << false << T << 3 << 0;
-    QTest::newRow("foreign root") << foreign << QList<QByteArray>{pki.otherRoot.der} << false
-                                  << int(ChainStatus::Untrusted) << 2 << int(X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN);
-    QTest::newRow("self-signed leaf") << self << QList<QByteArray>{} << false << int(ChainStatus::Untrusted) << 1
-                                      << int(X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
-    QTest::newRow("forged signature") << forged << QList<QByteArray>{} << false << int(ChainStatus::Invalid) << 3
-                                      << int(X509_V_ERR_CERT_SIGNATURE_FAILURE);
-    QTest::newRow("revoked") << m_revoked.der << QList<QByteArray>{} << true << int(ChainStatus::Revoked) << 3
-                             << int(X509_V_ERR_CERT_REVOKED);
-    QTest::newRow("CRL lists others only") << good << QList<QByteArray>{} << true << T << 3 << 0;
+    QTest::newRow("intermediate from the trust settings")
+        << good << QList<QByteArray> {} << false << T << 3 << 0;
+    QTest::newRow("intermediate from the bag")
+        << viaEc << QList<QByteArray> { pki.ecIntermediate.der } << false << T << 3 << 0;
+    QTest::newRow("expired leaf: the chain is still trusted")
+        << expired << QList<QByteArray> {} << false << T << 3 << 0;
+    QTest::newRow("missing intermediate")
+        << hidden << QList<QByteArray> {} << false << int(ChainStatus::Incomplete) << 1
+        << int(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+    QTest::newRow("missing intermediate, offered in the bag")
+        << hidden << QList<QByteArray> { m_hiddenIntermediate.der } << false << T << 3 << 0;
+    QTest::newRow("foreign root") << foreign << QList<QByteArray> { pki.otherRoot.der } << false
+                                  << int(ChainStatus::Untrusted) << 2
+                                  << int(X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN);
+    QTest::newRow("self-signed leaf") << self << QList<QByteArray> {} << false << int(ChainStatus::Untrusted)
+                                      << 1 << int(X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
+    QTest::newRow("forged signature") << forged << QList<QByteArray> {} << false << int(ChainStatus::Invalid)
+                                      << 3 << int(X509_V_ERR_CERT_SIGNATURE_FAILURE);
+    QTest::newRow("revoked") << m_revoked.der << QList<QByteArray> {} << true << int(ChainStatus::Revoked)
+                             << 3 << int(X509_V_ERR_CERT_REVOKED);
+    QTest::newRow("CRL lists others only") << good << QList<QByteArray> {} << true << T << 3 << 0;
 }
 
 void TestChainVerifier::verdicts()
@@ -101,10 +110,10 @@ void TestChainVerifier::verdicts()
     QFETCH(int, opensslError);
 
     TrustSettings settings;
-    settings.anchorFiles = {m_rootFile};
-    settings.intermediateFiles = {m_intermediatesFile};
+    settings.anchorFiles = { m_rootFile };
+    settings.intermediateFiles = { m_intermediatesFile };
     if (withCrl)
-        settings.crlFiles = {m_crlFile};
+        settings.crlFiles = { m_crlFile };
     auto trust = TrustStore::load(settings);
     QVERIFY2(trust.ok(), qPrintable(trust.ok() ? QString() : trust.error().message));
     QCOMPARE(trust->anchorCount(), 1);
@@ -139,24 +148,36 @@ void TestChainVerifier::verdicts()
 void TestChainVerifier::crlCheckedOnlyWhereKnown()
 {
     TrustSettings settings;
-    settings.anchorFiles = {m_rootFile};
-    settings.intermediateFiles = {m_intermediatesFile};
-    settings.crlFiles = {m_crlFile};
+    settings.anchorFiles = { m_rootFile };
+    settings.intermediateFiles = { m_intermediatesFile };
+    settings.crlFiles = { m_crlFile };
     auto trust = TrustStore::load(settings);
     QVERIFY(trust.ok());
     const StandardPki &pki = StandardPki::instance();
     // A leaf of the EC issuing CA: no CRL for that issuer, so trusted but not revocation-checked.
-    auto leaf = parseDer(TestPki::issue(goodLeafSpec(QStringLiteral("h@example.test")), pki.ecIntermediate).der);
+    auto leaf =
+        parseDer(TestPki::issue(goodLeafSpec(QStringLiteral("h@example.test")), pki.ecIntermediate).der);
     auto ec = parseDer(pki.ecIntermediate.der);
-    const ChainResult result = ChainVerifier(*trust).verify(leaf->handle.get(), {ec->handle.get()});
+    const ChainResult result = ChainVerifier(*trust).verify(leaf->handle.get(), { ec->handle.get() });
     QCOMPARE(result.status, ChainStatus::Trusted);
     QVERIFY(!result.revocationChecked);
+    for (const ChainElement &element : result.chain) // "no CRL" is not a problem of any certificate
+        QVERIFY2(element.problems.isEmpty(), qPrintable(element.problems.join(u';')));
+    // Nor for the configured intermediate verified up front, whose own CRL nobody configured.
+    auto other =
+        parseDer(TestPki::issue(goodLeafSpec(QStringLiteral("i@example.test")), pki.intermediate).der);
+    const ChainResult viaConfigured = ChainVerifier(*trust).verify(other->handle.get());
+    QCOMPARE(viaConfigured.status, ChainStatus::Trusted);
+    QVERIFY(viaConfigured.revocationChecked);
+    QCOMPARE(viaConfigured.chain.size(), 3);
+    for (const ChainElement &element : viaConfigured.chain)
+        QVERIFY2(element.problems.isEmpty(), qPrintable(element.problems.join(u';')));
 }
 
 void TestChainVerifier::loadErrorsNameTheFile()
 {
     TrustSettings missing;
-    missing.anchorFiles = {m_dir.filePath(QStringLiteral("nope.pem"))};
+    missing.anchorFiles = { m_dir.filePath(QStringLiteral("nope.pem")) };
     auto a = TrustStore::load(missing);
     QVERIFY(!a.ok());
     QCOMPARE(a.error().code, QStringLiteral("trust_file"));
@@ -165,13 +186,13 @@ void TestChainVerifier::loadErrorsNameTheFile()
     const QString garbage = m_dir.filePath(QStringLiteral("garbage.pem"));
     QVERIFY(TestPki::writeFile(garbage, "this is not a certificate"));
     TrustSettings bad;
-    bad.anchorFiles = {garbage};
+    bad.anchorFiles = { garbage };
     auto b = TrustStore::load(bad);
     QVERIFY(!b.ok());
     QVERIFY2(b.error().message.contains(QStringLiteral("garbage.pem")), qPrintable(b.error().message));
 
     TrustSettings badCrl;
-    badCrl.crlFiles = {garbage};
+    badCrl.crlFiles = { garbage };
     auto c = TrustStore::load(badCrl);
     QVERIFY(!c.ok());
     QVERIFY2(c.error().message.contains(QStringLiteral("no readable CRL")), qPrintable(c.error().message));
@@ -181,9 +202,10 @@ void TestChainVerifier::bundleSplitsAnchorsFromIntermediates()
 {
     const StandardPki &pki = StandardPki::instance();
     const QString bundle = m_dir.filePath(QStringLiteral("bundle.pem"));
-    QVERIFY(TestPki::writeFile(bundle, TestPki::pemOf({&pki.intermediate, &pki.root, &pki.ecIntermediate})));
+    QVERIFY(
+        TestPki::writeFile(bundle, TestPki::pemOf({ &pki.intermediate, &pki.root, &pki.ecIntermediate })));
     TrustSettings settings;
-    settings.bundleFiles = {bundle};
+    settings.bundleFiles = { bundle };
     auto trust = TrustStore::load(settings);
     QVERIFY(trust.ok());
     QCOMPARE(trust->anchorCount(), 1);
@@ -194,10 +216,10 @@ void TestChainVerifier::fastPathMatchesFullVerification()
 {
     const StandardPki &pki = StandardPki::instance();
     TrustSettings configured; // the issuing CA is configured: verified once, then a shortcut
-    configured.anchorFiles = {m_rootFile};
-    configured.intermediateFiles = {m_intermediatesFile};
+    configured.anchorFiles = { m_rootFile };
+    configured.intermediateFiles = { m_intermediatesFile };
     TrustSettings bare; // nothing but the anchor: every chain is built and verified in full
-    bare.anchorFiles = {m_rootFile};
+    bare.anchorFiles = { m_rootFile };
     auto fastTrust = TrustStore::load(configured);
     auto fullTrust = TrustStore::load(bare);
     QVERIFY(fastTrust.ok() && fullTrust.ok());
@@ -206,10 +228,11 @@ void TestChainVerifier::fastPathMatchesFullVerification()
     QCOMPARE(fast.preverifiedIntermediates(), 1);
     QCOMPARE(full.preverifiedIntermediates(), 0);
 
-    auto leaf = parseDer(TestPki::issue(goodLeafSpec(QStringLiteral("k@example.test")), pki.intermediate).der);
+    auto leaf =
+        parseDer(TestPki::issue(goodLeafSpec(QStringLiteral("k@example.test")), pki.intermediate).der);
     auto inter = parseDer(pki.intermediate.der);
     const ChainResult a = fast.verify(leaf->handle.get());
-    const ChainResult b = full.verify(leaf->handle.get(), {inter->handle.get()});
+    const ChainResult b = full.verify(leaf->handle.get(), { inter->handle.get() });
     QCOMPARE(a.status, ChainStatus::Trusted);
     QCOMPARE(b.status, ChainStatus::Trusted);
     QCOMPARE(a.chain.size(), 3);
@@ -239,8 +262,8 @@ void TestChainVerifier::forgedIntermediateIsNoShortcut()
     const QString file = m_dir.filePath(QStringLiteral("forged.pem"));
     QVERIFY(TestPki::writeFile(file, forged.pem()));
     TrustSettings settings;
-    settings.anchorFiles = {m_rootFile};
-    settings.intermediateFiles = {file};
+    settings.anchorFiles = { m_rootFile };
+    settings.intermediateFiles = { file };
     auto trust = TrustStore::load(settings);
     QVERIFY(trust.ok());
     const ChainVerifier verifier(*trust);

@@ -39,9 +39,10 @@ TestCliInspect::Run TestCliInspect::certsync(const QStringList &arguments)
     QProcess process;
     process.start(QStringLiteral(CERTSYNC_BINARY), arguments);
     if (!process.waitForFinished(30000))
-        return {-1, {}, QStringLiteral("did not finish")};
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2,
-            QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
+        return { -1, {}, QStringLiteral("did not finish") };
+    return { process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2,
+             QString::fromUtf8(process.readAllStandardOutput()),
+             QString::fromUtf8(process.readAllStandardError()) };
 }
 
 void TestCliInspect::initTestCase()
@@ -49,7 +50,7 @@ void TestCliInspect::initTestCase()
     QVERIFY(m_dir.isValid());
     const StandardPki &pki = StandardPki::instance();
     m_bundle = m_dir.filePath(QStringLiteral("trust.pem"));
-    QVERIFY(TestPki::writeFile(m_bundle, TestPki::pemOf({&pki.root, &pki.intermediate})));
+    QVERIFY(TestPki::writeFile(m_bundle, TestPki::pemOf({ &pki.root, &pki.intermediate })));
 }
 
 void TestCliInspect::trustedCertificate()
@@ -59,8 +60,8 @@ void TestCliInspect::trustedCertificate()
     const Issued leaf = TestPki::issue(spec, StandardPki::instance().intermediate);
     const QString file = m_dir.filePath(QStringLiteral("ivy.cer"));
     QVERIFY(TestPki::writeFile(file, leaf.der));
-    const Run run = certsync({QStringLiteral("inspect"), QStringLiteral("--trust"), m_bundle, QStringLiteral("--mail"),
-                              QStringLiteral("ivy@example.test"), file});
+    const Run run = certsync({ QStringLiteral("inspect"), QStringLiteral("--trust"), m_bundle,
+                               QStringLiteral("--mail"), QStringLiteral("ivy@example.test"), file });
     QCOMPARE(run.exitCode, 0);
     QCOMPARE(run.err, QString());
     QVERIFY2(run.out.contains(QStringLiteral("serial:             C0FFEE")), qPrintable(run.out));
@@ -68,7 +69,9 @@ void TestCliInspect::trustedCertificate()
     QVERIFY(run.out.contains(QStringLiteral("chain:              trusted")));
     QVERIFY(run.out.contains(QStringLiteral("[trust anchor]")));
     QVERIFY(run.out.contains(QStringLiteral("status:             ok")));
-    QVERIFY(run.out.contains(QStringLiteral("SHA-256:            ") + QString::fromLatin1(QCryptographicHash::hash(leaf.der, QCryptographicHash::Sha256).toHex())));
+    QVERIFY(run.out.contains(
+        QStringLiteral("SHA-256:            ")
+        + QString::fromLatin1(QCryptographicHash::hash(leaf.der, QCryptographicHash::Sha256).toHex())));
 }
 
 void TestCliInspect::problemsAreListed()
@@ -80,7 +83,7 @@ void TestCliInspect::problemsAreListed()
     QVERIFY(TestPki::writeFile(file, TestPki::issue(spec, StandardPki::instance().intermediate).pem()));
     // Without --trust nothing is an anchor: the chain is incomplete, and the command still succeeds
     // (it reports; it does not fail on a bad certificate).
-    const Run run = certsync({QStringLiteral("inspect"), file});
+    const Run run = certsync({ QStringLiteral("inspect"), file });
     QCOMPARE(run.exitCode, 0);
     QVERIFY2(run.out.contains(QStringLiteral("status:             error")), qPrintable(run.out));
     QVERIFY(run.out.contains(QStringLiteral("- expired: The certificate has expired")));
@@ -91,9 +94,9 @@ void TestCliInspect::problemsAreListed()
 void TestCliInspect::outlookFixture()
 {
     const QString fixtures = QStringLiteral(CERTSYNC_FIXTURES);
-    const Run run = certsync({QStringLiteral("inspect"), QStringLiteral("--trust"),
-                              fixtures + QStringLiteral("/outlook-gal-root.pem"),
-                              fixtures + QStringLiteral("/outlook-gal.p7b")});
+    const Run run = certsync({ QStringLiteral("inspect"), QStringLiteral("--trust"),
+                               fixtures + QStringLiteral("/outlook-gal-root.pem"),
+                               fixtures + QStringLiteral("/outlook-gal.p7b") });
     QCOMPARE(run.exitCode, 0);
     QVERIFY2(run.out.contains(QStringLiteral("pkcs7")), qPrintable(run.out));
     QVERIFY(run.out.contains(QStringLiteral("signed, user's certificate chosen by signer")));
@@ -109,17 +112,18 @@ void TestCliInspect::garbageFailsWithOneLine()
 {
     const QString file = m_dir.filePath(QStringLiteral("garbage.bin"));
     QVERIFY(TestPki::writeFile(file, QByteArray("\x30\x03\x02\x01\x05", 5)));
-    const Run run = certsync({QStringLiteral("inspect"), file});
+    const Run run = certsync({ QStringLiteral("inspect"), file });
     QCOMPARE(run.exitCode, 1);
     QCOMPARE(run.err.count(QLatin1Char('\n')), 1);
-    QVERIFY2(run.err.startsWith(QStringLiteral("certsync inspect: ") + file + QStringLiteral(": neither PKCS#7")),
-             qPrintable(run.err));
+    QVERIFY2(
+        run.err.startsWith(QStringLiteral("certsync inspect: ") + file + QStringLiteral(": neither PKCS#7")),
+        qPrintable(run.err));
 
-    const Run missing = certsync({QStringLiteral("inspect"), m_dir.filePath(QStringLiteral("absent.cer"))});
+    const Run missing = certsync({ QStringLiteral("inspect"), m_dir.filePath(QStringLiteral("absent.cer")) });
     QCOMPARE(missing.exitCode, 1);
     QVERIFY2(missing.err.contains(QStringLiteral("cannot read")), qPrintable(missing.err));
 
-    const Run badTrust = certsync({QStringLiteral("inspect"), QStringLiteral("--trust"), file, file});
+    const Run badTrust = certsync({ QStringLiteral("inspect"), QStringLiteral("--trust"), file, file });
     QCOMPARE(badTrust.exitCode, 1);
     QVERIFY2(badTrust.err.contains(QStringLiteral("garbage.bin")), qPrintable(badTrust.err));
 }
@@ -128,13 +132,16 @@ void TestCliInspect::usageErrors_data()
 {
     QTest::addColumn<QStringList>("arguments");
     QTest::addColumn<QString>("message");
-    QTest::newRow("no file") << QStringList{QStringLiteral("inspect")} << QStringLiteral("name at least one file");
-    QTest::newRow("unknown option") << QStringList{QStringLiteral("inspect"), QStringLiteral("--frobnicate"), QStringLiteral("x")}
+    QTest::newRow("no file") << QStringList { QStringLiteral("inspect") }
+                             << QStringLiteral("name at least one file");
+    QTest::newRow("unknown option") << QStringList { QStringLiteral("inspect"),
+                                                     QStringLiteral("--frobnicate"), QStringLiteral("x") }
                                     << QStringLiteral("Unknown option 'frobnicate'");
-    QTest::newRow("bad days") << QStringList{QStringLiteral("inspect"), QStringLiteral("--warning-days"), QStringLiteral("soon"),
-                                             QStringLiteral("x")}
+    QTest::newRow("bad days") << QStringList { QStringLiteral("inspect"), QStringLiteral("--warning-days"),
+                                               QStringLiteral("soon"), QStringLiteral("x") }
                               << QStringLiteral("--warning-days takes a whole number");
-    QTest::newRow("unknown command") << QStringList{QStringLiteral("frobnicate")} << QStringLiteral("unknown command 'frobnicate'");
+    QTest::newRow("unknown command") << QStringList { QStringLiteral("frobnicate") }
+                                     << QStringLiteral("unknown command 'frobnicate'");
 }
 
 void TestCliInspect::usageErrors()
@@ -148,7 +155,7 @@ void TestCliInspect::usageErrors()
 
 void TestCliInspect::version()
 {
-    const Run run = certsync({QStringLiteral("--version")});
+    const Run run = certsync({ QStringLiteral("--version") });
     QCOMPARE(run.exitCode, 0);
     QVERIFY2(run.out.startsWith(QStringLiteral("certsync ")), qPrintable(run.out));
     QVERIFY(run.out.contains(QStringLiteral("OpenSSL 3.")));

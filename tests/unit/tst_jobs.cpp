@@ -18,15 +18,15 @@ public:
         : Job(QStringLiteral("counting"))
         , m_total(total)
         , m_cancelAt(cancelAt)
-    {
-    }
-    static inline std::atomic<QThread *> lastThread{nullptr};
+    { }
+    static inline std::atomic<QThread *> lastThread { nullptr };
 
 protected:
     void doStart() override
     {
         lastThread = QThread::currentThread();
-        log(LogRecord::Level::Info, QStringLiteral("started"), QStringLiteral("someone"), QStringLiteral("test"));
+        log(LogRecord::Level::Info, QStringLiteral("started"), QStringLiteral("someone"),
+            QStringLiteral("test"));
         step();
     }
 

@@ -59,28 +59,29 @@ void TestJudge::initTestCase()
     const QString intermediates = m_dir.filePath(QStringLiteral("intermediates.pem"));
     const QString crl = m_dir.filePath(QStringLiteral("issuing.crl"));
     QVERIFY(TestPki::writeFile(anchors, pki.root.pem()));
-    QVERIFY(TestPki::writeFile(intermediates, TestPki::pemOf({&pki.intermediate, &pki.ecIntermediate})));
-    QVERIFY(TestPki::writeFile(crl, TestPki::crlPem(pki.intermediate, {&m_revoked})));
+    QVERIFY(TestPki::writeFile(intermediates, TestPki::pemOf({ &pki.intermediate, &pki.ecIntermediate })));
+    QVERIFY(TestPki::writeFile(crl, TestPki::crlPem(pki.intermediate, { &m_revoked })));
     TrustSettings settings;
-    settings.anchorFiles = {anchors};
-    settings.intermediateFiles = {intermediates};
-    settings.crlFiles = {crl};
+    settings.anchorFiles = { anchors };
+    settings.intermediateFiles = { intermediates };
+    settings.crlFiles = { crl };
     auto trust = TrustStore::load(settings);
     QVERIFY(trust.ok());
     m_trust.emplace(std::move(trust).value());
-    m_analyzer = std::make_unique<ValueAnalyzer>(*m_trust, CertificateJudge(JudgePolicy{}));
+    m_analyzer = std::make_unique<ValueAnalyzer>(*m_trust, CertificateJudge(JudgePolicy {}));
 }
 
 void TestJudge::problemTable()
 {
     // One place defines every code; DESIGN.md's CSV section lists exactly these, in this order.
-    const QStringList expected = {
-        QStringLiteral("expired"),       QStringLiteral("not_yet_valid"),  QStringLiteral("expiring_soon"),
-        QStringLiteral("no_email_protection"), QStringLiteral("key_usage"), QStringLiteral("no_email"),
-        QStringLiteral("email_mismatch"), QStringLiteral("weak_key"),      QStringLiteral("weak_signature"),
-        QStringLiteral("self_signed"),   QStringLiteral("chain_incomplete"), QStringLiteral("untrusted"),
-        QStringLiteral("revoked"),       QStringLiteral("duplicate"),      QStringLiteral("over_limit"),
-        QStringLiteral("parse_error")};
+    const QStringList expected = { QStringLiteral("expired"),          QStringLiteral("not_yet_valid"),
+                                   QStringLiteral("expiring_soon"),    QStringLiteral("no_email_protection"),
+                                   QStringLiteral("key_usage"),        QStringLiteral("no_email"),
+                                   QStringLiteral("email_mismatch"),   QStringLiteral("weak_key"),
+                                   QStringLiteral("weak_signature"),   QStringLiteral("self_signed"),
+                                   QStringLiteral("chain_incomplete"), QStringLiteral("untrusted"),
+                                   QStringLiteral("revoked"),          QStringLiteral("duplicate"),
+                                   QStringLiteral("over_limit"),       QStringLiteral("parse_error") };
     QStringList actual;
     for (Problem p : allProblems()) {
         actual.append(problemCode(p));
@@ -108,69 +109,91 @@ void TestJudge::singleCertificate_data()
     auto row = [](const char *name) -> QTestData & { return QTest::newRow(name); };
 
     row("good EC") << leaf([](CertSpec &) {}) << none << none << QStringLiteral("ok");
-    row("good RSA via the EC issuer") << leaf([](CertSpec &s) { s.key = KeyKind::Rsa2048; }, &pki.ecIntermediate)
-                                      << none << none << QStringLiteral("ok");
-    row("expired") << leaf([](CertSpec &s) { s.notBeforeDays = -400; s.notAfterDays = -1; }) << none
-                   << QStringList{QStringLiteral("expired")} << QStringLiteral("error");
-    row("not yet valid") << leaf([](CertSpec &s) { s.notBeforeDays = 10; s.notAfterDays = 400; }) << none
-                         << QStringList{QStringLiteral("not_yet_valid")} << QStringLiteral("error");
+    row("good RSA via the EC issuer")
+        << leaf([](CertSpec &s) { s.key = KeyKind::Rsa2048; }, &pki.ecIntermediate) << none << none
+        << QStringLiteral("ok");
+    row("expired") << leaf([](CertSpec &s) {
+        s.notBeforeDays = -400;
+        s.notAfterDays = -1;
+    }) << none << QStringList { QStringLiteral("expired") }
+                   << QStringLiteral("error");
+    row("not yet valid") << leaf([](CertSpec &s) {
+        s.notBeforeDays = 10;
+        s.notAfterDays = 400;
+    }) << none << QStringList { QStringLiteral("not_yet_valid") }
+                         << QStringLiteral("error");
     row("expiring soon") << leaf([](CertSpec &s) { s.notAfterDays = 10; }) << none
-                         << QStringList{QStringLiteral("expiring_soon")} << QStringLiteral("warning");
-    row("expiring just outside the window") << leaf([](CertSpec &s) { s.notAfterDays = 31; }) << none << none
-                                            << QStringLiteral("ok");
-    row("EKU serverAuth only") << leaf([](CertSpec &s) { s.extendedKeyUsage = QStringList{QStringLiteral("serverAuth")}; })
-                               << none << QStringList{QStringLiteral("no_email_protection")} << QStringLiteral("error");
-    row("anyExtendedKeyUsage only")
-        << leaf([](CertSpec &s) { s.extendedKeyUsage = QStringList{QStringLiteral("anyExtendedKeyUsage")}; }) << none
-        << QStringList{QStringLiteral("no_email_protection")} << QStringLiteral("error");
-    row("no EKU extension at all") << leaf([](CertSpec &s) { s.extendedKeyUsage = std::nullopt; }) << none << none
-                                   << QStringLiteral("ok");
-    row("RSA without keyEncipherment")
-        << leaf([](CertSpec &s) { s.key = KeyKind::Rsa2048; s.keyUsage = quint16(DigitalSignature); }) << none
-        << QStringList{QStringLiteral("key_usage")} << QStringLiteral("error");
+                         << QStringList { QStringLiteral("expiring_soon") } << QStringLiteral("warning");
+    row("expiring just outside the window")
+        << leaf([](CertSpec &s) { s.notAfterDays = 31; }) << none << none << QStringLiteral("ok");
+    row("EKU serverAuth only") << leaf([](CertSpec &s) {
+        s.extendedKeyUsage = QStringList { QStringLiteral("serverAuth") };
+    }) << none << QStringList { QStringLiteral("no_email_protection") }
+                               << QStringLiteral("error");
+    row("anyExtendedKeyUsage only") << leaf([](CertSpec &s) {
+        s.extendedKeyUsage = QStringList { QStringLiteral("anyExtendedKeyUsage") };
+    }) << none << QStringList { QStringLiteral("no_email_protection") }
+                                    << QStringLiteral("error");
+    row("no EKU extension at all") << leaf([](CertSpec &s) { s.extendedKeyUsage = std::nullopt; }) << none
+                                   << none << QStringLiteral("ok");
+    row("RSA without keyEncipherment") << leaf([](CertSpec &s) {
+        s.key = KeyKind::Rsa2048;
+        s.keyUsage = quint16(DigitalSignature);
+    }) << none << QStringList { QStringLiteral("key_usage") }
+                                       << QStringLiteral("error");
     row("EC with keyEncipherment instead of keyAgreement")
         << leaf([](CertSpec &s) { s.keyUsage = quint16(DigitalSignature | KeyEncipherment); }) << none
-        << QStringList{QStringLiteral("key_usage")} << QStringLiteral("error");
-    row("encryption-only key usage")
-        << leaf([](CertSpec &s) { s.key = KeyKind::Rsa2048; s.keyUsage = quint16(KeyEncipherment); }) << none
-        << QStringList{QStringLiteral("key_usage")} << QStringLiteral("error");
+        << QStringList { QStringLiteral("key_usage") } << QStringLiteral("error");
+    row("encryption-only key usage") << leaf([](CertSpec &s) {
+        s.key = KeyKind::Rsa2048;
+        s.keyUsage = quint16(KeyEncipherment);
+    }) << none << QStringList { QStringLiteral("key_usage") }
+                                     << QStringLiteral("error");
     row("no e-mail anywhere") << leaf([](CertSpec &s) { s.emails.clear(); }) << none
-                              << QStringList{QStringLiteral("no_email")} << QStringLiteral("error");
-    row("e-mail only in the subject") << leaf([](CertSpec &s) { s.emails.clear(); s.subjectEmail = userMail; })
-                                      << none << none << QStringLiteral("ok");
-    row("someone else's e-mail") << leaf([](CertSpec &s) { s.emails = {QStringLiteral("other@example.test")}; }) << none
-                                 << QStringList{QStringLiteral("email_mismatch")} << QStringLiteral("warning");
-    row("e-mail is a proxy address") << leaf([](CertSpec &s) { s.emails = {QStringLiteral("Alias@Example.test")}; })
-                                     << QStringList{QStringLiteral("SMTP:user@example.test"),
-                                                    QStringLiteral("smtp:alias@example.test")}
+                              << QStringList { QStringLiteral("no_email") } << QStringLiteral("error");
+    row("e-mail only in the subject") << leaf([](CertSpec &s) {
+        s.emails.clear();
+        s.subjectEmail = userMail;
+    }) << none << none << QStringLiteral("ok");
+    row("someone else's e-mail") << leaf([](CertSpec &s) {
+        s.emails = { QStringLiteral("other@example.test") };
+    }) << none << QStringList { QStringLiteral("email_mismatch") }
+                                 << QStringLiteral("warning");
+    row("e-mail is a proxy address") << leaf([](CertSpec &s) {
+        s.emails = { QStringLiteral("Alias@Example.test") };
+    }) << QStringList { QStringLiteral("SMTP:user@example.test"), QStringLiteral("smtp:alias@example.test") }
                                      << none << QStringLiteral("ok");
-    row("X500 proxy does not count") << leaf([](CertSpec &s) { s.emails = {QStringLiteral("alias@example.test")}; })
-                                     << QStringList{QStringLiteral("X500:alias@example.test")}
-                                     << QStringList{QStringLiteral("email_mismatch")} << QStringLiteral("warning");
+    row("X500 proxy does not count") << leaf([](CertSpec &s) {
+        s.emails = { QStringLiteral("alias@example.test") };
+    }) << QStringList { QStringLiteral("X500:alias@example.test") }
+                                     << QStringList { QStringLiteral("email_mismatch") }
+                                     << QStringLiteral("warning");
     row("RSA 1024") << leaf([](CertSpec &s) { s.key = KeyKind::Rsa1024; }) << none
-                    << QStringList{QStringLiteral("weak_key")} << QStringLiteral("warning");
+                    << QStringList { QStringLiteral("weak_key") } << QStringLiteral("warning");
     row("SHA-1 signed") << leaf([](CertSpec &s) { s.digest = QStringLiteral("SHA1"); }) << none
-                        << QStringList{QStringLiteral("weak_signature")} << QStringLiteral("warning");
+                        << QStringList { QStringLiteral("weak_signature") } << QStringLiteral("warning");
     CertSpec selfSpec = goodLeafSpec(userMail);
     row("self-signed") << TestPki::selfSigned(selfSpec).der << none
-                       << QStringList{QStringLiteral("self_signed"), QStringLiteral("untrusted")} << QStringLiteral("error");
+                       << QStringList { QStringLiteral("self_signed"), QStringLiteral("untrusted") }
+                       << QStringLiteral("error");
     row("missing intermediate") << leaf([](CertSpec &) {}, &m_hiddenIntermediate) << none
-                                << QStringList{QStringLiteral("chain_incomplete")} << QStringLiteral("error");
-    row("foreign root, offered nowhere") << leaf([](CertSpec &) {}, &pki.otherRoot) << none
-                                         << QStringList{QStringLiteral("chain_incomplete")} << QStringLiteral("error");
-    row("revoked") << m_revoked.der << none << QStringList{QStringLiteral("revoked")} << QStringLiteral("error");
-    row("several at once")
-        << leaf([](CertSpec &s) {
-               s.key = KeyKind::Rsa1024;
-               s.digest = QStringLiteral("SHA1");
-               s.notBeforeDays = -400;
-               s.notAfterDays = -1;
-               s.emails = {QStringLiteral("x@example.test")};
-           })
-        << none
-        << QStringList{QStringLiteral("expired"), QStringLiteral("email_mismatch"), QStringLiteral("weak_key"),
-                       QStringLiteral("weak_signature")}
-        << QStringLiteral("error");
+                                << QStringList { QStringLiteral("chain_incomplete") }
+                                << QStringLiteral("error");
+    row("foreign root, offered nowhere")
+        << leaf([](CertSpec &) {}, &pki.otherRoot) << none
+        << QStringList { QStringLiteral("chain_incomplete") } << QStringLiteral("error");
+    row("revoked") << m_revoked.der << none << QStringList { QStringLiteral("revoked") }
+                   << QStringLiteral("error");
+    row("several at once") << leaf([](CertSpec &s) {
+        s.key = KeyKind::Rsa1024;
+        s.digest = QStringLiteral("SHA1");
+        s.notBeforeDays = -400;
+        s.notAfterDays = -1;
+        s.emails = { QStringLiteral("x@example.test") };
+    }) << none
+                           << QStringList { QStringLiteral("expired"), QStringLiteral("email_mismatch"),
+                                            QStringLiteral("weak_key"), QStringLiteral("weak_signature") }
+                           << QStringLiteral("error");
 }
 
 void TestJudge::singleCertificate()
@@ -179,9 +202,9 @@ void TestJudge::singleCertificate()
     QFETCH(QStringList, proxies);
     QFETCH(QStringList, expected);
     QFETCH(QString, status);
-    UserContext user{userMail, proxies};
+    UserContext user { userMail, proxies };
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    for (const Attribute attribute : {Attribute::UserCertificate, Attribute::UserSmimeCertificate}) {
+    for (const Attribute attribute : { Attribute::UserCertificate, Attribute::UserSmimeCertificate }) {
         const AnalyzedValue value = analyzer().analyze(attribute, 0, der, user, now);
         QCOMPARE(value.kind, ValueKind::X509);
         QCOMPARE(value.certificates.size(), 1);
@@ -191,9 +214,9 @@ void TestJudge::singleCertificate()
     // The same certificate inside an Outlook-style bag is judged the same.
     auto parsed = parseDer(der);
     QVERIFY(parsed.ok());
-    const Issued cert{ossl::share(parsed->handle.get()), {}, der};
+    const Issued cert { ossl::share(parsed->handle.get()), {}, der };
     const AnalyzedValue bag =
-        analyzer().analyze(Attribute::UserSmimeCertificate, 0, TestPki::pkcs7CertsOnly({&cert}), user, now);
+        analyzer().analyze(Attribute::UserSmimeCertificate, 0, TestPki::pkcs7CertsOnly({ &cert }), user, now);
     QCOMPARE(bag.kind, ValueKind::Pkcs7);
     QVERIFY(bag.usersCertificate());
     QCOMPARE(codesOf(bag.usersCertificate()->problems), expected);
@@ -204,13 +227,13 @@ void TestJudge::setProblems()
     const StandardPki &pki = StandardPki::instance();
     const QByteArray a = TestPki::issue(goodLeafSpec(userMail), pki.intermediate).der;
     const QByteArray b = TestPki::issue(goodLeafSpec(userMail), pki.intermediate).der;
-    QList<QByteArray> userCertificate = {a, b, a};
+    QList<QByteArray> userCertificate = { a, b, a };
     for (int i = 0; i < 14; ++i)
         userCertificate.append(TestPki::issue(goodLeafSpec(userMail), pki.ecIntermediate).der);
     // 17 values: index 2 is a duplicate of index 0; indexes 15 and 16 are over the limit of 15.
-    const QList<QByteArray> smime = {QByteArray("garbage"), TestPki::pkcs7CertsOnly({})};
-    const QList<AnalyzedValue> values =
-        analyzer().analyzeUser(userCertificate, smime, UserContext{userMail, {}}, QDateTime::currentDateTimeUtc());
+    const QList<QByteArray> smime = { QByteArray("garbage"), TestPki::pkcs7CertsOnly({}) };
+    const QList<AnalyzedValue> values = analyzer().analyzeUser(
+        userCertificate, smime, UserContext { userMail, {} }, QDateTime::currentDateTimeUtc());
     QCOMPARE(values.size(), 19);
     for (int i = 0; i < 17; ++i) {
         QStringList expected;
@@ -224,7 +247,7 @@ void TestJudge::setProblems()
     }
     QCOMPARE(values.at(17).attribute, Attribute::UserSmimeCertificate);
     QCOMPARE(values.at(17).kind, ValueKind::Invalid);
-    QCOMPARE(codesOf(values.at(17).valueProblems), QStringList{QStringLiteral("parse_error")});
+    QCOMPARE(codesOf(values.at(17).valueProblems), QStringList { QStringLiteral("parse_error") });
     QCOMPARE(values.at(17).valueProblems.status(), Status::Error);
     QCOMPARE(values.at(18).kind, ValueKind::Invalid); // a bag without certificates is unusable
     QVERIFY2(values.at(18).error.contains(QStringLiteral("no certificate")), qPrintable(values.at(18).error));
@@ -234,9 +257,10 @@ void TestJudge::bagIssuersAreNotJudgedAsUsers()
 {
     const StandardPki &pki = StandardPki::instance();
     const Issued leaf = TestPki::issue(goodLeafSpec(userMail), pki.intermediate);
-    const QByteArray bag = TestPki::pkcs7Signed(leaf, {&pki.intermediate, &pki.root});
+    const QByteArray bag = TestPki::pkcs7Signed(leaf, { &pki.intermediate, &pki.root });
     const AnalyzedValue value =
-        analyzer().analyze(Attribute::UserSmimeCertificate, 0, bag, UserContext{userMail, {}}, QDateTime::currentDateTimeUtc());
+        analyzer().analyze(Attribute::UserSmimeCertificate, 0, bag, UserContext { userMail, {} },
+                           QDateTime::currentDateTimeUtc());
     QCOMPARE(value.kind, ValueKind::Pkcs7);
     QCOMPARE(value.certificates.size(), 3);
     int users = 0;
@@ -244,7 +268,7 @@ void TestJudge::bagIssuersAreNotJudgedAsUsers()
         const JudgedCertificate &c = value.certificates.at(i);
         users += c.isUsers;
         // The root is self-signed and has no mailbox: neither is a problem for an issuer.
-        QCOMPARE(codesOf(value.problemsOf(i)), QStringList{});
+        QCOMPARE(codesOf(value.problemsOf(i)), QStringList {});
         QCOMPARE(c.chain.status, ChainStatus::Trusted);
     }
     QCOMPARE(users, 1);
@@ -255,13 +279,14 @@ void TestJudge::foreignRootInBagIsUntrusted()
 {
     const StandardPki &pki = StandardPki::instance();
     const Issued leaf = TestPki::issue(goodLeafSpec(userMail), pki.otherRoot);
-    const QByteArray bag = TestPki::pkcs7CertsOnly({&leaf, &pki.otherRoot});
+    const QByteArray bag = TestPki::pkcs7CertsOnly({ &leaf, &pki.otherRoot });
     const AnalyzedValue value =
-        analyzer().analyze(Attribute::UserSmimeCertificate, 0, bag, UserContext{userMail, {}}, QDateTime::currentDateTimeUtc());
+        analyzer().analyze(Attribute::UserSmimeCertificate, 0, bag, UserContext { userMail, {} },
+                           QDateTime::currentDateTimeUtc());
     QVERIFY(value.usersCertificate());
     QCOMPARE(value.usersCertificate()->certificate.der, leaf.der);
     QCOMPARE(value.userChoice, QStringLiteral("e-mail"));
-    QCOMPARE(codesOf(value.usersCertificate()->problems), QStringList{QStringLiteral("untrusted")});
+    QCOMPARE(codesOf(value.usersCertificate()->problems), QStringList { QStringLiteral("untrusted") });
     QCOMPARE(value.usersCertificate()->chain.chain.size(), 2);
 }
 
@@ -273,24 +298,28 @@ void TestJudge::timeAndTimelessSplit()
     auto parsed = parseDer(TestPki::issue(spec, StandardPki::instance().intermediate).der);
     QVERIFY(parsed.ok());
     const CertificateJudge judge;
-    const ChainResult trusted{ChainStatus::Trusted, {}, 0, {}, false};
-    const UserContext user{userMail, {}};
+    const ChainResult trusted { ChainStatus::Trusted, {}, 0, {}, false };
+    const UserContext user { userMail, {} };
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const ProblemSet timeless = judge.judgeTimeless(parsed->info, trusted, user);
     const ProblemSet timed = judge.judgeTime(parsed->info, now);
-    QCOMPARE(codesOf(timeless), (QStringList{QStringLiteral("email_mismatch"), QStringLiteral("weak_key")}));
-    QCOMPARE(codesOf(timed), QStringList{QStringLiteral("expiring_soon")});
+    QCOMPARE(codesOf(timeless),
+             (QStringList { QStringLiteral("email_mismatch"), QStringLiteral("weak_key") }));
+    QCOMPARE(codesOf(timed), QStringList { QStringLiteral("expiring_soon") });
     QCOMPARE(judge.judge(parsed->info, trusted, user, now).bits(), timeless.bits() | timed.bits());
     for (Problem p : timeless.toList())
         QVERIFY(!isTimeDependent(p));
     for (Problem p : timed.toList())
         QVERIFY(isTimeDependent(p));
     // Ten days later the same certificate has expired: only the time-dependent part changes.
-    QCOMPARE(codesOf(judge.judgeTime(parsed->info, now.addDays(10))), QStringList{QStringLiteral("expired")});
+    QCOMPARE(codesOf(judge.judgeTime(parsed->info, now.addDays(10))),
+             QStringList { QStringLiteral("expired") });
     JudgePolicy lenient;
     lenient.requireTrust = false;
-    const ChainResult incomplete{ChainStatus::Incomplete, {}, 0, {}, false};
-    QVERIFY(!CertificateJudge(lenient).judgeTimeless(parsed->info, incomplete, user).has(Problem::ChainIncomplete));
+    const ChainResult incomplete { ChainStatus::Incomplete, {}, 0, {}, false };
+    QVERIFY(!CertificateJudge(lenient)
+                 .judgeTimeless(parsed->info, incomplete, user)
+                 .has(Problem::ChainIncomplete));
     QVERIFY(CertificateJudge().judgeTimeless(parsed->info, incomplete, user).has(Problem::ChainIncomplete));
 }
 
@@ -302,15 +331,18 @@ void TestJudge::cacheParsesEachValueOnce()
     spec.notAfterDays = 20;
     const QByteArray der = TestPki::issue(spec, StandardPki::instance().intermediate).der;
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    const AnalyzedValue first = cached.analyze(Attribute::UserCertificate, 0, der, UserContext{userMail, {}}, now);
+    const AnalyzedValue first =
+        cached.analyze(Attribute::UserCertificate, 0, der, UserContext { userMail, {} }, now);
     QCOMPARE(cache.size(), 1);
     // A cached analysis still re-derives time and user: 30 days later it has expired, and for
     // another user the e-mail no longer matches.
-    const AnalyzedValue later = cached.analyze(Attribute::UserCertificate, 0, der,
-                                               UserContext{QStringLiteral("someone@example.test"), {}}, now.addDays(30));
+    const AnalyzedValue later =
+        cached.analyze(Attribute::UserCertificate, 0, der,
+                       UserContext { QStringLiteral("someone@example.test"), {} }, now.addDays(30));
     QCOMPARE(cache.size(), 1);
-    QCOMPARE(codesOf(first.problemsOf(0)), QStringList{QStringLiteral("expiring_soon")});
-    QCOMPARE(codesOf(later.problemsOf(0)), (QStringList{QStringLiteral("expired"), QStringLiteral("email_mismatch")}));
+    QCOMPARE(codesOf(first.problemsOf(0)), QStringList { QStringLiteral("expiring_soon") });
+    QCOMPARE(codesOf(later.problemsOf(0)),
+             (QStringList { QStringLiteral("expired"), QStringLiteral("email_mismatch") }));
     QCOMPARE(later.certificates.first().certificate.sha256, first.certificates.first().certificate.sha256);
 }
 

@@ -30,15 +30,17 @@ private:
 
 void TestSmimeValue::initTestCase()
 {
-    m_leaf = TestPki::issue(goodLeafSpec(QStringLiteral("dana@example.test")), StandardPki::instance().intermediate);
-    m_other = TestPki::issue(goodLeafSpec(QStringLiteral("erin@example.test")), StandardPki::instance().intermediate);
+    m_leaf = TestPki::issue(goodLeafSpec(QStringLiteral("dana@example.test")),
+                            StandardPki::instance().intermediate);
+    m_other = TestPki::issue(goodLeafSpec(QStringLiteral("erin@example.test")),
+                             StandardPki::instance().intermediate);
 }
 
 void TestSmimeValue::signedBagWithCapabilities()
 {
     const StandardPki &pki = StandardPki::instance();
     // The signer is not first in the bag: the choice must come from the SignerInfo, not the order.
-    const QByteArray bytes = TestPki::pkcs7Signed(m_leaf, {&pki.root, &pki.intermediate});
+    const QByteArray bytes = TestPki::pkcs7Signed(m_leaf, { &pki.root, &pki.intermediate });
     const DecodedValue value = decodeValue(Attribute::UserSmimeCertificate, bytes);
     QCOMPARE(value.kind, ValueKind::Pkcs7);
     QVERIFY(value.error.isEmpty());
@@ -53,10 +55,12 @@ void TestSmimeValue::signedBagWithCapabilities()
     QStringList oids;
     for (const SmimeCapability &cap : value.capabilities)
         oids.append(cap.oid);
-    QVERIFY2(oids.contains(QStringLiteral("2.16.840.1.101.3.4.1.42")), qPrintable(oids.join(u' '))); // aes256-CBC
+    QVERIFY2(oids.contains(QStringLiteral("2.16.840.1.101.3.4.1.42")),
+             qPrintable(oids.join(u' '))); // aes256-CBC
     QCOMPARE(value.capabilities.first().name.isEmpty(), false);
 
-    const DecodedValue noCaps = decodeValue(Attribute::UserSmimeCertificate, TestPki::pkcs7Signed(m_leaf, {}, false));
+    const DecodedValue noCaps =
+        decodeValue(Attribute::UserSmimeCertificate, TestPki::pkcs7Signed(m_leaf, {}, false));
     QCOMPARE(noCaps.kind, ValueKind::Pkcs7);
     QVERIFY(noCaps.capabilities.isEmpty());
     QCOMPARE(noCaps.certificates.size(), 1);
@@ -67,11 +71,12 @@ void TestSmimeValue::certsOnlyBagPicksByEmail_data()
     QTest::addColumn<QStringList>("userEmails");
     QTest::addColumn<QString>("expectedMail");
     QTest::addColumn<QString>("expectedChoice");
-    QTest::newRow("by e-mail, first") << QStringList{QStringLiteral("dana@example.test")}
+    QTest::newRow("by e-mail, first") << QStringList { QStringLiteral("dana@example.test") }
                                       << QStringLiteral("dana@example.test") << QStringLiteral("e-mail");
-    QTest::newRow("by e-mail, second") << QStringList{QStringLiteral("erin@example.test")}
+    QTest::newRow("by e-mail, second") << QStringList { QStringLiteral("erin@example.test") }
                                        << QStringLiteral("erin@example.test") << QStringLiteral("e-mail");
-    QTest::newRow("two leaves, no match") << QStringList{QStringLiteral("zed@example.test")} << QString() << QString();
+    QTest::newRow("two leaves, no match")
+        << QStringList { QStringLiteral("zed@example.test") } << QString() << QString();
 }
 
 void TestSmimeValue::certsOnlyBagPicksByEmail()
@@ -79,7 +84,8 @@ void TestSmimeValue::certsOnlyBagPicksByEmail()
     QFETCH(QStringList, userEmails);
     QFETCH(QString, expectedMail);
     QFETCH(QString, expectedChoice);
-    const QByteArray bytes = TestPki::pkcs7CertsOnly({&StandardPki::instance().intermediate, &m_leaf, &m_other});
+    const QByteArray bytes =
+        TestPki::pkcs7CertsOnly({ &StandardPki::instance().intermediate, &m_leaf, &m_other });
     const DecodedValue value = decodeValue(Attribute::UserSmimeCertificate, bytes, userEmails);
     QCOMPARE(value.kind, ValueKind::Pkcs7);
     QVERIFY(!value.pkcs7Signed);
@@ -89,11 +95,12 @@ void TestSmimeValue::certsOnlyBagPicksByEmail()
         QCOMPARE(value.userIndex, -1);
     } else {
         QVERIFY(value.userIndex >= 0);
-        QCOMPARE(value.certificates.at(value.userIndex).emails(), QStringList{expectedMail});
+        QCOMPARE(value.certificates.at(value.userIndex).emails(), QStringList { expectedMail });
     }
 
-    const DecodedValue single = decodeValue(Attribute::UserSmimeCertificate,
-                                            TestPki::pkcs7CertsOnly({&StandardPki::instance().intermediate, &m_leaf}));
+    const DecodedValue single =
+        decodeValue(Attribute::UserSmimeCertificate,
+                    TestPki::pkcs7CertsOnly({ &StandardPki::instance().intermediate, &m_leaf }));
     QCOMPARE(single.userChoice, QStringLiteral("only leaf"));
     QCOMPARE(single.certificates.at(single.userIndex).der, m_leaf.der);
 }
@@ -127,11 +134,16 @@ void TestSmimeValue::invalidValues_data()
     const int smime = int(Attribute::UserSmimeCertificate);
     const int user = int(Attribute::UserCertificate);
     QTest::newRow("empty") << smime << QByteArray() << QStringLiteral("empty value");
-    QTest::newRow("base64 text instead of DER") << smime << m_leaf.der.toBase64() << QStringLiteral("not DER: first byte 0x");
-    QTest::newRow("truncated PKCS#7") << smime << bag.left(bag.size() - 40) << QStringLiteral("neither PKCS#7");
-    QTest::newRow("trailing bytes") << smime << bag + QByteArray(3, '\0') << QStringLiteral("neither PKCS#7 (3 unexpected bytes");
-    QTest::newRow("empty sequence") << user << QByteArray::fromHex("3000") << QStringLiteral("not an X.509 certificate");
-    QTest::newRow("truncated certificate") << user << m_leaf.der.left(100) << QStringLiteral("not an X.509 certificate");
+    QTest::newRow("base64 text instead of DER")
+        << smime << m_leaf.der.toBase64() << QStringLiteral("not DER: first byte 0x");
+    QTest::newRow("truncated PKCS#7")
+        << smime << bag.left(bag.size() - 40) << QStringLiteral("neither PKCS#7");
+    QTest::newRow("trailing bytes") << smime << bag + QByteArray(3, '\0')
+                                    << QStringLiteral("neither PKCS#7 (3 unexpected bytes");
+    QTest::newRow("empty sequence") << user << QByteArray::fromHex("3000")
+                                    << QStringLiteral("not an X.509 certificate");
+    QTest::newRow("truncated certificate")
+        << user << m_leaf.der.left(100) << QStringLiteral("not an X.509 certificate");
 }
 
 void TestSmimeValue::invalidValues()
@@ -157,7 +169,8 @@ void TestSmimeValue::outlookFixture()
     QVERIFY(value.pkcs7Signed);
     QCOMPARE(value.certificates.size(), 3);
     QCOMPARE(value.userChoice, QStringLiteral("signer"));
-    QCOMPARE(value.certificates.at(value.userIndex).emails(), QStringList{QStringLiteral("frank.fixture@example.test")});
+    QCOMPARE(value.certificates.at(value.userIndex).emails(),
+             QStringList { QStringLiteral("frank.fixture@example.test") });
     QStringList names;
     for (const SmimeCapability &cap : value.capabilities)
         names.append(cap.name);

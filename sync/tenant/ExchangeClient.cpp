@@ -1,0 +1,309 @@
+#include "tenant/ExchangeClient.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace certsync::tenant {
+
+namespace {
+
+TenantError canceledError()
+{
+    TenantError e;
+    e.source = TenantError::Source::Canceled;
+    e.code = errc::Canceled;
+    e.message = QStringLiteral("canceled");
+    return e;
+}
+
+QString setCmdletFor(const QString &recipientTypeDetails)
+{
+    if (recipientTypeDetails == QStringLiteral("MailUser"))
+        return QStringLiteral("Set-MailUser");
+    return QStringLiteral("Set-Mailbox"); // UserMailbox, SharedMailbox, ...
+}
+
+QString getCmdletFor(const QString &recipientTypeDetails)
+{
+    return recipientTypeDetails == QStringLiteral("MailUser") ? QStringLiteral("Get-MailUser")
+                                                              : QStringLiteral("Get-Mailbox");
+}
+
+} // namespace
+
+QJsonValue encodeByteArrays(const QList<QByteArray> &values, ByteArrayEncoding encoding)
+{
+    QJsonArray out;
+    for (const QByteArray &value : values) {
+        if (encoding == ByteArrayEncoding::Base64String) {
+            out.append(QString::fromLatin1(value.toBase64()));
+        } else {
+            QJsonArray bytes;
+            for (const char c : value)
+                bytes.append(int(quint8(c)));
+            out.append(bytes);
+        }
+    }
+    return out;
+}
+
+std::optional<QList<QByteArray>> decodeByteArrays(const QJsonValue &value)
+{
+    // Reading accepts both forms, whatever the setting: the answer's shape tells.
+    QList<QByteArray> out;
+    if (value.isNull() || value.isUndefined())
+        return out;
+    const QJsonArray values = value.isArray() ? value.toArray() : QJsonArray { value };
+    for (const QJsonValue &v : values) {
+        if (v.isString()) {
+            const auto decoded = QByteArray::fromBase64Encoding(v.toString().toLatin1(),
+                                                                QByteArray::AbortOnBase64DecodingErrors);
+            if (!decoded)
+                return std::nullopt;
+            out.append(*decoded);
+        } else if (v.isArray()) {
+            QByteArray bytes;
+            for (const QJsonValue &b : v.toArray()) {
+                const int x = b.toInt(-1);
+                if (x < 0 || x > 255)
+                    return std::nullopt;
+                bytes.append(char(x));
+            }
+            out.append(bytes);
+        } else {
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
+ExchangeRecipient ExchangeRecipient::fromJson(const QJsonObject &o, ByteArrayEncoding)
+{
+    ExchangeRecipient r;
+    r.externalDirectoryObjectId = o.value(QStringLiteral("ExternalDirectoryObjectId")).toString();
+    r.identity = o.value(QStringLiteral("Identity")).toString();
+    r.userPrincipalName = o.value(QStringLiteral("UserPrincipalName")).toString();
+    r.primarySmtpAddress = o.value(QStringLiteral("PrimarySmtpAddress")).toString();
+    r.recipientTypeDetails = o.value(QStringLiteral("RecipientTypeDetails")).toString();
+    r.isDirSynced = o.value(QStringLiteral("IsDirSynced")).toBool();
+    r.userCertificate =
+        decodeByteArrays(o.value(QStringLiteral("UserCertificate"))).value_or(QList<QByteArray> {});
+    r.userSMimeCertificate =
+        decodeByteArrays(o.value(QStringLiteral("UserSMimeCertificate"))).value_or(QList<QByteArray> {});
+    return r;
+}
+
+ExchangeClient::ExchangeClient(TenantHttp *http, QObject *parent)
+    : QObject(parent)
+    , m_http(http)
+{ }
+
+void ExchangeClient::invoke(const QString &cmdlet, const QJsonObject &parameters, bool isWrite,
+                            std::function<bool(int)> onPage,
+                            std::function<void(TenantResult<QList<QJsonObject>>)> done)
+{
+    const QByteArray body =
+        QJsonDocument(QJsonObject { { QStringLiteral("CmdletInput"),
+                                      QJsonObject { { QStringLiteral("CmdletName"), cmdlet },
+                                                    { QStringLiteral("Parameters"), parameters } } } })
+            .toJson(QJsonDocument::Compact);
+    const QString identity = parameters.value(QStringLiteral("Identity")).toString();
+    const QString what = identity.isEmpty() ? cmdlet : cmdlet + QStringLiteral(" -Identity ") + identity;
+    invokePage(QUrl(m_http->settings().exchangeBase().toString() + QStringLiteral("/InvokeCommand")), body,
+               isWrite, std::move(onPage), {}, std::move(done), what);
+}
+
+void ExchangeClient::invokePage(const QUrl &url, const QByteArray &body, bool isWrite,
+                                std::function<bool(int)> onPage, QList<QJsonObject> soFar,
+                                std::function<void(TenantResult<QList<QJsonObject>>)> done,
+                                const QString &what)
+{
+    if (!m_http)
+        return;
+    TenantRequest request;
+    request.service = Service::Exchange;
+    request.verb = "POST";
+    request.url = url;
+    request.body = body;
+    request.isWrite = isWrite;
+    request.what = what;
+    // The Exchange module asks for large pages; the service answers with @odata.nextLink.
+    request.headers.append({ QByteArrayLiteral("Prefer"), QByteArrayLiteral("odata.maxpagesize=1000") });
+    QPointer<ExchangeClient> self(this);
+    m_http->send(
+        request,
+        [self, body, isWrite, onPage, soFar = std::move(soFar), done,
+         what](TenantResult<TenantResponse> result) mutable {
+            if (!self)
+                return;
+            if (!result) {
+                done(result.error());
+                return;
+            }
+            const QJsonObject page = result->json();
+            for (const QJsonValue &v : page.value(QStringLiteral("value")).toArray())
+                soFar.append(v.toObject());
+            if (onPage && !onPage(int(soFar.size()))) {
+                done(canceledError());
+                return;
+            }
+            const QUrl next(page.value(QStringLiteral("@odata.nextLink")).toString());
+            const QUrl base = self->m_http->settings().exchangeBase();
+            if (next.isEmpty()) {
+                done(soFar);
+                return;
+            }
+            if (next.host() != base.host() || next.port(443) != base.port(443)
+                || next.scheme() != QStringLiteral("https")) {
+                TenantError e;
+                e.source = TenantError::Source::Protocol;
+                e.code = QStringLiteral("foreignLink");
+                e.message =
+                    QStringLiteral("refusing to follow a next link to another service: %1").arg(next.host());
+                done(e);
+                return;
+            }
+            self->invokePage(next, body, isWrite, onPage, std::move(soFar), done, what);
+        });
+}
+
+void ExchangeClient::listRecipients(const QString &getCmdlet, std::function<bool(int)> onPage,
+                                    std::function<void(TenantResult<QList<ExchangeRecipient>>)> done)
+{
+    const ByteArrayEncoding encoding = m_http->settings().exchangeByteEncoding;
+    invoke(getCmdlet, QJsonObject { { QStringLiteral("ResultSize"), QStringLiteral("Unlimited") } }, false,
+           std::move(onPage), [done, encoding](TenantResult<QList<QJsonObject>> rows) {
+               if (!rows) {
+                   done(rows.error());
+                   return;
+               }
+               QList<ExchangeRecipient> out;
+               for (const QJsonObject &o : std::as_const(rows.value()))
+                   out.append(ExchangeRecipient::fromJson(o, encoding));
+               done(out);
+           });
+}
+
+void ExchangeClient::getRecipient(const QString &identity,
+                                  std::function<void(TenantResult<ExchangeRecipient>)> done)
+{
+    QPointer<ExchangeClient> self(this);
+    invoke(QStringLiteral("Get-Recipient"), QJsonObject { { QStringLiteral("Identity"), identity } }, false,
+           {}, [self, identity, done](TenantResult<QList<QJsonObject>> rows) {
+               if (!self)
+                   return;
+               if (!rows) {
+                   done(rows.error());
+                   return;
+               }
+               if (rows->isEmpty()) {
+                   TenantError e;
+                   e.source = TenantError::Source::Exchange;
+                   e.code = QStringLiteral("notFound");
+                   e.message = QStringLiteral("no recipient %1").arg(identity);
+                   done(e);
+                   return;
+               }
+               const QString type = rows->first().value(QStringLiteral("RecipientTypeDetails")).toString();
+               const ByteArrayEncoding encoding = self->m_http->settings().exchangeByteEncoding;
+               self->invoke(getCmdletFor(type), QJsonObject { { QStringLiteral("Identity"), identity } },
+                            false, {}, [done, identity, encoding](TenantResult<QList<QJsonObject>> full) {
+                                if (!full) {
+                                    done(full.error());
+                                } else if (full->isEmpty()) {
+                                    TenantError e;
+                                    e.source = TenantError::Source::Exchange;
+                                    e.code = QStringLiteral("notFound");
+                                    e.message = QStringLiteral("no recipient %1").arg(identity);
+                                    done(e);
+                                } else {
+                                    done(ExchangeRecipient::fromJson(full->first(), encoding));
+                                }
+                            });
+           });
+}
+
+void ExchangeClient::setCertificates(const RecipientCertificateChange &change,
+                                     std::function<void(TenantResult<WriteReceipt>)> done)
+{
+    setAttempt(change, 0, std::move(done));
+}
+
+void ExchangeClient::setAttempt(const RecipientCertificateChange &change, int writes,
+                                std::function<void(TenantResult<WriteReceipt>)> done)
+{
+    if (!m_http)
+        return;
+    const ByteArrayEncoding encoding = m_http->settings().exchangeByteEncoding;
+    QJsonObject parameters { { QStringLiteral("Identity"), change.identity } };
+    if (change.userCertificate)
+        parameters.insert(QStringLiteral("UserCertificate"),
+                          encodeByteArrays(*change.userCertificate, encoding));
+    if (change.userSMimeCertificate)
+        parameters.insert(QStringLiteral("UserSMimeCertificate"),
+                          encodeByteArrays(*change.userSMimeCertificate, encoding));
+    const QString cmdlet = setCmdletFor(change.recipientTypeDetails);
+    const QByteArray body =
+        QJsonDocument(QJsonObject { { QStringLiteral("CmdletInput"),
+                                      QJsonObject { { QStringLiteral("CmdletName"), cmdlet },
+                                                    { QStringLiteral("Parameters"), parameters } } } })
+            .toJson(QJsonDocument::Compact);
+    TenantRequest request;
+    request.service = Service::Exchange;
+    request.verb = "POST";
+    request.url = QUrl(m_http->settings().exchangeBase().toString() + QStringLiteral("/InvokeCommand"));
+    request.body = body;
+    request.isWrite = true;
+    request.what = cmdlet + QStringLiteral(" -Identity ") + change.identity;
+    QPointer<ExchangeClient> self(this);
+    m_http->send(request, [self, change, writes, done, cmdlet](TenantResult<TenantResponse> result) {
+        if (!self)
+            return;
+        if (result) {
+            done(WriteReceipt { result->requestId, result->clientRequestId, writes + result->attempts,
+                                false });
+            return;
+        }
+        TenantError e = result.error();
+        if (e.code == errc::SyncedObject) {
+            e.message =
+                QStringLiteral("Exchange Online refuses to change %1 on %2: the object is synchronised from "
+                               "on-premises; "
+                               "change the values in the directory and let Entra Connect carry them. (%3)")
+                    .arg(change.userSMimeCertificate ? QStringLiteral("UserSMimeCertificate")
+                                                     : QStringLiteral("UserCertificate"),
+                         change.identity, e.message);
+        }
+        if (!e.outcomeUnknown || writes + 1 >= self->m_http->settings().maxAttempts) {
+            done(e);
+            return;
+        }
+        // The answer was lost: read what is there before deciding to write again.
+        self->invoke(getCmdletFor(change.recipientTypeDetails),
+                     QJsonObject { { QStringLiteral("Identity"), change.identity } }, false, {},
+                     [self, change, writes, done, lost = e](TenantResult<QList<QJsonObject>> rows) {
+                         if (!self)
+                             return;
+                         if (!rows || rows->isEmpty()) {
+                             TenantError failed = lost;
+                             failed.message += QStringLiteral("; reading the recipient to check failed too");
+                             if (!rows)
+                                 failed.message += QStringLiteral(": ") + rows.error().toString();
+                             done(failed);
+                             return;
+                         }
+                         const ExchangeRecipient now = ExchangeRecipient::fromJson(
+                             rows->first(), self->m_http->settings().exchangeByteEncoding);
+                         const bool inPlace =
+                             (!change.userCertificate || now.userCertificate == *change.userCertificate)
+                             && (!change.userSMimeCertificate
+                                 || now.userSMimeCertificate == *change.userSMimeCertificate);
+                         if (inPlace)
+                             done(WriteReceipt { {}, lost.clientRequestId, writes + 1, true });
+                         else
+                             self->setAttempt(change, writes + 1, done);
+                     });
+    });
+}
+
+} // namespace certsync::tenant

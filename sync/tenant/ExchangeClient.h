@@ -1,0 +1,78 @@
+#pragma once
+
+// Exchange Online's admin endpoint (the REST form the Exchange Online module uses): InvokeCommand
+// with Get-Recipient/Get-Mailbox/Get-MailUser to read, Set-Mailbox/Set-MailUser to write the
+// UserCertificate and UserSMimeCertificate values of cloud-mastered recipients.
+
+#include "tenant/GraphClient.h"
+#include "tenant/TenantHttp.h"
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+#include <optional>
+
+namespace certsync::tenant {
+
+struct ExchangeRecipient
+{
+    QString externalDirectoryObjectId; // the Entra object id: joins with GraphUser::id
+    QString identity;
+    QString userPrincipalName;
+    QString primarySmtpAddress;
+    QString recipientTypeDetails; // "UserMailbox", "MailUser", ...
+    bool isDirSynced = false;
+    QList<QByteArray> userCertificate; // DER
+    QList<QByteArray> userSMimeCertificate; // DER PKCS#7 (or a bare certificate)
+
+    static ExchangeRecipient fromJson(const QJsonObject &o, ByteArrayEncoding encoding);
+};
+
+struct RecipientCertificateChange
+{
+    QString identity; // UPN, primary SMTP address or ExternalDirectoryObjectId
+    QString recipientTypeDetails; // picks Set-Mailbox or Set-MailUser
+    std::optional<QList<QByteArray>> userCertificate; // replaces the list when set
+    std::optional<QList<QByteArray>> userSMimeCertificate;
+};
+
+// The one place that knows how byte arrays travel in InvokeCommand JSON.
+QJsonValue encodeByteArrays(const QList<QByteArray> &values, ByteArrayEncoding encoding);
+std::optional<QList<QByteArray>> decodeByteArrays(const QJsonValue &value);
+
+class ExchangeClient : public QObject
+{
+    Q_OBJECT
+public:
+    explicit ExchangeClient(TenantHttp *http, QObject *parent = nullptr);
+
+    // Runs a cmdlet; the `value` rows of every page. Writes are never resent after a lost answer.
+    void invoke(const QString &cmdlet, const QJsonObject &parameters, bool isWrite,
+                std::function<bool(int)> onPage, std::function<void(TenantResult<QList<QJsonObject>>)> done);
+
+    // "Get-Mailbox" or "Get-MailUser" over the whole organisation.
+    void listRecipients(const QString &getCmdlet, std::function<bool(int)> onPage,
+                        std::function<void(TenantResult<QList<ExchangeRecipient>>)> done);
+    // Get-Recipient, then Get-Mailbox/Get-MailUser as its type says: one recipient with certificates.
+    void getRecipient(const QString &identity, std::function<void(TenantResult<ExchangeRecipient>)> done);
+
+    // Set-Mailbox/Set-MailUser. A refusal because the object is synchronised from on-premises
+    // arrives as code errc::SyncedObject. A lost answer leads to a read, and a second write only if
+    // the values are not in place.
+    void setCertificates(const RecipientCertificateChange &change,
+                         std::function<void(TenantResult<WriteReceipt>)> done);
+
+private:
+    void invokePage(const QUrl &url, const QByteArray &body, bool isWrite, std::function<bool(int)> onPage,
+                    QList<QJsonObject> soFar, std::function<void(TenantResult<QList<QJsonObject>>)> done,
+                    const QString &what);
+    void setAttempt(const RecipientCertificateChange &change, int writes,
+                    std::function<void(TenantResult<WriteReceipt>)> done);
+
+    QPointer<TenantHttp> m_http;
+};
+
+} // namespace certsync::tenant
