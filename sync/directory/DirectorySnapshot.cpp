@@ -44,7 +44,7 @@ certs::UserContext DirectoryUser::context() const
 qint64 DirectoryUser::valueBytes() const
 {
     qint64 total = 0;
-    for (const QList<QByteArray> *list : {&userCertificate, &userSmimeCertificate})
+    for (const QList<QByteArray> *list : { &userCertificate, &userSmimeCertificate })
         for (const QByteArray &value : *list)
             total += value.size();
     return total;
@@ -56,7 +56,8 @@ DirectoryUser userFromEntry(const LdapEntry &entry, const AttributeMapping &mapp
     user.dn = entry.dn;
     if (!mapping.sourceAnchor.isEmpty()) {
         const QByteArray anchor = entry.first(mapping.sourceAnchor);
-        user.sourceAnchor = mapping.sourceAnchorBinary ? QString::fromLatin1(anchor.toBase64()) : QString::fromUtf8(anchor);
+        user.sourceAnchor =
+            mapping.sourceAnchorBinary ? QString::fromLatin1(anchor.toBase64()) : QString::fromUtf8(anchor);
     }
     if (!mapping.consistencyGuid.isEmpty()) {
         const QByteArray guid = entry.first(mapping.consistencyGuid);
@@ -104,8 +105,9 @@ ReadMark ReadMark::fromJson(const QByteArray &json)
 {
     const QJsonObject o = QJsonDocument::fromJson(json).object();
     ReadMark mark;
-    mark.kind = o.value(QStringLiteral("kind")).toString() == QLatin1String("ldap") ? SourceKind::GenericLdap
-                                                                                    : SourceKind::ActiveDirectory;
+    mark.kind = o.value(QStringLiteral("kind")).toString() == QLatin1String("ldap")
+        ? SourceKind::GenericLdap
+        : SourceKind::ActiveDirectory;
     mark.server = o.value(QStringLiteral("server")).toString();
     mark.dcIdentity = o.value(QStringLiteral("dc")).toString();
     bool ok = false;

@@ -24,17 +24,17 @@ const QList<QStringList> &migrations()
 {
     static const QList<QStringList> list = {
         // 1: analysis cache and incremental-read marks
-        {QStringLiteral("CREATE TABLE analysis_cache (sha256 BLOB PRIMARY KEY, format INTEGER NOT NULL, "
-                        "data BLOB NOT NULL, created TEXT NOT NULL) WITHOUT ROWID"),
-         QStringLiteral("CREATE TABLE directory_marks (server TEXT PRIMARY KEY, mark TEXT NOT NULL, "
-                        "updated TEXT NOT NULL)")},
+        { QStringLiteral("CREATE TABLE analysis_cache (sha256 BLOB PRIMARY KEY, format INTEGER NOT NULL, "
+                         "data BLOB NOT NULL, created TEXT NOT NULL) WITHOUT ROWID"),
+          QStringLiteral("CREATE TABLE directory_marks (server TEXT PRIMARY KEY, mark TEXT NOT NULL, "
+                         "updated TEXT NOT NULL)") },
     };
     return list;
 }
 
 Error sqlError(const QString &what, const QSqlError &error)
 {
-    return Error{QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text())};
+    return Error { QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text()) };
 }
 
 constexpr int codecFormat = 3; // 2: no chain elements, no DER for plain values; 3: times as epoch ms
@@ -46,7 +46,8 @@ qint64 epochMs(const QDateTime &time)
 
 QDateTime fromEpochMs(qint64 ms)
 {
-    return ms == std::numeric_limits<qint64>::min() ? QDateTime() : QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
+    return ms == std::numeric_limits<qint64>::min() ? QDateTime()
+                                                    : QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
 }
 
 void put(QDataStream &s, const Certificate &c)
@@ -54,22 +55,22 @@ void put(QDataStream &s, const Certificate &c)
     // Times as UTC milliseconds: QDataStream's QDateTime form consults the local time zone (a stat()
     // of /etc/localtime per value) and would dominate a warm run.
     s << c.der << c.sha256 << c.sha1 << c.subject << c.issuer << c.serialHex << epochMs(c.notBefore)
-      << epochMs(c.notAfter) << c.emailSans
-      << c.upnSans << c.dnsSans << c.subjectEmails << c.hasKeyUsage << c.keyUsage << c.hasExtendedKeyUsage
-      << c.extendedKeyUsages << c.isCa << qint32(c.pathLength) << qint32(c.keyType) << qint32(c.keyBits) << c.curve
-      << c.signatureAlgorithm << c.signatureDigest << c.subjectKeyId << c.authorityKeyId << c.caIssuersUrls
-      << c.ocspUrls << c.crlUrls << c.selfIssued << c.selfSigned;
+      << epochMs(c.notAfter) << c.emailSans << c.upnSans << c.dnsSans << c.subjectEmails << c.hasKeyUsage
+      << c.keyUsage << c.hasExtendedKeyUsage << c.extendedKeyUsages << c.isCa << qint32(c.pathLength)
+      << qint32(c.keyType) << qint32(c.keyBits) << c.curve << c.signatureAlgorithm << c.signatureDigest
+      << c.subjectKeyId << c.authorityKeyId << c.caIssuersUrls << c.ocspUrls << c.crlUrls << c.selfIssued
+      << c.selfSigned;
 }
 
 void get(QDataStream &s, Certificate &c)
 {
     qint32 pathLength = 0, keyType = 0, keyBits = 0;
     qint64 notBefore = 0, notAfter = 0;
-    s >> c.der >> c.sha256 >> c.sha1 >> c.subject >> c.issuer >> c.serialHex >> notBefore >> notAfter >> c.emailSans
-        >> c.upnSans >> c.dnsSans >> c.subjectEmails >> c.hasKeyUsage >> c.keyUsage >> c.hasExtendedKeyUsage
-        >> c.extendedKeyUsages >> c.isCa >> pathLength >> keyType >> keyBits >> c.curve >> c.signatureAlgorithm
-        >> c.signatureDigest >> c.subjectKeyId >> c.authorityKeyId >> c.caIssuersUrls >> c.ocspUrls >> c.crlUrls
-        >> c.selfIssued >> c.selfSigned;
+    s >> c.der >> c.sha256 >> c.sha1 >> c.subject >> c.issuer >> c.serialHex >> notBefore >> notAfter
+        >> c.emailSans >> c.upnSans >> c.dnsSans >> c.subjectEmails >> c.hasKeyUsage >> c.keyUsage
+        >> c.hasExtendedKeyUsage >> c.extendedKeyUsages >> c.isCa >> pathLength >> keyType >> keyBits
+        >> c.curve >> c.signatureAlgorithm >> c.signatureDigest >> c.subjectKeyId >> c.authorityKeyId
+        >> c.caIssuersUrls >> c.ocspUrls >> c.crlUrls >> c.selfIssued >> c.selfSigned;
     c.notBefore = fromEpochMs(notBefore);
     c.notAfter = fromEpochMs(notAfter);
     c.pathLength = pathLength;
@@ -90,8 +91,8 @@ void get(QDataStream &s, ChainResult &r)
     r.opensslError = error;
     for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
         ChainElement e;
-        s >> e.subject >> e.issuer >> e.serialHex >> e.sha256 >> e.notBefore >> e.notAfter >> e.isAnchor >> e.revoked
-            >> e.problems;
+        s >> e.subject >> e.issuer >> e.serialHex >> e.sha256 >> e.notBefore >> e.notAfter >> e.isAnchor
+            >> e.revoked >> e.problems;
         r.chain.append(e);
     }
 }
@@ -101,8 +102,7 @@ void get(QDataStream &s, ChainResult &r)
 StateStore::StateStore(QString path, QString connectionName)
     : m_path(std::move(path))
     , m_connectionName(std::move(connectionName))
-{
-}
+{ }
 
 StateStore::~StateStore()
 {
@@ -123,7 +123,8 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
 {
     static QAtomicInt counter;
     if (!QDir().mkpath(QFileInfo(path).absolutePath()))
-        return Error{QStringLiteral("state_db"), QStringLiteral("cannot create the folder of %1").arg(path)};
+        return Error { QStringLiteral("state_db"),
+                       QStringLiteral("cannot create the folder of %1").arg(path) };
     const QString name = QStringLiteral("certsync-state-%1").arg(counter.fetchAndAddRelaxed(1));
     std::unique_ptr<StateStore> store(new StateStore(path, name));
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
@@ -132,7 +133,8 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
         return sqlError(QStringLiteral("cannot open the state database %1").arg(path), db.lastError());
     QSqlQuery pragma(db);
     // WAL: the GUI reads while a job writes; NORMAL sync is durable enough with WAL.
-    for (const char *statement : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})
+    for (const char *statement :
+         { "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON" })
         if (!pragma.exec(QString::fromLatin1(statement)))
             return sqlError(QStringLiteral("cannot configure %1").arg(path), pragma.lastError());
     if (auto migrated = store->migrate(); !migrated)
@@ -161,17 +163,21 @@ Result<void> StateStore::migrate()
         return sqlError(QStringLiteral("cannot create schema_version"), q.lastError());
     const int current = schemaVersion();
     if (current > latestSchemaVersion())
-        return Error{QStringLiteral("state_db"),
-                     QStringLiteral("%1 has schema version %2, newer than this certsync knows (%3): use a newer certsync")
-                         .arg(m_path)
-                         .arg(current)
-                         .arg(latestSchemaVersion())};
+        return Error {
+            QStringLiteral("state_db"),
+            QStringLiteral(
+                "%1 has schema version %2, newer than this certsync knows (%3): use a newer certsync")
+                .arg(m_path)
+                .arg(current)
+                .arg(latestSchemaVersion())
+        };
     for (int version = current; version < latestSchemaVersion(); ++version) {
         if (!db.transaction())
             return sqlError(QStringLiteral("cannot begin a migration"), db.lastError());
         for (const QString &statement : migrations().at(version)) {
             if (!q.exec(statement)) {
-                const Error error = sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
+                const Error error = sqlError(
+                    QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
                 db.rollback();
                 return error;
             }
@@ -180,7 +186,8 @@ Result<void> StateStore::migrate()
         q.prepare(QStringLiteral("INSERT INTO schema_version (version) VALUES (?)"));
         q.addBindValue(version + 1);
         if (!q.exec() || !db.commit()) {
-            const Error error = sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
+            const Error error =
+                sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
             db.rollback();
             return error;
         }
@@ -192,7 +199,8 @@ Result<void> StateStore::migrate()
 Result<void> StateStore::saveMark(const QString &server, const QByteArray &markJson)
 {
     QSqlQuery q(database());
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO directory_marks (server, mark, updated) VALUES (?, ?, ?)"));
+    q.prepare(
+        QStringLiteral("INSERT OR REPLACE INTO directory_marks (server, mark, updated) VALUES (?, ?, ?)"));
     q.addBindValue(server);
     q.addBindValue(QString::fromUtf8(markJson));
     q.addBindValue(QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
@@ -213,8 +221,7 @@ QByteArray StateStore::mark(const QString &server) const
 
 SqliteAnalysisCache::SqliteAnalysisCache(StateStore &store)
     : m_store(store)
-{
-}
+{ }
 
 int SqliteAnalysisCache::formatVersion()
 {
@@ -240,8 +247,8 @@ QByteArray SqliteAnalysisCache::encode(const CachedAnalysis &a)
     QByteArray bytes;
     QDataStream s(&bytes, QIODevice::WriteOnly);
     s.setVersion(QDataStream::Qt_6_4);
-    s << qint32(a.kind) << a.error << a.bareCertificate << a.pkcs7Signed << a.userChoice << qint32(a.userIndex)
-      << qint32(a.capabilities.size());
+    s << qint32(a.kind) << a.error << a.bareCertificate << a.pkcs7Signed << a.userChoice
+      << qint32(a.userIndex) << qint32(a.capabilities.size());
     for (const SmimeCapability &c : a.capabilities)
         s << c.oid << c.name << qint32(c.parameter);
     s << qint32(a.certificates.size());
@@ -333,7 +340,7 @@ Result<void> SqliteAnalysisCache::flush()
         const QMutexLocker lock(&m_mutex);
         rows.reserve(m_new.size());
         for (const QByteArray &sha : std::as_const(m_new))
-            rows.append({sha, m_encoded.value(sha)});
+            rows.append({ sha, m_encoded.value(sha) });
         m_new.clear();
     }
     if (rows.isEmpty())
@@ -342,7 +349,8 @@ Result<void> SqliteAnalysisCache::flush()
     if (!db.transaction())
         return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
     QSqlQuery q(db);
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) VALUES (?, ?, ?, ?)"));
+    q.prepare(QStringLiteral(
+        "INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) VALUES (?, ?, ?, ?)"));
     const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
     for (const auto &[sha, data] : rows) {
         q.bindValue(0, sha);

@@ -58,12 +58,12 @@ void TestStateStore::cacheSurvivesARestart()
 {
     const StandardPki &pki = StandardPki::instance();
     const Issued leaf = TestPki::issue(goodLeafSpec(QStringLiteral("alice@example.test")), pki.intermediate);
-    const QByteArray bag = TestPki::pkcs7Signed(leaf, {&pki.intermediate});
+    const QByteArray bag = TestPki::pkcs7Signed(leaf, { &pki.intermediate });
     QTemporaryDir dir;
     const QString anchors = dir.filePath(QStringLiteral("trust.pem"));
-    QVERIFY(TestPki::writeFile(anchors, TestPki::pemOf({&pki.root, &pki.intermediate})));
+    QVERIFY(TestPki::writeFile(anchors, TestPki::pemOf({ &pki.root, &pki.intermediate })));
     certs::TrustSettings settings;
-    settings.bundleFiles = {anchors};
+    settings.bundleFiles = { anchors };
     auto trust = certs::TrustStore::load(settings);
     QVERIFY(trust.ok());
     certs::UserContext user;
@@ -97,7 +97,8 @@ void TestStateStore::cacheSurvivesARestart()
     QVERIFY(!cached->capabilities.isEmpty());
     // Judged from the cache, the value reads exactly as when it was parsed.
     const certs::ValueAnalyzer analyzer(*trust, certs::CertificateJudge(), cache->get());
-    const certs::AnalyzedValue warm = analyzer.analyze(certs::Attribute::UserSmimeCertificate, 0, bag, user, now);
+    const certs::AnalyzedValue warm =
+        analyzer.analyze(certs::Attribute::UserSmimeCertificate, 0, bag, user, now);
     QCOMPARE(warm.certificates.size(), fresh.certificates.size());
     for (int i = 0; i < warm.certificates.size(); ++i) {
         const certs::Certificate &a = warm.certificates.at(i).certificate;
@@ -121,8 +122,8 @@ void TestStateStore::damagedRowIsNotTrusted()
     QVERIFY(!SqliteAnalysisCache::decode(QByteArray("\x00\x00\x00\x01garbage", 11)).has_value());
     certs::CachedAnalysis a;
     a.kind = certs::ValueKind::X509;
-    a.certificates.append(certs::Certificate{});
-    a.chains.append(certs::ChainResult{});
+    a.certificates.append(certs::Certificate {});
+    a.chains.append(certs::ChainResult {});
     a.certificates.first().der = QByteArray("DER");
     a.certificates.first().subject = QStringLiteral("CN=x");
     const QByteArray encoded = SqliteAnalysisCache::encode(a);
