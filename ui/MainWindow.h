@@ -1,12 +1,33 @@
 #pragma once
 
+#include "certs/CertificateJudge.h"
+#include "directory/DirectoryReadJob.h"
+#include "jobs/Job.h"
+
 #include <QMainWindow>
 
+#include <memory>
+#include <optional>
+
+class QLabel;
 class QTabWidget;
+
+namespace certsync::models {
+class LogModel;
+class UsersModel;
+} // namespace certsync::models
 
 namespace certsync::ui {
 
-// The console's window: dashboard, users and certificates, staged changes, log.
+class CertificatePane;
+class DashboardPane;
+class JobStatus;
+class LogPane;
+class StagedPane;
+class UsersPane;
+
+// The console's window: dashboard, users and certificates, staged changes, log. The GUI thread
+// only paints and reacts: every directory read runs as a job on the runner's worker thread.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -14,8 +35,46 @@ public:
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
 
+    // Where "Read directory" reads from. The password stays in memory only.
+    void setDirectorySettings(const directory::DirectoryReadSettings &settings);
+    // Starts a directory read now (a no-op with a message when none is configured or one runs).
+    void readDirectory();
+
+    [[nodiscard]] models::UsersModel *usersModel() const { return m_users; }
+    [[nodiscard]] models::LogModel *logModel() const { return m_log; }
+    [[nodiscard]] UsersPane *usersPane() const { return m_usersPane; }
+    [[nodiscard]] CertificatePane *certificatePane() const { return m_certificatePane; }
+    [[nodiscard]] LogPane *logPane() const { return m_logPane; }
+    [[nodiscard]] StagedPane *stagedPane() const { return m_stagedPane; }
+    [[nodiscard]] JobStatus *jobStatus() const { return m_jobStatus; }
+    [[nodiscard]] bool isBusy() const { return m_runner.isBusy(); }
+    void appendLog(const jobs::LogRecord &record);
+
+signals:
+    void directoryLoaded(bool complete);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
 private:
-    QTabWidget *m_tabs = nullptr;
+    void showUser(int sourceRow);
+    void onSnapshot(const std::shared_ptr<directory::DirectorySnapshot> &snapshot);
+    void saveWindowState();
+    void restoreWindowState();
+
+    jobs::JobRunner m_runner;
+    models::UsersModel *m_users;
+    models::LogModel *m_log;
+    QTabWidget *m_tabs;
+    DashboardPane *m_dashboard;
+    UsersPane *m_usersPane;
+    CertificatePane *m_certificatePane;
+    LogPane *m_logPane;
+    StagedPane *m_stagedPane;
+    JobStatus *m_jobStatus;
+    QLabel *m_banner;
+    std::optional<directory::DirectoryReadSettings> m_directorySettings;
+    std::unique_ptr<certs::ValueAnalyzer> m_analyzer; // re-analyses one user for the chain view
 };
 
 } // namespace certsync::ui

@@ -2,6 +2,7 @@
 
 #include "cli/InspectCommand.h"
 #include "cli/InventoryCommand.h"
+#include "cli/SyncCommands.h"
 
 #include <QLibraryInfo>
 
@@ -23,6 +24,13 @@ QString usage()
         "Commands:\n"
         "  inspect FILE...   show a certificate, PEM bundle or PKCS#7 file's details and verdict\n"
         "  inventory         read the directory, judge every certificate, write a CSV (--csv FILE)\n"
+        "  diff              read both sides, store a staged plan, print its summary (--json)\n"
+        "  plans             list the stored plans (--json)\n"
+        "  show PLAN         a plan's items, decisions, journal and findings (--json)\n"
+        "  approve PLAN      approve items (--item N ... or --all, --comment TEXT)\n"
+        "  reject PLAN       reject items (--item N ... or --all, --comment TEXT)\n"
+        "  publish PLAN      apply the approved items (exit 3: some failed, 4: refused by a guard)\n"
+        "  export REPORT     inventory, expiring, problems, plan PLAN or audit as CSV (--csv FILE)\n"
         "\n"
         "Options:\n"
         "  --demo            open the console on the built-in demo\n"
@@ -85,6 +93,8 @@ int run(const QStringList &arguments, QTextStream &out, QTextStream &err)
         return runInspect(arguments.mid(1), out, err);
     if (command == QLatin1String("inventory"))
         return runInventory(arguments.mid(1), out, err);
+    if (isSyncCommand(command))
+        return runSyncCommand(command, arguments.mid(1), out, err);
     if (command.startsWith(QLatin1String("--")))
         err << "certsync: unknown option '" << command << "'; run 'certsync --help'\n";
     else

@@ -103,7 +103,12 @@ void JobRunner::run(Job *job)
     m_jobs.append(job);
     job->setParent(nullptr);
     job->moveToThread(&m_thread);
-    connect(job, &Job::finished, job, &QObject::deleteLater);
+    // The job is forgotten and deleted only once this (the owner's) thread has seen finished():
+    // until then cancelAll() may still reach it, so it must not vanish under the owner.
+    connect(job, &Job::finished, this, [this, job] {
+        m_jobs.removeAll(job);
+        job->deleteLater();
+    });
     job->start();
 }
 
@@ -112,6 +117,12 @@ void JobRunner::cancelAll()
     for (const QPointer<Job> &job : std::as_const(m_jobs))
         if (job)
             job->cancel();
+}
+
+bool JobRunner::isBusy() const
+{
+    return std::any_of(m_jobs.cbegin(), m_jobs.cend(),
+                       [](const QPointer<Job> &job) { return !job.isNull(); });
 }
 
 } // namespace certsync::jobs

@@ -62,6 +62,7 @@ public:
     // Connect to the job's signals before calling run(); they arrive queued on the caller's thread.
     void run(Job *job);
     void cancelAll();
+    [[nodiscard]] bool isBusy() const; // a job runs or waits
 
 private:
     QThread m_thread;

@@ -1,0 +1,99 @@
+#include "models/StatusPresentation.h"
+
+#include <QCoreApplication>
+#include <QGuiApplication>
+#include <QPainter>
+#include <QPainterPath>
+#include <QPixmap>
+
+namespace certsync::models {
+
+namespace {
+
+// Painted rather than shipped: shapes differ (circle with a tick, triangle with a bar, square with a
+// cross) so that the three statuses are told apart without colour too. Drawn at 2x for high DPI.
+QIcon paint(certs::Status status)
+{
+    QIcon icon;
+    for (const int size : { 16, 32, 48 }) {
+        QPixmap pixmap(size, size);
+        pixmap.fill(Qt::transparent);
+        QPainter p(&pixmap);
+        p.setRenderHint(QPainter::Antialiasing);
+        const QColor color = statusColor(status);
+        const qreal m = size * 0.08;
+        const QRectF r(m, m, size - 2 * m, size - 2 * m);
+        p.setPen(Qt::NoPen);
+        p.setBrush(color);
+        QPen glyph(Qt::white, size * 0.12, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
+        switch (status) {
+        case certs::Status::Ok:
+            p.drawEllipse(r);
+            p.setPen(glyph);
+            p.drawPolyline(QPolygonF({ QPointF(size * 0.30, size * 0.52), QPointF(size * 0.45, size * 0.67),
+                                       QPointF(size * 0.72, size * 0.36) }));
+            break;
+        case certs::Status::Warning: {
+            QPainterPath triangle;
+            triangle.moveTo(size * 0.5, m);
+            triangle.lineTo(size - m, size - m);
+            triangle.lineTo(m, size - m);
+            triangle.closeSubpath();
+            p.drawPath(triangle);
+            p.setPen(glyph);
+            p.drawLine(QPointF(size * 0.5, size * 0.38), QPointF(size * 0.5, size * 0.64));
+            p.drawPoint(QPointF(size * 0.5, size * 0.80));
+            break;
+        }
+        case certs::Status::Error:
+            p.drawRoundedRect(r, size * 0.12, size * 0.12);
+            p.setPen(glyph);
+            p.drawLine(QPointF(size * 0.33, size * 0.33), QPointF(size * 0.67, size * 0.67));
+            p.drawLine(QPointF(size * 0.67, size * 0.33), QPointF(size * 0.33, size * 0.67));
+            break;
+        }
+        p.end();
+        icon.addPixmap(pixmap);
+    }
+    return icon;
+}
+
+} // namespace
+
+QIcon statusIcon(certs::Status status)
+{
+    // QPixmap needs a QGuiApplication; without one (the command line) there is no icon to show.
+    if (!qobject_cast<QGuiApplication *>(QCoreApplication::instance()))
+        return {};
+    static const QIcon icons[] = { paint(certs::Status::Ok), paint(certs::Status::Warning),
+                                   paint(certs::Status::Error) };
+    return icons[int(status)];
+}
+
+QString statusText(certs::Status status)
+{
+    switch (status) {
+    case certs::Status::Ok:
+        return QCoreApplication::translate("certsync", "OK");
+    case certs::Status::Warning:
+        return QCoreApplication::translate("certsync", "Warning");
+    case certs::Status::Error:
+        return QCoreApplication::translate("certsync", "Error");
+    }
+    return {};
+}
+
+QColor statusColor(certs::Status status)
+{
+    switch (status) {
+    case certs::Status::Ok:
+        return QColor(0x2e, 0x7d, 0x32);
+    case certs::Status::Warning:
+        return QColor(0xc7, 0x7c, 0x02);
+    case certs::Status::Error:
+        return QColor(0xc6, 0x28, 0x28);
+    }
+    return {};
+}
+
+} // namespace certsync::models

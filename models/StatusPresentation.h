@@ -1,0 +1,17 @@
+#pragma once
+
+#include "certs/Problem.h"
+
+#include <QColor>
+#include <QIcon>
+#include <QString>
+
+namespace certsync::models {
+
+// How a status looks everywhere in the console: an icon with a distinct shape per status and a
+// word, so that colour is never the only signal.
+QIcon statusIcon(certs::Status status);
+QString statusText(certs::Status status); // "OK", "Warning", "Error"
+QColor statusColor(certs::Status status); // for accents; always paired with the icon and the text
+
+} // namespace certsync::models

@@ -1,0 +1,860 @@
+#include "cli/SyncCommands.h"
+
+#include "cli/CommandLine.h"
+#include "cli/InventoryCommand.h"
+#include "directory/DirectoryReadJob.h"
+#include "engine/Diff.h"
+#include "engine/DiffJob.h"
+#include "engine/PlanStore.h"
+#include "engine/PublishJob.h"
+#include "report/CsvWriter.h"
+#include "report/InventoryCsv.h"
+#include "store/StateStore.h"
+#include "tenant/TenantSnapshot.h"
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+#include <QSettings>
+#include <QStandardPaths>
+
+namespace certsync::cli {
+
+using namespace engine;
+
+namespace {
+
+const QStringList commands = { QStringLiteral("diff"),    QStringLiteral("plans"),  QStringLiteral("show"),
+                               QStringLiteral("approve"), QStringLiteral("reject"), QStringLiteral("publish"),
+                               QStringLiteral("export") };
+
+// Every option of the sync commands. One parser for all of them keeps the words identical across
+// commands; each command reads what it needs and ignores the rest.
+struct Options
+{
+    QCommandLineOption json { QStringLiteral("json"), QStringLiteral("Machine-readable output (JSON).") };
+    QCommandLineOption stateDir { QStringLiteral("state-dir"),
+                                  QStringLiteral("Folder of the state database."), QStringLiteral("DIR") };
+    // directory
+    QCommandLineOption profile { QStringLiteral("profile"), QStringLiteral("Directory kind: ad or ldap."),
+                                 QStringLiteral("ad|ldap"), QStringLiteral("ad") };
+    QCommandLineOption ldapUrl { QStringLiteral("ldap-url"),
+                                 QStringLiteral("ldaps://host[:port] or ldap://host (StartTLS)."),
+                                 QStringLiteral("URL") };
+    QCommandLineOption baseDn { QStringLiteral("base-dn"), QStringLiteral("Where to search."),
+                                QStringLiteral("DN") };
+    QCommandLineOption bindDn { QStringLiteral("bind-dn"), QStringLiteral("Bind as this DN or UPN."),
+                                QStringLiteral("DN") };
+    QCommandLineOption passwordEnv { QStringLiteral("password-env"),
+                                     QStringLiteral("Environment variable holding the bind password."),
+                                     QStringLiteral("VAR") };
+    QCommandLineOption kerberos { QStringLiteral("kerberos"), QStringLiteral("Bind with SASL GSSAPI.") };
+    QCommandLineOption caFile { QStringLiteral("ca-file"),
+                                QStringLiteral("PEM CA of the LDAP server's certificate."),
+                                QStringLiteral("FILE") };
+    QCommandLineOption noTls { QStringLiteral("no-tls"),
+                               QStringLiteral("Plain LDAP (loopback test servers only).") };
+    QCommandLineOption filter { QStringLiteral("filter"), QStringLiteral("LDAP filter for the users."),
+                                QStringLiteral("FILTER") };
+    QCommandLineOption trust { QStringLiteral("trust"),
+                               QStringLiteral("PEM bundle of S/MIME anchors (repeatable)."),
+                               QStringLiteral("FILE") };
+    QCommandLineOption crl { QStringLiteral("crl"), QStringLiteral("CRL file (repeatable)."),
+                             QStringLiteral("FILE") };
+    // tenant
+    QCommandLineOption tenantId { QStringLiteral("tenant-id"), QStringLiteral("Entra tenant id."),
+                                  QStringLiteral("ID") };
+    QCommandLineOption clientId { QStringLiteral("client-id"), QStringLiteral("Application (client) id."),
+                                  QStringLiteral("ID") };
+    QCommandLineOption secretEnv { QStringLiteral("client-secret-env"),
+                                   QStringLiteral("Environment variable holding the client secret."),
+                                   QStringLiteral("VAR") };
+    QCommandLineOption clientCert { QStringLiteral("client-cert"),
+                                    QStringLiteral("PEM certificate for a JWT assertion."),
+                                    QStringLiteral("FILE") };
+    QCommandLineOption clientKey { QStringLiteral("client-key"),
+                                   QStringLiteral("PEM RSA key for a JWT assertion."),
+                                   QStringLiteral("FILE") };
+    QCommandLineOption authorityUrl { QStringLiteral("authority-url"), QStringLiteral("Token authority URL."),
+                                      QStringLiteral("URL") };
+    QCommandLineOption graphUrl { QStringLiteral("graph-url"), QStringLiteral("Graph base URL."),
+                                  QStringLiteral("URL") };
+    QCommandLineOption exchangeUrl { QStringLiteral("exchange-url"),
+                                     QStringLiteral("Exchange admin API URL."), QStringLiteral("URL") };
+    QCommandLineOption tenantCa {
+        QStringLiteral("tenant-ca-file"),
+        QStringLiteral("Extra PEM trust anchors for the tenant's TLS (test tenants)."), QStringLiteral("FILE")
+    };
+    // policy
+    QCommandLineOption keepExpired { QStringLiteral("keep-expired"),
+                                     QStringLiteral("Publish expired certificates too.") };
+    QCommandLineOption smimeOnly { QStringLiteral("smime-only"),
+                                   QStringLiteral(
+                                       "Drop certificates unsuitable for S/MIME (EKU, key usage).") };
+    QCommandLineOption certificateUserIds {
+        QStringLiteral("certificate-user-ids"),
+        QStringLiteral("Manage certificateUserIds: issuer-serial, ski or both."), QStringLiteral("FORMS")
+    };
+    QCommandLineOption consistencyGuid { QStringLiteral("consistency-guid-anchor"),
+                                         QStringLiteral(
+                                             "Match by ms-DS-ConsistencyGuid instead of objectGUID.") };
+    // decisions and publishing
+    QCommandLineOption item { QStringLiteral("item"), QStringLiteral("Item number (repeatable)."),
+                              QStringLiteral("N") };
+    QCommandLineOption all { QStringLiteral("all"), QStringLiteral("Every item of the plan.") };
+    QCommandLineOption comment { QStringLiteral("comment"), QStringLiteral("Why (kept in the audit trail)."),
+                                 QStringLiteral("TEXT") };
+    QCommandLineOption threshold { QStringLiteral("deletion-threshold"),
+                                   QStringLiteral("Refuse to remove more values than this (default 500)."),
+                                   QStringLiteral("N") };
+    QCommandLineOption allowDeletions { QStringLiteral("allow-deletions"),
+                                        QStringLiteral("Override the deletion threshold (audited).") };
+    QCommandLineOption staging { QStringLiteral("staging"),
+                                 QStringLiteral("Staging mode: compute, never publish.") };
+    // export
+    QCommandLineOption csv { QStringLiteral("csv"), QStringLiteral("Write the report to FILE."),
+                             QStringLiteral("FILE") };
+    QCommandLineOption days { QStringLiteral("days"),
+                              QStringLiteral("Window of the expiring report (default 30)."),
+                              QStringLiteral("DAYS"), QStringLiteral("30") };
+
+    void addTo(QCommandLineParser &p) const
+    {
+        p.addOptions({ json,
+                       stateDir,
+                       profile,
+                       ldapUrl,
+                       baseDn,
+                       bindDn,
+                       passwordEnv,
+                       kerberos,
+                       caFile,
+                       noTls,
+                       filter,
+                       trust,
+                       crl,
+                       tenantId,
+                       clientId,
+                       secretEnv,
+                       clientCert,
+                       clientKey,
+                       authorityUrl,
+                       graphUrl,
+                       exchangeUrl,
+                       tenantCa,
+                       keepExpired,
+                       smimeOnly,
+                       certificateUserIds,
+                       consistencyGuid,
+                       item,
+                       all,
+                       comment,
+                       threshold,
+                       allowDeletions,
+                       staging,
+                       csv,
+                       days });
+    }
+};
+
+struct Context
+{
+    QString command;
+    QTextStream &out;
+    QTextStream &err;
+    QCommandLineParser parser;
+    Options o;
+
+    int usage(const QString &problem)
+    {
+        err << "certsync " << command << ": " << problem << "; run 'certsync " << command << " --help'\n";
+        return Usage;
+    }
+    int fail(const QString &problem)
+    {
+        err << "certsync " << command << ": " << problem << '\n';
+        return Failure;
+    }
+    QString statePath() const
+    {
+        QString dir = parser.value(o.stateDir);
+        if (dir.isEmpty())
+            dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+        return QDir(dir).filePath(QStringLiteral("certsync.db"));
+    }
+};
+
+Result<std::unique_ptr<store::StateStore>> openState(const Context &c)
+{
+    return store::StateStore::open(c.statePath());
+}
+
+// Directory settings from the options; empty optional with no error when no --ldap-url was given.
+Result<std::optional<directory::DirectoryReadSettings>> directorySettings(const Context &c, bool needTrust)
+{
+    const QCommandLineParser &p = c.parser;
+    if (!p.isSet(c.o.ldapUrl))
+        return std::optional<directory::DirectoryReadSettings>();
+    if (!p.isSet(c.o.baseDn))
+        return Error { QStringLiteral("usage"), QStringLiteral("--ldap-url needs --base-dn") };
+    directory::DirectoryReadSettings s;
+    const QString kind = p.value(c.o.profile);
+    if (kind != QLatin1String("ad") && kind != QLatin1String("ldap"))
+        return Error { QStringLiteral("usage"), QStringLiteral("--profile takes ad or ldap") };
+    s.profile.kind = kind == QLatin1String("ad") ? directory::SourceKind::ActiveDirectory
+                                                 : directory::SourceKind::GenericLdap;
+    s.profile.mapping = directory::AttributeMapping::defaults(s.profile.kind);
+    s.profile.url = p.value(c.o.ldapUrl);
+    s.profile.baseDn = p.value(c.o.baseDn);
+    s.profile.filter = p.value(c.o.filter);
+    s.profile.caFile = p.value(c.o.caFile);
+    s.profile.startTls = !p.isSet(c.o.noTls);
+    if (p.isSet(c.o.bindDn)) {
+        s.profile.bind = directory::BindMethod::Simple;
+        s.profile.bindDn = p.value(c.o.bindDn);
+        if (!p.isSet(c.o.passwordEnv))
+            return Error { QStringLiteral("usage"), QStringLiteral("--bind-dn needs --password-env VAR") };
+        s.password = qEnvironmentVariable(p.value(c.o.passwordEnv).toLocal8Bit().constData());
+        if (s.password.isEmpty())
+            return Error { QStringLiteral("usage"),
+                           QStringLiteral("the environment variable %1 is not set or empty")
+                               .arg(p.value(c.o.passwordEnv)) };
+    } else {
+        s.profile.bind =
+            p.isSet(c.o.kerberos) ? directory::BindMethod::Gssapi : directory::BindMethod::Anonymous;
+    }
+    if (needTrust) {
+        certs::TrustSettings trust;
+        trust.bundleFiles = p.values(c.o.trust);
+        trust.crlFiles = p.values(c.o.crl);
+        auto loaded = certs::TrustStore::load(trust);
+        if (!loaded)
+            return loaded.error();
+        s.trust = std::make_shared<const certs::TrustStore>(std::move(*loaded));
+        s.cache = std::make_shared<certs::MemoryAnalysisCache>();
+    }
+    return std::optional<directory::DirectoryReadSettings>(std::move(s));
+}
+
+Result<std::optional<tenant::TenantSettings>> tenantSettings(const Context &c)
+{
+    const QCommandLineParser &p = c.parser;
+    if (!p.isSet(c.o.tenantId))
+        return std::optional<tenant::TenantSettings>();
+    tenant::TenantSettings t;
+    t.tenantId = p.value(c.o.tenantId);
+    t.clientId = p.value(c.o.clientId);
+    if (t.clientId.isEmpty())
+        return Error { QStringLiteral("usage"), QStringLiteral("--tenant-id needs --client-id") };
+    if (p.isSet(c.o.clientCert)) {
+        t.clientCertificateFile = p.value(c.o.clientCert);
+        t.clientKeyFile = p.value(c.o.clientKey);
+        if (t.clientKeyFile.isEmpty())
+            return Error { QStringLiteral("usage"), QStringLiteral("--client-cert needs --client-key") };
+    } else if (p.isSet(c.o.secretEnv)) {
+        t.clientSecret = qEnvironmentVariable(p.value(c.o.secretEnv).toLocal8Bit().constData());
+        if (t.clientSecret.isEmpty())
+            return Error {
+                QStringLiteral("usage"),
+                QStringLiteral("the environment variable %1 is not set or empty").arg(p.value(c.o.secretEnv))
+            };
+    } else {
+        return Error { QStringLiteral("usage"),
+                       QStringLiteral(
+                           "--tenant-id needs --client-secret-env VAR or --client-cert and --client-key") };
+    }
+    if (p.isSet(c.o.authorityUrl))
+        t.authorityUrl = p.value(c.o.authorityUrl);
+    if (p.isSet(c.o.graphUrl))
+        t.graphUrl = p.value(c.o.graphUrl);
+    if (p.isSet(c.o.exchangeUrl))
+        t.exchangeUrl = p.value(c.o.exchangeUrl);
+    t.caFile = p.value(c.o.tenantCa);
+    return std::optional<tenant::TenantSettings>(std::move(t));
+}
+
+Result<std::shared_ptr<directory::DirectorySnapshot>> readDirectory(directory::DirectoryReadSettings settings)
+{
+    std::shared_ptr<directory::DirectorySnapshot> snapshot;
+    QEventLoop loop;
+    jobs::JobRunner runner;
+    auto *job = new directory::DirectoryReadJob(std::move(settings));
+    QObject::connect(job, &directory::DirectoryReadJob::snapshotReady, &loop,
+                     [&](const std::shared_ptr<directory::DirectorySnapshot> &s) { snapshot = s; });
+    QObject::connect(job, &jobs::Job::finished, &loop, &QEventLoop::quit);
+    runner.run(job);
+    loop.exec();
+    if (!snapshot)
+        return Error { QStringLiteral("directory"), QStringLiteral("the directory read did not finish") };
+    // An incomplete read is never taken for the whole directory: no plan is derived from it.
+    if (!snapshot->complete)
+        return snapshot->error;
+    return snapshot;
+}
+
+Result<tenant::TenantSnapshot> readTenant(const tenant::TenantSettings &settings)
+{
+    std::optional<tenant::TenantSnapshot> snapshot;
+    QString failure;
+    QEventLoop loop;
+    jobs::JobRunner runner;
+    auto *job = new tenant::TenantSnapshotJob(settings, {});
+    QObject::connect(job, &tenant::TenantSnapshotJob::snapshotReady, &loop,
+                     [&](const tenant::TenantSnapshot &s) { snapshot = s; });
+    QObject::connect(job, &jobs::Job::finished, &loop, [&](bool success, const QString &summary) {
+        if (!success)
+            failure = summary;
+        loop.quit();
+    });
+    runner.run(job);
+    loop.exec();
+    if (!snapshot)
+        return Error { QStringLiteral("tenant"),
+                       failure.isEmpty() ? QStringLiteral("the tenant read did not finish") : failure };
+    return *snapshot;
+}
+
+QJsonObject summaryJson(const PlanSummary &s)
+{
+    return QJsonObject { { QStringLiteral("plan"), s.id },
+                         { QStringLiteral("created"), s.created.toString(Qt::ISODate) },
+                         { QStringLiteral("status"), s.status },
+                         { QStringLiteral("items"), s.items },
+                         { QStringLiteral("approved"), s.approved },
+                         { QStringLiteral("rejected"), s.rejected },
+                         { QStringLiteral("applied"), s.applied },
+                         { QStringLiteral("failed"), s.failed },
+                         { QStringLiteral("removed_values"), s.removedValues },
+                         { QStringLiteral("added_values"), s.addedValues },
+                         { QStringLiteral("matched"), s.matched },
+                         { QStringLiteral("warnings"), s.warnings },
+                         { QStringLiteral("unmatched_directory"), s.unmatchedDirectory },
+                         { QStringLiteral("unmatched_tenant"), s.unmatchedTenant },
+                         { QStringLiteral("awaiting_entra_connect"), s.awaiting },
+                         { QStringLiteral("directory"), s.source.directoryServer },
+                         { QStringLiteral("tenant"), s.source.tenantId } };
+}
+
+QJsonArray digestArray(const QList<Value> &values)
+{
+    QJsonArray a;
+    for (const Value &v : values)
+        a.append(v.sha256Hex());
+    return a;
+}
+
+QJsonObject itemJson(const StoredItem &s)
+{
+    const PlanItem &i = s.item;
+    QJsonObject o { { QStringLiteral("item"), i.number },
+                    { QStringLiteral("user"), i.userKey },
+                    { QStringLiteral("label"), i.userLabel },
+                    { QStringLiteral("tenant_object_id"), i.tenantObjectId },
+                    { QStringLiteral("matched_by"), matchMethodName(i.matchedBy) },
+                    { QStringLiteral("channel"), channelName(i.channel) },
+                    { QStringLiteral("attribute"), itemAttributeName(i.attribute) },
+                    { QStringLiteral("operation"), operationName(i.operation) },
+                    { QStringLiteral("target"), i.target },
+                    { QStringLiteral("old"), digestArray(i.oldValues) },
+                    { QStringLiteral("new"), digestArray(i.newValues) },
+                    { QStringLiteral("removed"), digestArray(i.removed) },
+                    { QStringLiteral("added"), digestArray(i.added) },
+                    { QStringLiteral("reasons"), QJsonArray::fromStringList(i.reasons) },
+                    { QStringLiteral("decision"), decisionName(s.decision) },
+                    { QStringLiteral("state"), journalStateName(s.state) },
+                    { QStringLiteral("attempts"), s.attempts } };
+    if (i.channel == Channel::Directory)
+        o.insert(QStringLiteral("awaiting_entra_connect"), s.state == JournalState::Applied);
+    if (s.httpStatus)
+        o.insert(QStringLiteral("http_status"), s.httpStatus);
+    if (!s.requestId.isEmpty())
+        o.insert(QStringLiteral("request_id"), s.requestId);
+    if (!s.error.isEmpty())
+        o.insert(QStringLiteral("error"), s.error);
+    return o;
+}
+
+QString itemLine(const StoredItem &s)
+{
+    const PlanItem &i = s.item;
+    return QStringLiteral("%1 [%2/%3] %4 %5 %6 (%7): -%8 +%9%10%11")
+        .arg(i.number, 4)
+        .arg(decisionName(s.decision), journalStateName(s.state), channelName(i.channel),
+             itemAttributeName(i.attribute), i.userLabel, matchMethodName(i.matchedBy))
+        .arg(i.removed.size())
+        .arg(i.added.size())
+        .arg(i.reasons.isEmpty()
+                 ? QString()
+                 : QStringLiteral(" (") + i.reasons.join(QStringLiteral(", ")) + QLatin1Char(')'))
+        .arg(i.channel == Channel::Directory && s.state == JournalState::Applied
+                 ? QStringLiteral(", awaiting Entra Connect")
+                 : QString());
+}
+
+Result<qint64> planArgument(Context &c, int index = 0)
+{
+    const QStringList pos = c.parser.positionalArguments();
+    if (pos.size() <= index)
+        return Error { QStringLiteral("usage"), QStringLiteral("PLAN is required") };
+    bool ok = false;
+    const qint64 id = pos.at(index).toLongLong(&ok);
+    if (!ok || id < 1)
+        return Error { QStringLiteral("usage"),
+                       QStringLiteral("PLAN is a plan number, not '%1'").arg(pos.at(index)) };
+    return id;
+}
+
+int runDiff(Context &c)
+{
+    auto dir = directorySettings(c, true);
+    if (!dir)
+        return c.usage(dir.error().message);
+    auto ten = tenantSettings(c);
+    if (!ten)
+        return c.usage(ten.error().message);
+    if (!*dir || !*ten)
+        return c.usage(QStringLiteral(
+            "diff needs the directory (--ldap-url, --base-dn) and the tenant (--tenant-id, ...)"));
+    PolicySettings policy;
+    policy.dropExpired = !c.parser.isSet(c.o.keepExpired);
+    policy.requireSmimeSuitable = c.parser.isSet(c.o.smimeOnly);
+    policy.consistencyGuidAnchor = c.parser.isSet(c.o.consistencyGuid);
+    if (c.parser.isSet(c.o.certificateUserIds)) {
+        const QString forms = c.parser.value(c.o.certificateUserIds);
+        policy.certificateUserIds = true;
+        policy.certificateUserIdForms = forms == QLatin1String("issuer-serial") ? IssuerAndSerial
+            : forms == QLatin1String("ski")                                     ? SubjectKeyId
+            : forms == QLatin1String("both") ? IssuerAndSerial | SubjectKeyId
+                                             : 0;
+        if (!policy.certificateUserIdForms)
+            return c.usage(QStringLiteral("--certificate-user-ids takes issuer-serial, ski or both"));
+    }
+    auto state = openState(c);
+    if (!state)
+        return c.fail(state.error().message);
+
+    QElapsedTimer clock;
+    clock.start();
+    const QString server = (*dir)->profile.describe();
+    auto directory = readDirectory(std::move(**dir));
+    if (!directory)
+        return c.fail(QStringLiteral("directory: ") + directory.error().message);
+    auto tenantSnapshot = readTenant(**ten);
+    if (!tenantSnapshot)
+        return c.fail(QStringLiteral("tenant: ") + tenantSnapshot.error().message);
+    auto tenantShared = std::make_shared<const tenant::TenantSnapshot>(std::move(*tenantSnapshot));
+    std::shared_ptr<const DiffResult> computed;
+    {
+        QEventLoop loop;
+        jobs::JobRunner runner;
+        auto *job = new DiffJob(*directory, tenantShared, policy);
+        QObject::connect(job, &DiffJob::diffReady, &loop,
+                         [&](const std::shared_ptr<const DiffResult> &r) { computed = r; });
+        QObject::connect(job, &jobs::Job::finished, &loop, &QEventLoop::quit);
+        runner.run(job);
+        loop.exec();
+    }
+    if (!computed)
+        return c.fail(QStringLiteral("the diff did not finish"));
+    const DiffResult &diff = *computed;
+
+    PlanStore plans(**state);
+    auto id = plans.savePlan(
+        diff, PlanSource { server, (*directory)->readAt, (**ten).tenantId, tenantSnapshot->takenAt },
+        PlanStore::currentOperator());
+    if (!id)
+        return c.fail(id.error().message);
+    auto summary = plans.plan(*id);
+    if (!summary)
+        return c.fail(summary.error().message);
+    int exchange = 0, graph = 0, directoryItems = 0;
+    for (const PlanItem &i : diff.items)
+        (i.channel == Channel::Exchange ? exchange : i.channel == Channel::Graph ? graph : directoryItems)++;
+    if (c.parser.isSet(c.o.json)) {
+        QJsonObject o = summaryJson(*summary);
+        o.insert(QStringLiteral("exchange_items"), exchange);
+        o.insert(QStringLiteral("graph_items"), graph);
+        o.insert(QStringLiteral("directory_items"), directoryItems);
+        o.insert(QStringLiteral("matched_by_fallback"), diff.matchedByFallback);
+        o.insert(QStringLiteral("directory_users"), int((*directory)->users.size()));
+        o.insert(QStringLiteral("tenant_users"), int(tenantShared->users.size()));
+        c.out << QJsonDocument(o).toJson(QJsonDocument::Indented);
+    } else {
+        c.out << "plan " << *id << ": " << diff.items.size() << " items (" << exchange << " exchange, "
+              << graph << " graph, " << directoryItems << " directory), " << diff.removedValues
+              << " values removed, " << diff.addedValues << " added\n"
+              << "  " << diff.matched << " users matched (" << diff.matchedByFallback << " by UPN or mail), "
+              << diff.unmatchedDirectory.size() << " directory and " << diff.unmatchedTenant.size()
+              << " tenant users unmatched, " << diff.warnings.size() << " warnings, " << diff.awaiting.size()
+              << " awaiting Entra Connect\n"
+              << "  read and compared in " << QString::number(clock.elapsed() / 1000.0, 'f', 2)
+              << " s; review with 'certsync show " << *id << "', then 'certsync approve " << *id << "'\n";
+    }
+    return Success;
+}
+
+int runPlans(Context &c)
+{
+    auto state = openState(c);
+    if (!state)
+        return c.fail(state.error().message);
+    PlanStore plans(**state);
+    auto list = plans.plans();
+    if (!list)
+        return c.fail(list.error().message);
+    if (c.parser.isSet(c.o.json)) {
+        QJsonArray a;
+        for (const PlanSummary &s : std::as_const(*list))
+            a.append(summaryJson(s));
+        c.out << QJsonDocument(a).toJson(QJsonDocument::Indented);
+        return Success;
+    }
+    for (const PlanSummary &s : std::as_const(*list))
+        c.out << "plan " << s.id << "  " << s.created.toString(Qt::ISODate) << "  " << s.status << "  "
+              << s.items << " items, " << s.approved << " approved, " << s.rejected << " rejected, "
+              << s.applied << " applied, " << s.failed << " failed, -" << s.removedValues << " +"
+              << s.addedValues << " values\n";
+    if (list->isEmpty())
+        c.out << "no plans yet: run 'certsync diff'\n";
+    return Success;
+}
+
+int runShow(Context &c)
+{
+    auto id = planArgument(c);
+    if (!id)
+        return c.usage(id.error().message);
+    auto state = openState(c);
+    if (!state)
+        return c.fail(state.error().message);
+    PlanStore plans(**state);
+    auto summary = plans.plan(*id);
+    if (!summary)
+        return c.fail(summary.error().message);
+    auto items = plans.items(*id);
+    auto findings = plans.findings(*id);
+    if (!items || !findings)
+        return c.fail((!items ? items.error() : findings.error()).message);
+    if (c.parser.isSet(c.o.json)) {
+        QJsonObject o = summaryJson(*summary);
+        QJsonArray a;
+        for (const StoredItem &s : std::as_const(*items))
+            a.append(itemJson(s));
+        o.insert(QStringLiteral("item_list"), a);
+        QJsonArray f;
+        for (const Finding &x : std::as_const(*findings))
+            f.append(QJsonObject { { QStringLiteral("kind"), x.kind },
+                                   { QStringLiteral("user"), x.userKey },
+                                   { QStringLiteral("label"), x.userLabel },
+                                   { QStringLiteral("code"), x.code },
+                                   { QStringLiteral("detail"), x.detail } });
+        o.insert(QStringLiteral("findings"), f);
+        c.out << QJsonDocument(o).toJson(QJsonDocument::Indented);
+        return Success;
+    }
+    c.out << "plan " << summary->id << " (" << summary->status << "), created "
+          << summary->created.toString(Qt::ISODate) << " from " << summary->source.directoryServer
+          << " and tenant " << summary->source.tenantId << "\n";
+    for (const StoredItem &s : std::as_const(*items)) {
+        c.out << itemLine(s) << '\n';
+        if (!s.error.isEmpty())
+            c.out << "       error: " << s.error << '\n';
+    }
+    for (const Finding &f : std::as_const(*findings))
+        c.out << "  " << f.kind << ' ' << f.code << ' ' << f.userLabel
+              << (f.detail.isEmpty() ? QString() : QStringLiteral(": ") + f.detail) << '\n';
+    return Success;
+}
+
+int runDecide(Context &c, Decision decision)
+{
+    auto id = planArgument(c);
+    if (!id)
+        return c.usage(id.error().message);
+    QList<int> numbers;
+    for (const QString &v : c.parser.values(c.o.item)) {
+        bool ok = false;
+        const int n = v.toInt(&ok);
+        if (!ok || n < 1)
+            return c.usage(QStringLiteral("--item takes an item number, not '%1'").arg(v));
+        numbers.append(n);
+    }
+    if (numbers.isEmpty() == !c.parser.isSet(c.o.all))
+        return c.usage(QStringLiteral("give --item N (repeatable) or --all"));
+    auto state = openState(c);
+    if (!state)
+        return c.fail(state.error().message);
+    PlanStore plans(**state);
+    const QString who = PlanStore::currentOperator();
+    auto changed = plans.decide(*id, numbers, decision, who, c.parser.value(c.o.comment));
+    if (!changed)
+        return c.fail(changed.error().message);
+    c.out << "plan " << *id << ": " << *changed << " item(s) " << decisionName(decision) << " by " << who
+          << '\n';
+    return Success;
+}
+
+bool stagingSetting()
+{
+    // The console's setting; CERTSYNC_STAGING=1 sets it for a headless run.
+    if (qEnvironmentVariableIntValue("CERTSYNC_STAGING") == 1)
+        return true;
+    return QSettings().value(QStringLiteral("sync/staging"), false).toBool();
+}
+
+int runPublish(Context &c)
+{
+    auto id = planArgument(c);
+    if (!id)
+        return c.usage(id.error().message);
+    auto dir = directorySettings(c, false);
+    if (!dir)
+        return c.usage(dir.error().message);
+    auto ten = tenantSettings(c);
+    if (!ten)
+        return c.usage(ten.error().message);
+    PublishSettings s;
+    s.statePath = c.statePath();
+    s.planId = *id;
+    s.who = PlanStore::currentOperator();
+    s.tenant = *ten;
+    if (*dir) {
+        s.directory = (*dir)->profile;
+        s.directoryPassword = (*dir)->password;
+    }
+    if (c.parser.isSet(c.o.threshold)) {
+        bool ok = false;
+        s.deletionThreshold = c.parser.value(c.o.threshold).toInt(&ok);
+        if (!ok || s.deletionThreshold < 0)
+            return c.usage(QStringLiteral("--deletion-threshold takes a whole number"));
+    }
+    s.allowDeletions = c.parser.isSet(c.o.allowDeletions);
+    s.staging = c.parser.isSet(c.o.staging) || stagingSetting();
+    if (!QFileInfo::exists(s.statePath))
+        return c.fail(QStringLiteral("no state database at %1").arg(s.statePath));
+
+    PublishOutcome outcome;
+    QString summary;
+    bool success = false;
+    QEventLoop loop;
+    jobs::JobRunner runner;
+    auto *job = new PublishJob(s);
+    QObject::connect(job, &PublishJob::outcomeReady, &loop, [&](const PublishOutcome &o) { outcome = o; });
+    QObject::connect(job, &jobs::Job::logRecord, &loop, [&](const jobs::LogRecord &r) {
+        if (r.level == jobs::LogRecord::Level::Error && r.channel.isEmpty())
+            return; // the job's own failure line comes once, below
+        if (r.level >= jobs::LogRecord::Level::Info && !c.parser.isSet(c.o.json))
+            c.err << "certsync publish: " << jobs::levelName(r.level) << ": " << r.message
+                  << (r.requestId.isEmpty()
+                          ? QString()
+                          : QStringLiteral(" (request-id ") + r.requestId + QLatin1Char(')'))
+                  << '\n'
+                  << Qt::flush; // a person (or a test) watching follows each item as it happens
+    });
+    QObject::connect(job, &jobs::Job::finished, &loop, [&](bool ok, const QString &text) {
+        success = ok;
+        summary = text;
+        loop.quit();
+    });
+    runner.run(job);
+    loop.exec();
+
+    if (c.parser.isSet(c.o.json)) {
+        c.out << QJsonDocument(QJsonObject { { QStringLiteral("plan"), *id },
+                                             { QStringLiteral("refused"), outcome.refused },
+                                             { QStringLiteral("staging"), outcome.staging },
+                                             { QStringLiteral("considered"), outcome.considered },
+                                             { QStringLiteral("applied"), outcome.applied },
+                                             { QStringLiteral("confirmed_by_read"), outcome.confirmedByRead },
+                                             { QStringLiteral("failed"), outcome.failed },
+                                             { QStringLiteral("skipped_applied"), outcome.skippedApplied },
+                                             { QStringLiteral("unapproved"), outcome.unapproved },
+                                             { QStringLiteral("removed_values"), outcome.removedValues },
+                                             { QStringLiteral("summary"), summary } })
+                     .toJson(QJsonDocument::Indented);
+    }
+    if (outcome.refused) {
+        c.err << "certsync publish: refused: " << outcome.error.message
+              << "; review the plan, then publish with --allow-deletions to override\n";
+        return Refused;
+    }
+    if (!outcome.error.code.isEmpty())
+        return c.fail(outcome.error.message);
+    if (!c.parser.isSet(c.o.json))
+        c.out << "plan " << *id << ": " << summary << '\n';
+    if (outcome.failed > 0)
+        return Partial;
+    return success ? Success : Failure;
+}
+
+int writeCsv(Context &c, const QString &path, const std::function<bool(report::CsvWriter &)> &rows)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return c.fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    report::CsvWriter csv(&file);
+    if (!rows(csv) || !file.commit())
+        return c.fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    c.out << "certsync export: " << csv.rows() - 1 << " rows written to " << path << '\n';
+    return Success;
+}
+
+int runExport(Context &c, const QStringList &arguments)
+{
+    const QStringList pos = c.parser.positionalArguments();
+    if (pos.isEmpty())
+        return c.usage(
+            QStringLiteral("REPORT is required: inventory, expiring, problems, plan PLAN or audit"));
+    const QString report = pos.first();
+    if (!c.parser.isSet(c.o.csv))
+        return c.usage(QStringLiteral("--csv FILE is required"));
+    const QString path = c.parser.value(c.o.csv);
+    if (report == QLatin1String("inventory")) {
+        QStringList rest = arguments;
+        rest.removeOne(QStringLiteral("inventory"));
+        return runInventory(rest, c.out, c.err);
+    }
+    if (report == QLatin1String("expiring") || report == QLatin1String("problems")) {
+        bool ok = false;
+        const int days = c.parser.value(c.o.days).toInt(&ok);
+        if (!ok || days < 0)
+            return c.usage(QStringLiteral("--days takes a whole number of days"));
+        auto dir = directorySettings(c, true);
+        if (!dir)
+            return c.usage(dir.error().message);
+        if (!*dir)
+            return c.usage(
+                QStringLiteral("%1 reads the directory: --ldap-url and --base-dn are required").arg(report));
+        auto snapshot = readDirectory(std::move(**dir));
+        if (!snapshot)
+            return c.fail(snapshot.error().message);
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const QDateTime until = now.addDays(days);
+        const bool expiring = report == QLatin1String("expiring");
+        // The inventory's rows, restricted to the values the report is about.
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly))
+            return c.fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        report::InventoryCsv csv(&file);
+        bool good = csv.writeHeader();
+        for (directory::DirectoryUser user : std::as_const((*snapshot)->users)) {
+            QList<certs::AnalyzedValue> chosen;
+            for (const certs::AnalyzedValue &v : std::as_const(user.values)) {
+                const certs::JudgedCertificate *j = v.usersCertificate();
+                const bool take = expiring
+                    ? j && j->certificate.notAfter >= now && j->certificate.notAfter <= until
+                    : v.problemsOf(j ? int(j - v.certificates.constData()) : -1).status()
+                        != certs::Status::Ok;
+                if (take)
+                    chosen.append(v);
+            }
+            user.values = chosen;
+            good = good && csv.writeUser(user);
+        }
+        if (!good || !file.commit())
+            return c.fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        c.out << "certsync export: " << csv.rows() - 1 << " rows written to " << path << '\n';
+        return Success;
+    }
+    auto state = openState(c);
+    if (!state)
+        return c.fail(state.error().message);
+    PlanStore plans(**state);
+    if (report == QLatin1String("plan")) {
+        auto id = planArgument(c, 1);
+        if (!id)
+            return c.usage(id.error().message);
+        auto items = plans.items(*id);
+        if (!items)
+            return c.fail(items.error().message);
+        return writeCsv(c, path, [&](report::CsvWriter &csv) {
+            bool ok = csv.writeRow(
+                { QStringLiteral("plan"), QStringLiteral("item"), QStringLiteral("user_dn"),
+                  QStringLiteral("user"), QStringLiteral("matched_by"), QStringLiteral("channel"),
+                  QStringLiteral("attribute"), QStringLiteral("operation"), QStringLiteral("target"),
+                  QStringLiteral("decision"), QStringLiteral("state"), QStringLiteral("attempts"),
+                  QStringLiteral("http_status"), QStringLiteral("request_id"),
+                  QStringLiteral("removed_sha256"), QStringLiteral("added_sha256"), QStringLiteral("reasons"),
+                  QStringLiteral("error") });
+            for (const StoredItem &s : std::as_const(*items)) {
+                QStringList removed, added;
+                for (const Value &v : s.item.removed)
+                    removed.append(v.sha256Hex());
+                for (const Value &v : s.item.added)
+                    added.append(v.sha256Hex());
+                ok = ok
+                    && csv.writeRow(
+                        { QString::number(*id), QString::number(s.item.number), s.item.userKey,
+                          s.item.userLabel, matchMethodName(s.item.matchedBy), channelName(s.item.channel),
+                          itemAttributeName(s.item.attribute), operationName(s.item.operation), s.item.target,
+                          decisionName(s.decision), journalStateName(s.state), QString::number(s.attempts),
+                          s.httpStatus ? QString::number(s.httpStatus) : QString(), s.requestId,
+                          removed.join(QLatin1Char(';')), added.join(QLatin1Char(';')),
+                          s.item.reasons.join(QLatin1Char(';')), s.error });
+            }
+            return ok;
+        });
+    }
+    if (report == QLatin1String("audit")) {
+        auto rows = plans.auditRows();
+        if (!rows)
+            return c.fail(rows.error().message);
+        return writeCsv(c, path, [&](report::CsvWriter &csv) {
+            bool ok = csv.writeRow({ QStringLiteral("id"), QStringLiteral("at"), QStringLiteral("who"),
+                                     QStringLiteral("action"), QStringLiteral("plan"), QStringLiteral("item"),
+                                     QStringLiteral("detail") });
+            for (const AuditRow &a : std::as_const(*rows))
+                ok = ok
+                    && csv.writeRow({ QString::number(a.id), report::InventoryCsv::utcTime(a.at), a.who,
+                                      a.action, QString::number(a.planId), QString::number(a.itemNumber),
+                                      a.detail });
+            return ok;
+        });
+    }
+    return c.usage(
+        QStringLiteral("unknown report '%1': inventory, expiring, problems, plan PLAN or audit").arg(report));
+}
+
+} // namespace
+
+bool isSyncCommand(const QString &command)
+{
+    return commands.contains(command);
+}
+
+int runSyncCommand(const QString &command, const QStringList &arguments, QTextStream &out, QTextStream &err)
+{
+    Context c { command, out, err, {}, {} };
+    c.parser.addHelpOption();
+    c.o.addTo(c.parser);
+    c.parser.addPositionalArgument(QStringLiteral("ARGS"),
+                                   QStringLiteral("PLAN, or REPORT [PLAN] for export"));
+    if (!c.parser.parse(QStringList { QStringLiteral("certsync ") + command } + arguments))
+        return c.usage(c.parser.errorText());
+    if (c.parser.isSet(QStringLiteral("help"))) {
+        out << c.parser.helpText();
+        return Success;
+    }
+    if (command == QLatin1String("diff"))
+        return runDiff(c);
+    if (command == QLatin1String("plans"))
+        return runPlans(c);
+    if (command == QLatin1String("show"))
+        return runShow(c);
+    if (command == QLatin1String("approve"))
+        return runDecide(c, Decision::Approved);
+    if (command == QLatin1String("reject"))
+        return runDecide(c, Decision::Rejected);
+    if (command == QLatin1String("publish"))
+        return runPublish(c);
+    if (command == QLatin1String("export"))
+        return runExport(c, arguments);
+    return c.usage(QStringLiteral("unknown command"));
+}
+
+} // namespace certsync::cli

@@ -1,0 +1,534 @@
+#include "engine/PlanStore.h"
+
+#include <QDataStream>
+#include <QSqlError>
+#include <QSqlQuery>
+
+#include <pwd.h>
+#include <unistd.h>
+
+namespace certsync::engine {
+
+namespace {
+
+Error sqlError(const QString &what, const QSqlError &error)
+{
+    return Error { QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text()) };
+}
+
+QString now()
+{
+    return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+}
+
+QDateTime parseTime(const QVariant &v)
+{
+    QDateTime t = QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+    t.setTimeSpec(Qt::UTC);
+    return t;
+}
+
+QByteArray encodeValues(const QList<Value> &values)
+{
+    QByteArray bytes;
+    QDataStream s(&bytes, QIODevice::WriteOnly);
+    s.setVersion(QDataStream::Qt_6_4);
+    s << qint32(values.size());
+    for (const Value &v : values)
+        s << v.sha256 << v.bytes << v.notAfter;
+    return bytes;
+}
+
+QList<Value> decodeValues(const QByteArray &bytes)
+{
+    QList<Value> values;
+    QDataStream s(bytes);
+    s.setVersion(QDataStream::Qt_6_4);
+    qint32 count = 0;
+    s >> count;
+    for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
+        Value v;
+        s >> v.sha256 >> v.bytes >> v.notAfter;
+        values.append(std::move(v));
+    }
+    return values;
+}
+
+QString digests(const QList<Value> &values)
+{
+    QStringList hex;
+    for (const Value &v : values)
+        hex.append(v.sha256Hex());
+    return hex.join(QLatin1Char(' '));
+}
+
+class Transaction
+{
+public:
+    explicit Transaction(QSqlDatabase db)
+        : m_db(std::move(db))
+    {
+        m_open = m_db.transaction();
+    }
+    ~Transaction()
+    {
+        if (m_open)
+            m_db.rollback();
+    }
+    [[nodiscard]] bool isOpen() const { return m_open; }
+    bool commit()
+    {
+        m_open = false;
+        return m_db.commit();
+    }
+
+private:
+    QSqlDatabase m_db;
+    bool m_open = false;
+};
+
+} // namespace
+
+QString decisionName(Decision decision)
+{
+    switch (decision) {
+    case Decision::Pending:
+        return QStringLiteral("pending");
+    case Decision::Approved:
+        return QStringLiteral("approved");
+    case Decision::Rejected:
+        return QStringLiteral("rejected");
+    }
+    return {};
+}
+
+QString journalStateName(JournalState state)
+{
+    switch (state) {
+    case JournalState::Pending:
+        return QStringLiteral("pending");
+    case JournalState::InFlight:
+        return QStringLiteral("in_flight");
+    case JournalState::Applied:
+        return QStringLiteral("applied");
+    case JournalState::Failed:
+        return QStringLiteral("failed");
+    }
+    return {};
+}
+
+std::optional<JournalState> journalStateFromName(const QString &name)
+{
+    for (JournalState s :
+         { JournalState::Pending, JournalState::InFlight, JournalState::Applied, JournalState::Failed })
+        if (journalStateName(s) == name)
+            return s;
+    return std::nullopt;
+}
+
+PlanStore::PlanStore(store::StateStore &store)
+    : m_store(store)
+{ }
+
+QString PlanStore::currentOperator()
+{
+    const QString configured = qEnvironmentVariable("CERTSYNC_APPROVER");
+    if (!configured.isEmpty())
+        return configured;
+    if (const passwd *pw = getpwuid(getuid()); pw && pw->pw_name)
+        return QString::fromLocal8Bit(pw->pw_name);
+    return QStringLiteral("uid %1").arg(getuid());
+}
+
+Result<qint64> PlanStore::savePlan(const DiffResult &diff, const PlanSource &source, const QString &who)
+{
+    QSqlDatabase db = m_store.database();
+    Transaction tx(db);
+    if (!tx.isOpen())
+        return sqlError(QStringLiteral("cannot store the plan"), db.lastError());
+    QSqlQuery q(db);
+    // Whatever was staged before was computed from older data: publishing it re-checks every item.
+    if (!q.exec(QStringLiteral("UPDATE plans SET status = 'stale' WHERE status IN ('staged', 'partial')")))
+        return sqlError(QStringLiteral("cannot mark older plans stale"), q.lastError());
+    q.prepare(
+        QStringLiteral("INSERT INTO plans (created, status, directory_server, directory_read_at, tenant_id, "
+                       "tenant_read_at, items, removed_values, added_values, matched) "
+                       "VALUES (?, 'staged', ?, ?, ?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(now());
+    q.addBindValue(source.directoryServer);
+    q.addBindValue(source.directoryReadAt.toUTC().toString(Qt::ISODateWithMs));
+    q.addBindValue(source.tenantId);
+    q.addBindValue(source.tenantReadAt.toUTC().toString(Qt::ISODateWithMs));
+    q.addBindValue(int(diff.items.size()));
+    q.addBindValue(diff.removedValues);
+    q.addBindValue(diff.addedValues);
+    q.addBindValue(diff.matched);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot store the plan"), q.lastError());
+    const qint64 id = q.lastInsertId().toLongLong();
+
+    QSqlQuery item(db);
+    item.prepare(QStringLiteral(
+        "INSERT INTO plan_items (plan_id, item_no, user_key, user_label, tenant_object_id, matched_by, "
+        "channel, "
+        "attribute, operation, target, recipient_type, old_sha256, new_sha256, old_values, new_values, "
+        "removed_values, removed, added, reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?)"));
+    QSqlQuery journal(db);
+    journal.prepare(QStringLiteral(
+        "INSERT INTO journal (plan_id, item_no, state, attempts, updated) VALUES (?, ?, 'pending', 0, ?)"));
+    const QString time = now();
+    for (const PlanItem &i : diff.items) {
+        const QVariantList values = { id,
+                                      i.number,
+                                      i.userKey,
+                                      i.userLabel,
+                                      i.tenantObjectId,
+                                      matchMethodName(i.matchedBy),
+                                      channelName(i.channel),
+                                      itemAttributeName(i.attribute),
+                                      operationName(i.operation),
+                                      i.target,
+                                      i.recipientTypeDetails,
+                                      digests(i.oldValues),
+                                      digests(i.newValues),
+                                      encodeValues(i.oldValues),
+                                      encodeValues(i.newValues),
+                                      encodeValues(i.removed),
+                                      int(i.removed.size()),
+                                      int(i.added.size()),
+                                      i.reasons.join(QLatin1Char(';')) };
+        for (int c = 0; c < values.size(); ++c)
+            item.bindValue(c, values.at(c));
+        if (!item.exec())
+            return sqlError(QStringLiteral("cannot store plan item %1").arg(i.number), item.lastError());
+        journal.bindValue(0, id);
+        journal.bindValue(1, i.number);
+        journal.bindValue(2, time);
+        if (!journal.exec())
+            return sqlError(QStringLiteral("cannot store plan item %1").arg(i.number), journal.lastError());
+    }
+
+    QSqlQuery finding(db);
+    finding.prepare(QStringLiteral("INSERT INTO plan_findings (plan_id, kind, user_key, user_label, code, "
+                                   "detail) VALUES (?, ?, ?, ?, ?, ?)"));
+    auto addFinding = [&](const Finding &f) {
+        finding.bindValue(0, id);
+        finding.bindValue(1, f.kind);
+        finding.bindValue(2, f.userKey);
+        finding.bindValue(3, f.userLabel);
+        finding.bindValue(4, f.code);
+        finding.bindValue(5, f.detail);
+        return finding.exec();
+    };
+    bool findingsOk = true;
+    for (const Warning &w : diff.warnings)
+        findingsOk &= addFinding(Finding { QStringLiteral("warning"), w.userKey, w.userLabel,
+                                           warningKindName(w.kind), w.message });
+    for (const UnmatchedDirectoryUser &u : diff.unmatchedDirectory)
+        findingsOk &=
+            addFinding(Finding { QStringLiteral("unmatched_directory"), u.dn, u.label, u.reason, {} });
+    for (const UnmatchedTenantUser &u : diff.unmatchedTenant)
+        findingsOk &=
+            addFinding(Finding { QStringLiteral("unmatched_tenant"), u.id, u.userPrincipalName, {}, {} });
+    for (const AwaitingEntraConnect &a : diff.awaiting)
+        findingsOk &= addFinding(Finding {
+            QStringLiteral("awaiting_entra_connect"), a.userKey, a.userLabel, itemAttributeName(a.attribute),
+            QStringLiteral("%1 missing, %2 extra in the tenant").arg(a.missing).arg(a.extra) });
+    if (!findingsOk)
+        return sqlError(QStringLiteral("cannot store the plan's findings"), finding.lastError());
+
+    QSqlQuery auditQuery(db);
+    auditQuery.prepare(QStringLiteral(
+        "INSERT INTO audit (at, who, action, plan_id, item_no, detail) VALUES (?, ?, ?, ?, 0, ?)"));
+    auditQuery.addBindValue(now());
+    auditQuery.addBindValue(who);
+    auditQuery.addBindValue(QStringLiteral("plan_created"));
+    auditQuery.addBindValue(id);
+    auditQuery.addBindValue(QStringLiteral("%1 items, %2 values removed, %3 added")
+                                .arg(diff.items.size())
+                                .arg(diff.removedValues)
+                                .arg(diff.addedValues));
+    if (!auditQuery.exec())
+        return sqlError(QStringLiteral("cannot audit the plan"), auditQuery.lastError());
+    if (!tx.commit())
+        return sqlError(QStringLiteral("cannot store the plan"), db.lastError());
+    return id;
+}
+
+namespace {
+
+const QString summarySelect = QStringLiteral(
+    "SELECT p.id, p.created, p.status, p.directory_server, p.directory_read_at, p.tenant_id, "
+    "p.tenant_read_at, "
+    "p.items, p.removed_values, p.added_values, p.matched, "
+    "(SELECT COUNT(*) FROM plan_items i WHERE i.plan_id = p.id AND i.decision = 'approved'), "
+    "(SELECT COUNT(*) FROM plan_items i WHERE i.plan_id = p.id AND i.decision = 'rejected'), "
+    "(SELECT COUNT(*) FROM journal j WHERE j.plan_id = p.id AND j.state = 'applied'), "
+    "(SELECT COUNT(*) FROM journal j WHERE j.plan_id = p.id AND j.state = 'failed'), "
+    "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'warning'), "
+    "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'unmatched_directory'), "
+    "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'unmatched_tenant'), "
+    "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'awaiting_entra_connect') "
+    "FROM plans p");
+
+PlanSummary summaryFrom(const QSqlQuery &q)
+{
+    PlanSummary s;
+    s.id = q.value(0).toLongLong();
+    s.created = parseTime(q.value(1));
+    s.status = q.value(2).toString();
+    s.source.directoryServer = q.value(3).toString();
+    s.source.directoryReadAt = parseTime(q.value(4));
+    s.source.tenantId = q.value(5).toString();
+    s.source.tenantReadAt = parseTime(q.value(6));
+    s.items = q.value(7).toInt();
+    s.removedValues = q.value(8).toLongLong();
+    s.addedValues = q.value(9).toLongLong();
+    s.matched = q.value(10).toInt();
+    s.approved = q.value(11).toInt();
+    s.rejected = q.value(12).toInt();
+    s.applied = q.value(13).toInt();
+    s.failed = q.value(14).toInt();
+    s.warnings = q.value(15).toInt();
+    s.unmatchedDirectory = q.value(16).toInt();
+    s.unmatchedTenant = q.value(17).toInt();
+    s.awaiting = q.value(18).toInt();
+    return s;
+}
+
+} // namespace
+
+Result<QList<PlanSummary>> PlanStore::plans() const
+{
+    QSqlQuery q(m_store.database());
+    if (!q.exec(summarySelect + QStringLiteral(" ORDER BY p.id")))
+        return sqlError(QStringLiteral("cannot list plans"), q.lastError());
+    QList<PlanSummary> out;
+    while (q.next())
+        out.append(summaryFrom(q));
+    return out;
+}
+
+Result<PlanSummary> PlanStore::plan(qint64 id) const
+{
+    QSqlQuery q(m_store.database());
+    q.prepare(summarySelect + QStringLiteral(" WHERE p.id = ?"));
+    q.addBindValue(id);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read plan %1").arg(id), q.lastError());
+    if (!q.next())
+        return Error { QStringLiteral("no_such_plan"), QStringLiteral("there is no plan %1").arg(id) };
+    return summaryFrom(q);
+}
+
+Result<QList<StoredItem>> PlanStore::items(qint64 planId) const
+{
+    QSqlQuery q(m_store.database());
+    q.setForwardOnly(true);
+    q.prepare(
+        QStringLiteral("SELECT i.item_no, i.user_key, i.user_label, i.tenant_object_id, i.matched_by, "
+                       "i.channel, i.attribute, "
+                       "i.operation, i.target, i.recipient_type, i.old_values, i.new_values, "
+                       "i.removed_values, i.added, i.reasons, "
+                       "i.decision, j.state, j.attempts, j.http_status, j.request_id, j.client_request_id, "
+                       "j.error, j.updated "
+                       "FROM plan_items i JOIN journal j ON j.plan_id = i.plan_id AND j.item_no = i.item_no "
+                       "WHERE i.plan_id = ? ORDER BY i.item_no"));
+    q.addBindValue(planId);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read plan %1").arg(planId), q.lastError());
+    QList<StoredItem> out;
+    while (q.next()) {
+        StoredItem s;
+        PlanItem &i = s.item;
+        i.number = q.value(0).toInt();
+        i.userKey = q.value(1).toString();
+        i.userLabel = q.value(2).toString();
+        i.tenantObjectId = q.value(3).toString();
+        const QString matched = q.value(4).toString();
+        for (MatchMethod m : { MatchMethod::SourceAnchor, MatchMethod::ConsistencyGuid,
+                               MatchMethod::UserPrincipalName, MatchMethod::Mail })
+            if (matchMethodName(m) == matched)
+                i.matchedBy = m;
+        i.channel = channelFromName(q.value(5).toString()).value_or(Channel::Exchange);
+        i.attribute = itemAttributeFromName(q.value(6).toString()).value_or(ItemAttribute::UserCertificate);
+        i.operation = operationFromName(q.value(7).toString()).value_or(Operation::Replace);
+        i.target = q.value(8).toString();
+        i.recipientTypeDetails = q.value(9).toString();
+        i.oldValues = decodeValues(q.value(10).toByteArray());
+        i.newValues = decodeValues(q.value(11).toByteArray());
+        i.removed = decodeValues(q.value(12).toByteArray());
+        // `added` is derivable from the two sets; only its count is stored.
+        QList<QByteArray> oldDigests;
+        for (const Value &v : std::as_const(i.oldValues))
+            oldDigests.append(v.sha256);
+        for (const Value &v : std::as_const(i.newValues))
+            if (!oldDigests.contains(v.sha256))
+                i.added.append(v);
+        const QString reasons = q.value(14).toString();
+        i.reasons = reasons.isEmpty() ? QStringList() : reasons.split(QLatin1Char(';'));
+        const QString decision = q.value(15).toString();
+        s.decision = decision == QLatin1String("approved") ? Decision::Approved
+            : decision == QLatin1String("rejected")        ? Decision::Rejected
+                                                           : Decision::Pending;
+        s.state = journalStateFromName(q.value(16).toString()).value_or(JournalState::Pending);
+        s.attempts = q.value(17).toInt();
+        s.httpStatus = q.value(18).toInt();
+        s.requestId = q.value(19).toString();
+        s.clientRequestId = q.value(20).toString();
+        s.error = q.value(21).toString();
+        s.updated = parseTime(q.value(22));
+        out.append(std::move(s));
+    }
+    return out;
+}
+
+Result<QList<Finding>> PlanStore::findings(qint64 planId) const
+{
+    QSqlQuery q(m_store.database());
+    q.prepare(
+        QStringLiteral("SELECT kind, user_key, user_label, code, detail FROM plan_findings WHERE plan_id = ? "
+                       "ORDER BY rowid"));
+    q.addBindValue(planId);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read the findings of plan %1").arg(planId), q.lastError());
+    QList<Finding> out;
+    while (q.next())
+        out.append(Finding { q.value(0).toString(), q.value(1).toString(), q.value(2).toString(),
+                             q.value(3).toString(), q.value(4).toString() });
+    return out;
+}
+
+Result<int> PlanStore::decide(qint64 planId, const QList<int> &itemNumbers, Decision decision,
+                              const QString &who, const QString &comment)
+{
+    auto summary = plan(planId);
+    if (!summary)
+        return summary.error();
+    if (summary->status == QLatin1String("published"))
+        return Error { QStringLiteral("plan_closed"),
+                       QStringLiteral("plan %1 is already published").arg(planId) };
+    auto all = items(planId);
+    if (!all)
+        return all.error();
+    QList<int> chosen = itemNumbers;
+    if (chosen.isEmpty())
+        for (const StoredItem &s : std::as_const(*all))
+            chosen.append(s.item.number);
+    for (int n : std::as_const(chosen))
+        if (n < 1 || n > all->size())
+            return Error { QStringLiteral("no_such_item"),
+                           QStringLiteral("plan %1 has no item %2").arg(planId).arg(n) };
+
+    QSqlDatabase db = m_store.database();
+    Transaction tx(db);
+    if (!tx.isOpen())
+        return sqlError(QStringLiteral("cannot record the decision"), db.lastError());
+    QSqlQuery update(db), record(db), auditQuery(db);
+    update.prepare(QStringLiteral("UPDATE plan_items SET decision = ? WHERE plan_id = ? AND item_no = ?"));
+    record.prepare(QStringLiteral(
+        "INSERT INTO decisions (plan_id, item_no, decision, who, at, comment) VALUES (?, ?, ?, ?, ?, ?)"));
+    auditQuery.prepare(QStringLiteral(
+        "INSERT INTO audit (at, who, action, plan_id, item_no, detail) VALUES (?, ?, ?, ?, ?, ?)"));
+    int changed = 0;
+    const QString time = now();
+    for (int n : std::as_const(chosen)) {
+        const StoredItem &s = all->at(n - 1);
+        // What has been written cannot be un-approved; a rejection after the fact would lie.
+        if (s.state == JournalState::Applied || s.state == JournalState::InFlight || s.decision == decision)
+            continue;
+        update.bindValue(0, decisionName(decision));
+        update.bindValue(1, planId);
+        update.bindValue(2, n);
+        const QVariantList rec = { planId, n, decisionName(decision), who, time, comment };
+        for (int c = 0; c < rec.size(); ++c)
+            record.bindValue(c, rec.at(c));
+        const QVariantList aud = {
+            time,
+            who,
+            decision == Decision::Approved ? QStringLiteral("approve") : QStringLiteral("reject"),
+            planId,
+            n,
+            comment
+        };
+        for (int c = 0; c < aud.size(); ++c)
+            auditQuery.bindValue(c, aud.at(c));
+        if (!update.exec() || !record.exec() || !auditQuery.exec())
+            return sqlError(QStringLiteral("cannot record the decision"), db.lastError());
+        ++changed;
+    }
+    if (!tx.commit())
+        return sqlError(QStringLiteral("cannot record the decision"), db.lastError());
+    return changed;
+}
+
+Result<void> PlanStore::updateJournal(qint64 planId, int itemNumber, const JournalUpdate &u)
+{
+    QSqlQuery q(m_store.database());
+    q.prepare(QStringLiteral("UPDATE journal SET state = ?, attempts = attempts + ?, http_status = ?, "
+                             "request_id = ?, client_request_id = ?, error = ?, updated = ? "
+                             "WHERE plan_id = ? AND item_no = ?"));
+    q.addBindValue(journalStateName(u.state));
+    q.addBindValue(u.countAttempt ? 1 : 0);
+    q.addBindValue(u.httpStatus);
+    q.addBindValue(u.requestId);
+    q.addBindValue(u.clientRequestId);
+    q.addBindValue(u.error);
+    q.addBindValue(now());
+    q.addBindValue(planId);
+    q.addBindValue(itemNumber);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot write the journal"), q.lastError());
+    if (q.numRowsAffected() != 1)
+        return Error { QStringLiteral("no_such_item"),
+                       QStringLiteral("plan %1 has no item %2").arg(planId).arg(itemNumber) };
+    return {};
+}
+
+Result<void> PlanStore::setStatus(qint64 planId, const QString &status)
+{
+    QSqlQuery q(m_store.database());
+    q.prepare(QStringLiteral("UPDATE plans SET status = ? WHERE id = ?"));
+    q.addBindValue(status);
+    q.addBindValue(planId);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot update plan %1").arg(planId), q.lastError());
+    return {};
+}
+
+Result<void> PlanStore::audit(const QString &who, const QString &action, qint64 planId, int itemNumber,
+                              const QString &detail)
+{
+    QSqlQuery q(m_store.database());
+    q.prepare(QStringLiteral(
+        "INSERT INTO audit (at, who, action, plan_id, item_no, detail) VALUES (?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(now());
+    q.addBindValue(who);
+    q.addBindValue(action);
+    q.addBindValue(planId);
+    q.addBindValue(itemNumber);
+    q.addBindValue(detail);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot write the audit trail"), q.lastError());
+    return {};
+}
+
+Result<QList<AuditRow>> PlanStore::auditRows(qint64 planId) const
+{
+    QSqlQuery q(m_store.database());
+    q.prepare(QStringLiteral("SELECT id, at, who, action, plan_id, item_no, detail FROM audit "
+                             "WHERE ? = 0 OR plan_id = ? ORDER BY id"));
+    q.addBindValue(planId);
+    q.addBindValue(planId);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read the audit trail"), q.lastError());
+    QList<AuditRow> out;
+    while (q.next())
+        out.append(AuditRow { q.value(0).toLongLong(), parseTime(q.value(1)), q.value(2).toString(),
+                              q.value(3).toString(), q.value(4).toLongLong(), q.value(5).toInt(),
+                              q.value(6).toString() });
+    return out;
+}
+
+} // namespace certsync::engine

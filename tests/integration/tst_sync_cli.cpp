@@ -1,0 +1,476 @@
+// The sync engine end to end through the real `certsync` binary: a seeded Samba AD DC of its own
+// (it gets written to) and certsync-tenantsim. diff -> approve -> publish -> diff again; the
+// deletion threshold and its override; staging mode; and crash safety: the publishing process is
+// killed with SIGKILL at several points, publish is run again, and the simulator's access log and
+// state prove that every approved item was applied exactly once and nothing unapproved touched.
+#include "DirectoryFixture.h"
+#include "SimHarness.h"
+
+#include "engine/Diff.h"
+#include "report/CsvWriter.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace certsync;
+using namespace certsync::testing;
+
+namespace {
+
+const QString TenantId = QStringLiteral("5a1c2e3f-0b6d-4d7e-8f90-a1b2c3d4e5f6");
+const QString ClientId = QStringLiteral("0c5b7e1d-2f3a-4b6c-9d8e-7f6a5b4c3d2e");
+const QString Secret = QStringLiteral("engine-suite-secret");
+constexpr int WaitMs = 120000;
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+    [[nodiscard]] QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
+};
+
+} // namespace
+
+class TestSyncCli : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void endToEnd();
+    void crashSafety();
+    void stalePlanIsRechecked();
+
+private:
+    QJsonObject tenantSeed() const;
+    QStringList connection(const SimHarness &sim) const;
+    Run certsync(const QStringList &args, const QProcessEnvironment &extra = {}) const;
+    static int appliedWrites(const SimHarness &sim); // Exchange and Graph writes the simulator applied
+    static QHash<QString, int> writesByUpn(SimHarness &sim);
+
+    DirectoryFixture m_dir;
+    QString m_binary;
+    QTemporaryDir m_state;
+    QList<directory::DirectoryUser> m_users;
+    QSet<QString> m_syncedUpns;
+};
+
+void TestSyncCli::initTestCase()
+{
+    m_binary = qEnvironmentVariable("CERTSYNC_CLI");
+    QVERIFY2(QFileInfo(m_binary).isExecutable(), "CERTSYNC_CLI must name the certsync binary");
+    m_dir = DirectoryFixture::fromEnvironment("CERTSYNC_ENGINE_AD_ENV");
+    QVERIFY2(m_dir.error.isEmpty(), qPrintable(m_dir.error));
+    const ReadOutcome read = readDirectory(m_dir.readSettings(true));
+    QVERIFY(read.success && read.snapshot && read.snapshot->complete);
+    m_users = read.snapshot->users;
+    QVERIFY(m_users.size() >= 6);
+}
+
+// Half the directory users are synced (anchor, values as Entra Connect exported them), half are
+// cloud-mastered mail users with nothing published yet; one tenant user has no directory object.
+QJsonObject TestSyncCli::tenantSeed() const
+{
+    QList<QJsonObject> users;
+    // Deterministic roles, whatever order the directory answers in: users whose AD values need
+    // hygiene and the others each alternate synced / cloud-mastered, the first of each synced.
+    QList<directory::DirectoryUser> sorted = m_users;
+    std::sort(sorted.begin(), sorted.end(), [](const auto &a, const auto &b) { return a.dn < b.dn; });
+    int withHygiene = 0, without = 0;
+    for (const directory::DirectoryUser &u : std::as_const(sorted)) {
+        if (u.userPrincipalName.isEmpty())
+            continue;
+        bool needsHygiene = false;
+        for (certs::Attribute a :
+             { certs::Attribute::UserCertificate, certs::Attribute::UserSmimeCertificate })
+            for (const engine::DroppedValue &d : engine::desiredSet(u.values, a, {}).dropped)
+                needsHygiene =
+                    needsHygiene || (engine::PolicySettings().hygieneReasons & engine::reasonBit(d.reason));
+        const bool synced = (needsHygiene ? withHygiene++ : without++) % 2 == 0;
+        QJsonObject o { { QStringLiteral("userPrincipalName"), u.userPrincipalName },
+                        { QStringLiteral("mail"), u.mail } };
+        if (synced) {
+            QJsonArray certs, smime;
+            for (const QByteArray &b : u.userCertificate)
+                certs.append(QString::fromLatin1(b.toBase64()));
+            for (const QByteArray &b : u.userSmimeCertificate)
+                smime.append(QString::fromLatin1(b.toBase64()));
+            o.insert(QStringLiteral("onPremisesImmutableId"), u.sourceAnchor);
+            o.insert(QStringLiteral("onPremisesSyncEnabled"), true);
+            o.insert(QStringLiteral("recipientTypeDetails"), QStringLiteral("UserMailbox"));
+            o.insert(QStringLiteral("userCertificate"), certs);
+            o.insert(QStringLiteral("userSMimeCertificate"), smime);
+        } else {
+            o.insert(QStringLiteral("recipientTypeDetails"), QStringLiteral("MailUser"));
+        }
+        users.append(o);
+    }
+    users.append(QJsonObject { { QStringLiteral("userPrincipalName"), QStringLiteral("ghost@cloud.test") },
+                               { QStringLiteral("recipientTypeDetails"), QStringLiteral("MailUser") } });
+    return SimHarness::seed(TenantId, SimHarness::app(ClientId, Secret, {}), users);
+}
+
+QStringList TestSyncCli::connection(const SimHarness &sim) const
+{
+    return { QStringLiteral("--profile"),
+             QStringLiteral("ad"),
+             QStringLiteral("--ldap-url"),
+             m_dir.value(QStringLiteral("LDAP_URL")),
+             QStringLiteral("--base-dn"),
+             m_dir.value(QStringLiteral("BASE_DN")),
+             QStringLiteral("--bind-dn"),
+             m_dir.value(QStringLiteral("ADMIN_DN")),
+             QStringLiteral("--password-env"),
+             QStringLiteral("CERTSYNC_TEST_LDAP_PW"),
+             QStringLiteral("--ca-file"),
+             m_dir.value(QStringLiteral("CA_FILE")),
+             QStringLiteral("--trust"),
+             m_dir.value(QStringLiteral("TRUST_FILE")),
+             QStringLiteral("--crl"),
+             m_dir.value(QStringLiteral("CRL_FILE")),
+             QStringLiteral("--tenant-id"),
+             TenantId,
+             QStringLiteral("--client-id"),
+             ClientId,
+             QStringLiteral("--client-secret-env"),
+             QStringLiteral("CERTSYNC_TEST_SECRET"),
+             QStringLiteral("--authority-url"),
+             sim.baseUrl() + QStringLiteral("/{tenant}"),
+             QStringLiteral("--graph-url"),
+             sim.baseUrl() + QStringLiteral("/v1.0"),
+             QStringLiteral("--exchange-url"),
+             sim.baseUrl() + QStringLiteral("/adminapi/beta/{tenant}"),
+             QStringLiteral("--tenant-ca-file"),
+             sim.caFile(),
+             QStringLiteral("--state-dir"),
+             m_state.path() };
+}
+
+Run TestSyncCli::certsync(const QStringList &args, const QProcessEnvironment &extra) const
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("CERTSYNC_TEST_LDAP_PW"), m_dir.password(true));
+    env.insert(QStringLiteral("CERTSYNC_TEST_SECRET"), Secret);
+    env.insert(QStringLiteral("CERTSYNC_APPROVER"), QStringLiteral("suite-admin"));
+    env.insert(extra);
+    p.setProcessEnvironment(env);
+    p.start(m_binary, args);
+    Run r;
+    if (!p.waitForFinished(WaitMs)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = "timed out";
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+int TestSyncCli::appliedWrites(const SimHarness &sim)
+{
+    int n = 0;
+    for (const QStringList &line : sim.accessLog())
+        if (line.size() >= 7 && line.at(6) == QLatin1String("applied"))
+            ++n;
+    return n;
+}
+
+QHash<QString, int> TestSyncCli::writesByUpn(SimHarness &sim)
+{
+    QHash<QString, int> out;
+    const QJsonObject state = sim.admin("GET", QStringLiteral("/admin/state"));
+    for (const QJsonValue &v : state.value(QStringLiteral("users")).toArray()) {
+        const QJsonObject u = v.toObject();
+        out.insert(u.value(QStringLiteral("userPrincipalName")).toString().toLower(),
+                   u.value(QStringLiteral("exchangeWrites")).toInt()
+                       + u.value(QStringLiteral("graphWrites")).toInt());
+    }
+    return out;
+}
+
+void TestSyncCli::endToEnd()
+{
+    SimHarness sim;
+    QVERIFY2(sim.start(tenantSeed()), qPrintable(sim.lastError()));
+    const QStringList conn = connection(sim);
+
+    Run diff = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + conn);
+    QVERIFY2(diff.exitCode == 0, diff.err.constData());
+    const QJsonObject plan = diff.json();
+    const qint64 id = plan.value(QStringLiteral("plan")).toInteger();
+    QVERIFY(id > 0);
+    const int exchangeItems = plan.value(QStringLiteral("exchange_items")).toInt();
+    const int directoryItems = plan.value(QStringLiteral("directory_items")).toInt();
+    QVERIFY2(exchangeItems > 0, diff.out.constData());
+    QVERIFY2(directoryItems > 0,
+             diff.out.constData()); // the seed has expired, revoked, duplicate and >15 values
+    QCOMPARE(plan.value(QStringLiteral("unmatched_tenant")).toInt(), 1); // ghost@cloud.test
+    QVERIFY(plan.value(QStringLiteral("matched_by_fallback")).toInt() > 0); // cloud users match by UPN
+    const int removed = plan.value(QStringLiteral("removed_values")).toInt();
+    QVERIFY(removed > 1);
+    const QString idText = QString::number(id);
+
+    // Nothing approved: publish touches nothing.
+    Run publish =
+        certsync(QStringList { QStringLiteral("publish"), idText, QStringLiteral("--json") } + conn);
+    QCOMPARE(publish.exitCode, 0);
+    QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), 0);
+    QCOMPARE(publish.json().value(QStringLiteral("unapproved")).toInt(), exchangeItems + directoryItems);
+    QCOMPARE(appliedWrites(sim), 0);
+
+    Run approve =
+        certsync({ QStringLiteral("approve"), idText, QStringLiteral("--all"), QStringLiteral("--comment"),
+                   QStringLiteral("reviewed"), QStringLiteral("--state-dir"), m_state.path() });
+    QVERIFY2(approve.exitCode == 0, approve.err.constData());
+
+    // The deletion threshold refuses, with exit code 4, and nothing is written.
+    publish = certsync(QStringList { QStringLiteral("publish"), idText,
+                                     QStringLiteral("--deletion-threshold"), QStringLiteral("1") }
+                       + conn);
+    QCOMPARE(publish.exitCode, 4);
+    QVERIFY(publish.err.contains("deletion threshold"));
+    QCOMPARE(appliedWrites(sim), 0);
+
+    // Staging mode computes and writes nothing.
+    QProcessEnvironment staging;
+    staging.insert(QStringLiteral("CERTSYNC_STAGING"), QStringLiteral("1"));
+    publish =
+        certsync(QStringList { QStringLiteral("publish"), idText, QStringLiteral("--json") } + conn, staging);
+    QCOMPARE(publish.exitCode, 0);
+    QCOMPARE(publish.json().value(QStringLiteral("staging")).toBool(), true);
+    QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), 0);
+    QCOMPARE(appliedWrites(sim), 0);
+
+    // The explicit override: everything approved is applied, once.
+    publish = certsync(QStringList { QStringLiteral("publish"), idText,
+                                     QStringLiteral("--deletion-threshold"), QStringLiteral("1"),
+                                     QStringLiteral("--allow-deletions"), QStringLiteral("--json") }
+                       + conn);
+    QVERIFY2(publish.exitCode == 0, publish.err.constData());
+    QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), exchangeItems + directoryItems);
+    QCOMPARE(publish.json().value(QStringLiteral("failed")).toInt(), 0);
+    QCOMPARE(appliedWrites(sim), exchangeItems);
+
+    Run show = certsync({ QStringLiteral("show"), idText, QStringLiteral("--json"),
+                          QStringLiteral("--state-dir"), m_state.path() });
+    QCOMPARE(show.exitCode, 0);
+    QCOMPARE(show.json().value(QStringLiteral("status")).toString(), QStringLiteral("published"));
+    for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray()) {
+        QCOMPARE(v.toObject().value(QStringLiteral("state")).toString(), QStringLiteral("applied"));
+        QCOMPARE(v.toObject().value(QStringLiteral("attempts")).toInt(), 1);
+    }
+
+    // A second diff: nothing left for cloud-mastered users, AD hygiene done for synced ones (the
+    // simulator has no Entra Connect, so their tenant values still wait for it).
+    diff = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + conn);
+    QVERIFY2(diff.exitCode == 0, diff.err.constData());
+    QCOMPARE(diff.json().value(QStringLiteral("exchange_items")).toInt(), 0);
+    QCOMPARE(diff.json().value(QStringLiteral("directory_items")).toInt(), 0);
+    QCOMPARE(diff.json().value(QStringLiteral("items")).toInt(), 0);
+    QVERIFY(diff.json().value(QStringLiteral("awaiting_entra_connect")).toInt() > 0);
+
+    // The audit trail names who approved, the refusal, the staging run and the override.
+    const QString csvPath = m_state.filePath(QStringLiteral("audit.csv"));
+    Run exported = certsync({ QStringLiteral("export"), QStringLiteral("audit"), QStringLiteral("--csv"),
+                              csvPath, QStringLiteral("--state-dir"), m_state.path() });
+    QVERIFY2(exported.exitCode == 0, exported.err.constData());
+    QFile f(csvPath);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QStringList actions;
+    for (const QStringList &row : report::parseCsv(f.readAll()).mid(1)) {
+        QCOMPARE(row.at(2), QStringLiteral("suite-admin"));
+        if (!actions.contains(row.at(3)))
+            actions.append(row.at(3));
+    }
+    for (const QString &a :
+         { QStringLiteral("plan_created"), QStringLiteral("approve"), QStringLiteral("publish_refused"),
+           QStringLiteral("publish_staging"), QStringLiteral("threshold_override"),
+           QStringLiteral("item_applied"), QStringLiteral("publish_end") })
+        QVERIFY2(actions.contains(a), qPrintable(a));
+}
+
+void TestSyncCli::crashSafety()
+{
+    // A fresh tenant and state; AD was cleaned by endToEnd (or is cleaned here first if run alone).
+    QTemporaryDir state;
+    SimHarness sim;
+    QVERIFY2(sim.start(tenantSeed()), qPrintable(sim.lastError()));
+    QStringList conn = connection(sim);
+    conn.replace(conn.indexOf(m_state.path()), state.path());
+
+    Run diff = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + conn);
+    QVERIFY2(diff.exitCode == 0, diff.err.constData());
+    const QString idText = QString::number(diff.json().value(QStringLiteral("plan")).toInteger());
+    Run show = certsync({ QStringLiteral("show"), idText, QStringLiteral("--json"),
+                          QStringLiteral("--state-dir"), state.path() });
+    const QJsonArray items = show.json().value(QStringLiteral("item_list")).toArray();
+    QVERIFY(items.size() >= 4);
+
+    // Approve the tenant items except those of one user; that user must never be written.
+    QString spared;
+    QHash<QString, int> expected; // upn -> approved tenant items
+    QStringList approveArgs = { QStringLiteral("approve"), idText, QStringLiteral("--state-dir"),
+                                state.path() };
+    for (const QJsonValue &v : items) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("channel")).toString() == QLatin1String("directory"))
+            continue;
+        const QString upn = o.value(QStringLiteral("label")).toString().toLower();
+        if (spared.isEmpty())
+            spared = upn;
+        if (upn == spared)
+            continue;
+        expected[upn] += 1;
+        approveArgs << QStringLiteral("--item") << QString::number(o.value(QStringLiteral("item")).toInt());
+    }
+    int approvedCount = 0;
+    for (int n : std::as_const(expected))
+        approvedCount += n;
+    QVERIFY(approvedCount >= 3);
+    QCOMPARE(certsync(approveArgs).exitCode, 0);
+
+    // Slow answers keep each write in flight long enough to be killed in the middle of it.
+    sim.setFaults(QJsonObject { { QStringLiteral("latencyMs"), 120 } });
+    const quint32 seed = QRandomGenerator::global()->generate();
+    qInfo() << "kill points seeded with" << seed;
+    QRandomGenerator random(seed);
+    int kills = 0;
+    for (int round = 0; round < qMin(approvedCount, 5); ++round) {
+        // Kill at the first "writing" (journal in flight, request leaving) or "applied" (answer in,
+        // journal being written) line of this run: each round gets at most one item further.
+        const bool onApplied = random.bounded(2) == 1;
+        const int k = 1;
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("CERTSYNC_TEST_LDAP_PW"), m_dir.password(true));
+        env.insert(QStringLiteral("CERTSYNC_TEST_SECRET"), Secret);
+        p.setProcessEnvironment(env);
+        int seen = 0;
+        QByteArray buffer;
+        connect(&p, &QProcess::readyReadStandardError, &p, [&] {
+            buffer += p.readAllStandardError();
+            qsizetype nl;
+            while ((nl = buffer.indexOf('\n')) >= 0) {
+                const QByteArray line = buffer.left(nl);
+                buffer.remove(0, nl + 1);
+                if (line.contains(onApplied ? ") applied (" : ": writing item") && ++seen == k
+                    && p.state() == QProcess::Running)
+                    p.kill(); // SIGKILL: no destructor, no journal flush
+            }
+        });
+        p.start(m_binary, QStringList { QStringLiteral("publish"), idText } + conn);
+        QVERIFY(p.waitForFinished(WaitMs));
+        if (p.exitStatus() == QProcess::CrashExit)
+            ++kills;
+        qInfo() << "round" << round << (onApplied ? "kill on applied" : "kill on writing") << k
+                << (p.exitStatus() == QProcess::CrashExit ? "killed" : "ran to the end");
+    }
+    QVERIFY(kills >= 3);
+    sim.setFaults(QJsonObject { { QStringLiteral("latencyMs"), 0 } });
+    Run last = certsync(QStringList { QStringLiteral("publish"), idText, QStringLiteral("--json") } + conn);
+    QVERIFY2(last.exitCode == 0, last.err.constData());
+
+    // Exactly once, by the simulator's own count and by its access log.
+    const QHash<QString, int> writes = writesByUpn(sim);
+    for (auto it = expected.cbegin(); it != expected.cend(); ++it)
+        QVERIFY2(writes.value(it.key()) == it.value(),
+                 qPrintable(QStringLiteral("%1: %2 writes, %3 approved items")
+                                .arg(it.key())
+                                .arg(writes.value(it.key()))
+                                .arg(it.value())));
+    QCOMPARE(writes.value(spared), 0);
+    QCOMPARE(appliedWrites(sim), approvedCount);
+    int total = 0;
+    for (int n : writes)
+        total += n;
+    QCOMPARE(total, approvedCount);
+
+    show = certsync({ QStringLiteral("show"), idText, QStringLiteral("--json"), QStringLiteral("--state-dir"),
+                      state.path() });
+    for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray()) {
+        const QJsonObject o = v.toObject();
+        const bool approved = o.value(QStringLiteral("decision")).toString() == QLatin1String("approved");
+        QCOMPARE(o.value(QStringLiteral("state")).toString(),
+                 approved ? QStringLiteral("applied") : QStringLiteral("pending"));
+    }
+}
+
+void TestSyncCli::stalePlanIsRechecked()
+{
+    QTemporaryDir state;
+    SimHarness sim;
+    QVERIFY2(sim.start(tenantSeed()), qPrintable(sim.lastError()));
+    QStringList conn = connection(sim);
+    conn.replace(conn.indexOf(m_state.path()), state.path());
+
+    Run first = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + conn);
+    QVERIFY2(first.exitCode == 0, first.err.constData());
+    const QString idText = QString::number(first.json().value(QStringLiteral("plan")).toInteger());
+    Run second = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + conn);
+    QVERIFY2(second.exitCode == 0, second.err.constData());
+    Run show = certsync({ QStringLiteral("show"), idText, QStringLiteral("--json"),
+                          QStringLiteral("--state-dir"), state.path() });
+    QCOMPARE(show.json().value(QStringLiteral("status")).toString(), QStringLiteral("stale"));
+
+    // Someone else changes one cloud user's userCertificate after the plan was computed.
+    QString changedUpn;
+    int itemsOfChanged = 0;
+    QStringList approveArgs = { QStringLiteral("approve"), idText, QStringLiteral("--state-dir"),
+                                state.path() };
+    int tenantItems = 0;
+    for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray()) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("channel")).toString() != QLatin1String("exchange"))
+            continue;
+        const QString upn = o.value(QStringLiteral("label")).toString().toLower();
+        if (changedUpn.isEmpty()
+            && o.value(QStringLiteral("attribute")).toString() == QLatin1String("userCertificate"))
+            changedUpn = upn;
+        if (upn == changedUpn)
+            ++itemsOfChanged;
+        ++tenantItems;
+        approveArgs << QStringLiteral("--item") << QString::number(o.value(QStringLiteral("item")).toInt());
+    }
+    QVERIFY(!changedUpn.isEmpty());
+    QCOMPARE(certsync(approveArgs).exitCode, 0);
+    const QJsonObject upsert = sim.admin(
+        "POST", QStringLiteral("/admin/users"),
+        QJsonObject {
+            { QStringLiteral("userPrincipalName"), changedUpn },
+            { QStringLiteral("userCertificate"),
+              QJsonArray { QString::fromLatin1(QByteArray("someone else's value").toBase64()) } } });
+    QVERIFY2(!upsert.contains(QStringLiteral("error")),
+             qPrintable(upsert.value(QStringLiteral("error")).toString()));
+
+    // The stale plan reads every target first: the changed one fails, the others are applied.
+    Run publish =
+        certsync(QStringList { QStringLiteral("publish"), idText, QStringLiteral("--json") } + conn);
+    QCOMPARE(publish.exitCode, 3);
+    QCOMPARE(publish.json().value(QStringLiteral("failed")).toInt(), 1);
+    QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), tenantItems - 1);
+    QCOMPARE(writesByUpn(sim).value(changedUpn), itemsOfChanged - 1);
+    show = certsync({ QStringLiteral("show"), idText, QStringLiteral("--json"), QStringLiteral("--state-dir"),
+                      state.path() });
+    QCOMPARE(show.json().value(QStringLiteral("status")).toString(), QStringLiteral("partial"));
+    int failed = 0;
+    for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray()) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("state")).toString() != QLatin1String("failed"))
+            continue;
+        ++failed;
+        QCOMPARE(o.value(QStringLiteral("label")).toString().toLower(), changedUpn);
+        QVERIFY(o.value(QStringLiteral("error")).toString().startsWith(QStringLiteral("changed_meanwhile")));
+    }
+    QCOMPARE(failed, 1);
+}
+
+QTEST_GUILESS_MAIN(TestSyncCli)
+#include "tst_sync_cli.moc"

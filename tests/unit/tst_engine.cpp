@@ -1,0 +1,569 @@
+// The diff: matching, the per-user policy, routing and the helpdesk warnings, table-driven over
+// plain data; and the plan store: items, decisions, journal, staleness and audit.
+#include "EngineTestData.h"
+
+#include "engine/PlanStore.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace certsync;
+using namespace certsync::engine;
+using namespace certsync::testing;
+using certs::Problem;
+
+namespace {
+
+QStringList names(const QList<Value> &values)
+{
+    // Maps digests back to the value names of EngineTestData (value:<name>).
+    QStringList out;
+    for (const Value &v : values) {
+        bool found = false;
+        for (int i = 0; i < 64 && !found; ++i) {
+            for (const QString &prefix : { QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c"),
+                                           QStringLiteral("d"), QStringLiteral("v") }) {
+                const QString n = prefix + QString::number(i);
+                if (shaOf(rawOf(n)) == v.sha256) {
+                    out.append(n);
+                    found = true;
+                    break;
+                }
+            }
+        }
+        if (!found)
+            out.append(QStringLiteral("?"));
+    }
+    return out;
+}
+
+QStringList reasonsOf(const QList<DroppedValue> &dropped)
+{
+    QStringList out;
+    for (const DroppedValue &d : dropped)
+        out.append(names({ d.value }).first() + QLatin1Char('=') + dropReasonName(d.reason));
+    return out;
+}
+
+DiffResult diffOf(const QList<directory::DirectoryUser> &dir, const QList<PublishedUser> &ten,
+                  const PolicySettings &settings = {})
+{
+    DiffInput in;
+    in.directory = &dir;
+    in.tenant = &ten;
+    in.settings = settings;
+    return computeDiff(in);
+}
+
+} // namespace
+
+class TestEngine : public QObject
+{
+    Q_OBJECT
+private slots:
+    void policy_data();
+    void policy();
+    void capKeepsTheNewestFifteen();
+    void matching_data();
+    void matching();
+    void routing_data();
+    void routing();
+    void certificateUserIds();
+    void warnings_data();
+    void warnings();
+    void itemsAreSortedByStableKeys();
+    void planStoreRoundTrip();
+    void decisionsAndJournal();
+    void newPlanMakesOlderOnesStale();
+};
+
+void TestEngine::policy_data()
+{
+    QTest::addColumn<QList<CertSpec>>("values");
+    QTest::addColumn<bool>("dropExpired");
+    QTest::addColumn<bool>("requireSuitable");
+    QTest::addColumn<QStringList>("kept");
+    QTest::addColumn<QStringList>("dropped");
+
+    QTest::newRow("all good, newest first")
+        << QList<CertSpec> { { QStringLiteral("v1"), 100 },
+                             { QStringLiteral("v2"), 300 },
+                             { QStringLiteral("v3"), 200 } }
+        << true << false << QStringList { QStringLiteral("v2"), QStringLiteral("v3"), QStringLiteral("v1") }
+        << QStringList {};
+    QTest::newRow("expired dropped") << QList<CertSpec> { { QStringLiteral("v1"), -1 },
+                                                          { QStringLiteral("v2"), 10 } }
+                                     << true << false << QStringList { QStringLiteral("v2") }
+                                     << QStringList { QStringLiteral("v1=expired") };
+    QTest::newRow("expired kept when configured")
+        << QList<CertSpec> { { QStringLiteral("v1"), -1 }, { QStringLiteral("v2"), 10 } } << false << false
+        << QStringList { QStringLiteral("v2"), QStringLiteral("v1") } << QStringList {};
+    QTest::newRow("revoked dropped") << QList<CertSpec> { { QStringLiteral("v1"), 50, { Problem::Revoked } },
+                                                          { QStringLiteral("v2"), 10 } }
+                                     << true << false << QStringList { QStringLiteral("v2") }
+                                     << QStringList { QStringLiteral("v1=revoked") };
+    QTest::newRow("unparseable dropped")
+        << QList<CertSpec> { { QStringLiteral("v1"), 50, {}, {}, true }, { QStringLiteral("v2"), 10 } }
+        << true << false << QStringList { QStringLiteral("v2") }
+        << QStringList { QStringLiteral("v1=parse_error") };
+    QTest::newRow("duplicate certificate: the value kept is the first by date, then digest")
+        << QList<CertSpec> { { QStringLiteral("v1"), 50, {}, QStringLiteral("same") },
+                             { QStringLiteral("v2"), 50, {}, QStringLiteral("same") },
+                             { QStringLiteral("v3"), 10 } }
+        << true << false
+        << QStringList { shaOf(rawOf(QStringLiteral("v1"))) < shaOf(rawOf(QStringLiteral("v2")))
+                             ? QStringLiteral("v1")
+                             : QStringLiteral("v2"),
+                         QStringLiteral("v3") }
+        << QStringList { (shaOf(rawOf(QStringLiteral("v1"))) < shaOf(rawOf(QStringLiteral("v2")))
+                              ? QStringLiteral("v2")
+                              : QStringLiteral("v1"))
+                         + QStringLiteral("=duplicate") };
+    QTest::newRow("unsuitable kept without the filter")
+        << QList<CertSpec> { { QStringLiteral("v1"), 50, { Problem::NoEmailProtection } } } << true << false
+        << QStringList { QStringLiteral("v1") } << QStringList {};
+    QTest::newRow("unsuitable dropped with the filter")
+        << QList<CertSpec> { { QStringLiteral("v1"), 50, { Problem::NoEmailProtection } },
+                             { QStringLiteral("v2"), 40, { Problem::KeyUsage } },
+                             { QStringLiteral("v3"), 30 } }
+        << true << true << QStringList { QStringLiteral("v3") }
+        << QStringList { QStringLiteral("v1=unsuitable"), QStringLiteral("v2=unsuitable") };
+    QTest::newRow("revoked wins over expired as the reason")
+        << QList<CertSpec> { { QStringLiteral("v1"), -5, { Problem::Revoked } } } << true << false
+        << QStringList {} << QStringList { QStringLiteral("v1=revoked") };
+}
+
+void TestEngine::policy()
+{
+    QFETCH(QList<CertSpec>, values);
+    QFETCH(bool, dropExpired);
+    QFETCH(bool, requireSuitable);
+    QFETCH(QStringList, kept);
+    QFETCH(QStringList, dropped);
+    const directory::DirectoryUser u = directoryUser(QStringLiteral("alice"), values);
+    PolicySettings settings;
+    settings.dropExpired = dropExpired;
+    settings.requireSmimeSuitable = requireSuitable;
+    const DesiredAttribute d = desiredSet(u.values, certs::Attribute::UserCertificate, settings);
+    QCOMPARE(names(d.kept), kept);
+    QCOMPARE(reasonsOf(d.dropped), dropped);
+}
+
+void TestEngine::capKeepsTheNewestFifteen()
+{
+    // 20 values in directory order with dates that do not follow it: the cap keeps the 15 with the
+    // latest notAfter, newest first, and names the 5 oldest over_limit in directory order.
+    QList<CertSpec> specs;
+    const QList<int> days = { 40,  200, 10, 170, 90,  130, 20,  190, 60,  110,
+                              150, 30,  80, 180, 120, 50,  160, 70,  100, 140 };
+    for (int i = 0; i < days.size(); ++i)
+        specs.append({ QStringLiteral("v%1").arg(i), days.at(i) });
+    const directory::DirectoryUser u = directoryUser(QStringLiteral("bob"), specs);
+    const DesiredAttribute d = desiredSet(u.values, certs::Attribute::UserCertificate, {});
+    QCOMPARE(d.kept.size(), 15);
+    QStringList expectedKept;
+    QList<int> order;
+    for (int i = 0; i < days.size(); ++i)
+        order.append(i);
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return days.at(a) > days.at(b); });
+    for (int i = 0; i < 15; ++i)
+        expectedKept.append(QStringLiteral("v%1").arg(order.at(i)));
+    QCOMPARE(names(d.kept), expectedKept);
+    QCOMPARE(reasonsOf(d.dropped),
+             (QStringList { QStringLiteral("v0=over_limit"), QStringLiteral("v2=over_limit"),
+                            QStringLiteral("v6=over_limit"), QStringLiteral("v11=over_limit"),
+                            QStringLiteral("v15=over_limit") }));
+    for (int i = 1; i < d.kept.size(); ++i)
+        QVERIFY(d.kept.at(i - 1).notAfter >= d.kept.at(i).notAfter);
+}
+
+void TestEngine::matching_data()
+{
+    QTest::addColumn<QString>("scenario");
+    QTest::addColumn<QString>("expected"); // method name, or "unmatched:<reason>"
+    QTest::newRow("anchor") << QStringLiteral("anchor") << QStringLiteral("source_anchor");
+    QTest::newRow("consistency guid") << QStringLiteral("consistency") << QStringLiteral("consistency_guid");
+    QTest::newRow("upn fallback") << QStringLiteral("upn") << QStringLiteral("upn");
+    QTest::newRow("upn is case-insensitive") << QStringLiteral("upn-case") << QStringLiteral("upn");
+    QTest::newRow("mail fallback") << QStringLiteral("mail") << QStringLiteral("mail");
+    QTest::newRow("anchored tenant user is not taken by upn")
+        << QStringLiteral("anchor-mismatch") << QStringLiteral("unmatched:anchor_mismatch");
+    QTest::newRow("ambiguous mail") << QStringLiteral("ambiguous-mail")
+                                    << QStringLiteral("unmatched:ambiguous_mail");
+    QTest::newRow("nobody") << QStringLiteral("nobody") << QStringLiteral("unmatched:no_tenant_user");
+}
+
+void TestEngine::matching()
+{
+    QFETCH(QString, scenario);
+    QFETCH(QString, expected);
+    directory::DirectoryUser u = directoryUser(QStringLiteral("carol"), { { QStringLiteral("a1"), 100 } });
+    QList<PublishedUser> ten;
+    PolicySettings settings;
+    PublishedUser p = publishedUser(u, TenantKind::Synced, { QStringLiteral("a1") });
+    if (scenario == QLatin1String("consistency")) {
+        u.consistencyGuid = QStringLiteral("Y29uc2lzdGVuY3k=");
+        p.user.onPremisesImmutableId = u.consistencyGuid;
+        settings.consistencyGuidAnchor = true;
+    } else if (scenario.startsWith(QLatin1String("upn")) || scenario == QLatin1String("mail")
+               || scenario == QLatin1String("ambiguous-mail")) {
+        p = publishedUser(u, TenantKind::CloudMastered, { QStringLiteral("a1") });
+        if (scenario == QLatin1String("upn-case"))
+            p.user.userPrincipalName = p.user.userPrincipalName.toUpper();
+        if (scenario == QLatin1String("mail") || scenario == QLatin1String("ambiguous-mail"))
+            p.user.userPrincipalName = QStringLiteral("other@cloud.test");
+        if (scenario == QLatin1String("ambiguous-mail")) {
+            PublishedUser twin = p;
+            twin.user.id = QStringLiteral("twin");
+            twin.user.userPrincipalName = QStringLiteral("twin@cloud.test");
+            ten.append(twin);
+        }
+    } else if (scenario == QLatin1String("anchor-mismatch")) {
+        p.user.onPremisesImmutableId = QStringLiteral("c29tZW9uZSBlbHNl");
+    } else if (scenario == QLatin1String("nobody")) {
+        p.user.onPremisesImmutableId.clear();
+        p.user.userPrincipalName = QStringLiteral("x@y");
+        p.user.mail = QStringLiteral("x@y");
+    }
+    ten.prepend(p);
+    const DiffResult r = diffOf({ u }, ten, settings);
+    if (expected.startsWith(QLatin1String("unmatched:"))) {
+        QCOMPARE(r.matched, 0);
+        QCOMPARE(r.unmatchedDirectory.size(), 1);
+        QCOMPARE(r.unmatchedDirectory.first().reason, expected.mid(10));
+        QCOMPARE(r.unmatchedTenant.size(), ten.size());
+        QVERIFY(r.items.isEmpty());
+    } else {
+        QCOMPARE(r.matched, 1);
+        QVERIFY(r.unmatchedDirectory.isEmpty());
+        QCOMPARE(r.matchedByFallback,
+                 expected == QLatin1String("upn") || expected == QLatin1String("mail") ? 1 : 0);
+        // Force an item to see the method recorded on it.
+        ten.first().userCertificate.clear();
+        ten.first().user.onPremisesSyncEnabled = false;
+        const DiffResult again = diffOf({ u }, ten, settings);
+        QCOMPARE(again.items.size(), 1);
+        QCOMPARE(matchMethodName(again.items.first().matchedBy), expected);
+    }
+}
+
+void TestEngine::routing_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QList<CertSpec>>("directoryValues");
+    QTest::addColumn<QStringList>("published");
+    QTest::addColumn<QString>("expected"); // "channel:op:old->new:removed" per item, joined by " / "
+    QTest::addColumn<QString>("awaiting"); // "attribute:missing:extra"
+
+    const QList<CertSpec> mixed = { { QStringLiteral("v1"), 100 },
+                                    { QStringLiteral("v2"), -3 },
+                                    { QStringLiteral("v3"), 300 } };
+    QTest::newRow("cloud: replace with the desired set")
+        << int(TenantKind::CloudMastered) << mixed
+        << QStringList { QStringLiteral("v1"), QStringLiteral("v2") }
+        << QStringLiteral("exchange:replace:v1,v2->v3,v1:v2") << QString();
+    QTest::newRow("cloud: already right")
+        << int(TenantKind::CloudMastered) << mixed
+        << QStringList { QStringLiteral("v3"), QStringLiteral("v1") } << QString() << QString();
+    QTest::newRow("cloud without recipient: nothing to write")
+        << int(TenantKind::CloudWithoutRecipient) << mixed << QStringList {} << QString() << QString();
+    QTest::newRow("synced: AD hygiene removes the expired value, tenant awaits Entra Connect")
+        << int(TenantKind::Synced) << mixed
+        << QStringList { QStringLiteral("v1"), QStringLiteral("v2"), QStringLiteral("v3") }
+        << QStringLiteral("directory:remove_values:v1,v2,v3->v1,v3:v2")
+        << QStringLiteral("userCertificate:0:1");
+    QTest::newRow("synced: clean AD, tenant behind")
+        << int(TenantKind::Synced) << QList<CertSpec> { { QStringLiteral("v1"), 100 } } << QStringList {}
+        << QString() << QStringLiteral("userCertificate:1:0");
+    QTest::newRow("synced: parse errors are not deleted from AD")
+        << int(TenantKind::Synced)
+        << QList<CertSpec> { { QStringLiteral("v1"), 100 }, { QStringLiteral("v2"), 0, {}, {}, true } }
+        << QStringList { QStringLiteral("v1"), QStringLiteral("v2") } << QString() << QString();
+}
+
+void TestEngine::routing()
+{
+    QFETCH(int, kind);
+    QFETCH(QList<CertSpec>, directoryValues);
+    QFETCH(QStringList, published);
+    QFETCH(QString, expected);
+    QFETCH(QString, awaiting);
+    const directory::DirectoryUser u = directoryUser(QStringLiteral("dave"), directoryValues);
+    const DiffResult r = diffOf({ u }, { publishedUser(u, TenantKind(kind), published) });
+    QStringList items;
+    for (const PlanItem &i : r.items) {
+        QCOMPARE(i.attribute, ItemAttribute::UserCertificate);
+        items.append(QStringLiteral("%1:%2:%3->%4:%5")
+                         .arg(channelName(i.channel), operationName(i.operation),
+                              names(i.oldValues).join(QLatin1Char(',')),
+                              names(i.newValues).join(QLatin1Char(',')),
+                              names(i.removed).join(QLatin1Char(','))));
+        // What a write needs travels with the item: the bytes of new (Exchange) or removed (LDAP) values.
+        for (const Value &v : i.channel == Channel::Exchange ? i.newValues : i.removed)
+            QCOMPARE(shaOf(v.bytes), v.sha256);
+        QCOMPARE(i.target,
+                 i.channel == Channel::Directory ? u.dn : publishedUser(u, TenantKind(kind)).user.id);
+    }
+    QCOMPARE(items.join(QStringLiteral(" / ")), expected);
+    QStringList waits;
+    for (const AwaitingEntraConnect &a : r.awaiting)
+        waits.append(
+            QStringLiteral("%1:%2:%3").arg(itemAttributeName(a.attribute)).arg(a.missing).arg(a.extra));
+    QCOMPARE(waits.join(QStringLiteral(" / ")), awaiting);
+    if (TenantKind(kind) == TenantKind::CloudWithoutRecipient) {
+        QCOMPARE(r.warnings.size(), 1);
+        QCOMPARE(r.warnings.first().kind, WarningKind::NoRecipient);
+    }
+}
+
+void TestEngine::certificateUserIds()
+{
+    const directory::DirectoryUser u = directoryUser(
+        QStringLiteral("erin"), { { QStringLiteral("v1"), 100 }, { QStringLiteral("v2"), 300 } });
+    PublishedUser cloud =
+        publishedUser(u, TenantKind::CloudMastered, { QStringLiteral("v1"), QStringLiteral("v2") });
+    cloud.user.certificateUserIds = { QStringLiteral("X509:<PN>erin@certsync.test"),
+                                      QStringLiteral("X509:<I>stale<SR>00") };
+    PolicySettings settings;
+    settings.certificateUserIds = true;
+    settings.certificateUserIdForms = IssuerAndSerial | SubjectKeyId;
+    DiffResult r = diffOf({ u }, { cloud }, settings);
+    QCOMPARE(r.items.size(), 1);
+    const PlanItem &item = r.items.first();
+    QCOMPARE(item.channel, Channel::Graph);
+    QCOMPARE(item.attribute, ItemAttribute::CertificateUserIds);
+    QStringList next;
+    for (const Value &v : item.newValues)
+        next.append(QString::fromUtf8(v.bytes));
+    const auto cert = [&](const QString &n) { return shaOf(QStringLiteral("cert:%1").arg(n).toUtf8()); };
+    const QString issuer = QStringLiteral("DC=test,DC=certsync,O=Certsync Test,CN=Issuing CA");
+    QCOMPARE(next,
+             (QStringList {
+                 QStringLiteral("X509:<PN>erin@certsync.test"),
+                 QStringLiteral("X509:<I>%1<SR>%2")
+                     .arg(issuer, QString::fromLatin1(cert(QStringLiteral("v2")).left(8).toHex()).toUpper()),
+                 QStringLiteral("X509:<SKI>%1")
+                     .arg(QString::fromLatin1(cert(QStringLiteral("v2")).left(20).toHex())),
+                 QStringLiteral("X509:<I>%1<SR>%2")
+                     .arg(issuer, QString::fromLatin1(cert(QStringLiteral("v1")).left(8).toHex()).toUpper()),
+                 QStringLiteral("X509:<SKI>%1")
+                     .arg(QString::fromLatin1(cert(QStringLiteral("v1")).left(20).toHex())) }));
+    QCOMPARE(item.removed.size(), 1); // the stale <I><SR> value, not the admin's <PN>
+    QCOMPARE(QString::fromUtf8(item.removed.first().bytes), QStringLiteral("X509:<I>stale<SR>00"));
+
+    // At most 10, the admin's own values first.
+    QList<CertSpec> many;
+    for (int i = 0; i < 12; ++i)
+        many.append({ QStringLiteral("v%1").arg(i), 10 + i });
+    const directory::DirectoryUser big = directoryUser(QStringLiteral("erin"), many);
+    r = diffOf({ big }, { cloud }, settings);
+    QCOMPARE(r.items.size(), 2); // Exchange (values differ) and Graph
+    QCOMPARE(r.items.last().newValues.size(), 10);
+    QCOMPARE(QString::fromUtf8(r.items.last().newValues.first().bytes),
+             QStringLiteral("X509:<PN>erin@certsync.test"));
+
+    // Synced users: only Entra Connect writes certificateUserIds.
+    r = diffOf({ u },
+               { publishedUser(u, TenantKind::Synced, { QStringLiteral("v1"), QStringLiteral("v2") }) },
+               settings);
+    QVERIFY(r.items.isEmpty());
+}
+
+void TestEngine::warnings_data()
+{
+    QTest::addColumn<QList<CertSpec>>("userCertificate");
+    QTest::addColumn<QList<CertSpec>>("userSmime");
+    QTest::addColumn<QStringList>("expected");
+    QTest::newRow("stale userSMIMECertificate wins in Outlook")
+        << QList<CertSpec> { { QStringLiteral("v1"), 300 } }
+        << QList<CertSpec> { { QStringLiteral("v2"), 20 } } << QStringList { QStringLiteral("stale_smime") };
+    QTest::newRow("same certificate in both: fine")
+        << QList<CertSpec> { { QStringLiteral("v1"), 300, {}, QStringLiteral("same") } }
+        << QList<CertSpec> { { QStringLiteral("v2"), 300, {}, QStringLiteral("same") } } << QStringList {};
+    QTest::newRow("newer userSMIMECertificate: fine")
+        << QList<CertSpec> { { QStringLiteral("v1"), 20 } }
+        << QList<CertSpec> { { QStringLiteral("v2"), 300 } } << QStringList {};
+    QTest::newRow("expired userSMIMECertificate: Outlook falls back, fine")
+        << QList<CertSpec> { { QStringLiteral("v1"), 300 } }
+        << QList<CertSpec> { { QStringLiteral("v2"), -1 } } << QStringList {};
+    QTest::newRow("newer userCertificate unusable: no warning")
+        << QList<CertSpec> { { QStringLiteral("v1"), 300, { Problem::NoEmailProtection } } }
+        << QList<CertSpec> { { QStringLiteral("v2"), 20 } } << QStringList {};
+    QTest::newRow("only unusable certificates")
+        << QList<CertSpec> { { QStringLiteral("v1"), -1 },
+                             { QStringLiteral("v2"), 100, { Problem::KeyUsage } },
+                             { QStringLiteral("v3"), 0, {}, {}, true } }
+        << QList<CertSpec> {} << QStringList { QStringLiteral("no_usable_certificate") };
+    QTest::newRow("no certificates at all: nothing to say")
+        << QList<CertSpec> {} << QList<CertSpec> {} << QStringList {};
+}
+
+void TestEngine::warnings()
+{
+    QFETCH(QList<CertSpec>, userCertificate);
+    QFETCH(QList<CertSpec>, userSmime);
+    QFETCH(QStringList, expected);
+    const directory::DirectoryUser u = directoryUser(QStringLiteral("frank"), userCertificate, userSmime);
+    const QList<directory::DirectoryUser> dir = { u };
+    const QList<PublishedUser> ten;
+    const DiffResult r = diffOf(dir, ten);
+    QStringList kinds;
+    for (const Warning &w : r.warnings) {
+        kinds.append(warningKindName(w.kind));
+        QCOMPARE(w.userKey, u.dn);
+        QVERIFY(!w.message.isEmpty());
+    }
+    QCOMPARE(kinds, expected);
+}
+
+void TestEngine::itemsAreSortedByStableKeys()
+{
+    QList<directory::DirectoryUser> dir;
+    QList<PublishedUser> ten;
+    for (const QString &n : { QStringLiteral("zed"), QStringLiteral("amy"), QStringLiteral("mia") }) {
+        dir.append(directoryUser(n, { { QStringLiteral("v1"), 100 } }, { { QStringLiteral("v2"), 200 } }));
+        ten.prepend(publishedUser(dir.last(), TenantKind::CloudMastered));
+    }
+    const DiffResult r = diffOf(dir, ten);
+    QStringList keys;
+    for (const PlanItem &i : r.items)
+        keys.append(QStringLiteral("%1 %2").arg(i.number).arg(i.key()));
+    QCOMPARE(keys.size(), 6);
+    QVERIFY(keys.first().startsWith(QStringLiteral("1 CN=amy")));
+    QVERIFY(keys.first().endsWith(QStringLiteral("|exchange|userCertificate")));
+    QVERIFY(keys.at(1).endsWith(QStringLiteral("|exchange|userSMIMECertificate")));
+    QVERIFY(keys.last().startsWith(QStringLiteral("6 CN=zed")));
+    QCOMPARE(r.addedValues, 6);
+    // The same input in another order gives the same plan.
+    std::reverse(dir.begin(), dir.end());
+    const DiffResult again = diffOf(dir, ten);
+    QStringList keys2;
+    for (const PlanItem &i : again.items)
+        keys2.append(QStringLiteral("%1 %2").arg(i.number).arg(i.key()));
+    QCOMPARE(keys2, keys);
+}
+
+void TestEngine::planStoreRoundTrip()
+{
+    QTemporaryDir tmp;
+    auto store = store::StateStore::open(tmp.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    QCOMPARE((*store)->schemaVersion(), 2);
+    PlanStore plans(**store);
+    const directory::DirectoryUser u = directoryUser(
+        QStringLiteral("gina"), { { QStringLiteral("v1"), 100 }, { QStringLiteral("v2"), -3 } });
+    const directory::DirectoryUser s = directoryUser(
+        QStringLiteral("hank"), { { QStringLiteral("v1"), 100 }, { QStringLiteral("v2"), -3 } });
+    const DiffResult diff = diffOf({ u, s },
+                                   { publishedUser(u, TenantKind::CloudMastered, { QStringLiteral("v2") }),
+                                     publishedUser(s, TenantKind::Synced) });
+    QCOMPARE(diff.items.size(), 2);
+    auto id = plans.savePlan(
+        diff, PlanSource { QStringLiteral("ldaps://dc"), EngineNow, QStringLiteral("tenant"), EngineNow },
+        QStringLiteral("tester"));
+    QVERIFY2(id.ok(), qPrintable(id.ok() ? QString() : id.error().message));
+    auto summary = plans.plan(*id);
+    QVERIFY(summary.ok());
+    QCOMPARE(summary->status, QStringLiteral("staged"));
+    QCOMPARE(summary->items, 2);
+    QCOMPARE(summary->removedValues, 2);
+    QCOMPARE(summary->addedValues, 1);
+    QCOMPARE(summary->awaiting, 1);
+    QCOMPARE(summary->source.directoryReadAt, EngineNow);
+    auto items = plans.items(*id);
+    QVERIFY(items.ok());
+    QCOMPARE(items->size(), 2);
+    for (int i = 0; i < 2; ++i) {
+        const PlanItem &a = diff.items.at(i);
+        const StoredItem &b = items->at(i);
+        QCOMPARE(b.item.key(), a.key());
+        QCOMPARE(b.item.target, a.target);
+        QCOMPARE(b.item.oldValues.size(), a.oldValues.size());
+        QCOMPARE(b.item.newValues.size(), a.newValues.size());
+        for (int v = 0; v < a.newValues.size(); ++v) {
+            QCOMPARE(b.item.newValues.at(v).sha256, a.newValues.at(v).sha256);
+            QCOMPARE(b.item.newValues.at(v).bytes, a.newValues.at(v).bytes);
+        }
+        QCOMPARE(names(b.item.removed), names(a.removed));
+        QCOMPARE(b.item.removed.first().bytes, a.removed.first().bytes);
+        QCOMPARE(b.decision, Decision::Pending);
+        QCOMPARE(b.state, JournalState::Pending);
+    }
+    auto found = plans.findings(*id);
+    QVERIFY(found.ok());
+    QCOMPARE(found->size(), 1);
+    QCOMPARE(found->first().kind, QStringLiteral("awaiting_entra_connect"));
+}
+
+void TestEngine::decisionsAndJournal()
+{
+    QTemporaryDir tmp;
+    auto store = store::StateStore::open(tmp.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    PlanStore plans(**store);
+    QList<directory::DirectoryUser> dir;
+    QList<PublishedUser> ten;
+    for (const QString &n : { QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c") }) {
+        dir.append(directoryUser(n, { { QStringLiteral("v1"), 100 } }));
+        ten.append(publishedUser(dir.last(), TenantKind::CloudMastered));
+    }
+    auto id = plans.savePlan(diffOf(dir, ten), {}, QStringLiteral("tester"));
+    QVERIFY2(id.ok(), qPrintable(id.ok() ? QString() : id.error().message));
+    auto changed =
+        plans.decide(*id, { 1, 3 }, Decision::Approved, QStringLiteral("alice"), QStringLiteral("ok"));
+    QVERIFY(changed.ok());
+    QCOMPARE(*changed, 2);
+    changed =
+        plans.decide(*id, { 2 }, Decision::Rejected, QStringLiteral("bob"), QStringLiteral("not this one"));
+    QCOMPARE(*changed, 1);
+    auto bad = plans.decide(*id, { 4 }, Decision::Approved, QStringLiteral("alice"), {});
+    QVERIFY(!bad.ok());
+    QCOMPARE(bad.error().code, QStringLiteral("no_such_item"));
+
+    QVERIFY(plans.updateJournal(*id, 1, { JournalState::InFlight, true, 0, {}, {}, {} }).ok());
+    QVERIFY(plans
+                .updateJournal(
+                    *id, 1,
+                    { JournalState::Applied, false, 200, QStringLiteral("req-1"), QStringLiteral("c-1"), {} })
+                .ok());
+    // Applied items keep their approval.
+    changed = plans.decide(*id, {}, Decision::Rejected, QStringLiteral("carol"), {});
+    QCOMPARE(*changed, 1); // only item 3 changes; 1 is applied, 2 already rejected
+    auto items = plans.items(*id);
+    QCOMPARE(items->at(0).decision, Decision::Approved);
+    QCOMPARE(items->at(0).state, JournalState::Applied);
+    QCOMPARE(items->at(0).attempts, 1);
+    QCOMPARE(items->at(0).httpStatus, 200);
+    QCOMPARE(items->at(0).requestId, QStringLiteral("req-1"));
+    QCOMPARE(items->at(2).decision, Decision::Rejected);
+
+    auto audit = plans.auditRows(*id);
+    QVERIFY(audit.ok());
+    QStringList trail;
+    for (const AuditRow &a : *audit)
+        trail.append(QStringLiteral("%1 %2 %3").arg(a.who, a.action).arg(a.itemNumber));
+    QCOMPARE(trail,
+             (QStringList { QStringLiteral("tester plan_created 0"), QStringLiteral("alice approve 1"),
+                            QStringLiteral("alice approve 3"), QStringLiteral("bob reject 2"),
+                            QStringLiteral("carol reject 3") }));
+}
+
+void TestEngine::newPlanMakesOlderOnesStale()
+{
+    QTemporaryDir tmp;
+    auto store = store::StateStore::open(tmp.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    PlanStore plans(**store);
+    const directory::DirectoryUser u =
+        directoryUser(QStringLiteral("ivy"), { { QStringLiteral("v1"), 100 } });
+    const DiffResult diff = diffOf({ u }, { publishedUser(u, TenantKind::CloudMastered) });
+    auto first = plans.savePlan(diff, {}, QStringLiteral("t"));
+    auto second = plans.savePlan(diff, {}, QStringLiteral("t"));
+    QVERIFY(first.ok() && second.ok());
+    QCOMPARE(plans.plan(*first)->status, QStringLiteral("stale"));
+    QCOMPARE(plans.plan(*second)->status, QStringLiteral("staged"));
+    QCOMPARE(plans.plans()->size(), 2);
+}
+
+QTEST_GUILESS_MAIN(TestEngine)
+#include "tst_engine.moc"

@@ -1,0 +1,332 @@
+// The console's models: each under QAbstractItemModelTester, proxies with data-driven filters.
+#include "TestPki.h"
+#include "models/CertificateTreeModel.h"
+#include "models/LogModel.h"
+#include "models/UserFilterProxy.h"
+#include "models/UsersModel.h"
+
+#include <QAbstractItemModelTester>
+#include <QCryptographicHash>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace certsync;
+using namespace certsync::certs;
+using namespace certsync::models;
+using namespace certsync::testing;
+
+class TestModels : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void usersModel();
+    void usersFilter_data();
+    void usersFilter();
+    void usersSortsOnRawValues();
+    void certificateTree();
+    void certificateTreeMarksDifferences();
+    void logModelAndFilter_data();
+    void logModelAndFilter();
+    void logCapacity();
+
+private:
+    directory::DirectoryUser makeUser(const QString &name, const QList<QByteArray> &userCertificate,
+                                      const QList<QByteArray> &smime);
+    QTemporaryDir m_dir;
+    std::optional<TrustStore> m_trust;
+    std::unique_ptr<ValueAnalyzer> m_analyzer;
+    std::shared_ptr<directory::DirectorySnapshot> m_snapshot;
+    QDateTime m_now;
+    QByteArray m_aliceCert;
+};
+
+directory::DirectoryUser TestModels::makeUser(const QString &name, const QList<QByteArray> &userCertificate,
+                                              const QList<QByteArray> &smime)
+{
+    directory::DirectoryUser user;
+    user.dn = QStringLiteral("CN=%1,CN=Users,DC=example,DC=test").arg(name);
+    user.displayName = name;
+    user.accountName = name.toLower();
+    user.mail = name.toLower() + QStringLiteral("@example.test");
+    user.userPrincipalName = name.toLower() + QStringLiteral("@corp.example.test");
+    user.userCertificate = userCertificate;
+    user.userSmimeCertificate = smime;
+    user.values = m_analyzer->analyzeUser(userCertificate, smime, user.context(), m_now);
+    return user;
+}
+
+void TestModels::initTestCase()
+{
+    const StandardPki &pki = StandardPki::instance();
+    const QString anchors = m_dir.filePath(QStringLiteral("anchors.pem"));
+    QVERIFY(TestPki::writeFile(anchors, TestPki::pemOf({ &pki.root, &pki.intermediate })));
+    TrustSettings settings;
+    settings.bundleFiles = { anchors };
+    m_trust.emplace(std::move(TrustStore::load(settings).value()));
+    m_analyzer = std::make_unique<ValueAnalyzer>(*m_trust, CertificateJudge());
+    m_now = QDateTime::currentDateTimeUtc();
+
+    auto leaf = [&](const QString &mail, int days) {
+        CertSpec spec = goodLeafSpec(mail);
+        spec.notAfterDays = days;
+        if (days < 0)
+            spec.notBeforeDays = days - 365;
+        return TestPki::issue(spec, pki.intermediate);
+    };
+    const Issued alice = leaf(QStringLiteral("alice@example.test"), 200);
+    m_aliceCert = alice.der;
+    const Issued aliceOld = leaf(QStringLiteral("alice@example.test"), -5);
+    const Issued bob = leaf(QStringLiteral("bob@example.test"), 10);
+    m_snapshot = std::make_shared<directory::DirectorySnapshot>();
+    m_snapshot->complete = true;
+    m_snapshot->users = {
+        makeUser(QStringLiteral("Alice"), { alice.der, aliceOld.der },
+                 { TestPki::pkcs7Signed(alice, { &pki.intermediate }) }),
+        makeUser(QStringLiteral("Bob"), { bob.der }, {}),
+        makeUser(QStringLiteral("Carol"), {}, {}),
+        makeUser(QStringLiteral("Dave"), { QByteArray("garbage") }, {}),
+    };
+}
+
+void TestModels::usersModel()
+{
+    UsersModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setSnapshot(m_snapshot, m_now);
+    QCOMPARE(model.rowCount(), 4);
+    QCOMPARE(model.columnCount(), int(UsersModel::ColumnCount));
+    QCOMPARE(model.index(0, UsersModel::DisplayName).data().toString(), QStringLiteral("Alice"));
+    QCOMPARE(model.index(0, UsersModel::Certificates).data().toInt(), 3); // two x509 + the user's in the bag
+    QCOMPARE(model.index(0, UsersModel::Status).data(UsersModel::StatusRole).toInt(),
+             int(Status::Error)); // expired one
+    QCOMPARE(model.index(0, UsersModel::Status).data().toString(), QStringLiteral("Error"));
+    QVERIFY(!model.index(0, UsersModel::Status).data(Qt::DecorationRole).value<QIcon>().isNull());
+    // Soonest expiry is the first unexpired one: about 200 days ahead, not the expired one.
+    const qint64 soonest = model.index(0, UsersModel::SoonestExpiry).data(UsersModel::SortRole).toLongLong();
+    QVERIFY(qAbs(QDateTime::fromMSecsSinceEpoch(soonest, Qt::UTC).daysTo(m_now.addDays(200))) <= 1);
+    QCOMPARE(model.index(1, UsersModel::Status).data(UsersModel::StatusRole).toInt(), int(Status::Warning));
+    QCOMPARE(model.index(2, UsersModel::Certificates).data().toInt(), 0);
+    QCOMPARE(model.index(2, UsersModel::Status).data(UsersModel::StatusRole).toInt(), int(Status::Ok));
+    QCOMPARE(model.index(3, UsersModel::Status).data(UsersModel::StatusRole).toInt(),
+             int(Status::Error)); // parse_error
+    QCOMPARE(model.index(2, UsersModel::Tenant).data().toString(), QStringLiteral("not read"));
+
+    model.setTenantMatches({ { m_snapshot->users.at(0).dn, TenantMatch::Cloud },
+                             { m_snapshot->users.at(1).dn, TenantMatch::Synced } });
+    QCOMPARE(model.index(0, UsersModel::Tenant).data().toString(), QStringLiteral("cloud"));
+    QCOMPARE(model.index(1, UsersModel::Tenant).data().toString(), QStringLiteral("synced"));
+    QCOMPARE(model.index(2, UsersModel::Tenant).data().toString(), QStringLiteral("unmatched"));
+    QCOMPARE(model.rowOfDn(m_snapshot->users.at(3).dn), 3);
+    QCOMPARE(model.user(1)->displayName, QStringLiteral("Bob"));
+    model.setSnapshot(nullptr, m_now);
+    QCOMPARE(model.rowCount(), 0);
+}
+
+void TestModels::usersFilter_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QList<int>>("hiddenStatuses");
+    QTest::addColumn<QStringList>("expected");
+    const QList<int> none;
+    QTest::newRow("everyone") << QString() << none
+                              << QStringList { QStringLiteral("Alice"), QStringLiteral("Bob"),
+                                               QStringLiteral("Carol"), QStringLiteral("Dave") };
+    QTest::newRow("name, any case") << QStringLiteral("aLi") << none
+                                    << QStringList { QStringLiteral("Alice") };
+    QTest::newRow("UPN") << QStringLiteral("bob@corp") << none << QStringList { QStringLiteral("Bob") };
+    QTest::newRow("mail domain") << QStringLiteral("@example.test") << none
+                                 << QStringList { QStringLiteral("Alice"), QStringLiteral("Bob"),
+                                                  QStringLiteral("Carol"), QStringLiteral("Dave") };
+    QTest::newRow("nobody") << QStringLiteral("zed") << none << QStringList {};
+    QTest::newRow("errors hidden") << QString() << QList<int> { int(Status::Error) }
+                                   << QStringList { QStringLiteral("Bob"), QStringLiteral("Carol") };
+    QTest::newRow("only errors") << QString() << QList<int> { int(Status::Ok), int(Status::Warning) }
+                                 << QStringList { QStringLiteral("Alice"), QStringLiteral("Dave") };
+    QTest::newRow("text and chips") << QStringLiteral("o") << QList<int> { int(Status::Error) }
+                                    << QStringList { QStringLiteral("Bob"), QStringLiteral("Carol") };
+}
+
+void TestModels::usersFilter()
+{
+    QFETCH(QString, text);
+    QFETCH(QList<int>, hiddenStatuses);
+    QFETCH(QStringList, expected);
+    UsersModel model;
+    model.setSnapshot(m_snapshot, m_now);
+    UserFilterProxy proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&model);
+    proxy.setSearchText(text);
+    for (int status : hiddenStatuses)
+        proxy.setStatusShown(Status(status), false);
+    proxy.sort(UsersModel::DisplayName);
+    QStringList shown;
+    for (int row = 0; row < proxy.rowCount(); ++row)
+        shown.append(proxy.index(row, UsersModel::DisplayName).data().toString());
+    QCOMPARE(shown, expected);
+}
+
+void TestModels::usersSortsOnRawValues()
+{
+    UsersModel model;
+    model.setSnapshot(m_snapshot, m_now);
+    UserFilterProxy proxy;
+    proxy.setSourceModel(&model);
+    // By fingerprint prefix: Alice's current certificate, typed with colons as a viewer shows it.
+    const QString hex =
+        QString::fromLatin1(QCryptographicHash::hash(m_aliceCert, QCryptographicHash::Sha256).toHex());
+    proxy.setSearchText(hex.left(2) + QLatin1Char(':') + hex.mid(2, 2) + QLatin1Char(':')
+                        + hex.mid(4, 4).toUpper());
+    QCOMPARE(proxy.rowCount(), 1);
+    QCOMPARE(proxy.index(0, UsersModel::DisplayName).data().toString(), QStringLiteral("Alice"));
+    proxy.setSearchText({});
+    // Certificates sort as numbers (3, 1, 0, 0), not as text; status by rank.
+    proxy.sort(UsersModel::Certificates, Qt::DescendingOrder);
+    QCOMPARE(proxy.index(0, UsersModel::DisplayName).data().toString(), QStringLiteral("Alice"));
+    QCOMPARE(proxy.index(1, UsersModel::DisplayName).data().toString(), QStringLiteral("Bob"));
+    proxy.sort(UsersModel::Status, Qt::AscendingOrder);
+    QCOMPARE(proxy.index(0, UsersModel::DisplayName).data().toString(), QStringLiteral("Carol"));
+    QCOMPARE(proxy.index(1, UsersModel::DisplayName).data().toString(), QStringLiteral("Bob"));
+}
+
+void TestModels::certificateTree()
+{
+    CertificateTreeModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setValues(m_snapshot->users.at(0).values);
+    QCOMPARE(model.rowCount(), 2);
+    const QModelIndex userCertificate = model.index(0, 0);
+    const QModelIndex smime = model.index(1, 0);
+    QCOMPARE(userCertificate.data().toString(), QStringLiteral("userCertificate (2 values)"));
+    QCOMPARE(smime.data().toString(), QStringLiteral("userSMIMECertificate (1 value)"));
+    QCOMPARE(model.rowCount(userCertificate), 2);
+    const QModelIndex first = model.index(0, 0, userCertificate);
+    QCOMPARE(model.nodeType(first), CertificateTreeModel::NodeType::Value);
+    QVERIFY(first.data().toString().startsWith(QStringLiteral("#1 x509: CN=alice")));
+    QCOMPARE(model.certificateAt(first)->certificate.der, m_aliceCert);
+    // Its chain, leaf to root.
+    QCOMPARE(model.rowCount(first), 3);
+    QVERIFY(model.index(0, 0, first).data().toString().startsWith(QStringLiteral("leaf: ")));
+    QCOMPARE(model.index(1, 0, first).data().toString(),
+             QStringLiteral("issuer: CN=certsync Test Issuing CA,O=certsync tests"));
+    QCOMPARE(model.index(2, 0, first).data().toString(),
+             QStringLiteral("root (trust anchor): CN=certsync Test Root CA,O=certsync tests"));
+    QCOMPARE(model.chainElementAt(model.index(2, 0, first))->isAnchor, true);
+    const QModelIndex expired = model.index(1, CertificateTreeModel::StatusColumn, userCertificate);
+    QCOMPARE(expired.data(CertificateTreeModel::StatusRole).toInt(), int(Status::Error));
+    QCOMPARE(model.index(0, 0, smime).data().toString().left(9), QStringLiteral("#1 pkcs7:"));
+    model.setValues(m_snapshot->users.at(3).values); // an invalid value has no chain
+    const QModelIndex invalid = model.index(0, 0, model.index(0, 0));
+    QVERIFY(invalid.data().toString().startsWith(QStringLiteral("#1 invalid: ")));
+    QCOMPARE(model.rowCount(invalid), 0);
+    QVERIFY(model.certificateAt(invalid) == nullptr);
+}
+
+void TestModels::certificateTreeMarksDifferences()
+{
+    CertificateTreeModel directorySide;
+    QAbstractItemModelTester tester(&directorySide, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    directorySide.setValues(m_snapshot->users.at(0).values);
+    QCOMPARE(directorySide.onlyHereCount(), 0); // no comparison yet
+    // Microsoft 365 has only Alice's current certificate: the expired one is only in the directory.
+    directorySide.setCounterpart({ QCryptographicHash::hash(m_aliceCert, QCryptographicHash::Sha256) });
+    QCOMPARE(directorySide.onlyHereCount(), 1);
+    const QModelIndex values = directorySide.index(0, 0);
+    QCOMPARE(directorySide.index(0, 0, values).data(CertificateTreeModel::OnlyHereRole).toBool(), false);
+    QCOMPARE(directorySide.index(1, 0, values).data(CertificateTreeModel::OnlyHereRole).toBool(), true);
+    QVERIFY(directorySide.index(1, CertificateTreeModel::StatusColumn, values)
+                .data()
+                .toString()
+                .endsWith(QStringLiteral("only here")));
+    directorySide.setCounterpart({}, false);
+    QCOMPARE(directorySide.onlyHereCount(), 0);
+}
+
+void TestModels::logModelAndFilter_data()
+{
+    QTest::addColumn<QList<int>>("hiddenLevels");
+    QTest::addColumn<bool>("showDebug");
+    QTest::addColumn<QString>("job");
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QStringList>("expected");
+    QTest::newRow("default hides debug")
+        << QList<int> {} << false << QString() << QString()
+        << QStringList { QStringLiteral("read 20 users"), QStringLiteral("throttled"),
+                         QStringLiteral("refused") };
+    QTest::newRow("with debug") << QList<int> {} << true << QString() << QString()
+                                << QStringList { QStringLiteral("page 1"), QStringLiteral("read 20 users"),
+                                                 QStringLiteral("throttled"), QStringLiteral("refused") };
+    QTest::newRow("errors only") << QList<int> { int(jobs::LogRecord::Level::Info),
+                                                 int(jobs::LogRecord::Level::Warning) }
+                                 << false << QString() << QString()
+                                 << QStringList { QStringLiteral("refused") };
+    QTest::newRow("one job") << QList<int> {} << false << QStringLiteral("publish") << QString()
+                             << QStringList { QStringLiteral("throttled"), QStringLiteral("refused") };
+    QTest::newRow("by request id") << QList<int> {} << false << QString() << QStringLiteral("REQ-42")
+                                   << QStringList { QStringLiteral("refused") };
+    QTest::newRow("by user") << QList<int> {} << false << QString() << QStringLiteral("bob@")
+                             << QStringList { QStringLiteral("throttled") };
+}
+
+void TestModels::logModelAndFilter()
+{
+    QFETCH(QList<int>, hiddenLevels);
+    QFETCH(bool, showDebug);
+    QFETCH(QString, job);
+    QFETCH(QString, text);
+    QFETCH(QStringList, expected);
+    LogModel model;
+    LogFilterProxy proxy;
+    QAbstractItemModelTester modelTester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&model);
+    using L = jobs::LogRecord::Level;
+    auto record = [](L level, const char *jobName, const char *message, const char *user = "", int http = 0,
+                     const char *requestId = "") {
+        jobs::LogRecord r;
+        r.time = QDateTime::currentDateTimeUtc();
+        r.level = level;
+        r.job = QString::fromLatin1(jobName);
+        r.message = QString::fromLatin1(message);
+        r.user = QString::fromLatin1(user);
+        r.httpStatus = http;
+        r.requestId = QString::fromLatin1(requestId);
+        return r;
+    };
+    model.append(record(L::Debug, "directory read", "page 1"));
+    model.append(record(L::Info, "directory read", "read 20 users"));
+    model.append(record(L::Warning, "publish", "throttled", "bob@example.test", 429, "req-7"));
+    model.append(record(L::Error, "publish", "refused", "carol@example.test", 400, "req-42"));
+    QCOMPARE(model.jobNames(), (QStringList { QStringLiteral("directory read"), QStringLiteral("publish") }));
+    proxy.setLevelShown(L::Debug, showDebug);
+    for (int level : hiddenLevels)
+        proxy.setLevelShown(L(level), false);
+    proxy.setJob(job);
+    proxy.setText(text);
+    QStringList shown;
+    for (int row = 0; row < proxy.rowCount(); ++row)
+        shown.append(proxy.index(row, LogModel::Message).data().toString());
+    QCOMPARE(shown, expected);
+    const QString details = LogModel::describe(model.record(3));
+    QVERIFY(details.contains(QStringLiteral("HTTP status: 400")));
+    QVERIFY(details.contains(QStringLiteral("Request id: req-42")));
+    QCOMPARE(model.index(3, LogModel::HttpStatus).data().toInt(), 400);
+}
+
+void TestModels::logCapacity()
+{
+    LogModel model(nullptr, 3);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    for (int i = 0; i < 5; ++i) {
+        jobs::LogRecord r;
+        r.message = QString::number(i);
+        model.append(r);
+    }
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(model.index(0, LogModel::Message).data().toString(), QStringLiteral("2"));
+    QCOMPARE(model.index(2, LogModel::Message).data().toString(), QStringLiteral("4"));
+}
+
+QTEST_MAIN(TestModels)
+#include "tst_models.moc"

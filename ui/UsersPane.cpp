@@ -1,0 +1,102 @@
+#include "ui/UsersPane.h"
+
+#include "models/StatusPresentation.h"
+#include "models/UserFilterProxy.h"
+#include "models/UsersModel.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QTableView>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace certsync::ui {
+
+UsersPane::UsersPane(models::UsersModel *model, QWidget *parent)
+    : QWidget(parent)
+    , m_model(model)
+    , m_proxy(new models::UserFilterProxy(this))
+    , m_search(new QLineEdit(this))
+    , m_table(new QTableView(this))
+    , m_count(new QLabel(this))
+{
+    setObjectName(QStringLiteral("usersPane"));
+    m_proxy->setSourceModel(m_model);
+
+    m_search->setObjectName(QStringLiteral("userSearch"));
+    m_search->setPlaceholderText(tr("Search name, UPN, mail or fingerprint…"));
+    m_search->setClearButtonEnabled(true);
+    m_search->setAccessibleName(tr("Search users"));
+    connect(m_search, &QLineEdit::textChanged, m_proxy, &models::UserFilterProxy::setSearchText);
+
+    auto *filters = new QHBoxLayout;
+    filters->addWidget(m_search, 1);
+    const struct
+    {
+        certs::Status status;
+        const char *name;
+    } chips[] = { { certs::Status::Error, "chipError" },
+                  { certs::Status::Warning, "chipWarning" },
+                  { certs::Status::Ok, "chipOk" } };
+    for (const auto &chip : chips) {
+        auto *button = new QToolButton(this);
+        button->setObjectName(QString::fromLatin1(chip.name));
+        button->setCheckable(true);
+        button->setChecked(true);
+        button->setIcon(models::statusIcon(chip.status));
+        button->setText(models::statusText(chip.status));
+        button->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+        button->setAccessibleName(tr("Show users with status %1").arg(models::statusText(chip.status)));
+        button->setToolTip(button->accessibleName());
+        const certs::Status status = chip.status;
+        connect(button, &QToolButton::toggled, this,
+                [this, status](bool shown) { m_proxy->setStatusShown(status, shown); });
+        filters->addWidget(button);
+    }
+    filters->addWidget(m_count);
+
+    m_table->setObjectName(QStringLiteral("usersTable"));
+    m_table->setAccessibleName(tr("Directory users"));
+    m_table->setModel(m_proxy);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(models::UsersModel::DisplayName, Qt::AscendingOrder);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setAlternatingRowColors(true);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 8);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->setWordWrap(false);
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::DisplayName, 180);
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::UserPrincipalName, 220);
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::Mail, 200);
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex &current) {
+                emit currentUserChanged(current.isValid() ? m_proxy->mapToSource(current).row() : -1);
+            });
+    for (auto signal : { &QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved })
+        connect(m_proxy, signal, this, &UsersPane::updateCount);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &UsersPane::updateCount);
+    connect(m_proxy, &QAbstractItemModel::layoutChanged, this, &UsersPane::updateCount);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(filters);
+    layout->addWidget(m_table, 1);
+    updateCount();
+}
+
+void UsersPane::focusSearch()
+{
+    m_search->setFocus(Qt::ShortcutFocusReason);
+    m_search->selectAll();
+}
+
+void UsersPane::updateCount()
+{
+    m_count->setText(tr("%1 of %2 users").arg(m_proxy->rowCount()).arg(m_model->rowCount()));
+}
+
+} // namespace certsync::ui

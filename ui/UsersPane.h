@@ -1,0 +1,42 @@
+#pragma once
+
+#include <QWidget>
+
+class QLineEdit;
+class QTableView;
+class QToolButton;
+class QLabel;
+
+namespace certsync::models {
+class UsersModel;
+class UserFilterProxy;
+} // namespace certsync::models
+
+namespace certsync::ui {
+
+// The users table with its search box and status chips.
+class UsersPane : public QWidget
+{
+    Q_OBJECT
+public:
+    UsersPane(models::UsersModel *model, QWidget *parent = nullptr);
+
+    [[nodiscard]] models::UserFilterProxy *proxy() const { return m_proxy; }
+    [[nodiscard]] QTableView *table() const { return m_table; }
+    void focusSearch();
+
+signals:
+    // The selected user's row in the source model, -1 when none.
+    void currentUserChanged(int sourceRow);
+
+private:
+    void updateCount();
+
+    models::UsersModel *m_model;
+    models::UserFilterProxy *m_proxy;
+    QLineEdit *m_search;
+    QTableView *m_table;
+    QLabel *m_count;
+};
+
+} // namespace certsync::ui
