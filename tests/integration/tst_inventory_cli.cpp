@@ -211,7 +211,15 @@ void TestInventoryCli::writesTheInventory()
     QVERIFY2(warm.exitCode == 0, qPrintable(warm.err));
     QFile warmFile(warmPath);
     QVERIFY(warmFile.open(QIODevice::ReadOnly));
-    QCOMPARE(warmFile.readAll(), bytes);
+    // The reader account is not seeded and tst_directory changes its values meanwhile: leave it out.
+    auto seededOnly = [](const QByteArray &csv) {
+        QList<QByteArray> lines = csv.split('\n');
+        lines.removeIf([](const QByteArray &line) {
+            return line.startsWith("\"CN=reader,") || line.startsWith("\"uid=reader,");
+        });
+        return lines;
+    };
+    QCOMPARE(seededOnly(warmFile.readAll()), seededOnly(bytes));
 }
 
 void TestInventoryCli::failuresLeaveNoFile()
