@@ -33,57 +33,71 @@ struct Options
 // reader adds). Returns an error sentence, empty when everything is usable.
 QString parse(const QStringList &arguments, QCommandLineParser &parser, Options &o)
 {
-    const QCommandLineOption csv(QStringLiteral("csv"), QStringLiteral("Write the inventory to FILE (required)."),
+    const QCommandLineOption csv(QStringLiteral("csv"),
+                                 QStringLiteral("Write the inventory to FILE (required)."),
                                  QStringLiteral("FILE"));
-    const QCommandLineOption profile(QStringLiteral("profile"),
-                                     QStringLiteral("Directory kind: ad (Active Directory) or ldap (OpenLDAP)."),
-                                     QStringLiteral("ad|ldap"), QStringLiteral("ad"));
-    const QCommandLineOption url(QStringLiteral("ldap-url"),
-                                 QStringLiteral("ldaps://host[:port], or ldap://host[:port] (StartTLS is then used)."),
-                                 QStringLiteral("URL"));
-    const QCommandLineOption baseDn(QStringLiteral("base-dn"), QStringLiteral("Where to search."), QStringLiteral("DN"));
-    const QCommandLineOption bindDn(QStringLiteral("bind-dn"),
-                                    QStringLiteral("Bind as this DN or UPN (simple bind over TLS); without it: "
-                                                   "Kerberos with --kerberos, else anonymous."),
+    const QCommandLineOption profile(
+        QStringLiteral("profile"),
+        QStringLiteral("Directory kind: ad (Active Directory) or ldap (OpenLDAP)."),
+        QStringLiteral("ad|ldap"), QStringLiteral("ad"));
+    const QCommandLineOption url(
+        QStringLiteral("ldap-url"),
+        QStringLiteral("ldaps://host[:port], or ldap://host[:port] (StartTLS is then used)."),
+        QStringLiteral("URL"));
+    const QCommandLineOption baseDn(QStringLiteral("base-dn"), QStringLiteral("Where to search."),
                                     QStringLiteral("DN"));
-    const QCommandLineOption passwordEnv(QStringLiteral("password-env"),
-                                         QStringLiteral("Name of the environment variable holding the bind password."),
-                                         QStringLiteral("VAR"));
-    const QCommandLineOption kerberos(QStringLiteral("kerberos"),
-                                      QStringLiteral("Bind with SASL GSSAPI using the current Kerberos ticket."));
-    const QCommandLineOption caFile(QStringLiteral("ca-file"),
-                                    QStringLiteral("PEM file of the CA that issued the LDAP server's certificate."),
-                                    QStringLiteral("FILE"));
+    const QCommandLineOption bindDn(
+        QStringLiteral("bind-dn"),
+        QStringLiteral("Bind as this DN or UPN (simple bind over TLS); without it: "
+                       "Kerberos with --kerberos, else anonymous."),
+        QStringLiteral("DN"));
+    const QCommandLineOption passwordEnv(
+        QStringLiteral("password-env"),
+        QStringLiteral("Name of the environment variable holding the bind password."), QStringLiteral("VAR"));
+    const QCommandLineOption kerberos(
+        QStringLiteral("kerberos"),
+        QStringLiteral("Bind with SASL GSSAPI using the current Kerberos ticket."));
+    const QCommandLineOption caFile(
+        QStringLiteral("ca-file"),
+        QStringLiteral("PEM file of the CA that issued the LDAP server's certificate."),
+        QStringLiteral("FILE"));
     const QCommandLineOption pin(QStringLiteral("server-sha256"),
                                  QStringLiteral("Trust exactly the server certificate with this SHA-256 "
                                                 "fingerprint (instead of a CA)."),
                                  QStringLiteral("HEX"));
-    const QCommandLineOption noTls(QStringLiteral("no-tls"),
-                                   QStringLiteral("Plain, unencrypted LDAP on ldap:// (test servers on loopback only)."));
-    const QCommandLineOption filter(QStringLiteral("filter"), QStringLiteral("LDAP filter for the users to read."),
+    const QCommandLineOption noTls(
+        QStringLiteral("no-tls"),
+        QStringLiteral("Plain, unencrypted LDAP on ldap:// (test servers on loopback only)."));
+    const QCommandLineOption filter(QStringLiteral("filter"),
+                                    QStringLiteral("LDAP filter for the users to read."),
                                     QStringLiteral("FILTER"));
-    const QCommandLineOption pageSize(QStringLiteral("page-size"), QStringLiteral("Entries per page (default 500)."),
-                                      QStringLiteral("N"), QStringLiteral("500"));
-    const QCommandLineOption timeout(QStringLiteral("timeout"),
-                                     QStringLiteral("Seconds to wait for the server before giving up (default 60)."),
-                                     QStringLiteral("SECONDS"), QStringLiteral("60"));
-    const QCommandLineOption trust(QStringLiteral("trust"),
-                                   QStringLiteral("PEM bundle of S/MIME trust anchors and intermediates (repeatable)."),
-                                   QStringLiteral("FILE"));
+    const QCommandLineOption pageSize(QStringLiteral("page-size"),
+                                      QStringLiteral("Entries per page (default 500)."), QStringLiteral("N"),
+                                      QStringLiteral("500"));
+    const QCommandLineOption timeout(
+        QStringLiteral("timeout"),
+        QStringLiteral("Seconds to wait for the server before giving up (default 60)."),
+        QStringLiteral("SECONDS"), QStringLiteral("60"));
+    const QCommandLineOption trust(
+        QStringLiteral("trust"),
+        QStringLiteral("PEM bundle of S/MIME trust anchors and intermediates (repeatable)."),
+        QStringLiteral("FILE"));
     const QCommandLineOption crl(QStringLiteral("crl"), QStringLiteral("CRL file, PEM or DER (repeatable)."),
                                  QStringLiteral("FILE"));
     const QCommandLineOption warningDays(QStringLiteral("warning-days"),
                                          QStringLiteral("Expiry warning window in days (default 30)."),
                                          QStringLiteral("DAYS"), QStringLiteral("30"));
-    const QCommandLineOption stateDir(QStringLiteral("state-dir"),
-                                      QStringLiteral("Folder of the state database (remembers analysed certificates)."),
-                                      QStringLiteral("DIR"));
-    parser.setApplicationDescription(QStringLiteral("Reads the directory, judges every certificate and writes the "
-                                                    "inventory CSV."));
+    const QCommandLineOption stateDir(
+        QStringLiteral("state-dir"),
+        QStringLiteral("Folder of the state database (remembers analysed certificates)."),
+        QStringLiteral("DIR"));
+    parser.setApplicationDescription(
+        QStringLiteral("Reads the directory, judges every certificate and writes the "
+                       "inventory CSV."));
     parser.addHelpOption();
-    parser.addOptions({csv, profile, url, baseDn, bindDn, passwordEnv, kerberos, caFile, pin, noTls, filter, pageSize,
-                       timeout, trust, crl, warningDays, stateDir});
-    if (!parser.parse(QStringList{QStringLiteral("certsync inventory")} + arguments))
+    parser.addOptions({ csv, profile, url, baseDn, bindDn, passwordEnv, kerberos, caFile, pin, noTls, filter,
+                        pageSize, timeout, trust, crl, warningDays, stateDir });
+    if (!parser.parse(QStringList { QStringLiteral("certsync inventory") } + arguments))
         return parser.errorText();
     if (parser.isSet(QStringLiteral("help")))
         return {};
@@ -110,7 +124,8 @@ QString parse(const QStringList &arguments, QCommandLineParser &parser, Options 
         o.profile.bind = BindMethod::Simple;
         o.profile.bindDn = parser.value(bindDn);
         if (!parser.isSet(passwordEnv))
-            return QStringLiteral("--bind-dn needs --password-env VAR (passwords are never taken on the command line)");
+            return QStringLiteral(
+                "--bind-dn needs --password-env VAR (passwords are never taken on the command line)");
         o.passwordEnv = parser.value(passwordEnv);
     } else {
         o.profile.bind = parser.isSet(kerberos) ? BindMethod::Gssapi : BindMethod::Anonymous;
@@ -152,7 +167,8 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
     if (!o.passwordEnv.isEmpty()) {
         password = qEnvironmentVariable(o.passwordEnv.toLocal8Bit().constData());
         if (password.isEmpty()) {
-            err << "certsync inventory: the environment variable " << o.passwordEnv << " is not set or empty\n";
+            err << "certsync inventory: the environment variable " << o.passwordEnv
+                << " is not set or empty\n";
             return Usage;
         }
     }
@@ -181,9 +197,9 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
         }
         stateCache = std::move(*loaded);
         cache = stateCache;
-    } else {
-        cache = std::make_shared<certs::MemoryAnalysisCache>();
     }
+    // Without a state database there is no cache: a run-long memory cache would hold every analysis
+    // of the directory at once, for the rare value that appears twice.
 
     // Written to a temporary file and renamed at the end: a failed or partial read leaves no CSV
     // that could pass for a whole inventory.
@@ -242,16 +258,17 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
     }
     if (!snapshot || !snapshot->complete) {
         file.cancelWriting();
-        err << "certsync inventory: " << (snapshot ? snapshot->error.message : QStringLiteral("the read did not finish"))
-            << '\n';
+        err << "certsync inventory: "
+            << (snapshot ? snapshot->error.message : QStringLiteral("the read did not finish")) << '\n';
         return Failure;
     }
     if (writeFailed || !file.commit()) {
         err << "certsync inventory: cannot write " << o.csvPath << ": " << file.errorString() << '\n';
         return Failure;
     }
-    out << "certsync inventory: " << snapshot->entries << " users, " << snapshot->values << " values, " << csv.rows() - 1
-        << " rows written to " << o.csvPath << " in " << QString::number(clock.elapsed() / 1000.0, 'f', 2) << " s\n";
+    out << "certsync inventory: " << snapshot->entries << " users, " << snapshot->values << " values, "
+        << csv.rows() - 1 << " rows written to " << o.csvPath << " in "
+        << QString::number(clock.elapsed() / 1000.0, 'f', 2) << " s\n";
     return Success;
 }
 

@@ -37,9 +37,9 @@ AttributeMapping AttributeMapping::defaults(SourceKind kind)
 QStringList AttributeMapping::attributes() const
 {
     QStringList out;
-    for (const QString *name : {&sourceAnchor, &consistencyGuid, &userPrincipalName, &mail, &proxyAddresses,
-                                &accountName, &displayName, &userAccountControl, &changedTime, &changeNumber, &changeSequence,
-                                &userCertificate, &userSmimeCertificate})
+    for (const QString *name : { &sourceAnchor, &consistencyGuid, &userPrincipalName, &mail, &proxyAddresses,
+                                 &accountName, &displayName, &userAccountControl, &changedTime, &changeNumber,
+                                 &changeSequence, &userCertificate, &userSmimeCertificate })
         if (!name->isEmpty() && !out.contains(*name, Qt::CaseInsensitive))
             out.append(*name);
     return out;
@@ -48,8 +48,9 @@ QStringList AttributeMapping::attributes() const
 QString ConnectionProfile::defaultFilter(SourceKind kind)
 {
     // objectCategory=person leaves computers out (they are objectClass=user too).
-    return kind == SourceKind::ActiveDirectory ? QStringLiteral("(&(objectCategory=person)(objectClass=user))")
-                                               : QStringLiteral("(objectClass=inetOrgPerson)");
+    return kind == SourceKind::ActiveDirectory
+        ? QStringLiteral("(&(objectCategory=person)(objectClass=user))")
+        : QStringLiteral("(objectClass=inetOrgPerson)");
 }
 
 QString ConnectionProfile::effectiveFilter() const

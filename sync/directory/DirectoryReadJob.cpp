@@ -3,10 +3,13 @@
 #include "core/Logging.h"
 
 #include <QFuture>
+#include <QScopeGuard>
 #include <QThreadPool>
 #include <QtConcurrent>
 
 #include <deque>
+
+#include <openssl/crypto.h>
 
 namespace certsync::directory {
 
@@ -17,15 +20,20 @@ namespace {
 void slim(DirectoryUser &user)
 {
     for (certs::AnalyzedValue &value : user.values) {
-        const QList<QByteArray> &raw = value.attribute == certs::Attribute::UserCertificate ? user.userCertificate
-                                                                                            : user.userSmimeCertificate;
+        const QList<QByteArray> &raw = value.attribute == certs::Attribute::UserCertificate
+            ? user.userCertificate
+            : user.userSmimeCertificate;
         for (certs::JudgedCertificate &judged : value.certificates) {
             judged.chain.chain.clear();
             judged.chain.chain.squeeze();
         }
-        if (value.kind == certs::ValueKind::X509 && value.certificates.size() == 1 && value.index < raw.size()
-            && value.certificates.first().certificate.der == raw.at(value.index))
-            value.certificates.first().certificate.der = raw.at(value.index);
+        if (value.kind == certs::ValueKind::X509 && value.certificates.size() == 1
+            && value.index < raw.size()) {
+            // Empty when the analysis came from the state database, which does not store it twice.
+            QByteArray &der = value.certificates.first().certificate.der;
+            if (der.isEmpty() || der == raw.at(value.index))
+                der = raw.at(value.index);
+        }
     }
 }
 
@@ -36,11 +44,15 @@ QList<DirectoryUser> analysePage(const certs::ValueAnalyzer &analyzer, QList<Lda
     users.reserve(entries.size());
     for (LdapEntry &entry : entries) {
         DirectoryUser user = userFromEntry(entry, mapping);
-        entry = LdapEntry{}; // free the entry's copy of the values as we go
-        user.values = analyzer.analyzeUser(user.userCertificate, user.userSmimeCertificate, user.context(), now);
+        entry = LdapEntry {}; // free the entry's copy of the values as we go
+        user.values =
+            analyzer.analyzeUser(user.userCertificate, user.userSmimeCertificate, user.context(), now);
         slim(user);
         users.append(std::move(user));
     }
+    // A pool thread may still be ending when the process exits and OpenSSL's atexit cleanup has
+    // dropped its thread-local key; its error state would then leak. Free it now, once per page.
+    OPENSSL_thread_stop();
     return users;
 }
 
@@ -65,7 +77,8 @@ void DirectoryReadJob::fail(const std::shared_ptr<DirectorySnapshot> &snapshot, 
 {
     snapshot->complete = false;
     snapshot->error = error;
-    log(error.code == QLatin1String("canceled") ? jobs::LogRecord::Level::Warning : jobs::LogRecord::Level::Error,
+    log(error.code == QLatin1String("canceled") ? jobs::LogRecord::Level::Warning
+                                                : jobs::LogRecord::Level::Error,
         error.message, {}, QStringLiteral("ldap"));
     emit snapshotReady(snapshot);
     finish(false, error.message);
@@ -73,13 +86,17 @@ void DirectoryReadJob::fail(const std::shared_ptr<DirectorySnapshot> &snapshot, 
 
 void DirectoryReadJob::doStart()
 {
+    // The worker thread may end after OpenSSL's atexit cleanup (QThread::wait() returns before the
+    // thread's TLS destructors have run); free its OpenSSL error state when the job is done.
+    const auto releaseOpenSsl = qScopeGuard([] { OPENSSL_thread_stop(); });
     auto snapshot = std::make_shared<DirectorySnapshot>();
     const ConnectionProfile &profile = m_settings.profile;
     snapshot->server = profile.describe();
     snapshot->readAt = QDateTime::currentDateTimeUtc();
     const QDateTime now = m_settings.now.isValid() ? m_settings.now : snapshot->readAt;
     if (!m_settings.trust) {
-        fail(snapshot, Error{QStringLiteral("config"), tr("no trust configuration for judging certificates")});
+        fail(snapshot,
+             Error { QStringLiteral("config"), tr("no trust configuration for judging certificates") });
         return;
     }
     log(jobs::LogRecord::Level::Info, tr("reading %1").arg(profile.describe()), {}, QStringLiteral("ldap"));
@@ -102,14 +119,15 @@ void DirectoryReadJob::doStart()
     const AttributeMapping mapping = profile.mapping;
     const std::optional<ReadMark> &previous = m_settings.previous;
     if (profile.kind == SourceKind::ActiveDirectory) {
-        auto rootDse = ldap.readEntry(QString(), {QStringLiteral("dsServiceName"), QStringLiteral("highestCommittedUSN")});
+        auto rootDse = ldap.readEntry(
+            QString(), { QStringLiteral("dsServiceName"), QStringLiteral("highestCommittedUSN") });
         if (!rootDse) {
             fail(snapshot, rootDse.error());
             return;
         }
         const QString service = rootDse->text(QStringLiteral("dsServiceName"));
         QString invocation;
-        if (auto ntds = ldap.readEntry(service, {QStringLiteral("invocationId")}))
+        if (auto ntds = ldap.readEntry(service, { QStringLiteral("invocationId") }))
             invocation = QString::fromLatin1(ntds->first(QStringLiteral("invocationId")).toHex());
         mark.dcIdentity = service + QLatin1Char('|') + invocation;
         mark.usn = rootDse->text(QStringLiteral("highestCommittedUSN")).toLongLong();
@@ -118,7 +136,8 @@ void DirectoryReadJob::doStart()
                 log(jobs::LogRecord::Level::Info, tr("full read: the stored mark is for another directory"));
             else if (previous->dcIdentity != mark.dcIdentity)
                 log(jobs::LogRecord::Level::Info,
-                    tr("full read: the stored mark is from another domain controller (uSNChanged is per DC)"));
+                    tr("full read: the stored mark is from another domain controller (uSNChanged is per "
+                       "DC)"));
             else {
                 snapshot->incremental = true;
                 filter = andFilter(filter, QStringLiteral("(uSNChanged>=%1)").arg(previous->usn + 1));
@@ -134,7 +153,8 @@ void DirectoryReadJob::doStart()
     }
     if (snapshot->incremental)
         log(jobs::LogRecord::Level::Info,
-            tr("incremental read of changes since the last read; deleted users are found by the next full read"));
+            tr("incremental read of changes since the last read; deleted users are found by the next full "
+               "read"));
 
     certs::ValueAnalyzer analyzer(*m_settings.trust, certs::CertificateJudge(m_settings.policy),
                                   m_settings.cache.get());
@@ -194,7 +214,8 @@ void DirectoryReadJob::doStart()
     if (!stats) {
         Error error = stats.error();
         if (error.code == QLatin1String("server_gone") || error.code == QLatin1String("timeout"))
-            error.message += tr("; the snapshot is incomplete (%1 users read) and is not used as the directory").arg(read);
+            error.message +=
+                tr("; the snapshot is incomplete (%1 users read) and is not used as the directory").arg(read);
         fail(snapshot, error);
         return;
     }

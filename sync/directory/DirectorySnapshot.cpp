@@ -10,11 +10,16 @@ namespace {
 // LDAP generalized time "20261128093000Z" or "20261128093000.0Z" (AD's whenChanged).
 QDateTime fromGeneralizedTime(const QString &text)
 {
+    // Built from the digits in UTC: QDateTime::fromString goes through local time, which consults the
+    // time zone database (a stat() of /etc/localtime) for every user.
     if (text.size() < 14)
         return {};
-    QDateTime time = QDateTime::fromString(text.left(14), QStringLiteral("yyyyMMddHHmmss"));
-    time.setTimeSpec(Qt::UTC);
-    return time;
+    auto number = [&text](int from, int length) { return QStringView(text).mid(from, length).toInt(); };
+    const QDate date(number(0, 4), number(4, 2), number(6, 2));
+    const QTime time(number(8, 2), number(10, 2), number(12, 2));
+    if (!date.isValid() || !time.isValid())
+        return {};
+    return QDateTime(date, time, Qt::UTC);
 }
 
 QStringList texts(const QList<QByteArray> &values)
@@ -39,7 +44,7 @@ certs::UserContext DirectoryUser::context() const
 qint64 DirectoryUser::valueBytes() const
 {
     qint64 total = 0;
-    for (const QList<QByteArray> *list : {&userCertificate, &userSmimeCertificate})
+    for (const QList<QByteArray> *list : { &userCertificate, &userSmimeCertificate })
         for (const QByteArray &value : *list)
             total += value.size();
     return total;
@@ -51,7 +56,8 @@ DirectoryUser userFromEntry(const LdapEntry &entry, const AttributeMapping &mapp
     user.dn = entry.dn;
     if (!mapping.sourceAnchor.isEmpty()) {
         const QByteArray anchor = entry.first(mapping.sourceAnchor);
-        user.sourceAnchor = mapping.sourceAnchorBinary ? QString::fromLatin1(anchor.toBase64()) : QString::fromUtf8(anchor);
+        user.sourceAnchor =
+            mapping.sourceAnchorBinary ? QString::fromLatin1(anchor.toBase64()) : QString::fromUtf8(anchor);
     }
     if (!mapping.consistencyGuid.isEmpty()) {
         const QByteArray guid = entry.first(mapping.consistencyGuid);
@@ -99,8 +105,9 @@ ReadMark ReadMark::fromJson(const QByteArray &json)
 {
     const QJsonObject o = QJsonDocument::fromJson(json).object();
     ReadMark mark;
-    mark.kind = o.value(QStringLiteral("kind")).toString() == QLatin1String("ldap") ? SourceKind::GenericLdap
-                                                                                    : SourceKind::ActiveDirectory;
+    mark.kind = o.value(QStringLiteral("kind")).toString() == QLatin1String("ldap")
+        ? SourceKind::GenericLdap
+        : SourceKind::ActiveDirectory;
     mark.server = o.value(QStringLiteral("server")).toString();
     mark.dcIdentity = o.value(QStringLiteral("dc")).toString();
     bool ok = false;

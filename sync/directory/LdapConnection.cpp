@@ -50,7 +50,7 @@ constexpr int pollSliceMs = 100;
 
 timeval toTimeval(int ms)
 {
-    return timeval{ms / 1000, (ms % 1000) * 1000};
+    return timeval { ms / 1000, (ms % 1000) * 1000 };
 }
 
 int resultCode(LDAP *ld)
@@ -89,13 +89,14 @@ QString colonHex(const QString &hex)
 
 std::optional<ServerCertificate> peerCertificate(LDAP *ld)
 {
-    berval cert{0, nullptr};
+    berval cert { 0, nullptr };
     if (ldap_get_option(ld, LDAP_OPT_X_TLS_PEERCERT, &cert) != LDAP_OPT_SUCCESS || !cert.bv_val)
         return std::nullopt;
     ServerCertificate out;
     out.der = QByteArray(cert.bv_val, qsizetype(cert.bv_len));
     ber_memfree(cert.bv_val);
-    out.sha256Hex = QString::fromLatin1(QCryptographicHash::hash(out.der, QCryptographicHash::Sha256).toHex());
+    out.sha256Hex =
+        QString::fromLatin1(QCryptographicHash::hash(out.der, QCryptographicHash::Sha256).toHex());
     if (auto parsed = certs::parseDer(out.der))
         out.subject = parsed->info.subject;
     return out;
@@ -107,14 +108,18 @@ Result<LdapPtr> initialise(const ConnectionProfile &profile, int requireCert)
 {
     const QUrl url(profile.url, QUrl::StrictMode);
     const QString scheme = url.scheme().toLower();
-    if (!url.isValid() || (scheme != QLatin1String("ldap") && scheme != QLatin1String("ldaps")) || url.host().isEmpty())
-        return Error{QStringLiteral("config"),
-                     QStringLiteral("'%1' is not an LDAP URL (ldap://host[:port] or ldaps://host[:port])").arg(profile.url)};
+    if (!url.isValid() || (scheme != QLatin1String("ldap") && scheme != QLatin1String("ldaps"))
+        || url.host().isEmpty())
+        return Error { QStringLiteral("config"),
+                       QStringLiteral("'%1' is not an LDAP URL (ldap://host[:port] or ldaps://host[:port])")
+                           .arg(profile.url) };
     LDAP *raw = nullptr;
     const QByteArray urlBytes = profile.url.toUtf8();
     if (int rc = ldap_initialize(&raw, urlBytes.constData()); rc != LDAP_SUCCESS)
-        return Error{QStringLiteral("config"),
-                     QStringLiteral("cannot use %1: %2").arg(profile.url, QString::fromUtf8(ldap_err2string(rc)))};
+        return Error {
+            QStringLiteral("config"),
+            QStringLiteral("cannot use %1: %2").arg(profile.url, QString::fromUtf8(ldap_err2string(rc)))
+        };
     LdapPtr ld(raw);
     const int version = LDAP_VERSION3;
     ldap_set_option(ld.get(), LDAP_OPT_PROTOCOL_VERSION, &version);
@@ -132,9 +137,9 @@ Result<LdapPtr> initialise(const ConnectionProfile &profile, int requireCert)
         ldap_set_option(ld.get(), LDAP_OPT_X_TLS_REQUIRE_CERT, &requireCert);
         const int isServer = 0;
         if (int rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_NEWCTX, &isServer); rc != LDAP_OPT_SUCCESS)
-            return Error{QStringLiteral("tls"),
-                         QStringLiteral("cannot set up TLS for %1 (is the CA file %2 readable PEM?): %3")
-                             .arg(profile.url, profile.caFile, diagnostic(ld.get()))};
+            return Error { QStringLiteral("tls"),
+                           QStringLiteral("cannot set up TLS for %1 (is the CA file %2 readable PEM?): %3")
+                               .arg(profile.url, profile.caFile, diagnostic(ld.get())) };
     }
     return ld;
 }
@@ -218,14 +223,14 @@ QString errorCodeFor(int code)
 LdapConnection::LdapConnection(const ConnectionProfile &profile, LdapPtr ld)
     : m_profile(profile)
     , m_ld(std::move(ld))
-{
-}
+{ }
 
 LdapConnection::~LdapConnection() = default;
 
 Error LdapConnection::errorFromCode(int code, const QString &during) const
 {
-    QString message = QStringLiteral("%1 on %2: %3").arg(during, m_profile.url, QString::fromUtf8(ldap_err2string(code)));
+    QString message =
+        QStringLiteral("%1 on %2: %3").arg(during, m_profile.url, QString::fromUtf8(ldap_err2string(code)));
     const QString diag = m_ld ? diagnostic(m_ld.get()) : QString();
     if (!diag.isEmpty())
         message += QStringLiteral(" (%1)").arg(diag);
@@ -252,28 +257,32 @@ Error LdapConnection::errorFromCode(int code, const QString &during) const
     default:
         break;
     }
-    return Error{errorCode, message};
+    return Error { errorCode, message };
 }
 
 Result<ServerCertificate> LdapConnection::probeServerCertificate(const ConnectionProfile &profile)
 {
     if (!profile.usesTls())
-        return Error{QStringLiteral("config"), QStringLiteral("%1 does not use TLS").arg(profile.url)};
+        return Error { QStringLiteral("config"), QStringLiteral("%1 does not use TLS").arg(profile.url) };
     // Verification off on purpose: this connection only looks at the certificate and is closed
     // before anything, credentials included, is sent over it.
     auto ld = initialise(profile, LDAP_OPT_X_TLS_NEVER);
     if (!ld)
         return ld.error();
     if (int rc = connectTransport(ld->get(), profile); rc != LDAP_SUCCESS)
-        return Error{QStringLiteral("unreachable"),
-                     QStringLiteral("cannot reach %1: %2").arg(profile.url, QString::fromUtf8(ldap_err2string(rc)))};
+        return Error {
+            QStringLiteral("unreachable"),
+            QStringLiteral("cannot reach %1: %2").arg(profile.url, QString::fromUtf8(ldap_err2string(rc)))
+        };
     auto cert = peerCertificate(ld->get());
     if (!cert)
-        return Error{QStringLiteral("tls"), QStringLiteral("%1 presented no certificate").arg(profile.url)};
+        return Error { QStringLiteral("tls"),
+                       QStringLiteral("%1 presented no certificate").arg(profile.url) };
     return *cert;
 }
 
-Result<std::unique_ptr<LdapConnection>> LdapConnection::open(const ConnectionProfile &profile, const QString &password)
+Result<std::unique_ptr<LdapConnection>> LdapConnection::open(const ConnectionProfile &profile,
+                                                             const QString &password)
 {
     // libldap writes to its socket without MSG_NOSIGNAL: a server that went away would kill the whole
     // process with SIGPIPE instead of giving LDAP_SERVER_DOWN. Qt installs no SIGPIPE handler itself.
@@ -281,14 +290,17 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::open(const ConnectionPro
     std::call_once(ignoreSigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
     const QString pin = normaliseFingerprint(profile.serverCertificateSha256);
     if (!pin.isEmpty() && (pin.size() != 64 || QByteArray::fromHex(pin.toLatin1()).size() != 32))
-        return Error{QStringLiteral("config"),
-                     QStringLiteral("the server certificate pin must be a SHA-256 fingerprint (64 hex digits)")};
+        return Error { QStringLiteral("config"),
+                       QStringLiteral(
+                           "the server certificate pin must be a SHA-256 fingerprint (64 hex digits)") };
     if (!pin.isEmpty() && !profile.usesTls())
-        return Error{QStringLiteral("config"), QStringLiteral("a server certificate pin needs TLS (ldaps:// or StartTLS)")};
+        return Error { QStringLiteral("config"),
+                       QStringLiteral("a server certificate pin needs TLS (ldaps:// or StartTLS)") };
     if (profile.bind == BindMethod::Simple && password.isEmpty())
-        return Error{QStringLiteral("config"),
-                     QStringLiteral("no password for %1: an empty password would be an unauthenticated bind")
-                         .arg(profile.bindDn)};
+        return Error { QStringLiteral("config"),
+                       QStringLiteral(
+                           "no password for %1: an empty password would be an unauthenticated bind")
+                           .arg(profile.bindDn) };
 
     // With a pin, libldap accepts any certificate and certsync checks the pin below, before binding.
     auto ld = initialise(profile, pin.isEmpty() ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_ALLOW);
@@ -304,33 +316,39 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::open(const ConnectionPro
         if (profile.usesTls()) {
             // Tell a certificate problem from an unreachable host: look at what the server presents.
             if (auto presented = probeServerCertificate(profile)) {
-                return Error{QStringLiteral("tls"),
-                             QStringLiteral("TLS to %1 failed, the server certificate is not trusted (%2)%3%4. "
-                                            "Give the CA that issued it (--ca-file), or pin this exact certificate "
-                                            "by its SHA-256 if you have checked it")
-                                 .arg(profile.url, presented->describe(),
-                                      profile.caFile.isEmpty() ? QString() : QStringLiteral(" by ") + profile.caFile,
-                                      diag.isEmpty() ? QString() : QStringLiteral(": ") + diag)};
+                return Error {
+                    QStringLiteral("tls"),
+                    QStringLiteral("TLS to %1 failed, the server certificate is not trusted (%2)%3%4. "
+                                   "Give the CA that issued it (--ca-file), or pin this exact certificate "
+                                   "by its SHA-256 if you have checked it")
+                        .arg(profile.url, presented->describe(),
+                             profile.caFile.isEmpty() ? QString() : QStringLiteral(" by ") + profile.caFile,
+                             diag.isEmpty() ? QString() : QStringLiteral(": ") + diag)
+                };
             } else if (presented.error().code == QLatin1String("tls")) {
                 return presented.error();
             }
         }
-        return Error{QStringLiteral("unreachable"),
-                     QStringLiteral("cannot reach %1: %2%3")
-                         .arg(profile.url, QString::fromUtf8(ldap_err2string(rc)),
-                              diag.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(diag))};
+        return Error { QStringLiteral("unreachable"),
+                       QStringLiteral("cannot reach %1: %2%3")
+                           .arg(profile.url, QString::fromUtf8(ldap_err2string(rc)),
+                                diag.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(diag)) };
     }
     if (profile.usesTls()) {
         connection->m_serverCertificate = peerCertificate(handle);
         if (!pin.isEmpty()) {
             if (!connection->m_serverCertificate)
-                return Error{QStringLiteral("tls"), QStringLiteral("%1 presented no certificate to check the pin against")
-                                                        .arg(profile.url)};
+                return Error {
+                    QStringLiteral("tls"),
+                    QStringLiteral("%1 presented no certificate to check the pin against").arg(profile.url)
+                };
             if (connection->m_serverCertificate->sha256Hex != pin)
-                return Error{QStringLiteral("tls"),
-                             QStringLiteral("the certificate of %1 (%2) is not the pinned one (SHA-256 %3); "
-                                            "nothing was sent")
-                                 .arg(profile.url, connection->m_serverCertificate->describe(), colonHex(pin))};
+                return Error {
+                    QStringLiteral("tls"),
+                    QStringLiteral("the certificate of %1 (%2) is not the pinned one (SHA-256 %3); "
+                                   "nothing was sent")
+                        .arg(profile.url, connection->m_serverCertificate->describe(), colonHex(pin))
+                };
         }
     }
 
@@ -339,19 +357,22 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::open(const ConnectionPro
     case BindMethod::Simple: {
         const QByteArray dn = profile.bindDn.toUtf8();
         QByteArray secret = password.toUtf8();
-        berval credentials{ber_len_t(secret.size()), secret.data()};
-        rc = ldap_sasl_bind_s(handle, dn.constData(), LDAP_SASL_SIMPLE, &credentials, nullptr, nullptr, nullptr);
+        berval credentials { ber_len_t(secret.size()), secret.data() };
+        rc = ldap_sasl_bind_s(handle, dn.constData(), LDAP_SASL_SIMPLE, &credentials, nullptr, nullptr,
+                              nullptr);
         secret.fill('\0');
         break;
     }
     case BindMethod::Gssapi:
-        rc = ldap_sasl_interactive_bind_s(handle, nullptr, "GSSAPI", nullptr, nullptr, LDAP_SASL_QUIET, saslInteract,
-                                          nullptr);
+        rc = ldap_sasl_interactive_bind_s(handle, nullptr, "GSSAPI", nullptr, nullptr, LDAP_SASL_QUIET,
+                                          saslInteract, nullptr);
         if (rc == LDAP_LOCAL_ERROR || rc == LDAP_AUTH_UNKNOWN || rc == LDAP_NOT_SUPPORTED)
-            return Error{QStringLiteral("no_kerberos"),
-                         QStringLiteral("Kerberos (SASL GSSAPI) bind to %1 failed: %2 (%3). Is there a ticket "
-                                        "(klist), and is the GSSAPI SASL module installed?")
-                             .arg(profile.url, QString::fromUtf8(ldap_err2string(rc)), diagnostic(handle))};
+            return Error {
+                QStringLiteral("no_kerberos"),
+                QStringLiteral("Kerberos (SASL GSSAPI) bind to %1 failed: %2 (%3). Is there a ticket "
+                               "(klist), and is the GSSAPI SASL module installed?")
+                    .arg(profile.url, QString::fromUtf8(ldap_err2string(rc)), diagnostic(handle))
+            };
         break;
     case BindMethod::Anonymous:
         break; // LDAPv3 needs no bind for anonymous access
@@ -379,29 +400,29 @@ Result<SearchStats> LdapConnection::search(const SearchRequest &request, const P
     for (QByteArray &name : attributeBytes)
         attributes.push_back(name.data());
     attributes.push_back(nullptr);
-    const int scope = request.scope == SearchRequest::Scope::Base       ? LDAP_SCOPE_BASE
-                      : request.scope == SearchRequest::Scope::OneLevel ? LDAP_SCOPE_ONELEVEL
-                                                                        : LDAP_SCOPE_SUBTREE;
+    const int scope = request.scope == SearchRequest::Scope::Base ? LDAP_SCOPE_BASE
+        : request.scope == SearchRequest::Scope::OneLevel         ? LDAP_SCOPE_ONELEVEL
+                                                                  : LDAP_SCOPE_SUBTREE;
     SearchStats stats;
     QByteArray cookie; // empty on the first page and after the last
     do {
         ControlPtr pageControl;
         if (request.pageSize > 0) {
-            berval cookieValue{ber_len_t(cookie.size()), cookie.data()};
+            berval cookieValue { ber_len_t(cookie.size()), cookie.data() };
             LDAPControl *control = nullptr;
-            if (int rc = ldap_create_page_control(ld, request.pageSize, cookie.isEmpty() ? nullptr : &cookieValue, 1,
-                                                  &control);
+            if (int rc = ldap_create_page_control(ld, request.pageSize,
+                                                  cookie.isEmpty() ? nullptr : &cookieValue, 1, &control);
                 rc != LDAP_SUCCESS)
                 return errorFromCode(rc, QStringLiteral("paged search"));
             pageControl.reset(control);
         }
-        LDAPControl *serverControls[] = {pageControl.get(), nullptr};
+        LDAPControl *serverControls[] = { pageControl.get(), nullptr };
         timeval timeLimit = toTimeval(m_profile.serverTimeLimitSeconds * 1000);
         int messageId = 0;
         if (int rc = ldap_search_ext(ld, base.constData(), scope, filter.constData(), attributes.data(), 0,
                                      pageControl ? serverControls : nullptr, nullptr,
-                                     m_profile.serverTimeLimitSeconds > 0 ? &timeLimit : nullptr, LDAP_NO_LIMIT,
-                                     &messageId);
+                                     m_profile.serverTimeLimitSeconds > 0 ? &timeLimit : nullptr,
+                                     LDAP_NO_LIMIT, &messageId);
             rc != LDAP_SUCCESS)
             return errorFromCode(rc, QStringLiteral("search"));
 
@@ -413,8 +434,8 @@ Result<SearchStats> LdapConnection::search(const SearchRequest &request, const P
         while (!pageDone) {
             if (canceled && canceled()) {
                 ldap_abandon_ext(ld, messageId, nullptr, nullptr);
-                return Error{QStringLiteral("canceled"),
-                             QStringLiteral("canceled after %1 entries").arg(stats.entries + page.size())};
+                return Error { QStringLiteral("canceled"),
+                               QStringLiteral("canceled after %1 entries").arg(stats.entries + page.size()) };
             }
             timeval slice = toTimeval(pollSliceMs);
             LDAPMessage *raw = nullptr;
@@ -423,11 +444,12 @@ Result<SearchStats> LdapConnection::search(const SearchRequest &request, const P
             if (type == 0) {
                 if (silence.elapsed() > m_profile.operationTimeoutMs) {
                     ldap_abandon_ext(ld, messageId, nullptr, nullptr);
-                    return Error{QStringLiteral("timeout"),
-                                 QStringLiteral("%1 sent nothing for %2 s during the search (after %3 entries)")
-                                     .arg(m_profile.url)
-                                     .arg(m_profile.operationTimeoutMs / 1000.0)
-                                     .arg(stats.entries + page.size())};
+                    return Error { QStringLiteral("timeout"),
+                                   QStringLiteral(
+                                       "%1 sent nothing for %2 s during the search (after %3 entries)")
+                                       .arg(m_profile.url)
+                                       .arg(m_profile.operationTimeoutMs / 1000.0)
+                                       .arg(stats.entries + page.size()) };
                 }
                 continue;
             }
@@ -469,7 +491,8 @@ Result<SearchStats> LdapConnection::search(const SearchRequest &request, const P
                     char *text = nullptr;
                     char **referrals = nullptr;
                     LDAPControl **controls = nullptr;
-                    if (int rc = ldap_parse_result(ld, message, &code, &matched, &text, &referrals, &controls, 0);
+                    if (int rc =
+                            ldap_parse_result(ld, message, &code, &matched, &text, &referrals, &controls, 0);
                         rc != LDAP_SUCCESS)
                         return errorFromCode(rc, QStringLiteral("search"));
                     const LdapString ownedMatched(matched);
@@ -484,10 +507,12 @@ Result<SearchStats> LdapConnection::search(const SearchRequest &request, const P
                         return error;
                     }
                     if (pageControl) {
-                        if (LDAPControl *response = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, controls, nullptr)) {
+                        if (LDAPControl *response =
+                                ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, controls, nullptr)) {
                             ber_int_t estimate = 0;
-                            berval next{0, nullptr};
-                            if (ldap_parse_pageresponse_control(ld, response, &estimate, &next) == LDAP_SUCCESS
+                            berval next { 0, nullptr };
+                            if (ldap_parse_pageresponse_control(ld, response, &estimate, &next)
+                                    == LDAP_SUCCESS
                                 && next.bv_val) {
                                 cookie = QByteArray(next.bv_val, qsizetype(next.bv_len));
                                 ldap_memfree(next.bv_val);
@@ -525,12 +550,13 @@ Result<LdapEntry> LdapConnection::readEntry(const QString &dn, const QStringList
     if (!stats)
         return stats.error();
     if (!found)
-        return Error{QStringLiteral("no_such_object"), QStringLiteral("%1 has no entry %2").arg(m_profile.url, dn)};
+        return Error { QStringLiteral("no_such_object"),
+                       QStringLiteral("%1 has no entry %2").arg(m_profile.url, dn) };
     return *found;
 }
 
-Result<void> LdapConnection::modifyValues(const QString &dn, const QString &attribute, const QList<QByteArray> &remove,
-                                          const QList<QByteArray> &add)
+Result<void> LdapConnection::modifyValues(const QString &dn, const QString &attribute,
+                                          const QList<QByteArray> &remove, const QList<QByteArray> &add)
 {
     if (remove.isEmpty() && add.isEmpty())
         return {};
@@ -542,10 +568,11 @@ Result<void> LdapConnection::modifyValues(const QString &dn, const QString &attr
     const QByteArray dnBytes = dn.toUtf8();
     QByteArray name = attribute.toUtf8();
     // berval arrays borrow the QByteArrays' storage, which outlives the call.
-    auto toBervals = [](const QList<QByteArray> &values, std::vector<berval> &storage, std::vector<berval *> &pointers) {
+    auto toBervals = [](const QList<QByteArray> &values, std::vector<berval> &storage,
+                        std::vector<berval *> &pointers) {
         storage.reserve(values.size());
         for (const QByteArray &value : values)
-            storage.push_back(berval{ber_len_t(value.size()), const_cast<char *>(value.constData())});
+            storage.push_back(berval { ber_len_t(value.size()), const_cast<char *>(value.constData()) });
         for (berval &v : storage)
             pointers.push_back(&v);
         pointers.push_back(nullptr);
@@ -554,11 +581,11 @@ Result<void> LdapConnection::modifyValues(const QString &dn, const QString &attr
     std::vector<berval *> removePointers, addPointers;
     toBervals(remove, removeStorage, removePointers);
     toBervals(add, addStorage, addPointers);
-    LDAPMod removeMod{};
+    LDAPMod removeMod {};
     removeMod.mod_op = LDAP_MOD_DELETE | LDAP_MOD_BVALUES;
     removeMod.mod_type = name.data();
     removeMod.mod_vals.modv_bvals = removePointers.data();
-    LDAPMod addMod{};
+    LDAPMod addMod {};
     addMod.mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES;
     addMod.mod_type = name.data();
     addMod.mod_vals.modv_bvals = addPointers.data();
@@ -588,57 +615,65 @@ Result<void> LdapConnection::modifyValues(const QString &dn, const QString &attr
 Result<void> LdapConnection::replaceIfUnchanged(const QString &dn, const QString &attribute,
                                                 const QList<QByteArray> &remove, const QList<QByteArray> &add)
 {
-    // Without an equality rule values cannot be deleted one by one. Write the whole new set, but only if the entry is exactly as just read: the assertion control
-    // (RFC 4528) on entryCSN makes the server refuse the write if anybody changed the entry since.
-    auto current = readEntry(dn, {attribute, QStringLiteral("entryCSN")});
+    // Without an equality rule values cannot be deleted one by one. Write the whole new set, but only if the
+    // entry is exactly as just read: the assertion control (RFC 4528) on entryCSN makes the server refuse the
+    // write if anybody changed the entry since.
+    auto current = readEntry(dn, { attribute, QStringLiteral("entryCSN") });
     if (!current)
         return current.error();
     const QString csn = current->text(QStringLiteral("entryCSN"));
     if (csn.isEmpty())
-        return Error{QStringLiteral("ldap"),
-                     QStringLiteral("%1 cannot delete single values of %2 and has no entryCSN to guard a replace with")
-                         .arg(m_profile.url, attribute)};
+        return Error { QStringLiteral("ldap"),
+                       QStringLiteral(
+                           "%1 cannot delete single values of %2 and has no entryCSN to guard a replace with")
+                           .arg(m_profile.url, attribute) };
     QList<QByteArray> values = current->values(attribute);
     for (const QByteArray &value : remove) {
         if (!values.removeOne(value))
-            return Error{QStringLiteral("value_not_present"),
-                         QStringLiteral("modify of %1 %2: a value to remove is not there (changed since it was read?)")
-                             .arg(attribute, dn)};
+            return Error { QStringLiteral("value_not_present"),
+                           QStringLiteral(
+                               "modify of %1 %2: a value to remove is not there (changed since it was read?)")
+                               .arg(attribute, dn) };
     }
     for (const QByteArray &value : add) {
         if (values.contains(value))
-            return Error{QStringLiteral("value_exists"),
-                         QStringLiteral("modify of %1 %2: a value to add is already there").arg(attribute, dn)};
+            return Error {
+                QStringLiteral("value_exists"),
+                QStringLiteral("modify of %1 %2: a value to add is already there").arg(attribute, dn)
+            };
         values.append(value);
     }
     const QByteArray assertion = QStringLiteral("(entryCSN=%1)").arg(csn).toUtf8();
     LDAPControl *control = nullptr;
-    if (int rc = ldap_create_assertion_control(m_ld.get(), const_cast<char *>(assertion.constData()), 1, &control);
+    if (int rc =
+            ldap_create_assertion_control(m_ld.get(), const_cast<char *>(assertion.constData()), 1, &control);
         rc != LDAP_SUCCESS)
         return errorFromCode(rc, QStringLiteral("assertion control"));
     const ControlPtr ownedControl(control);
-    LDAPControl *controls[] = {control, nullptr};
+    LDAPControl *controls[] = { control, nullptr };
     const QByteArray dnBytes = dn.toUtf8();
     QByteArray name = attribute.toUtf8();
     std::vector<berval> storage;
     std::vector<berval *> pointers;
     storage.reserve(values.size());
     for (const QByteArray &value : values)
-        storage.push_back(berval{ber_len_t(value.size()), const_cast<char *>(value.constData())});
+        storage.push_back(berval { ber_len_t(value.size()), const_cast<char *>(value.constData()) });
     for (berval &v : storage)
         pointers.push_back(&v);
     pointers.push_back(nullptr);
-    LDAPMod replace{};
+    LDAPMod replace {};
     // Replacing with nothing would be refused for want of an equality rule: delete the attribute.
     replace.mod_op = (values.isEmpty() ? LDAP_MOD_DELETE : LDAP_MOD_REPLACE) | LDAP_MOD_BVALUES;
     replace.mod_type = name.data();
     replace.mod_vals.modv_bvals = values.isEmpty() ? nullptr : pointers.data();
-    LDAPMod *mods[] = {&replace, nullptr};
-    if (int rc = ldap_modify_ext_s(m_ld.get(), dnBytes.constData(), mods, controls, nullptr); rc != LDAP_SUCCESS) {
+    LDAPMod *mods[] = { &replace, nullptr };
+    if (int rc = ldap_modify_ext_s(m_ld.get(), dnBytes.constData(), mods, controls, nullptr);
+        rc != LDAP_SUCCESS) {
         Error error = errorFromCode(rc, QStringLiteral("guarded modify of %1 %2").arg(attribute, dn));
         if (rc == LDAP_ASSERTION_FAILED) {
             error.code = QStringLiteral("changed_meanwhile");
-            error.message += QStringLiteral("; the entry changed since it was read, nothing was written: read again");
+            error.message +=
+                QStringLiteral("; the entry changed since it was read, nothing was written: read again");
         }
         return error;
     }

@@ -82,12 +82,14 @@ using CancelCheck = std::function<bool()>;
 class LdapConnection
 {
 public:
-    static Result<std::unique_ptr<LdapConnection>> open(const ConnectionProfile &profile, const QString &password);
+    static Result<std::unique_ptr<LdapConnection>> open(const ConnectionProfile &profile,
+                                                        const QString &password);
     ~LdapConnection();
 
     // Asynchronous paged search (RFC 2696). Waits in short slices so that `canceled` is honoured
     // within about 100 ms and a silent server is given up after the profile's operation timeout.
-    Result<SearchStats> search(const SearchRequest &request, const PageSink &sink, const CancelCheck &canceled = {});
+    Result<SearchStats> search(const SearchRequest &request, const PageSink &sink,
+                               const CancelCheck &canceled = {});
     // One entry by DN (base scope); the empty DN reads the RootDSE.
     Result<LdapEntry> readEntry(const QString &dn, const QStringList &attributes);
 
@@ -97,7 +99,10 @@ public:
                               const QList<QByteArray> &add);
 
     [[nodiscard]] const ConnectionProfile &profile() const { return m_profile; }
-    [[nodiscard]] const std::optional<ServerCertificate> &serverCertificate() const { return m_serverCertificate; }
+    [[nodiscard]] const std::optional<ServerCertificate> &serverCertificate() const
+    {
+        return m_serverCertificate;
+    }
 
     // Fetches the certificate a server presents, without verifying or binding: for error messages
     // and for showing a person what they would pin.
@@ -106,8 +111,8 @@ public:
 private:
     LdapConnection(const ConnectionProfile &profile, LdapPtr ld);
     Error errorFromCode(int code, const QString &during) const;
-    Result<void> replaceIfUnchanged(const QString &dn, const QString &attribute, const QList<QByteArray> &remove,
-                                    const QList<QByteArray> &add);
+    Result<void> replaceIfUnchanged(const QString &dn, const QString &attribute,
+                                    const QList<QByteArray> &remove, const QList<QByteArray> &add);
 
     ConnectionProfile m_profile;
     LdapPtr m_ld;

@@ -4,16 +4,15 @@ namespace certsync::report {
 
 CsvWriter::CsvWriter(QIODevice *device)
     : m_device(device)
-{
-}
+{ }
 
 QString CsvWriter::neutralise(const QString &field)
 {
     if (field.isEmpty())
         return field;
     const QChar first = field.front();
-    if (first == QLatin1Char('=') || first == QLatin1Char('+') || first == QLatin1Char('-') || first == QLatin1Char('@')
-        || first == QLatin1Char('\t') || first == QLatin1Char('\r'))
+    if (first == QLatin1Char('=') || first == QLatin1Char('+') || first == QLatin1Char('-')
+        || first == QLatin1Char('@') || first == QLatin1Char('\t') || first == QLatin1Char('\r'))
         return QLatin1Char('\'') + field;
     return field;
 }
@@ -23,7 +22,8 @@ QString CsvWriter::escape(const QString &field)
     const QString safe = neutralise(field);
     bool quote = false;
     for (const QChar c : safe)
-        if (c == QLatin1Char(',') || c == QLatin1Char('"') || c == QLatin1Char('\r') || c == QLatin1Char('\n')) {
+        if (c == QLatin1Char(',') || c == QLatin1Char('"') || c == QLatin1Char('\r')
+            || c == QLatin1Char('\n')) {
             quote = true;
             break;
         }

@@ -10,6 +10,8 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
+#include <limits>
+
 namespace certsync::store {
 
 using namespace certs;
@@ -56,28 +58,45 @@ const QList<QStringList> &migrations()
 
 Error sqlError(const QString &what, const QSqlError &error)
 {
-    return Error{QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text())};
+    return Error { QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text()) };
 }
 
-constexpr int codecFormat = 1;
+constexpr int codecFormat = 3; // 2: no chain elements, no DER for plain values; 3: times as epoch ms
+
+qint64 epochMs(const QDateTime &time)
+{
+    return time.isValid() ? time.toMSecsSinceEpoch() : std::numeric_limits<qint64>::min();
+}
+
+QDateTime fromEpochMs(qint64 ms)
+{
+    return ms == std::numeric_limits<qint64>::min() ? QDateTime()
+                                                    : QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
+}
 
 void put(QDataStream &s, const Certificate &c)
 {
-    s << c.der << c.sha256 << c.sha1 << c.subject << c.issuer << c.serialHex << c.notBefore << c.notAfter << c.emailSans
-      << c.upnSans << c.dnsSans << c.subjectEmails << c.hasKeyUsage << c.keyUsage << c.hasExtendedKeyUsage
-      << c.extendedKeyUsages << c.isCa << qint32(c.pathLength) << qint32(c.keyType) << qint32(c.keyBits) << c.curve
-      << c.signatureAlgorithm << c.signatureDigest << c.subjectKeyId << c.authorityKeyId << c.caIssuersUrls
-      << c.ocspUrls << c.crlUrls << c.selfIssued << c.selfSigned;
+    // Times as UTC milliseconds: QDataStream's QDateTime form consults the local time zone (a stat()
+    // of /etc/localtime per value) and would dominate a warm run.
+    s << c.der << c.sha256 << c.sha1 << c.subject << c.issuer << c.serialHex << epochMs(c.notBefore)
+      << epochMs(c.notAfter) << c.emailSans << c.upnSans << c.dnsSans << c.subjectEmails << c.hasKeyUsage
+      << c.keyUsage << c.hasExtendedKeyUsage << c.extendedKeyUsages << c.isCa << qint32(c.pathLength)
+      << qint32(c.keyType) << qint32(c.keyBits) << c.curve << c.signatureAlgorithm << c.signatureDigest
+      << c.subjectKeyId << c.authorityKeyId << c.caIssuersUrls << c.ocspUrls << c.crlUrls << c.selfIssued
+      << c.selfSigned;
 }
 
 void get(QDataStream &s, Certificate &c)
 {
     qint32 pathLength = 0, keyType = 0, keyBits = 0;
-    s >> c.der >> c.sha256 >> c.sha1 >> c.subject >> c.issuer >> c.serialHex >> c.notBefore >> c.notAfter >> c.emailSans
-        >> c.upnSans >> c.dnsSans >> c.subjectEmails >> c.hasKeyUsage >> c.keyUsage >> c.hasExtendedKeyUsage
-        >> c.extendedKeyUsages >> c.isCa >> pathLength >> keyType >> keyBits >> c.curve >> c.signatureAlgorithm
-        >> c.signatureDigest >> c.subjectKeyId >> c.authorityKeyId >> c.caIssuersUrls >> c.ocspUrls >> c.crlUrls
-        >> c.selfIssued >> c.selfSigned;
+    qint64 notBefore = 0, notAfter = 0;
+    s >> c.der >> c.sha256 >> c.sha1 >> c.subject >> c.issuer >> c.serialHex >> notBefore >> notAfter
+        >> c.emailSans >> c.upnSans >> c.dnsSans >> c.subjectEmails >> c.hasKeyUsage >> c.keyUsage
+        >> c.hasExtendedKeyUsage >> c.extendedKeyUsages >> c.isCa >> pathLength >> keyType >> keyBits
+        >> c.curve >> c.signatureAlgorithm >> c.signatureDigest >> c.subjectKeyId >> c.authorityKeyId
+        >> c.caIssuersUrls >> c.ocspUrls >> c.crlUrls >> c.selfIssued >> c.selfSigned;
+    c.notBefore = fromEpochMs(notBefore);
+    c.notAfter = fromEpochMs(notAfter);
     c.pathLength = pathLength;
     c.keyType = KeyType(keyType);
     c.keyBits = keyBits;
@@ -85,10 +104,7 @@ void get(QDataStream &s, Certificate &c)
 
 void put(QDataStream &s, const ChainResult &r)
 {
-    s << qint32(r.status) << qint32(r.opensslError) << r.message << r.revocationChecked << qint32(r.chain.size());
-    for (const ChainElement &e : r.chain)
-        s << e.subject << e.issuer << e.serialHex << e.sha256 << e.notBefore << e.notAfter << e.isAnchor << e.revoked
-          << e.problems;
+    s << qint32(r.status) << qint32(r.opensslError) << r.message << r.revocationChecked << qint32(0);
 }
 
 void get(QDataStream &s, ChainResult &r)
@@ -99,8 +115,8 @@ void get(QDataStream &s, ChainResult &r)
     r.opensslError = error;
     for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
         ChainElement e;
-        s >> e.subject >> e.issuer >> e.serialHex >> e.sha256 >> e.notBefore >> e.notAfter >> e.isAnchor >> e.revoked
-            >> e.problems;
+        s >> e.subject >> e.issuer >> e.serialHex >> e.sha256 >> e.notBefore >> e.notAfter >> e.isAnchor
+            >> e.revoked >> e.problems;
         r.chain.append(e);
     }
 }
@@ -110,8 +126,7 @@ void get(QDataStream &s, ChainResult &r)
 StateStore::StateStore(QString path, QString connectionName)
     : m_path(std::move(path))
     , m_connectionName(std::move(connectionName))
-{
-}
+{ }
 
 StateStore::~StateStore()
 {
@@ -132,7 +147,8 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
 {
     static QAtomicInt counter;
     if (!QDir().mkpath(QFileInfo(path).absolutePath()))
-        return Error{QStringLiteral("state_db"), QStringLiteral("cannot create the folder of %1").arg(path)};
+        return Error { QStringLiteral("state_db"),
+                       QStringLiteral("cannot create the folder of %1").arg(path) };
     const QString name = QStringLiteral("certsync-state-%1").arg(counter.fetchAndAddRelaxed(1));
     std::unique_ptr<StateStore> store(new StateStore(path, name));
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
@@ -141,7 +157,8 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
         return sqlError(QStringLiteral("cannot open the state database %1").arg(path), db.lastError());
     QSqlQuery pragma(db);
     // WAL: the GUI reads while a job writes; NORMAL sync is durable enough with WAL.
-    for (const char *statement : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"})
+    for (const char *statement :
+         { "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON" })
         if (!pragma.exec(QString::fromLatin1(statement)))
             return sqlError(QStringLiteral("cannot configure %1").arg(path), pragma.lastError());
     if (auto migrated = store->migrate(); !migrated)
@@ -170,17 +187,21 @@ Result<void> StateStore::migrate()
         return sqlError(QStringLiteral("cannot create schema_version"), q.lastError());
     const int current = schemaVersion();
     if (current > latestSchemaVersion())
-        return Error{QStringLiteral("state_db"),
-                     QStringLiteral("%1 has schema version %2, newer than this certsync knows (%3): use a newer certsync")
-                         .arg(m_path)
-                         .arg(current)
-                         .arg(latestSchemaVersion())};
+        return Error {
+            QStringLiteral("state_db"),
+            QStringLiteral(
+                "%1 has schema version %2, newer than this certsync knows (%3): use a newer certsync")
+                .arg(m_path)
+                .arg(current)
+                .arg(latestSchemaVersion())
+        };
     for (int version = current; version < latestSchemaVersion(); ++version) {
         if (!db.transaction())
             return sqlError(QStringLiteral("cannot begin a migration"), db.lastError());
         for (const QString &statement : migrations().at(version)) {
             if (!q.exec(statement)) {
-                const Error error = sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
+                const Error error = sqlError(
+                    QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
                 db.rollback();
                 return error;
             }
@@ -189,7 +210,8 @@ Result<void> StateStore::migrate()
         q.prepare(QStringLiteral("INSERT INTO schema_version (version) VALUES (?)"));
         q.addBindValue(version + 1);
         if (!q.exec() || !db.commit()) {
-            const Error error = sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
+            const Error error =
+                sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
             db.rollback();
             return error;
         }
@@ -201,7 +223,8 @@ Result<void> StateStore::migrate()
 Result<void> StateStore::saveMark(const QString &server, const QByteArray &markJson)
 {
     QSqlQuery q(database());
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO directory_marks (server, mark, updated) VALUES (?, ?, ?)"));
+    q.prepare(
+        QStringLiteral("INSERT OR REPLACE INTO directory_marks (server, mark, updated) VALUES (?, ?, ?)"));
     q.addBindValue(server);
     q.addBindValue(QString::fromUtf8(markJson));
     q.addBindValue(QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
@@ -222,8 +245,7 @@ QByteArray StateStore::mark(const QString &server) const
 
 SqliteAnalysisCache::SqliteAnalysisCache(StateStore &store)
     : m_store(store)
-{
-}
+{ }
 
 int SqliteAnalysisCache::formatVersion()
 {
@@ -249,13 +271,20 @@ QByteArray SqliteAnalysisCache::encode(const CachedAnalysis &a)
     QByteArray bytes;
     QDataStream s(&bytes, QIODevice::WriteOnly);
     s.setVersion(QDataStream::Qt_6_4);
-    s << qint32(a.kind) << a.error << a.bareCertificate << a.pkcs7Signed << a.userChoice << qint32(a.userIndex)
-      << qint32(a.capabilities.size());
+    s << qint32(a.kind) << a.error << a.bareCertificate << a.pkcs7Signed << a.userChoice
+      << qint32(a.userIndex) << qint32(a.capabilities.size());
     for (const SmimeCapability &c : a.capabilities)
         s << c.oid << c.name << qint32(c.parameter);
     s << qint32(a.certificates.size());
-    for (const Certificate &c : a.certificates)
-        put(s, c);
+    for (const Certificate &c : a.certificates) {
+        if (a.kind == ValueKind::X509) { // the DER is the value itself
+            Certificate withoutDer = c;
+            withoutDer.der.clear();
+            put(s, withoutDer);
+        } else {
+            put(s, c);
+        }
+    }
     s << qint32(a.chains.size());
     for (const ChainResult &r : a.chains)
         put(s, r);
@@ -300,33 +329,26 @@ std::optional<CachedAnalysis> SqliteAnalysisCache::find(const QByteArray &valueS
     QByteArray encoded;
     {
         const QMutexLocker lock(&m_mutex);
-        if (const auto it = m_decoded.constFind(valueSha256); it != m_decoded.cend())
-            return *it;
-        encoded = m_encoded.value(valueSha256);
+        encoded = m_encoded.value(valueSha256); // shared, not copied
     }
     if (encoded.isEmpty())
         return std::nullopt;
-    std::optional<CachedAnalysis> decoded = decode(encoded); // outside the lock: both cores decode
-    if (!decoded)
-        return std::nullopt;
-    const QMutexLocker lock(&m_mutex);
-    m_encoded.remove(valueSha256);
-    m_decoded.insert(valueSha256, *decoded);
-    return decoded;
+    return decode(encoded); // outside the lock: both cores decode; a damaged row is a miss
 }
 
 void SqliteAnalysisCache::insert(const QByteArray &valueSha256, const CachedAnalysis &analysis)
 {
+    const QByteArray encoded = encode(analysis); // on the analysing thread
     const QMutexLocker lock(&m_mutex);
-    if (!m_decoded.contains(valueSha256))
+    if (!m_encoded.contains(valueSha256))
         m_new.append(valueSha256);
-    m_decoded.insert(valueSha256, analysis);
+    m_encoded.insert(valueSha256, encoded);
 }
 
 qsizetype SqliteAnalysisCache::size() const
 {
     const QMutexLocker lock(&m_mutex);
-    return m_encoded.size() + m_decoded.size();
+    return m_encoded.size();
 }
 
 qsizetype SqliteAnalysisCache::pending() const
@@ -342,7 +364,7 @@ Result<void> SqliteAnalysisCache::flush()
         const QMutexLocker lock(&m_mutex);
         rows.reserve(m_new.size());
         for (const QByteArray &sha : std::as_const(m_new))
-            rows.append({sha, encode(m_decoded.value(sha))});
+            rows.append({ sha, m_encoded.value(sha) });
         m_new.clear();
     }
     if (rows.isEmpty())
@@ -351,7 +373,8 @@ Result<void> SqliteAnalysisCache::flush()
     if (!db.transaction())
         return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
     QSqlQuery q(db);
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) VALUES (?, ?, ?, ?)"));
+    q.prepare(QStringLiteral(
+        "INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) VALUES (?, ?, ?, ?)"));
     const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
     for (const auto &[sha, data] : rows) {
         q.bindValue(0, sha);

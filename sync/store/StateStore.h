@@ -43,9 +43,12 @@ private:
     QString m_connectionName;
 };
 
-// Analyses remembered across runs, keyed by the SHA-256 of the raw value. Everything is read at
-// load time into memory (encoded), decoded on first use on whichever thread asks, and new analyses
-// are written back by flush() on the store's thread: the analysis threads never touch SQL.
+// Analyses remembered across runs, keyed by the SHA-256 of the raw value. Every row is read at load
+// time, kept encoded (about 1 KB a value), decoded by whichever thread asks; new analyses are encoded
+// on the analysing thread and written back by flush() on the store's thread: the analysis threads
+// never touch SQL. Two things are left out to keep 100,000 values small: the chain's elements (the
+// verdict stays: status, error, message) and, for a plain certificate value, the certificate's DER,
+// which is the value itself: a caller that needs it takes it from the value (DirectoryReadJob does).
 class SqliteAnalysisCache final : public certs::AnalysisCache
 {
 public:
@@ -66,8 +69,7 @@ private:
 
     StateStore &m_store;
     mutable QMutex m_mutex;
-    QHash<QByteArray, QByteArray> m_encoded; // as loaded, decoded lazily
-    QHash<QByteArray, certs::CachedAnalysis> m_decoded;
+    QHash<QByteArray, QByteArray> m_encoded; // loaded and new, decoded on every find
     QList<QByteArray> m_new;
 };
 

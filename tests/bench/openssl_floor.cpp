@@ -34,7 +34,8 @@ int main(int argc, char *argv[])
         return 2;
     }
     std::ifstream in(argv[1], std::ios::binary);
-    const std::vector<unsigned char> corpus((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::vector<unsigned char> corpus((std::istreambuf_iterator<char>(in)),
+                                            std::istreambuf_iterator<char>());
     std::vector<X509Ptr> issuers;
     {
         std::unique_ptr<BIO, BioFree> bio(BIO_new_file(argv[2], "r"));
@@ -49,8 +50,9 @@ int main(int argc, char *argv[])
     std::size_t offset = 0, count = 0, verified = 0;
     const auto start = std::chrono::steady_clock::now();
     while (offset + 4 <= corpus.size()) {
-        const std::size_t length = (std::size_t(corpus[offset]) << 24) | (std::size_t(corpus[offset + 1]) << 16)
-                                   | (std::size_t(corpus[offset + 2]) << 8) | corpus[offset + 3];
+        const std::size_t length = (std::size_t(corpus[offset]) << 24)
+            | (std::size_t(corpus[offset + 1]) << 16) | (std::size_t(corpus[offset + 2]) << 8)
+            | corpus[offset + 3];
         offset += 4;
         const unsigned char *p = corpus.data() + offset;
         X509Ptr cert(d2i_X509(nullptr, &p, long(length)));
@@ -69,7 +71,7 @@ int main(int argc, char *argv[])
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     EVP_MD_free(sha256);
-    std::printf("openssl floor: %zu certificates, %zu verified, %.3f s (%.1f us each)\n", count, verified, seconds,
-                count ? seconds * 1e6 / double(count) : 0.0);
+    std::printf("openssl floor: %zu certificates, %zu verified, %.3f s (%.1f us each)\n", count, verified,
+                seconds, count ? seconds * 1e6 / double(count) : 0.0);
     return verified == count ? 0 : 1;
 }

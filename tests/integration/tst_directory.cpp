@@ -43,9 +43,11 @@ QStringList rowsOf(const DirectoryUser &user)
     QStringList rows;
     for (const certs::AnalyzedValue &value : user.values) {
         if (value.kind == certs::ValueKind::Invalid)
-            rows.append(QString::fromLatin1(value.sha256.toHex()) + QLatin1Char(' ') + value.valueProblems.codes());
+            rows.append(QString::fromLatin1(value.sha256.toHex()) + QLatin1Char(' ')
+                        + value.valueProblems.codes());
         for (int i = 0; i < value.certificates.size(); ++i)
-            rows.append(value.certificates.at(i).certificate.sha256Hex() + QLatin1Char(' ') + value.problemsOf(i).codes());
+            rows.append(value.certificates.at(i).certificate.sha256Hex() + QLatin1Char(' ')
+                        + value.problemsOf(i).codes());
     }
     rows.sort();
     return rows;
@@ -121,13 +123,15 @@ void TestDirectory::initTestCase()
     m_manifest = m_fixture.manifest();
     QVERIFY(!m_manifest.value(QStringLiteral("users")).toArray().isEmpty());
     QVERIFY(m_fixture.trust());
-    qInfo() << "directory:" << m_fixture.value(QStringLiteral("FLAVOUR")) << m_fixture.value(QStringLiteral("LDAP_URL"));
+    qInfo() << "directory:" << m_fixture.value(QStringLiteral("FLAVOUR"))
+            << m_fixture.value(QStringLiteral("LDAP_URL"));
 }
 
 QString TestDirectory::readerDn() const
 {
-    return m_fixture.isActiveDirectory() ? QStringLiteral("CN=reader,CN=Users,") + m_fixture.value(QStringLiteral("BASE_DN"))
-                                         : m_fixture.value(QStringLiteral("READER_DN"));
+    return m_fixture.isActiveDirectory()
+        ? QStringLiteral("CN=reader,CN=Users,") + m_fixture.value(QStringLiteral("BASE_DN"))
+        : m_fixture.value(QStringLiteral("READER_DN"));
 }
 
 void TestDirectory::fullReadMatchesSeed()
@@ -156,7 +160,8 @@ void TestDirectory::fullReadMatchesSeed()
         QVERIFY2(user, qPrintable(QStringLiteral("seeded user %1 was not read").arg(name)));
         QCOMPARE(user->mail, p.value(QStringLiteral("mail")).toString());
         QCOMPARE(sortedShas(user->userCertificate), plantedShas(p, QStringLiteral("userCertificate")));
-        QCOMPARE(sortedShas(user->userSmimeCertificate), plantedShas(p, QStringLiteral("userSMIMECertificate")));
+        QCOMPARE(sortedShas(user->userSmimeCertificate),
+                 plantedShas(p, QStringLiteral("userSMIMECertificate")));
         if (name == QLatin1String("many")) {
             // Which two are over the limit depends on the server's value order; that two are does not.
             QCOMPARE(user->userCertificate.size(), 17);
@@ -166,7 +171,8 @@ void TestDirectory::fullReadMatchesSeed()
         }
         certificateRows += int(rowsOf(*user).size());
         // OpenLDAP has no notion of a disabled account.
-        QCOMPARE(user->disabled, m_fixture.isActiveDirectory() && p.value(QStringLiteral("disabled")).toBool());
+        QCOMPARE(user->disabled,
+                 m_fixture.isActiveDirectory() && p.value(QStringLiteral("disabled")).toBool());
         if (m_fixture.isActiveDirectory()) {
             QCOMPARE(QByteArray::fromBase64(user->sourceAnchor.toLatin1()).size(), 16); // objectGUID
             QCOMPARE(user->userPrincipalName, name + QStringLiteral("@certsync.test"));
@@ -174,7 +180,8 @@ void TestDirectory::fullReadMatchesSeed()
             QVERIFY(user->proxyAddresses.contains(QStringLiteral("SMTP:") + user->mail));
             QVERIFY(user->changeNumber > 0);
         } else {
-            QVERIFY2(QRegularExpression(QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"))
+            QVERIFY2(QRegularExpression(
+                         QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"))
                          .match(user->sourceAnchor)
                          .hasMatch(),
                      qPrintable(user->sourceAnchor));
@@ -203,7 +210,8 @@ void TestDirectory::pagedReadOverSeveralPages()
     QVERIFY(snapshot.users.size() >= m_manifest.value(QStringLiteral("users")).toArray().size());
     const int fullPages = int((snapshot.entries + 6) / 7);
     // A server may or may not send a last, empty page when the entries fill the pages exactly.
-    QVERIFY2(snapshot.pages == fullPages || snapshot.pages == fullPages + 1, qPrintable(QString::number(snapshot.pages)));
+    QVERIFY2(snapshot.pages == fullPages || snapshot.pages == fullPages + 1,
+             qPrintable(QString::number(snapshot.pages)));
     QVERIFY(snapshot.pages >= 6);
     QCOMPARE(int(snapshot.users.size()), m_directoryUsers);
     QSet<QString> dns;
@@ -227,7 +235,7 @@ void TestDirectory::ldapsAndPinnedCertificate()
     profile.serverCertificateSha256 = colonHex(sha).toUpper();
     auto pinned = LdapConnection::open(profile, m_fixture.password());
     QVERIFY2(pinned.ok(), qPrintable(pinned.ok() ? QString() : pinned.error().message));
-    auto root = (*pinned)->readEntry(QString(), {QStringLiteral("namingContexts")});
+    auto root = (*pinned)->readEntry(QString(), { QStringLiteral("namingContexts") });
     QVERIFY(root.ok());
 
     QString wrong = sha;
@@ -236,7 +244,8 @@ void TestDirectory::ldapsAndPinnedCertificate()
     auto refused = LdapConnection::open(profile, m_fixture.password());
     QVERIFY(!refused.ok());
     QCOMPARE(refused.error().code, QStringLiteral("tls"));
-    QVERIFY2(refused.error().message.contains(QStringLiteral("not the pinned one")), qPrintable(refused.error().message));
+    QVERIFY2(refused.error().message.contains(QStringLiteral("not the pinned one")),
+             qPrintable(refused.error().message));
     QVERIFY(refused.error().message.contains(colonHex(sha)));
 
     profile.serverCertificateSha256 = QStringLiteral("abcd");
@@ -247,7 +256,8 @@ void TestDirectory::ldapsAndPinnedCertificate()
 
 void TestDirectory::untrustedServerRefused()
 {
-    for (const QString &url : {m_fixture.value(QStringLiteral("LDAP_URL")), m_fixture.value(QStringLiteral("LDAPS_URL"))}) {
+    for (const QString &url :
+         { m_fixture.value(QStringLiteral("LDAP_URL")), m_fixture.value(QStringLiteral("LDAPS_URL")) }) {
         ConnectionProfile profile = m_fixture.profile();
         profile.url = url;
         profile.caFile = m_fixture.value(QStringLiteral("OTHER_CA_FILE"));
@@ -256,7 +266,8 @@ void TestDirectory::untrustedServerRefused()
         QCOMPARE(refused.error().code, QStringLiteral("tls"));
         const QString message = refused.error().message;
         QVERIFY2(message.contains(QStringLiteral("CN=certsync test directory server")), qPrintable(message));
-        QVERIFY2(message.contains(colonHex(m_fixture.value(QStringLiteral("SERVER_SHA256")))), qPrintable(message));
+        QVERIFY2(message.contains(colonHex(m_fixture.value(QStringLiteral("SERVER_SHA256")))),
+                 qPrintable(message));
         QVERIFY(!message.contains(m_fixture.password()));
     }
     // And the job reports it as an incomplete snapshot, not as an empty directory.
@@ -323,52 +334,54 @@ void TestDirectory::addAndRemoveValuesByBytes()
     const Issued first = TestPki::selfSigned(spec);
     spec.notAfterDays = 400;
     const Issued second = TestPki::selfSigned(spec);
-    const QByteArray a = smime ? TestPki::pkcs7CertsOnly({&first}) : first.der;
-    const QByteArray b = smime ? TestPki::pkcs7CertsOnly({&second}) : second.der;
+    const QByteArray a = smime ? TestPki::pkcs7CertsOnly({ &first }) : first.der;
+    const QByteArray b = smime ? TestPki::pkcs7CertsOnly({ &second }) : second.der;
     const QString dn = readerDn();
     auto values = [&]() -> QList<QByteArray> {
-        auto entry = (*admin)->readEntry(dn, {attribute});
-        return entry ? entry->values(attribute) : QList<QByteArray>{QByteArray("read failed")};
+        auto entry = (*admin)->readEntry(dn, { attribute });
+        return entry ? entry->values(attribute) : QList<QByteArray> { QByteArray("read failed") };
     };
-    QCOMPARE(values(), QList<QByteArray>{});
+    QCOMPARE(values(), QList<QByteArray> {});
 
-    auto added = (*admin)->modifyValues(dn, attribute, {}, {a, b});
+    auto added = (*admin)->modifyValues(dn, attribute, {}, { a, b });
     QVERIFY2(added.ok(), qPrintable(added.ok() ? QString() : added.error().message));
     QList<QByteArray> now = values();
     std::sort(now.begin(), now.end());
-    QList<QByteArray> expected{a, b};
+    QList<QByteArray> expected { a, b };
     std::sort(expected.begin(), expected.end());
     QCOMPARE(now, expected);
 
-    auto removed = (*admin)->modifyValues(dn, attribute, {a}, {});
+    auto removed = (*admin)->modifyValues(dn, attribute, { a }, {});
     QVERIFY2(removed.ok(), qPrintable(removed.ok() ? QString() : removed.error().message));
-    QCOMPARE(values(), QList<QByteArray>{b}); // exactly the other value's bytes survive
+    QCOMPARE(values(), QList<QByteArray> { b }); // exactly the other value's bytes survive
 
-    auto again = (*admin)->modifyValues(dn, attribute, {a}, {});
+    auto again = (*admin)->modifyValues(dn, attribute, { a }, {});
     QVERIFY(!again.ok());
     QCOMPARE(again.error().code, QStringLiteral("value_not_present"));
-    auto twice = (*admin)->modifyValues(dn, attribute, {}, {b});
+    auto twice = (*admin)->modifyValues(dn, attribute, {}, { b });
     QVERIFY(!twice.ok());
     QVERIFY2(twice.error().code == QLatin1String("value_exists"), qPrintable(twice.error().toString()));
-    QCOMPARE(values(), QList<QByteArray>{b});
+    QCOMPARE(values(), QList<QByteArray> { b });
 
-    QVERIFY((*admin)->modifyValues(dn, attribute, {b}, {}).ok());
-    QCOMPARE(values(), QList<QByteArray>{});
+    QVERIFY((*admin)->modifyValues(dn, attribute, { b }, {}).ok());
+    QCOMPARE(values(), QList<QByteArray> {});
 }
 
 void TestDirectory::insufficientRights()
 {
     auto reader = LdapConnection::open(m_fixture.profile(), m_fixture.password());
     QVERIFY(reader.ok());
-    const QString victim = m_fixture.value(QStringLiteral("PEOPLE_DN")).prepend(
-        m_fixture.isActiveDirectory() ? QStringLiteral("CN=good-ec,") : QStringLiteral("uid=good-ec,"));
+    const QString victim = m_fixture.value(QStringLiteral("PEOPLE_DN"))
+                               .prepend(m_fixture.isActiveDirectory() ? QStringLiteral("CN=good-ec,")
+                                                                      : QStringLiteral("uid=good-ec,"));
     const QString attribute = m_fixture.profile().mapping.userCertificate;
     const QByteArray value = TestPki::selfSigned(goodLeafSpec(QStringLiteral("good-ec@certsync.test"))).der;
-    auto refused = (*reader)->modifyValues(victim, attribute, {}, {value});
+    auto refused = (*reader)->modifyValues(victim, attribute, {}, { value });
     QVERIFY(!refused.ok());
     QCOMPARE(refused.error().code, QStringLiteral("insufficient_rights"));
-    QVERIFY2(refused.error().message.contains(m_fixture.value(QStringLiteral("READER_DN"))), qPrintable(refused.error().message));
-    auto entry = (*reader)->readEntry(victim, {attribute});
+    QVERIFY2(refused.error().message.contains(m_fixture.value(QStringLiteral("READER_DN"))),
+             qPrintable(refused.error().message));
+    auto entry = (*reader)->readEntry(victim, { attribute });
     QVERIFY(entry.ok());
     QCOMPARE(entry->values(attribute).size(), 1);
 }
@@ -387,18 +400,18 @@ void TestDirectory::incrementalReadSeesOnlyTheChange()
     CertSpec spec = goodLeafSpec(QStringLiteral("reader@certsync.test"));
     spec.keySlot = 41;
     const QByteArray value = TestPki::selfSigned(spec).der;
-    QVERIFY((*admin)->modifyValues(readerDn(), attribute, {}, {value}).ok());
+    QVERIFY((*admin)->modifyValues(readerDn(), attribute, {}, { value }).ok());
 
     DirectoryReadSettings settings = m_fixture.readSettings();
     settings.previous = mark;
     const ReadOutcome changes = readDirectory(settings);
-    QVERIFY((*admin)->modifyValues(readerDn(), attribute, {value}, {}).ok());
+    QVERIFY((*admin)->modifyValues(readerDn(), attribute, { value }, {}).ok());
     QVERIFY(changes.success);
     QVERIFY(changes.snapshot->incremental);
     QCOMPARE(changes.snapshot->users.size(), 1);
     const DirectoryUser &changed = changes.snapshot->users.first();
     QCOMPARE(changed.dn.toLower(), readerDn().toLower());
-    QCOMPARE(changed.userCertificate, QList<QByteArray>{value});
+    QCOMPARE(changed.userCertificate, QList<QByteArray> { value });
     QCOMPARE(changed.values.size(), 1);
     QVERIFY(changes.snapshot->mark.isValid());
 
@@ -423,7 +436,8 @@ void TestDirectory::cancelMidRead()
     settings.profile.pageSize = 5;
     const ReadOutcome outcome = readDirectory(settings, [](DirectoryReadJob *job) {
         // Direct connection: runs on the worker thread right after the first page, mid-read.
-        QObject::connect(job, &jobs::Job::progress, job, [job] { job->cancel(); }, Qt::DirectConnection);
+        QObject::connect(
+            job, &jobs::Job::progress, job, [job] { job->cancel(); }, Qt::DirectConnection);
     });
     QVERIFY(outcome.finished);
     QVERIFY(!outcome.success);
@@ -436,7 +450,8 @@ void TestDirectory::cancelMidRead()
 void TestDirectory::sizeLimit()
 {
     if (m_fixture.isActiveDirectory())
-        QSKIP("slapd only: the fixture gives its 'limited' account a size limit; Samba has no per-account limits");
+        QSKIP("slapd only: the fixture gives its 'limited' account a size limit; Samba has no per-account "
+              "limits");
     DirectoryReadSettings settings = m_fixture.readSettings();
     settings.profile.bindDn = m_fixture.value(QStringLiteral("LIMITED_DN"));
     settings.password = m_fixture.value(QStringLiteral("LIMITED_PASSWORD"));
@@ -457,12 +472,13 @@ void TestDirectory::serverPausedCanceledTimedOutAndGone()
     const QString seeder = qEnvironmentVariable("CERTSYNC_SEED");
     QVERIFY2(!script.isEmpty() && !seeder.isEmpty(), "CERTSYNC_SLAPD_SCRIPT and CERTSYNC_SEED must be set");
     const QString serverDir = dir.filePath(QStringLiteral("slapd"));
-    QCOMPARE(QProcess::execute(QStringLiteral("bash"), {script, QStringLiteral("start"), serverDir, seeder,
-                                                        QStringLiteral("--users"), QStringLiteral("200"),
-                                                        QStringLiteral("--no-catalogue")}),
-             0);
+    QCOMPARE(
+        QProcess::execute(QStringLiteral("bash"),
+                          { script, QStringLiteral("start"), serverDir, seeder, QStringLiteral("--users"),
+                            QStringLiteral("200"), QStringLiteral("--no-catalogue") }),
+        0);
     auto stopServer = qScopeGuard([&] {
-        QProcess::execute(QStringLiteral("bash"), {script, QStringLiteral("stop"), serverDir});
+        QProcess::execute(QStringLiteral("bash"), { script, QStringLiteral("stop"), serverDir });
     });
     qputenv("CERTSYNC_PRIVATE_ENV", (serverDir + QStringLiteral("/server.env")).toLocal8Bit());
     const DirectoryFixture server = DirectoryFixture::fromEnvironment("CERTSYNC_PRIVATE_ENV");
@@ -476,7 +492,8 @@ void TestDirectory::serverPausedCanceledTimedOutAndGone()
     QPointer<DirectoryReadJob> running;
     ReadOutcome outcome = readDirectory(settings, [&](DirectoryReadJob *job) {
         running = job;
-        QObject::connect(job, &jobs::Job::progress, job, [pid] { ::kill(pid, SIGSTOP); }, Qt::DirectConnection);
+        QObject::connect(
+            job, &jobs::Job::progress, job, [pid] { ::kill(pid, SIGSTOP); }, Qt::DirectConnection);
         QTimer::singleShot(500, job, [job] { job->cancel(); });
     });
     ::kill(pid, SIGCONT);
@@ -490,7 +507,8 @@ void TestDirectory::serverPausedCanceledTimedOutAndGone()
     settings.profile.pageSize = 10;
     settings.profile.operationTimeoutMs = 800;
     outcome = readDirectory(settings, [pid](DirectoryReadJob *job) {
-        QObject::connect(job, &jobs::Job::progress, job, [pid] { ::kill(pid, SIGSTOP); }, Qt::DirectConnection);
+        QObject::connect(
+            job, &jobs::Job::progress, job, [pid] { ::kill(pid, SIGSTOP); }, Qt::DirectConnection);
     });
     ::kill(pid, SIGCONT);
     QCOMPARE(outcome.snapshot->error.code, QStringLiteral("timeout"));
@@ -501,7 +519,8 @@ void TestDirectory::serverPausedCanceledTimedOutAndGone()
     settings = server.readSettings();
     settings.profile.pageSize = 10;
     outcome = readDirectory(settings, [pid](DirectoryReadJob *job) {
-        QObject::connect(job, &jobs::Job::progress, job, [pid] { ::kill(pid, SIGKILL); }, Qt::DirectConnection);
+        QObject::connect(
+            job, &jobs::Job::progress, job, [pid] { ::kill(pid, SIGKILL); }, Qt::DirectConnection);
     });
     QVERIFY(outcome.finished);
     QVERIFY(!outcome.success);

@@ -41,26 +41,55 @@ Run runCli(const QStringList &arguments, const QString &password)
 
 QStringList connectionArguments(const DirectoryFixture &f)
 {
-    return {QStringLiteral("--profile"), f.value(QStringLiteral("FLAVOUR")),
-            QStringLiteral("--ldap-url"), f.value(QStringLiteral("LDAP_URL")),
-            QStringLiteral("--base-dn"), f.value(QStringLiteral("BASE_DN")),
-            QStringLiteral("--bind-dn"), f.value(QStringLiteral("READER_DN")),
-            QStringLiteral("--password-env"), QStringLiteral("CERTSYNC_TEST_PASSWORD"),
-            QStringLiteral("--ca-file"), f.value(QStringLiteral("CA_FILE")),
-            QStringLiteral("--trust"), f.value(QStringLiteral("TRUST_FILE")),
-            QStringLiteral("--crl"), f.value(QStringLiteral("CRL_FILE"))};
+    return { QStringLiteral("--profile"),      f.value(QStringLiteral("FLAVOUR")),
+             QStringLiteral("--ldap-url"),     f.value(QStringLiteral("LDAP_URL")),
+             QStringLiteral("--base-dn"),      f.value(QStringLiteral("BASE_DN")),
+             QStringLiteral("--bind-dn"),      f.value(QStringLiteral("READER_DN")),
+             QStringLiteral("--password-env"), QStringLiteral("CERTSYNC_TEST_PASSWORD"),
+             QStringLiteral("--ca-file"),      f.value(QStringLiteral("CA_FILE")),
+             QStringLiteral("--trust"),        f.value(QStringLiteral("TRUST_FILE")),
+             QStringLiteral("--crl"),          f.value(QStringLiteral("CRL_FILE")) };
 }
 
-const QStringList expectedHeader = {
-    QStringLiteral("user_dn"),    QStringLiteral("user_principal_name"), QStringLiteral("mail"),
-    QStringLiteral("source_anchor"), QStringLiteral("attribute"),       QStringLiteral("value_index"),
-    QStringLiteral("value_kind"), QStringLiteral("sha256"),              QStringLiteral("subject"),
-    QStringLiteral("issuer"),     QStringLiteral("serial"),              QStringLiteral("not_before"),
-    QStringLiteral("not_after"),  QStringLiteral("key"),                 QStringLiteral("signature_algorithm"),
-    QStringLiteral("emails"),     QStringLiteral("status"),              QStringLiteral("problems")};
+const QStringList expectedHeader = { QStringLiteral("user_dn"),
+                                     QStringLiteral("user_principal_name"),
+                                     QStringLiteral("mail"),
+                                     QStringLiteral("source_anchor"),
+                                     QStringLiteral("attribute"),
+                                     QStringLiteral("value_index"),
+                                     QStringLiteral("value_kind"),
+                                     QStringLiteral("sha256"),
+                                     QStringLiteral("subject"),
+                                     QStringLiteral("issuer"),
+                                     QStringLiteral("serial"),
+                                     QStringLiteral("not_before"),
+                                     QStringLiteral("not_after"),
+                                     QStringLiteral("key"),
+                                     QStringLiteral("signature_algorithm"),
+                                     QStringLiteral("emails"),
+                                     QStringLiteral("status"),
+                                     QStringLiteral("problems") };
 
-enum Column { Dn, Upn, Mail, Anchor, AttributeCol, Index, Kind, Sha, Subject, Issuer, Serial, NotBefore, NotAfter,
-              Key, Signature, Emails, StatusCol, Problems };
+enum Column {
+    Dn,
+    Upn,
+    Mail,
+    Anchor,
+    AttributeCol,
+    Index,
+    Kind,
+    Sha,
+    Subject,
+    Issuer,
+    Serial,
+    NotBefore,
+    NotAfter,
+    Key,
+    Signature,
+    Emails,
+    StatusCol,
+    Problems
+};
 
 } // namespace
 
@@ -89,8 +118,8 @@ void TestInventoryCli::writesTheInventory()
     const QString csvPath = dir.filePath(QStringLiteral("inventory.csv"));
     const QString stateDir = dir.filePath(QStringLiteral("state"));
 
-    const Run cold = runCli(QStringList{QStringLiteral("inventory"), QStringLiteral("--csv"), csvPath,
-                                        QStringLiteral("--state-dir"), stateDir}
+    const Run cold = runCli(QStringList { QStringLiteral("inventory"), QStringLiteral("--csv"), csvPath,
+                                          QStringLiteral("--state-dir"), stateDir }
                                 + connectionArguments(f),
                             f.password());
     QVERIFY2(cold.exitCode == 0, qPrintable(cold.err));
@@ -113,8 +142,10 @@ void TestInventoryCli::writesTheInventory()
         const QStringList &r = rows.at(i);
         QCOMPARE(r.size(), expectedHeader.size());
         QVERIFY2(hex.match(r.at(Sha)).hasMatch(), qPrintable(r.at(Sha)));
-        QVERIFY(QStringList({QStringLiteral("x509"), QStringLiteral("pkcs7"), QStringLiteral("invalid")}).contains(r.at(Kind)));
-        QVERIFY(QStringList({QStringLiteral("userCertificate"), QStringLiteral("userSMIMECertificate")}).contains(r.at(AttributeCol)));
+        QVERIFY(QStringList({ QStringLiteral("x509"), QStringLiteral("pkcs7"), QStringLiteral("invalid") })
+                    .contains(r.at(Kind)));
+        QVERIFY(QStringList({ QStringLiteral("userCertificate"), QStringLiteral("userSMIMECertificate") })
+                    .contains(r.at(AttributeCol)));
         if (r.at(Kind) == QLatin1String("invalid")) {
             QCOMPARE(r.at(Problems), QStringLiteral("parse_error"));
             QVERIFY(r.at(Subject).isEmpty());
@@ -162,22 +193,33 @@ void TestInventoryCli::writesTheInventory()
     QVERIFY(compared >= 40);
 
     // A mail address that a spreadsheet would take for a formula is neutralised, in the raw bytes too.
-    const QString dashDn = f.manifest().value(QStringLiteral("peopleDn")).toString().prepend(
-        f.isActiveDirectory() ? QStringLiteral("CN=-dash,") : QStringLiteral("uid=-dash,"));
-    QCOMPARE(mailByUser.value(dashDn.toLower()), QStringList{QStringLiteral("'-dash@certsync.test")});
+    const QString dashDn =
+        f.manifest()
+            .value(QStringLiteral("peopleDn"))
+            .toString()
+            .prepend(f.isActiveDirectory() ? QStringLiteral("CN=-dash,") : QStringLiteral("uid=-dash,"));
+    QCOMPARE(mailByUser.value(dashDn.toLower()), QStringList { QStringLiteral("'-dash@certsync.test") });
     QVERIFY(bytes.contains(",'-dash@certsync.test,"));
     QVERIFY(!bytes.contains(",-dash@certsync.test"));
 
     // Warm: every value is already analysed in the state database; the CSV must be identical.
     const QString warmPath = dir.filePath(QStringLiteral("warm.csv"));
-    const Run warm = runCli(QStringList{QStringLiteral("inventory"), QStringLiteral("--csv"), warmPath,
-                                        QStringLiteral("--state-dir"), stateDir}
+    const Run warm = runCli(QStringList { QStringLiteral("inventory"), QStringLiteral("--csv"), warmPath,
+                                          QStringLiteral("--state-dir"), stateDir }
                                 + connectionArguments(f),
                             f.password());
     QVERIFY2(warm.exitCode == 0, qPrintable(warm.err));
     QFile warmFile(warmPath);
     QVERIFY(warmFile.open(QIODevice::ReadOnly));
-    QCOMPARE(warmFile.readAll(), bytes);
+    // The reader account is not seeded and tst_directory changes its values meanwhile: leave it out.
+    auto seededOnly = [](const QByteArray &csv) {
+        QList<QByteArray> lines = csv.split('\n');
+        lines.removeIf([](const QByteArray &line) {
+            return line.startsWith("\"CN=reader,") || line.startsWith("\"uid=reader,");
+        });
+        return lines;
+    };
+    QCOMPARE(seededOnly(warmFile.readAll()), seededOnly(bytes));
 }
 
 void TestInventoryCli::failuresLeaveNoFile()
@@ -186,21 +228,24 @@ void TestInventoryCli::failuresLeaveNoFile()
     QVERIFY2(f.error.isEmpty(), qPrintable(f.error));
     QTemporaryDir dir;
     const QString csvPath = dir.filePath(QStringLiteral("inventory.csv"));
-    const Run wrong = runCli(QStringList{QStringLiteral("inventory"), QStringLiteral("--csv"), csvPath} + connectionArguments(f),
+    const Run wrong = runCli(QStringList { QStringLiteral("inventory"), QStringLiteral("--csv"), csvPath }
+                                 + connectionArguments(f),
                              QStringLiteral("wrong"));
     QCOMPARE(wrong.exitCode, 1);
     QCOMPARE(wrong.err.count(QLatin1Char('\n')), 1); // one clear line
     QVERIFY2(wrong.err.contains(QStringLiteral("Invalid credentials")), qPrintable(wrong.err));
     QVERIFY(!QFile::exists(csvPath));
 
-    const Run usage = runCli({QStringLiteral("inventory"), QStringLiteral("--ldap-url"), f.value(QStringLiteral("LDAP_URL"))},
-                             f.password());
+    const Run usage = runCli(
+        { QStringLiteral("inventory"), QStringLiteral("--ldap-url"), f.value(QStringLiteral("LDAP_URL")) },
+        f.password());
     QCOMPARE(usage.exitCode, 2);
     QVERIFY(usage.err.contains(QStringLiteral("--csv FILE is required")));
 
-    const Run noPassword = runCli(QStringList{QStringLiteral("inventory"), QStringLiteral("--csv"), csvPath}
-                                      + connectionArguments(f),
-                                  QString());
+    const Run noPassword =
+        runCli(QStringList { QStringLiteral("inventory"), QStringLiteral("--csv"), csvPath }
+                   + connectionArguments(f),
+               QString());
     QCOMPARE(noPassword.exitCode, 2);
     QVERIFY(noPassword.err.contains(QStringLiteral("CERTSYNC_TEST_PASSWORD is not set")));
 }

@@ -24,8 +24,8 @@ struct SeedOptions
     QString mailDomain = QStringLiteral("certsync.test");
     int bulkUsers = 20; // plain users on top of the catalogue of special cases
     bool catalogue = true; // the special cases (every problem code, PKCS#7, >15 values, none, garbage)
-    QStringList serverAddresses = {QStringLiteral("127.0.0.1")}; // IP SANs of the LDAP server certificate
-    QStringList serverNames = {QStringLiteral("localhost")}; // DNS SANs
+    QStringList serverAddresses = { QStringLiteral("127.0.0.1") }; // IP SANs of the LDAP server certificate
+    QStringList serverNames = { QStringLiteral("localhost") }; // DNS SANs
 };
 
 // One seeded value and what the judge should find in it.
@@ -69,7 +69,8 @@ private:
     void buildPki();
     void buildCatalogue();
     void buildBulk();
-    SeededValue x509(const Issued &cert, const QStringList &problems, const QString &attribute = QStringLiteral("userCertificate")) const;
+    SeededValue x509(const Issued &cert, const QStringList &problems,
+                     const QString &attribute = QStringLiteral("userCertificate")) const;
 
     SeedOptions m_options;
     Issued m_hiddenIntermediate; // a CA under the root that nobody publishes: chain_incomplete

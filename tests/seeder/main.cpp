@@ -19,8 +19,8 @@ namespace {
 int verify(const DirectorySeeder &seeder, const QString &dir, bool activeDirectory, QTextStream &err)
 {
     certs::TrustSettings settings;
-    settings.bundleFiles = {dir + QStringLiteral("/pki/trust.pem")};
-    settings.crlFiles = {dir + QStringLiteral("/pki/crl.pem")};
+    settings.bundleFiles = { dir + QStringLiteral("/pki/trust.pem") };
+    settings.crlFiles = { dir + QStringLiteral("/pki/crl.pem") };
     auto trust = certs::TrustStore::load(settings);
     if (!trust) {
         err << "certsync-seed: " << trust.error().message << '\n';
@@ -38,29 +38,35 @@ int verify(const DirectorySeeder &seeder, const QString &dir, bool activeDirecto
         for (const SeededValue &v : u.values) {
             (v.attribute == QLatin1String("userCertificate") ? userCertificate : userSmime).append(v.bytes);
             for (const auto &[sha, problems] : v.certificates)
-                expected[v.attribute + QLatin1Char('/') + QString::number(
-                             (v.attribute == QLatin1String("userCertificate") ? userCertificate : userSmime).size() - 1)
+                expected[v.attribute + QLatin1Char('/')
+                         + QString::number(
+                             (v.attribute == QLatin1String("userCertificate") ? userCertificate : userSmime)
+                                 .size()
+                             - 1)
                          + QLatin1Char('/') + sha] = problems;
         }
         certs::UserContext context;
         context.mail = u.mail;
         if (activeDirectory)
             context.proxyAddresses = u.proxyAddresses;
-        const QList<certs::AnalyzedValue> values = analyzer.analyzeUser(userCertificate, userSmime, context, now);
+        const QList<certs::AnalyzedValue> values =
+            analyzer.analyzeUser(userCertificate, userSmime, context, now);
         for (const certs::AnalyzedValue &value : values) {
-            const QString prefix = certs::attributeName(value.attribute) + QLatin1Char('/') + QString::number(value.index) + QLatin1Char('/');
+            const QString prefix = certs::attributeName(value.attribute) + QLatin1Char('/')
+                + QString::number(value.index) + QLatin1Char('/');
             QList<QPair<QString, QString>> rows; // sha, codes
             if (value.kind == certs::ValueKind::Invalid)
-                rows.append({QString::fromLatin1(value.sha256.toHex()), value.valueProblems.codes()});
+                rows.append({ QString::fromLatin1(value.sha256.toHex()), value.valueProblems.codes() });
             for (int i = 0; i < value.certificates.size(); ++i)
-                rows.append({value.certificates.at(i).certificate.sha256Hex(), value.problemsOf(i).codes()});
+                rows.append(
+                    { value.certificates.at(i).certificate.sha256Hex(), value.problemsOf(i).codes() });
             for (const auto &[sha, codes] : rows) {
                 ++checked;
                 const QString key = prefix + sha;
                 const QString want = expected.value(key).join(QLatin1Char(';'));
                 if (!expected.contains(key) || want != codes) {
-                    err << "certsync-seed: " << u.rdnValue << ' ' << key << ": planted '" << want << "', found '"
-                        << codes << "'\n";
+                    err << "certsync-seed: " << u.rdnValue << ' ' << key << ": planted '" << want
+                        << "', found '" << codes << "'\n";
                     ++mismatches;
                 }
             }
@@ -79,18 +85,23 @@ int main(int argc, char *argv[])
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Seeds a certsync test directory."));
     parser.addHelpOption();
-    const QCommandLineOption outDir(QStringLiteral("out"), QStringLiteral("Output folder."), QStringLiteral("DIR"));
-    const QCommandLineOption flavour(QStringLiteral("flavour"), QStringLiteral("ldap (OpenLDAP) or ad (Samba AD)."),
+    const QCommandLineOption outDir(QStringLiteral("out"), QStringLiteral("Output folder."),
+                                    QStringLiteral("DIR"));
+    const QCommandLineOption flavour(QStringLiteral("flavour"),
+                                     QStringLiteral("ldap (OpenLDAP) or ad (Samba AD)."),
                                      QStringLiteral("FLAVOUR"), QStringLiteral("ldap"));
-    const QCommandLineOption baseDn(QStringLiteral("base-dn"), QStringLiteral("Base DN."), QStringLiteral("DN"));
-    const QCommandLineOption users(QStringLiteral("users"), QStringLiteral("Bulk users on top of the catalogue."),
-                                   QStringLiteral("N"), QStringLiteral("20"));
+    const QCommandLineOption baseDn(QStringLiteral("base-dn"), QStringLiteral("Base DN."),
+                                    QStringLiteral("DN"));
+    const QCommandLineOption users(QStringLiteral("users"),
+                                   QStringLiteral("Bulk users on top of the catalogue."), QStringLiteral("N"),
+                                   QStringLiteral("20"));
     const QCommandLineOption noCatalogue(QStringLiteral("no-catalogue"), QStringLiteral("Bulk users only."));
-    const QCommandLineOption ip(QStringLiteral("server-ip"), QStringLiteral("IP SAN of the server certificate (repeatable)."),
+    const QCommandLineOption ip(QStringLiteral("server-ip"),
+                                QStringLiteral("IP SAN of the server certificate (repeatable)."),
                                 QStringLiteral("IP"));
-    const QCommandLineOption noVerify(QStringLiteral("no-verify"),
-                                      QStringLiteral("Skip checking the plants with the certificate engine."));
-    parser.addOptions({outDir, flavour, baseDn, users, noCatalogue, ip, noVerify});
+    const QCommandLineOption noVerify(
+        QStringLiteral("no-verify"), QStringLiteral("Skip checking the plants with the certificate engine."));
+    parser.addOptions({ outDir, flavour, baseDn, users, noCatalogue, ip, noVerify });
     parser.process(app);
     if (!parser.isSet(outDir)) {
         err << "certsync-seed: --out DIR is required\n";

@@ -66,8 +66,8 @@ QJsonObject DirectoryFixture::manifest() const
 std::shared_ptr<const certs::TrustStore> DirectoryFixture::trust() const
 {
     certs::TrustSettings settings;
-    settings.bundleFiles = {value(QStringLiteral("TRUST_FILE"))};
-    settings.crlFiles = {value(QStringLiteral("CRL_FILE"))};
+    settings.bundleFiles = { value(QStringLiteral("TRUST_FILE")) };
+    settings.crlFiles = { value(QStringLiteral("CRL_FILE")) };
     auto store = certs::TrustStore::load(settings);
     if (!store)
         return {};
@@ -84,8 +84,8 @@ DirectoryReadSettings DirectoryFixture::readSettings(bool admin) const
     return s;
 }
 
-ReadOutcome readDirectory(DirectoryReadSettings settings, const std::function<void(DirectoryReadJob *)> &setup,
-                          int timeoutMs)
+ReadOutcome readDirectory(DirectoryReadSettings settings,
+                          const std::function<void(DirectoryReadJob *)> &setup, int timeoutMs)
 {
     ReadOutcome outcome;
     QEventLoop loop;

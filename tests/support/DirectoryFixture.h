@@ -24,7 +24,10 @@ struct DirectoryFixture
     // Reads the file named by the environment variable `variable` (e.g. CERTSYNC_SLAPD_ENV).
     static DirectoryFixture fromEnvironment(const char *variable);
     [[nodiscard]] QString value(const QString &key) const { return env.value(key); }
-    [[nodiscard]] bool isActiveDirectory() const { return value(QStringLiteral("FLAVOUR")) == QLatin1String("ad"); }
+    [[nodiscard]] bool isActiveDirectory() const
+    {
+        return value(QStringLiteral("FLAVOUR")) == QLatin1String("ad");
+    }
     // A profile for the admin account over StartTLS, verified by the fixture's CA.
     [[nodiscard]] directory::ConnectionProfile profile(bool admin = false) const;
     [[nodiscard]] QString password(bool admin = false) const;
@@ -44,6 +47,7 @@ struct ReadOutcome
     qint64 elapsedMs = 0;
 };
 ReadOutcome readDirectory(directory::DirectoryReadSettings settings,
-                          const std::function<void(directory::DirectoryReadJob *)> &setup = {}, int timeoutMs = 60000);
+                          const std::function<void(directory::DirectoryReadJob *)> &setup = {},
+                          int timeoutMs = 60000);
 
 } // namespace certsync::testing

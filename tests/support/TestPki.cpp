@@ -182,7 +182,8 @@ QByteArray Issued::pem() const
 QByteArray Issued::keyPem() const
 {
     BioPtr bio(BIO_new(BIO_s_mem()));
-    check(PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1, "key PEM");
+    check(PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1,
+          "key PEM");
     char *data = nullptr;
     const long length = BIO_get_mem_data(bio.get(), &data);
     return QByteArray(data, length);

@@ -8,8 +8,8 @@
 #include <QBuffer>
 #include <QCryptographicHash>
 #include <QDir>
-#include <QTimeZone>
 #include <QTest>
+#include <QTimeZone>
 
 using namespace certsync;
 using namespace certsync::report;
@@ -34,7 +34,8 @@ void TestCsv::escapes_data()
     QTest::newRow("comma") << QStringLiteral("CN=a,O=b") << QStringLiteral("\"CN=a,O=b\"");
     QTest::newRow("quote") << QStringLiteral("say \"hi\"") << QStringLiteral("\"say \"\"hi\"\"\"");
     QTest::newRow("newline") << QStringLiteral("a\nb") << QStringLiteral("\"a\nb\"");
-    QTest::newRow("formula =") << QStringLiteral("=HYPERLINK(\"x\")") << QStringLiteral("\"'=HYPERLINK(\"\"x\"\")\"");
+    QTest::newRow("formula =") << QStringLiteral("=HYPERLINK(\"x\")")
+                               << QStringLiteral("\"'=HYPERLINK(\"\"x\"\")\"");
     QTest::newRow("formula +") << QStringLiteral("+1") << QStringLiteral("'+1");
     QTest::newRow("formula -") << QStringLiteral("-dash@x") << QStringLiteral("'-dash@x");
     QTest::newRow("formula @") << QStringLiteral("@SUM(A1)") << QStringLiteral("'@SUM(A1)");
@@ -53,8 +54,9 @@ void TestCsv::escapes()
 
 void TestCsv::roundTrips()
 {
-    const QList<QStringList> rows = {{QStringLiteral("a"), QStringLiteral("b,c"), QString()},
-                                     {QStringLiteral("multi\r\nline"), QStringLiteral("\"q\""), QStringLiteral("ü")}};
+    const QList<QStringList> rows = { { QStringLiteral("a"), QStringLiteral("b,c"), QString() },
+                                      { QStringLiteral("multi\r\nline"), QStringLiteral("\"q\""),
+                                        QStringLiteral("ü") } };
     QBuffer buffer;
     buffer.open(QIODevice::WriteOnly);
     CsvWriter writer(&buffer);
@@ -68,11 +70,12 @@ void TestCsv::roundTrips()
 void TestCsv::inventoryRows()
 {
     const StandardPki &pki = StandardPki::instance();
-    const Issued leaf = TestPki::issue(goodLeafSpec(QStringLiteral("alice@example.test")), pki.ecIntermediate);
+    const Issued leaf =
+        TestPki::issue(goodLeafSpec(QStringLiteral("alice@example.test")), pki.ecIntermediate);
     certs::TrustSettings settings;
     const QString anchors = QDir::temp().filePath(QStringLiteral("tst_csv_trust.pem"));
-    QVERIFY(TestPki::writeFile(anchors, TestPki::pemOf({&pki.root, &pki.ecIntermediate})));
-    settings.bundleFiles = {anchors};
+    QVERIFY(TestPki::writeFile(anchors, TestPki::pemOf({ &pki.root, &pki.ecIntermediate })));
+    settings.bundleFiles = { anchors };
     auto trust = certs::TrustStore::load(settings);
     QVERIFY(trust.ok());
     const certs::ValueAnalyzer analyzer(*trust, certs::CertificateJudge());
@@ -82,8 +85,9 @@ void TestCsv::inventoryRows()
     user.userPrincipalName = QStringLiteral("alice@example.test");
     user.mail = QStringLiteral("alice@example.test");
     user.sourceAnchor = QStringLiteral("QHNr6800lkm8uIYKdK+7cA==");
-    user.userCertificate = {leaf.der};
-    user.userSmimeCertificate = {TestPki::pkcs7CertsOnly({&leaf, &pki.ecIntermediate}), QByteArray("junk")};
+    user.userCertificate = { leaf.der };
+    user.userSmimeCertificate = { TestPki::pkcs7CertsOnly({ &leaf, &pki.ecIntermediate }),
+                                  QByteArray("junk") };
     user.values = analyzer.analyzeUser(user.userCertificate, user.userSmimeCertificate, user.context(),
                                        QDateTime::currentDateTimeUtc());
     QBuffer buffer;
@@ -94,24 +98,30 @@ void TestCsv::inventoryRows()
     const QList<QStringList> rows = parseCsv(buffer.data());
     QCOMPARE(rows.size(), 1 + 1 + 2 + 1); // header, x509, pkcs7 (leaf + CA), invalid
     QCOMPARE(rows.at(0), InventoryCsv::header());
-    const QString sha = QString::fromLatin1(QCryptographicHash::hash(leaf.der, QCryptographicHash::Sha256).toHex());
+    const QString sha =
+        QString::fromLatin1(QCryptographicHash::hash(leaf.der, QCryptographicHash::Sha256).toHex());
     QCOMPARE(rows.at(1).at(0), user.dn);
     QCOMPARE(rows.at(1).at(3), user.sourceAnchor);
-    QCOMPARE(rows.at(1).mid(4, 4), (QStringList{QStringLiteral("userCertificate"), QStringLiteral("0"),
-                                                QStringLiteral("x509"), sha}));
+    QCOMPARE(rows.at(1).mid(4, 4),
+             (QStringList { QStringLiteral("userCertificate"), QStringLiteral("0"), QStringLiteral("x509"),
+                            sha }));
     QCOMPARE(rows.at(1).at(16), QStringLiteral("ok"));
     QCOMPARE(rows.at(1).at(17), QString());
     QVERIFY(rows.at(1).at(12).endsWith(QLatin1Char('Z')));
     QCOMPARE(rows.at(1).at(12), InventoryCsv::utcTime(certs::parseDer(leaf.der)->info.notAfter));
-    QCOMPARE(rows.at(2).mid(4, 3), (QStringList{QStringLiteral("userSMIMECertificate"), QStringLiteral("0"),
-                                                QStringLiteral("pkcs7")}));
+    QCOMPARE(rows.at(2).mid(4, 3),
+             (QStringList { QStringLiteral("userSMIMECertificate"), QStringLiteral("0"),
+                            QStringLiteral("pkcs7") }));
     QCOMPARE(rows.at(3).at(5), QStringLiteral("0")); // the CA in the same bag: same value_index
-    QCOMPARE(rows.at(4).mid(5, 2), (QStringList{QStringLiteral("1"), QStringLiteral("invalid")}));
-    QCOMPARE(rows.at(4).at(7), QString::fromLatin1(QCryptographicHash::hash("junk", QCryptographicHash::Sha256).toHex()));
+    QCOMPARE(rows.at(4).mid(5, 2), (QStringList { QStringLiteral("1"), QStringLiteral("invalid") }));
+    QCOMPARE(rows.at(4).at(7),
+             QString::fromLatin1(QCryptographicHash::hash("junk", QCryptographicHash::Sha256).toHex()));
     QCOMPARE(rows.at(4).at(16), QStringLiteral("error"));
     QCOMPARE(rows.at(4).at(17), QStringLiteral("parse_error"));
-    QCOMPARE(InventoryCsv::utcTime(QDateTime(QDate(2026, 11, 28), QTime(9, 0), Qt::UTC)), QStringLiteral("2026-11-28T09:00:00Z"));
-    QCOMPARE(InventoryCsv::utcTime(QDateTime(QDate(2026, 11, 28), QTime(10, 0), QTimeZone(3600))), QStringLiteral("2026-11-28T09:00:00Z"));
+    QCOMPARE(InventoryCsv::utcTime(QDateTime(QDate(2026, 11, 28), QTime(9, 0), Qt::UTC)),
+             QStringLiteral("2026-11-28T09:00:00Z"));
+    QCOMPARE(InventoryCsv::utcTime(QDateTime(QDate(2026, 11, 28), QTime(10, 0), QTimeZone(3600))),
+             QStringLiteral("2026-11-28T09:00:00Z"));
 }
 
 QTEST_GUILESS_MAIN(TestCsv)
