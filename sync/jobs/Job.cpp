@@ -2,6 +2,8 @@
 
 #include <QMetaObject>
 
+#include <openssl/crypto.h>
+
 namespace certsync::jobs {
 
 QString levelName(LogRecord::Level level)
@@ -85,16 +87,24 @@ JobRunner::JobRunner(QObject *parent)
     : QObject(parent)
 {
     m_thread.setObjectName(QStringLiteral("certsync worker"));
+    // OpenSSL keeps per-thread state (error queue, DRBG); free it on the worker itself as it ends,
+    // or it outlives OpenSSL's own cleanup at exit.
+    connect(
+        &m_thread, &QThread::finished, &m_thread, [] { OPENSSL_thread_stop(); }, Qt::DirectConnection);
     m_thread.start();
 }
 
 JobRunner::~JobRunner()
 {
     cancelAll();
+    // Jobs still here (their finished() was never seen by this thread, e.g. the command line quit on
+    // it) are deleted on the worker as its thread finishes: their network and database connections
+    // belong to that thread and must not be torn down from this one.
+    for (const QPointer<Job> &job : std::as_const(m_jobs))
+        if (job)
+            job->deleteLater();
     m_thread.quit();
     m_thread.wait();
-    for (const QPointer<Job> &job : std::as_const(m_jobs))
-        delete job.data(); // unfinished jobs left behind by a canceled blocking loop
 }
 
 void JobRunner::run(Job *job)
