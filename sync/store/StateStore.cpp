@@ -24,34 +24,38 @@ const QList<QStringList> &migrations()
 {
     static const QList<QStringList> list = {
         // 1: analysis cache and incremental-read marks
-        {QStringLiteral("CREATE TABLE analysis_cache (sha256 BLOB PRIMARY KEY, format INTEGER NOT NULL, "
-                        "data BLOB NOT NULL, created TEXT NOT NULL) WITHOUT ROWID"),
-         QStringLiteral("CREATE TABLE directory_marks (server TEXT PRIMARY KEY, mark TEXT NOT NULL, "
-                        "updated TEXT NOT NULL)")},
+        { QStringLiteral("CREATE TABLE analysis_cache (sha256 BLOB PRIMARY KEY, format INTEGER NOT NULL, "
+                         "data BLOB NOT NULL, created TEXT NOT NULL) WITHOUT ROWID"),
+          QStringLiteral("CREATE TABLE directory_marks (server TEXT PRIMARY KEY, mark TEXT NOT NULL, "
+                         "updated TEXT NOT NULL)") },
         // 2: staged plans, their items, decisions, the publish journal, findings and the audit trail
-        {QStringLiteral("CREATE TABLE plans (id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, "
-                        "status TEXT NOT NULL, directory_server TEXT, directory_read_at TEXT, tenant_id TEXT, "
-                        "tenant_read_at TEXT, items INTEGER NOT NULL, removed_values INTEGER NOT NULL, "
-                        "added_values INTEGER NOT NULL, matched INTEGER NOT NULL)"),
-         QStringLiteral("CREATE TABLE plan_items (plan_id INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE, "
-                        "item_no INTEGER NOT NULL, user_key TEXT NOT NULL, user_label TEXT, tenant_object_id TEXT, "
-                        "matched_by TEXT, channel TEXT NOT NULL, attribute TEXT NOT NULL, operation TEXT NOT NULL, "
-                        "target TEXT NOT NULL, recipient_type TEXT, old_sha256 TEXT, new_sha256 TEXT, "
-                        "old_values BLOB, new_values BLOB, removed_values BLOB, removed INTEGER NOT NULL, "
-                        "added INTEGER NOT NULL, reasons TEXT, decision TEXT NOT NULL DEFAULT 'pending', "
-                        "PRIMARY KEY (plan_id, item_no))"),
-         QStringLiteral("CREATE TABLE decisions (id INTEGER PRIMARY KEY AUTOINCREMENT, plan_id INTEGER NOT NULL, "
-                        "item_no INTEGER NOT NULL, decision TEXT NOT NULL, who TEXT NOT NULL, at TEXT NOT NULL, "
-                        "comment TEXT)"),
-         QStringLiteral("CREATE TABLE journal (plan_id INTEGER NOT NULL, item_no INTEGER NOT NULL, "
-                        "state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER, "
-                        "request_id TEXT, client_request_id TEXT, error TEXT, updated TEXT NOT NULL, "
-                        "PRIMARY KEY (plan_id, item_no))"),
-         QStringLiteral("CREATE TABLE plan_findings (plan_id INTEGER NOT NULL, kind TEXT NOT NULL, "
-                        "user_key TEXT, user_label TEXT, code TEXT, detail TEXT)"),
-         QStringLiteral("CREATE INDEX plan_findings_plan ON plan_findings (plan_id)"),
-         QStringLiteral("CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
-                        "who TEXT NOT NULL, action TEXT NOT NULL, plan_id INTEGER, item_no INTEGER, detail TEXT)")},
+        { QStringLiteral(
+              "CREATE TABLE plans (id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, "
+              "status TEXT NOT NULL, directory_server TEXT, directory_read_at TEXT, tenant_id TEXT, "
+              "tenant_read_at TEXT, items INTEGER NOT NULL, removed_values INTEGER NOT NULL, "
+              "added_values INTEGER NOT NULL, matched INTEGER NOT NULL)"),
+          QStringLiteral(
+              "CREATE TABLE plan_items (plan_id INTEGER NOT NULL REFERENCES plans(id) ON DELETE CASCADE, "
+              "item_no INTEGER NOT NULL, user_key TEXT NOT NULL, user_label TEXT, tenant_object_id TEXT, "
+              "matched_by TEXT, channel TEXT NOT NULL, attribute TEXT NOT NULL, operation TEXT NOT NULL, "
+              "target TEXT NOT NULL, recipient_type TEXT, old_sha256 TEXT, new_sha256 TEXT, "
+              "old_values BLOB, new_values BLOB, removed_values BLOB, removed INTEGER NOT NULL, "
+              "added INTEGER NOT NULL, reasons TEXT, decision TEXT NOT NULL DEFAULT 'pending', "
+              "PRIMARY KEY (plan_id, item_no))"),
+          QStringLiteral(
+              "CREATE TABLE decisions (id INTEGER PRIMARY KEY AUTOINCREMENT, plan_id INTEGER NOT NULL, "
+              "item_no INTEGER NOT NULL, decision TEXT NOT NULL, who TEXT NOT NULL, at TEXT NOT NULL, "
+              "comment TEXT)"),
+          QStringLiteral("CREATE TABLE journal (plan_id INTEGER NOT NULL, item_no INTEGER NOT NULL, "
+                         "state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, http_status INTEGER, "
+                         "request_id TEXT, client_request_id TEXT, error TEXT, updated TEXT NOT NULL, "
+                         "PRIMARY KEY (plan_id, item_no))"),
+          QStringLiteral("CREATE TABLE plan_findings (plan_id INTEGER NOT NULL, kind TEXT NOT NULL, "
+                         "user_key TEXT, user_label TEXT, code TEXT, detail TEXT)"),
+          QStringLiteral("CREATE INDEX plan_findings_plan ON plan_findings (plan_id)"),
+          QStringLiteral(
+              "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
+              "who TEXT NOT NULL, action TEXT NOT NULL, plan_id INTEGER, item_no INTEGER, detail TEXT)") },
     };
     return list;
 }
