@@ -120,6 +120,16 @@ void MainWindow::setDirectorySettings(const directory::DirectoryReadSettings &se
         : nullptr;
 }
 
+void MainWindow::setTenantSettings(const std::optional<tenant::TenantSettings> &settings)
+{
+    m_tenantSettings = settings;
+}
+
+void MainWindow::setPolicy(const engine::PolicySettings &policy)
+{
+    m_policy = policy;
+}
+
 void MainWindow::appendLog(const jobs::LogRecord &record)
 {
     m_log->append(record);

@@ -2,7 +2,9 @@
 
 #include "certs/CertificateJudge.h"
 #include "directory/DirectoryReadJob.h"
+#include "engine/Diff.h"
 #include "jobs/Job.h"
+#include "tenant/TenantSettings.h"
 
 #include <QMainWindow>
 
@@ -37,6 +39,16 @@ public:
 
     // Where "Read directory" reads from. The password stays in memory only.
     void setDirectorySettings(const directory::DirectoryReadSettings &settings);
+    // Where "Read Microsoft 365", "Diff" and "Publish approved" go; nullopt: not configured.
+    // The client secret or key passphrase stays in memory only.
+    void setTenantSettings(const std::optional<tenant::TenantSettings> &settings);
+    // The policy the diff applies (drop expired, cap, certificateUserIds, deletion threshold...).
+    void setPolicy(const engine::PolicySettings &policy);
+    [[nodiscard]] const std::optional<tenant::TenantSettings> &tenantSettings() const
+    {
+        return m_tenantSettings;
+    }
+    [[nodiscard]] const engine::PolicySettings &policy() const { return m_policy; }
     // Starts a directory read now (a no-op with a message when none is configured or one runs).
     void readDirectory();
 
@@ -74,6 +86,8 @@ private:
     JobStatus *m_jobStatus;
     QLabel *m_banner;
     std::optional<directory::DirectoryReadSettings> m_directorySettings;
+    std::optional<tenant::TenantSettings> m_tenantSettings;
+    engine::PolicySettings m_policy;
     std::unique_ptr<certs::ValueAnalyzer> m_analyzer; // re-analyses one user for the chain view
 };
 
