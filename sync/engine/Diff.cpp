@@ -5,6 +5,8 @@
 #include <QVarLengthArray>
 
 #include <algorithm>
+#include <bit>
+#include <vector>
 
 namespace certsync::engine {
 
@@ -458,6 +460,107 @@ QList<Value> withBytes(const QList<Value> &values, const directory::DirectoryUse
     return out;
 }
 
+// Tenant users by one of their names, for matching. Open addressing over a 64-bit hash of the name,
+// compared with the tenant user's own string only on a hash match: no key is copied or lower-cased.
+// (QHash<QString, int> over toLower() copies was 40 % of the diff of 100,000 users.)
+class NameIndex
+{
+public:
+    enum class Case { Sensitive, Insensitive }; // Insensitive: per UTF-16 unit, simple lower case
+    static constexpr int Ambiguous = -2;
+    using Field = QString tenant::GraphUser::*;
+
+    NameIndex(const QList<PublishedUser> &tenant, Field field, Case mode, qsizetype expected)
+        : m_tenant(tenant)
+        , m_field(field)
+        , m_mode(mode)
+    {
+        qsizetype capacity = 16;
+        while (capacity < 2 * expected)
+            capacity *= 2;
+        m_slots.resize(capacity);
+        m_shift = 64 - std::countr_zero(quint64(capacity));
+    }
+
+    // Adds tenant user `t` under its name. Another user with the same name makes the name ambiguous
+    // when `markAmbiguous`, else takes its place (as QHash::insert would).
+    void insert(int t, bool markAmbiguous)
+    {
+        const QString &name = m_tenant.at(t).user.*m_field;
+        const quint64 h = hashOf(name);
+        for (qsizetype i = slotOf(h);; i = (i + 1) & (m_slots.size() - 1)) {
+            Slot &slot = m_slots[i];
+            if (slot.user < 0) {
+                slot = Slot { h, t, false };
+                return;
+            }
+            if (slot.hash == h && equal(name, m_tenant.at(slot.user).user.*m_field)) {
+                if (markAmbiguous)
+                    slot.ambiguous = true;
+                else
+                    slot.user = t;
+                return;
+            }
+        }
+    }
+
+    // The tenant user with that name: -1 when none, Ambiguous when several.
+    [[nodiscard]] int find(QStringView name) const
+    {
+        const quint64 h = hashOf(name);
+        for (qsizetype i = slotOf(h);; i = (i + 1) & (m_slots.size() - 1)) {
+            const Slot &slot = m_slots.at(i);
+            if (slot.user < 0)
+                return -1;
+            if (slot.hash == h && equal(name, m_tenant.at(slot.user).user.*m_field))
+                return slot.ambiguous ? Ambiguous : slot.user;
+        }
+    }
+
+private:
+    struct Slot
+    {
+        quint64 hash = 0;
+        int user = -1; // -1: empty
+        bool ambiguous = false;
+    };
+
+    [[nodiscard]] char16_t fold(char16_t c) const
+    {
+        if (m_mode == Case::Sensitive)
+            return c;
+        if (c < 0x80)
+            return c >= u'A' && c <= u'Z' ? char16_t(c + 32) : c;
+        return QChar(c).toLower().unicode();
+    }
+    [[nodiscard]] quint64 hashOf(QStringView name) const
+    {
+        quint64 h = 14695981039346656037ULL; // FNV-1a
+        for (QChar c : name)
+            h = (h ^ fold(c.unicode())) * 1099511628211ULL;
+        return h;
+    }
+    [[nodiscard]] qsizetype slotOf(quint64 h) const
+    {
+        return qsizetype((h * 0x9E3779B97F4A7C15ULL) >> m_shift);
+    }
+    [[nodiscard]] bool equal(QStringView a, QStringView b) const
+    {
+        if (a.size() != b.size())
+            return false;
+        for (qsizetype i = 0; i < a.size(); ++i)
+            if (fold(a[i].unicode()) != fold(b[i].unicode()))
+                return false;
+        return true;
+    }
+
+    const QList<PublishedUser> &m_tenant;
+    Field m_field;
+    Case m_mode;
+    std::vector<Slot> m_slots;
+    int m_shift = 60;
+};
+
 QList<Value> idValues(const QStringList &ids)
 {
     QList<Value> out;
@@ -479,23 +582,23 @@ DiffResult computeDiff(const DiffInput &input)
     // Only tenant users without an anchor can be matched by UPN or mail (one with an anchor belongs to
     // whichever directory object has it), so only they go into the fallback maps; the anchored ones
     // are looked up by name only to explain an unmatched directory user.
-    QHash<QString, int> byAnchor, byUpn, byMail;
-    QSet<QString> ambiguousMail;
-    byAnchor.reserve(ten.size());
+    const qsizetype anchored = std::count_if(ten.cbegin(), ten.cend(), [](const PublishedUser &p) {
+        return !p.user.onPremisesImmutableId.isEmpty();
+    });
+    NameIndex byAnchor(ten, &tenant::GraphUser::onPremisesImmutableId, NameIndex::Case::Sensitive, anchored);
+    NameIndex byUpn(ten, &tenant::GraphUser::userPrincipalName, NameIndex::Case::Insensitive,
+                    ten.size() - anchored);
+    NameIndex byMail(ten, &tenant::GraphUser::mail, NameIndex::Case::Insensitive, ten.size() - anchored);
     for (int i = 0; i < ten.size(); ++i) {
         const tenant::GraphUser &g = ten.at(i).user;
         if (!g.onPremisesImmutableId.isEmpty()) {
-            byAnchor.insert(g.onPremisesImmutableId, i);
+            byAnchor.insert(i, false);
             continue;
         }
         if (!g.userPrincipalName.isEmpty())
-            byUpn.insert(g.userPrincipalName.toLower(), i);
-        if (!g.mail.isEmpty()) {
-            const QString m = g.mail.toLower();
-            if (byMail.contains(m))
-                ambiguousMail.insert(m);
-            byMail.insert(m, i);
-        }
+            byUpn.insert(i, false);
+        if (!g.mail.isEmpty())
+            byMail.insert(i, true);
     }
     std::optional<QSet<QString>> anchoredNames; // built on the first unmatched directory user
     auto isAnchoredName = [&](const QString &lowerName) {
@@ -522,7 +625,7 @@ DiffResult computeDiff(const DiffInput &input)
         const QString &anchor = settings.consistencyGuidAnchor ? u.consistencyGuid : u.sourceAnchor;
         if (anchor.isEmpty())
             continue;
-        const int t = byAnchor.value(anchor, -1);
+        const int t = byAnchor.find(anchor);
         if (t >= 0 && takenBy.at(t) < 0) {
             matchOf[d] = t;
             methodOf[d] =
@@ -550,13 +653,13 @@ DiffResult computeDiff(const DiffInput &input)
             return true;
         };
         if (!u.userPrincipalName.isEmpty()
-            && tryFallback(byUpn.value(u.userPrincipalName.toLower(), -1), MatchMethod::UserPrincipalName))
+            && tryFallback(byUpn.find(u.userPrincipalName), MatchMethod::UserPrincipalName))
             continue;
         if (!u.mail.isEmpty()) {
-            const QString m = u.mail.toLower();
-            if (ambiguousMail.contains(m))
+            const int t = byMail.find(u.mail);
+            if (t == NameIndex::Ambiguous)
                 reason = QStringLiteral("ambiguous_mail");
-            else if (tryFallback(byMail.value(m, -1), MatchMethod::Mail))
+            else if (tryFallback(t, MatchMethod::Mail))
                 continue;
         }
         if (reason == QLatin1String("no_tenant_user")

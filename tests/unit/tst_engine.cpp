@@ -185,7 +185,10 @@ void TestEngine::matching_data()
     QTest::newRow("consistency guid") << QStringLiteral("consistency") << QStringLiteral("consistency_guid");
     QTest::newRow("upn fallback") << QStringLiteral("upn") << QStringLiteral("upn");
     QTest::newRow("upn is case-insensitive") << QStringLiteral("upn-case") << QStringLiteral("upn");
+    QTest::newRow("upn is case-insensitive beyond ASCII")
+        << QStringLiteral("upn-unicode") << QStringLiteral("upn");
     QTest::newRow("mail fallback") << QStringLiteral("mail") << QStringLiteral("mail");
+    QTest::newRow("mail is case-insensitive") << QStringLiteral("mail-case") << QStringLiteral("mail");
     QTest::newRow("anchored tenant user is not taken by upn")
         << QStringLiteral("anchor-mismatch") << QStringLiteral("unmatched:anchor_mismatch");
     QTest::newRow("ambiguous mail") << QStringLiteral("ambiguous-mail")
@@ -198,6 +201,8 @@ void TestEngine::matching()
     QFETCH(QString, scenario);
     QFETCH(QString, expected);
     directory::DirectoryUser u = directoryUser(QStringLiteral("carol"), { { QStringLiteral("a1"), 100 } });
+    if (scenario == QLatin1String("upn-unicode"))
+        u.userPrincipalName = QStringLiteral("J\u00dcRGEN.\u00d6ZT\u00dcRK@corp.test");
     QList<PublishedUser> ten;
     PolicySettings settings;
     PublishedUser p = publishedUser(u, TenantKind::Synced, { QStringLiteral("a1") });
@@ -205,13 +210,17 @@ void TestEngine::matching()
         u.consistencyGuid = QStringLiteral("Y29uc2lzdGVuY3k=");
         p.user.onPremisesImmutableId = u.consistencyGuid;
         settings.consistencyGuidAnchor = true;
-    } else if (scenario.startsWith(QLatin1String("upn")) || scenario == QLatin1String("mail")
+    } else if (scenario.startsWith(QLatin1String("upn")) || scenario.startsWith(QLatin1String("mail"))
                || scenario == QLatin1String("ambiguous-mail")) {
         p = publishedUser(u, TenantKind::CloudMastered, { QStringLiteral("a1") });
         if (scenario == QLatin1String("upn-case"))
             p.user.userPrincipalName = p.user.userPrincipalName.toUpper();
-        if (scenario == QLatin1String("mail") || scenario == QLatin1String("ambiguous-mail"))
+        if (scenario == QLatin1String("upn-unicode"))
+            p.user.userPrincipalName = p.user.userPrincipalName.toLower();
+        if (scenario.startsWith(QLatin1String("mail")) || scenario == QLatin1String("ambiguous-mail"))
             p.user.userPrincipalName = QStringLiteral("other@cloud.test");
+        if (scenario == QLatin1String("mail-case"))
+            p.user.mail = p.user.mail.toUpper();
         if (scenario == QLatin1String("ambiguous-mail")) {
             PublishedUser twin = p;
             twin.user.id = QStringLiteral("twin");
