@@ -188,6 +188,11 @@ void readSignature(X509 *cert, Certificate &info)
 
 } // namespace
 
+QByteArray sha256Of(QByteArrayView data)
+{
+    return digest(sha256(), data);
+}
+
 ParsedCertificate describe(X509 *cert, QByteArrayView derBytes)
 {
     ParsedCertificate parsed { ossl::share(cert), {} };

@@ -93,6 +93,8 @@ struct ParsedCertificate
 
 // Parses one DER-encoded X.509 certificate. Trailing bytes after the certificate are an error.
 Result<ParsedCertificate> parseDer(QByteArrayView der);
+// SHA-256 of any bytes, through OpenSSL (several times faster than QCryptographicHash here).
+QByteArray sha256Of(QByteArrayView data);
 // Extracts the fields of an already decoded certificate (takes a new reference to it).
 ParsedCertificate describe(X509 *cert, QByteArrayView der = {});
 // Reads every certificate in a file's bytes: PEM (one or many blocks) or a single DER certificate.

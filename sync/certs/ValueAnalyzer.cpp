@@ -1,6 +1,5 @@
 #include "certs/ValueAnalyzer.h"
 
-#include <QCryptographicHash>
 #include <QSet>
 
 namespace certsync::certs {
@@ -54,12 +53,12 @@ CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteAr
     DecodedValue decoded = decodeValue(attribute, bytes, user.smtpAddresses());
     CachedAnalysis analysis;
     analysis.kind = decoded.kind;
-    analysis.error = decoded.error;
+    analysis.error = std::move(decoded.error);
     analysis.bareCertificate = decoded.bareCertificate;
     analysis.pkcs7Signed = decoded.pkcs7Signed;
-    analysis.userChoice = decoded.userChoice;
+    analysis.userChoice = std::move(decoded.userChoice);
     analysis.userIndex = decoded.userIndex;
-    analysis.capabilities = decoded.capabilities;
+    analysis.capabilities = std::move(decoded.capabilities);
     std::vector<X509 *> bag;
     bag.reserve(decoded.handles.size());
     for (const ossl::X509Ptr &handle : decoded.handles)
@@ -102,7 +101,7 @@ AnalyzedValue ValueAnalyzer::analyze(Attribute attribute, int index, const QByte
     value.attribute = attribute;
     value.index = index;
     value.size = int(bytes.size());
-    value.sha256 = QCryptographicHash::hash(bytes, QCryptographicHash::Sha256);
+    value.sha256 = sha256Of(bytes);
 
     std::optional<CachedAnalysis> cached = m_cache ? m_cache->find(value.sha256) : std::nullopt;
     if (!cached) {
@@ -110,12 +109,13 @@ AnalyzedValue ValueAnalyzer::analyze(Attribute attribute, int index, const QByte
         if (m_cache)
             m_cache->insert(value.sha256, *cached);
     }
+    // `cached` is this call's own copy (a cache hands out copies): its parts are moved, not copied.
     value.kind = cached->kind;
-    value.error = cached->error;
+    value.error = std::move(cached->error);
     value.bareCertificate = cached->bareCertificate;
     value.pkcs7Signed = cached->pkcs7Signed;
-    value.userChoice = cached->userChoice;
-    value.capabilities = cached->capabilities;
+    value.userChoice = std::move(cached->userChoice);
+    value.capabilities = std::move(cached->capabilities);
     if (value.kind == ValueKind::Invalid) {
         value.valueProblems.add(Problem::ParseError);
         return value;
@@ -123,10 +123,11 @@ AnalyzedValue ValueAnalyzer::analyze(Attribute attribute, int index, const QByte
 
     // In a bag whose user certificate could not be chosen, every end-entity certificate is judged as
     // the user's; issuing CAs that came along are judged only on what concerns them.
+    value.certificates.reserve(cached->certificates.size());
     for (int i = 0; i < cached->certificates.size(); ++i) {
         JudgedCertificate judged;
-        judged.certificate = cached->certificates.at(i);
-        judged.chain = cached->chains.at(i);
+        judged.certificate = std::move(cached->certificates[i]);
+        judged.chain = std::move(cached->chains[i]);
         judged.isUsers = cached->userIndex >= 0 ? i == cached->userIndex : !judged.certificate.isCa;
         if (judged.isUsers) {
             judged.problems = m_judge.judge(judged.certificate, judged.chain, user, now);
