@@ -17,8 +17,9 @@ packages=(
   # real servers for the integration tests and the demo; Debian splits what `samba-tool domain
   # provision` needs for an AD DC out of the samba package
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind slapd
-  # SASL GSSAPI (Kerberos) binds to Active Directory
-  libsasl2-modules-gssapi-mit
+  # SASL GSSAPI (Kerberos) binds to Active Directory; kinit/klist for the test that gets a ticket
+  # from the Samba DC's KDC
+  libsasl2-modules-gssapi-mit krb5-user
   # screenshots and GUI tests on a virtual display; packaging checks
   xvfb xauth appstream dpkg-dev file
 )

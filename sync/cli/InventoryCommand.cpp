@@ -2,6 +2,7 @@
 
 #include "cli/CommandLine.h"
 #include "directory/DirectoryReadJob.h"
+#include "directory/StoredDirectory.h"
 #include "report/InventoryCsv.h"
 #include "store/StateStore.h"
 
@@ -27,6 +28,7 @@ struct Options
     certs::JudgePolicy policy;
     QString csvPath;
     QString stateDir;
+    bool full = false;
 };
 
 // Parses the connection options of DESIGN.md's command-line contract (and the few the directory
@@ -91,12 +93,16 @@ QString parse(const QStringList &arguments, QCommandLineParser &parser, Options 
         QStringLiteral("state-dir"),
         QStringLiteral("Folder of the state database (remembers analysed certificates)."),
         QStringLiteral("DIR"));
+    const QCommandLineOption full(
+        QStringLiteral("full"),
+        QStringLiteral("Read every user, even when the state database could continue from the last read "
+                       "(only a full read finds deleted users)."));
     parser.setApplicationDescription(
         QStringLiteral("Reads the directory, judges every certificate and writes the "
                        "inventory CSV."));
     parser.addHelpOption();
     parser.addOptions({ csv, profile, url, baseDn, bindDn, passwordEnv, kerberos, caFile, pin, noTls, filter,
-                        pageSize, timeout, trust, crl, warningDays, stateDir });
+                        pageSize, timeout, trust, crl, warningDays, stateDir, full });
     if (!parser.parse(QStringList { QStringLiteral("certsync inventory") } + arguments))
         return parser.errorText();
     if (parser.isSet(QStringLiteral("help")))
@@ -146,6 +152,7 @@ QString parse(const QStringList &arguments, QCommandLineParser &parser, Options 
     o.trust.crlFiles = parser.values(crl);
     o.csvPath = parser.value(csv);
     o.stateDir = parser.value(stateDir);
+    o.full = parser.isSet(full);
     return {};
 }
 
@@ -219,6 +226,30 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
     settings.policy = o.policy;
     settings.cache = cache;
     settings.keepUsers = false;
+    const std::shared_ptr<const certs::TrustStore> trustStore = settings.trust;
+
+    // With a state database the last snapshot is kept, and the next run reads only what changed.
+    std::optional<StoredDirectory> stored;
+    QStringList notes; // for stdout: how the directory was read
+    if (state) {
+        stored.emplace(*state, o.profile);
+        QString why;
+        if (!o.full)
+            settings.previous = stored->mark(&why);
+        if (o.full)
+            notes << QStringLiteral("full read (--full)");
+        else if (!settings.previous)
+            notes << QStringLiteral("full read: ") + why;
+    }
+    bool incremental = false;
+    bool storeFailed = false;
+    Error storeError;
+    auto keep = [&](Result<void> result) {
+        if (!result && !storeFailed) {
+            storeFailed = true;
+            storeError = result.error();
+        }
+    };
 
     const bool terminal = isatty(STDERR_FILENO);
     QElapsedTimer clock;
@@ -228,7 +259,16 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
     QEventLoop loop;
     jobs::JobRunner runner;
     auto *job = new DirectoryReadJob(std::move(settings));
+    QObject::connect(job, &DirectoryReadJob::readPlanned, &loop, [&](bool changesOnly) {
+        incremental = changesOnly;
+        if (stored)
+            keep(stored->begin(!changesOnly));
+    });
     QObject::connect(job, &DirectoryReadJob::usersRead, &loop, [&](const QList<DirectoryUser> &users) {
+        if (stored && !storeFailed)
+            keep(stored->store(users));
+        if (incremental)
+            return; // the CSV is written from the merged snapshot at the end
         for (const DirectoryUser &user : users)
             if (!writeFailed && !csv.writeUser(user))
                 writeFailed = true;
@@ -245,6 +285,9 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
     QObject::connect(job, &jobs::Job::logRecord, &loop, [&](const jobs::LogRecord &record) {
         if (record.level == jobs::LogRecord::Level::Warning && terminal)
             err << "\ncertsync inventory: warning: " << record.message << '\n';
+        // Why a read is full or incremental (another DC, changes only: deleted users need --full).
+        if (isReadPlanNote(record))
+            notes << record.message;
     });
     QObject::connect(job, &jobs::Job::finished, &loop, &QEventLoop::quit);
     runner.run(job);
@@ -252,23 +295,59 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
     if (terminal)
         err << '\r' << QString(60, QLatin1Char(' ')) << '\r' << Qt::flush;
 
+    if (!snapshot || !snapshot->complete) {
+        if (stored)
+            stored->rollback(); // a part of the directory is never kept as the snapshot
+        if (stateCache)
+            (void)stateCache->flush(); // what was analysed stays useful
+        file.cancelWriting();
+        err << "certsync inventory: "
+            << (snapshot ? snapshot->error.message : QStringLiteral("the read did not finish")) << '\n';
+        return Failure;
+    }
+    qint64 users = snapshot->entries;
+    qint64 values = snapshot->values;
+    if (stored && !storeFailed) {
+        if (incremental) {
+            // The changes are stored over the last snapshot; the inventory is the merged whole.
+            const certs::ValueAnalyzer analyzer(*trustStore, certs::CertificateJudge(o.policy), cache.get());
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            users = values = 0;
+            auto merged = stored->forEachUser(analyzer, now, [&](DirectoryUser &&user) {
+                ++users;
+                values += user.valueCount();
+                if (csv.writeUser(user))
+                    return true;
+                writeFailed = true;
+                return false;
+            });
+            if (!merged)
+                keep(merged.error());
+            notes << QStringLiteral("%1 changed users merged into the stored snapshot of %2 users")
+                         .arg(snapshot->entries)
+                         .arg(users);
+        }
+        if (!storeFailed)
+            keep(stored->commit(snapshot->mark));
+    }
     if (stateCache) {
         if (auto flushed = stateCache->flush(); !flushed)
             err << "certsync inventory: warning: " << flushed.error().message << '\n';
     }
-    if (!snapshot || !snapshot->complete) {
+    if (storeFailed) {
         file.cancelWriting();
-        err << "certsync inventory: "
-            << (snapshot ? snapshot->error.message : QStringLiteral("the read did not finish")) << '\n';
+        err << "certsync inventory: the state database: " << storeError.message << '\n';
         return Failure;
     }
     if (writeFailed || !file.commit()) {
         err << "certsync inventory: cannot write " << o.csvPath << ": " << file.errorString() << '\n';
         return Failure;
     }
-    out << "certsync inventory: " << snapshot->entries << " users, " << snapshot->values << " values, "
-        << csv.rows() - 1 << " rows written to " << o.csvPath << " in "
-        << QString::number(clock.elapsed() / 1000.0, 'f', 2) << " s\n";
+    for (const QString &note : std::as_const(notes))
+        out << "certsync inventory: " << note << '\n';
+    out << "certsync inventory: " << users << " users, " << values << " values, " << csv.rows() - 1
+        << " rows written to " << o.csvPath << " in " << QString::number(clock.elapsed() / 1000.0, 'f', 2)
+        << " s\n";
     return Success;
 }
 

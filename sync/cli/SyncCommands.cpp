@@ -3,6 +3,7 @@
 #include "cli/CommandLine.h"
 #include "cli/InventoryCommand.h"
 #include "directory/DirectoryReadJob.h"
+#include "directory/StoredDirectory.h"
 #include "engine/Diff.h"
 #include "engine/DiffJob.h"
 #include "engine/PlanStore.h"
@@ -10,6 +11,7 @@
 #include "report/CsvWriter.h"
 #include "report/InventoryCsv.h"
 #include "store/StateStore.h"
+#include "tenant/StoredTenantRead.h"
 #include "tenant/TenantSnapshot.h"
 
 #include <QCommandLineParser>
@@ -116,6 +118,9 @@ struct Options
                                         QStringLiteral("Override the deletion threshold (audited).") };
     QCommandLineOption staging { QStringLiteral("staging"),
                                  QStringLiteral("Staging mode: compute, never publish.") };
+    QCommandLineOption full { QStringLiteral("full"),
+                              QStringLiteral("Read every directory user, not only the changes since the "
+                                             "last read (only a full read finds deleted users).") };
     // export
     QCommandLineOption csv { QStringLiteral("csv"), QStringLiteral("Write the report to FILE."),
                              QStringLiteral("FILE") };
@@ -157,6 +162,7 @@ struct Options
                        threshold,
                        allowDeletions,
                        staging,
+                       full,
                        csv,
                        days });
     }
@@ -278,12 +284,17 @@ Result<std::optional<tenant::TenantSettings>> tenantSettings(const Context &c)
     return std::optional<tenant::TenantSettings>(std::move(t));
 }
 
-Result<std::shared_ptr<directory::DirectorySnapshot>> readDirectory(directory::DirectoryReadSettings settings)
+// `setup` connects to the job's other signals (in `loop`) before it starts.
+Result<std::shared_ptr<directory::DirectorySnapshot>>
+readDirectory(directory::DirectoryReadSettings settings,
+              const std::function<void(directory::DirectoryReadJob *, QEventLoop &)> &setup = {})
 {
     std::shared_ptr<directory::DirectorySnapshot> snapshot;
     QEventLoop loop;
     jobs::JobRunner runner;
     auto *job = new directory::DirectoryReadJob(std::move(settings));
+    if (setup)
+        setup(job, loop);
     QObject::connect(job, &directory::DirectoryReadJob::snapshotReady, &loop,
                      [&](const std::shared_ptr<directory::DirectorySnapshot> &s) { snapshot = s; });
     QObject::connect(job, &jobs::Job::finished, &loop, &QEventLoop::quit);
@@ -297,15 +308,84 @@ Result<std::shared_ptr<directory::DirectorySnapshot>> readDirectory(directory::D
     return snapshot;
 }
 
-Result<tenant::TenantSnapshot> readTenant(const tenant::TenantSettings &settings)
+// Reads the tenant, by Graph's delta from the link the state database keeps when there is one, and
+// stores the new link. Why a read is full, and delta rounds, are told on stderr.
+// The directory read of `diff`: only the changes since the snapshot the state database keeps
+// (unless --full), merged into it; the merged whole is stored for the next run.
+Result<std::shared_ptr<directory::DirectorySnapshot>>
+readDirectoryIncrementally(directory::DirectoryReadSettings settings, store::StateStore &state, Context &c)
+{
+    using namespace directory;
+    StoredDirectory stored(state, settings.profile);
+    QString why;
+    if (!c.parser.isSet(c.o.full))
+        settings.previous = stored.mark(&why);
+    if (!settings.previous)
+        c.err << "certsync " << c.command
+              << ": directory: full read: " << (c.parser.isSet(c.o.full) ? QStringLiteral("--full") : why)
+              << '\n';
+    // Kept here: the job, which owns the settings, is gone when the merge analyses stored users.
+    const std::shared_ptr<const certs::TrustStore> trust = settings.trust;
+    const std::shared_ptr<certs::AnalysisCache> cache = settings.cache;
+    const certs::ValueAnalyzer analyzer(*trust, certs::CertificateJudge(settings.policy), cache.get());
+    bool incremental = false;
+    Result<void> begun;
+    auto read = readDirectory(std::move(settings), [&](DirectoryReadJob *job, QEventLoop &loop) {
+        QObject::connect(job, &DirectoryReadJob::readPlanned, &loop, [&](bool changesOnly) {
+            incremental = changesOnly;
+            begun = stored.begin(!changesOnly);
+        });
+        QObject::connect(job, &jobs::Job::logRecord, &loop, [&](const jobs::LogRecord &r) {
+            if (isReadPlanNote(r))
+                c.err << "certsync " << c.command << ": directory: " << r.message << '\n';
+        });
+    });
+    if (!read)
+        return read.error(); // the transaction is rolled back: the stored snapshot stays as it was
+    if (!begun)
+        return begun.error();
+    std::shared_ptr<DirectorySnapshot> snapshot = *read;
+    if (auto saved = stored.store(snapshot->users); !saved)
+        return saved.error();
+    if (incremental) {
+        const qint64 changed = snapshot->users.size();
+        QList<DirectoryUser> merged;
+        auto visited = stored.forEachUser(analyzer, snapshot->readAt, [&merged](DirectoryUser &&u) {
+            merged.append(std::move(u));
+            return true;
+        });
+        if (!visited)
+            return visited.error();
+        snapshot->users = std::move(merged);
+        c.err << "certsync " << c.command << ": directory: " << changed
+              << " changed users merged into the stored snapshot of " << snapshot->users.size() << " users\n";
+    }
+    if (auto committed = stored.commit(snapshot->mark); !committed)
+        return committed.error();
+    return snapshot;
+}
+
+Result<tenant::TenantSnapshot> readTenant(const tenant::TenantSettings &settings, store::StateStore &state,
+                                          Context &c)
 {
     std::optional<tenant::TenantSnapshot> snapshot;
     QString failure;
     QEventLoop loop;
     jobs::JobRunner runner;
-    auto *job = new tenant::TenantSnapshotJob(settings, {});
+    tenant::StoredTenantRead stored = tenant::loadTenantRead(state, settings);
+    if (!stored.previous)
+        c.err << "certsync " << c.command << ": tenant: " << stored.why << '\n';
+    tenant::TenantSnapshotJob::Options options;
+    options.previous = std::move(stored.previous);
+    auto *job = new tenant::TenantSnapshotJob(settings, std::move(options));
     QObject::connect(job, &tenant::TenantSnapshotJob::snapshotReady, &loop,
                      [&](const tenant::TenantSnapshot &s) { snapshot = s; });
+    QObject::connect(job, &jobs::Job::logRecord, &loop, [&](const jobs::LogRecord &r) {
+        if (r.level == jobs::LogRecord::Level::Warning
+            || (r.level == jobs::LogRecord::Level::Info && r.channel == QLatin1String("graph")))
+            c.err << "certsync " << c.command << ": tenant: " << jobs::levelName(r.level) << ": " << r.message
+                  << '\n';
+    });
     QObject::connect(job, &jobs::Job::finished, &loop, [&](bool success, const QString &summary) {
         if (!success)
             failure = summary;
@@ -316,7 +396,17 @@ Result<tenant::TenantSnapshot> readTenant(const tenant::TenantSettings &settings
     if (!snapshot)
         return Error { QStringLiteral("tenant"),
                        failure.isEmpty() ? QStringLiteral("the tenant read did not finish") : failure };
+    if (auto saved = tenant::saveTenantRead(state, settings, *snapshot); !saved)
+        c.err << "certsync " << c.command
+              << ": warning: the delta link was not stored: " << saved.error().message << '\n';
     return *snapshot;
+}
+
+QString tenantReadKind(const tenant::TenantSnapshot &s)
+{
+    return s.incremental       ? QStringLiteral("delta")
+        : s.fellBackToFullRead ? QStringLiteral("full_after_expired_delta")
+                               : QStringLiteral("full");
 }
 
 QJsonObject summaryJson(const PlanSummary &s)
@@ -441,10 +531,10 @@ int runDiff(Context &c)
     QElapsedTimer clock;
     clock.start();
     const QString server = (*dir)->profile.describe();
-    auto directory = readDirectory(std::move(**dir));
+    auto directory = readDirectoryIncrementally(std::move(**dir), **state, c);
     if (!directory)
         return c.fail(QStringLiteral("directory: ") + directory.error().message);
-    auto tenantSnapshot = readTenant(**ten);
+    auto tenantSnapshot = readTenant(**ten, **state, c);
     if (!tenantSnapshot)
         return c.fail(QStringLiteral("tenant: ") + tenantSnapshot.error().message);
     auto tenantShared = std::make_shared<const tenant::TenantSnapshot>(std::move(*tenantSnapshot));
@@ -482,7 +572,14 @@ int runDiff(Context &c)
         o.insert(QStringLiteral("directory_items"), directoryItems);
         o.insert(QStringLiteral("matched_by_fallback"), diff.matchedByFallback);
         o.insert(QStringLiteral("directory_users"), int((*directory)->users.size()));
+        o.insert(QStringLiteral("directory_read"),
+                 (*directory)->incremental ? QStringLiteral("incremental") : QStringLiteral("full"));
         o.insert(QStringLiteral("tenant_users"), int(tenantShared->users.size()));
+        o.insert(QStringLiteral("tenant_read"), tenantReadKind(*tenantShared));
+        if (tenantShared->incremental) {
+            o.insert(QStringLiteral("tenant_changed_users"), tenantShared->changedUsers);
+            o.insert(QStringLiteral("tenant_removed_users"), tenantShared->removedUsers);
+        }
         c.out << QJsonDocument(o).toJson(QJsonDocument::Indented);
     } else {
         c.out << "plan " << *id << ": " << diff.items.size() << " items (" << exchange << " exchange, "
@@ -571,6 +668,31 @@ int runShow(Context &c)
     return Success;
 }
 
+// approve/reject --json: the plan's summary as `diff --json` and `show --json` print it (counts after
+// the decision), plus what this run decided.
+int printDecisionJson(Context &c, const PlanStore &plans, qint64 id, Decision decision,
+                      const QList<int> &numbers, int changed, const QString &who)
+{
+    auto summary = plans.plan(id);
+    if (!summary)
+        return c.fail(summary.error().message);
+    QJsonObject o = summaryJson(*summary);
+    o.insert(QStringLiteral("decision"), decisionName(decision));
+    o.insert(QStringLiteral("changed"), changed);
+    o.insert(QStringLiteral("who"), who);
+    o.insert(QStringLiteral("comment"), c.parser.value(c.o.comment));
+    if (numbers.isEmpty()) {
+        o.insert(QStringLiteral("requested"), QStringLiteral("all"));
+    } else {
+        QJsonArray requested;
+        for (int n : numbers)
+            requested.append(n);
+        o.insert(QStringLiteral("requested"), requested);
+    }
+    c.out << QJsonDocument(o).toJson(QJsonDocument::Indented);
+    return Success;
+}
+
 int runDecide(Context &c, Decision decision)
 {
     auto id = planArgument(c);
@@ -594,6 +716,8 @@ int runDecide(Context &c, Decision decision)
     auto changed = plans.decide(*id, numbers, decision, who, c.parser.value(c.o.comment));
     if (!changed)
         return c.fail(changed.error().message);
+    if (c.parser.isSet(c.o.json))
+        return printDecisionJson(c, plans, *id, decision, numbers, *changed, who);
     c.out << "plan " << *id << ": " << *changed << " item(s) " << decisionName(decision) << " by " << who
           << '\n';
     return Success;

@@ -155,6 +155,7 @@ void DirectoryReadJob::doStart()
         log(jobs::LogRecord::Level::Info,
             tr("incremental read of changes since the last read; deleted users are found by the next full "
                "read"));
+    emit readPlanned(snapshot->incremental);
 
     certs::ValueAnalyzer analyzer(*m_settings.trust, certs::CertificateJudge(m_settings.policy),
                                   m_settings.cache.get());

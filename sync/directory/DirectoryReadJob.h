@@ -43,6 +43,8 @@ public:
     ~DirectoryReadJob() override;
 
 signals:
+    // Before the first page: whether only changes since the previous mark will be read.
+    void readPlanned(bool incremental);
     void usersRead(const QList<certsync::directory::DirectoryUser> &users);
     void snapshotReady(const std::shared_ptr<certsync::directory::DirectorySnapshot> &snapshot);
 

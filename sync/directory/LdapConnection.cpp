@@ -128,6 +128,19 @@ Result<LdapPtr> initialise(const ConnectionProfile &profile, int requireCert)
     ldap_set_option(ld.get(), LDAP_OPT_NETWORK_TIMEOUT, &connectTimeout);
     const timeval operationTimeout = toTimeval(profile.operationTimeoutMs);
     ldap_set_option(ld.get(), LDAP_OPT_TIMEOUT, &operationTimeout);
+    // Kerberos: the service principal is ldap/<the URL's host>, as given. libldap would otherwise
+    // replace the host by a reverse-DNS answer, which an attacker controlling DNS could choose (and
+    // which a loopback or NAT address gets wrong); the Kerberos library still applies its own
+    // krb5.conf canonicalisation rules to the name.
+    if (profile.bind == BindMethod::Gssapi) {
+        ldap_set_option(ld.get(), LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON);
+        // Inside TLS, Active Directory refuses a second, SASL, security layer ("cannot bind using
+        // sign/seal on a connection on which TLS or SSL is in effect"). Without TLS, Kerberos' own
+        // encryption is required: the connection is never left unprotected.
+        ber_len_t ssf = profile.usesTls() ? 0 : 56;
+        ldap_set_option(ld.get(), profile.usesTls() ? LDAP_OPT_X_SASL_SSF_MAX : LDAP_OPT_X_SASL_SSF_MIN,
+                        &ssf);
+    }
 
     if (profile.usesTls()) {
         if (!profile.caFile.isEmpty()) {
@@ -366,13 +379,23 @@ Result<std::unique_ptr<LdapConnection>> LdapConnection::open(const ConnectionPro
     case BindMethod::Gssapi:
         rc = ldap_sasl_interactive_bind_s(handle, nullptr, "GSSAPI", nullptr, nullptr, LDAP_SASL_QUIET,
                                           saslInteract, nullptr);
-        if (rc == LDAP_LOCAL_ERROR || rc == LDAP_AUTH_UNKNOWN || rc == LDAP_NOT_SUPPORTED)
-            return Error {
-                QStringLiteral("no_kerberos"),
-                QStringLiteral("Kerberos (SASL GSSAPI) bind to %1 failed: %2 (%3). Is there a ticket "
-                               "(klist), and is the GSSAPI SASL module installed?")
-                    .arg(profile.url, QString::fromUtf8(ldap_err2string(rc)), diagnostic(handle))
-            };
+        if (rc == LDAP_LOCAL_ERROR || rc == LDAP_AUTH_UNKNOWN || rc == LDAP_NOT_SUPPORTED) {
+            const QString diag = diagnostic(handle);
+            // MIT's words for an empty or missing credential cache.
+            if (diag.contains(QLatin1String("No Kerberos credentials available"), Qt::CaseInsensitive)
+                || diag.contains(QLatin1String("No credentials cache found"), Qt::CaseInsensitive)
+                || diag.contains(QLatin1String("No credentials were supplied"), Qt::CaseInsensitive))
+                return Error { QStringLiteral("no_kerberos"),
+                               QStringLiteral("Kerberos (SASL GSSAPI) bind to %1 failed: no Kerberos ticket: "
+                                              "run kinit (%2)")
+                                   .arg(profile.url, diag) };
+            return Error { QStringLiteral("no_kerberos"),
+                           QStringLiteral(
+                               "Kerberos (SASL GSSAPI) bind to %1 failed: %2 (%3). Is there a ticket "
+                               "(klist) for the realm, is ldap/<host of the URL> a principal of the "
+                               "server, and is the GSSAPI SASL module installed?")
+                               .arg(profile.url, QString::fromUtf8(ldap_err2string(rc)), diag) };
+        }
         break;
     case BindMethod::Anonymous:
         break; // LDAPv3 needs no bind for anonymous access

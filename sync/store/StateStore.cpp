@@ -56,6 +56,14 @@ const QList<QStringList> &migrations()
           QStringLiteral(
               "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "
               "who TEXT NOT NULL, action TEXT NOT NULL, plan_id INTEGER, item_no INTEGER, detail TEXT)") },
+        // 3: last snapshots for incremental reads: whole blobs (the tenant's users) and the directory's
+        // users one row each, so that an incremental read rewrites only what changed (a rowid table:
+        // rows of kilobytes stream back six times faster than from a WITHOUT ROWID one)
+        { QStringLiteral("CREATE TABLE snapshots (key TEXT PRIMARY KEY, data BLOB NOT NULL, "
+                         "updated TEXT NOT NULL)"),
+          QStringLiteral("CREATE TABLE directory_users (source TEXT NOT NULL, dn TEXT NOT NULL, "
+                         "seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (source, dn))"),
+          QStringLiteral("CREATE INDEX directory_users_order ON directory_users (source, seq)") },
     };
     return list;
 }
@@ -245,6 +253,106 @@ QByteArray StateStore::mark(const QString &server) const
     if (q.exec() && q.next())
         return q.value(0).toString().toUtf8();
     return {};
+}
+
+Result<void> StateStore::saveSnapshot(const QString &key, const QByteArray &data)
+{
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("INSERT OR REPLACE INTO snapshots (key, data, updated) VALUES (?, ?, ?)"));
+    q.addBindValue(key);
+    q.addBindValue(data);
+    q.addBindValue(QDateTime::currentDateTimeUtc().toString(Qt::ISODate));
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot save the snapshot"), q.lastError());
+    return {};
+}
+
+QByteArray StateStore::snapshot(const QString &key) const
+{
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("SELECT data FROM snapshots WHERE key = ?"));
+    q.addBindValue(key);
+    if (q.exec() && q.next())
+        return q.value(0).toByteArray();
+    return {};
+}
+
+Result<void> StateStore::forget(const QString &key)
+{
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("DELETE FROM snapshots WHERE key = ?"));
+    q.addBindValue(key);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot forget the snapshot"), q.lastError());
+    q.prepare(QStringLiteral("DELETE FROM directory_marks WHERE server = ?"));
+    q.addBindValue(key);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot forget the read mark"), q.lastError());
+    return {};
+}
+
+Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow> &rows, bool replaceAll,
+                                   bool ownTransaction)
+{
+    QSqlDatabase db = database();
+    if (ownTransaction && !db.transaction())
+        return sqlError(QStringLiteral("cannot begin saving the snapshot"), db.lastError());
+    auto failed = [&](const QString &what, const QSqlError &e) {
+        const Error error = sqlError(what, e);
+        if (ownTransaction)
+            db.rollback();
+        return error;
+    };
+    QSqlQuery q(db);
+    if (replaceAll) {
+        q.prepare(QStringLiteral("DELETE FROM directory_users WHERE source = ?"));
+        q.addBindValue(source);
+        if (!q.exec())
+            return failed(QStringLiteral("cannot replace the snapshot"), q.lastError());
+    }
+    // A row read again keeps its place in the order; only its data changes.
+    q.prepare(QStringLiteral("INSERT INTO directory_users (source, dn, seq, data) VALUES (?, ?, ?, ?) "
+                             "ON CONFLICT (source, dn) DO UPDATE SET data = excluded.data"));
+    for (const StoredRow &row : rows) {
+        q.addBindValue(source);
+        q.addBindValue(row.key);
+        q.addBindValue(row.seq);
+        q.addBindValue(row.data);
+        if (!q.exec())
+            return failed(QStringLiteral("cannot save the snapshot"), q.lastError());
+    }
+    if (ownTransaction && !db.commit())
+        return failed(QStringLiteral("cannot save the snapshot"), db.lastError());
+    return {};
+}
+
+qint64 StateStore::lastRowSeq(const QString &source) const
+{
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("SELECT MAX(seq) FROM directory_users WHERE source = ?"));
+    q.addBindValue(source);
+    if (q.exec() && q.next() && !q.value(0).isNull())
+        return q.value(0).toLongLong();
+    return 0;
+}
+
+Result<qint64>
+StateStore::forEachRow(const QString &source,
+                       const std::function<bool(const QString &, const QByteArray &)> &visit) const
+{
+    QSqlQuery q(database());
+    q.setForwardOnly(true); // rows stream from SQLite: 50,000 users are never all in memory here
+    q.prepare(QStringLiteral("SELECT dn, data FROM directory_users WHERE source = ? ORDER BY seq"));
+    q.addBindValue(source);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read the stored snapshot"), q.lastError());
+    qint64 n = 0;
+    while (q.next()) {
+        ++n;
+        if (!visit(q.value(0).toString(), q.value(1).toByteArray()))
+            break;
+    }
+    return n;
 }
 
 SqliteAnalysisCache::SqliteAnalysisCache(StateStore &store)

@@ -10,6 +10,7 @@
 #include <QSqlDatabase>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -34,6 +35,27 @@ public:
     // Incremental-read marks per directory (ReadMark JSON), keyed by the profile's server text.
     Result<void> saveMark(const QString &server, const QByteArray &markJson);
     [[nodiscard]] QByteArray mark(const QString &server) const;
+
+    // Last snapshots (DESIGN.md's State), for incremental reads: one blob per key...
+    Result<void> saveSnapshot(const QString &key, const QByteArray &data);
+    [[nodiscard]] QByteArray snapshot(const QString &key) const; // empty when none
+    Result<void> forget(const QString &key); // the blob and the mark stored under this key
+    // ...and rows keyed by (source, key), for a directory's users, kept in the order they were first
+    // stored (seq): an incremental read replaces only the rows it read (a row read again keeps its
+    // seq); replaceAll drops the source's other rows first (a full read). Without ownTransaction
+    // the caller holds one around several calls.
+    struct StoredRow
+    {
+        QString key;
+        qint64 seq = 0;
+        QByteArray data;
+    };
+    Result<void> storeRows(const QString &source, const QList<StoredRow> &rows, bool replaceAll,
+                           bool ownTransaction = true);
+    [[nodiscard]] qint64 lastRowSeq(const QString &source) const; // 0 when none
+    // Streams the source's rows in seq order; `visit` returns false to stop. Returns the rows visited.
+    Result<qint64> forEachRow(const QString &source,
+                              const std::function<bool(const QString &, const QByteArray &)> &visit) const;
 
 private:
     StateStore(QString path, QString connectionName);

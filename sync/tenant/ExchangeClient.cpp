@@ -265,14 +265,9 @@ void ExchangeClient::setAttempt(const RecipientCertificateChange &change, int wr
             return;
         }
         TenantError e = result.error();
-        if (e.code == errc::SyncedObject) {
-            e.message =
-                QStringLiteral("Exchange Online refuses to change %1 on %2: the object is synchronised from "
-                               "on-premises; "
-                               "change the values in the directory and let Entra Connect carry them. (%3)")
-                    .arg(change.userSMimeCertificate ? QStringLiteral("UserSMimeCertificate")
-                                                     : QStringLiteral("UserCertificate"),
-                         change.identity, e.message);
+        if (e.isRecipientTaskRefusal()) {
+            self->confirmSyncedRefusal(change, e, done);
+            return;
         }
         if (!e.outcomeUnknown || writes + 1 >= self->m_http->settings().maxAttempts) {
             done(e);
@@ -304,6 +299,52 @@ void ExchangeClient::setAttempt(const RecipientCertificateChange &change, int wr
                              self->setAttempt(change, writes + 1, done);
                      });
     });
+}
+
+void ExchangeClient::confirmSyncedRefusal(const RecipientCertificateChange &change, TenantError refusal,
+                                          std::function<void(TenantResult<WriteReceipt>)> done)
+{
+    // Exchange's error body has no code for "mastered on-premises": only a generic exception type
+    // (RecipientTaskException, innererror.type) and a message in the admin's language. The recipient's
+    // IsDirSynced property is the structured fact: read it. The English message stays the fallback
+    // for when that read fails (TenantError::fromExchange).
+    auto explain = [change](TenantError e, const QString &how) {
+        e.code = errc::SyncedObject;
+        e.message =
+            QStringLiteral("Exchange Online refuses to change %1 on %2: the object is synchronised from "
+                           "on-premises (%3); change the values in the directory and let Entra "
+                           "Connect carry them. (%4)")
+                .arg(change.userSMimeCertificate ? QStringLiteral("UserSMimeCertificate")
+                                                 : QStringLiteral("UserCertificate"),
+                     change.identity, how, e.message);
+        return e;
+    };
+    if (change.isDirSynced.value_or(false)) { // known before sending: nothing to ask
+        done(explain(refusal, QStringLiteral("IsDirSynced")));
+        return;
+    }
+    QPointer<ExchangeClient> self(this);
+    invoke(QStringLiteral("Get-Recipient"), QJsonObject { { QStringLiteral("Identity"), change.identity } },
+           false, {}, [self, refusal, done, explain](TenantResult<QList<QJsonObject>> rows) {
+               if (!self)
+                   return;
+               if (!rows || rows->isEmpty()) { // fall back to what the message said
+                   done(refusal.code == errc::SyncedObject
+                            ? explain(refusal, QStringLiteral("by its message"))
+                            : refusal);
+                   return;
+               }
+               const ExchangeRecipient recipient =
+                   ExchangeRecipient::fromJson(rows->first(), self->m_http->settings().exchangeByteEncoding);
+               if (recipient.isDirSynced) {
+                   done(explain(refusal, QStringLiteral("IsDirSynced")));
+                   return;
+               }
+               TenantError other = refusal; // another refusal of the same type, whatever its words
+               if (other.code == errc::SyncedObject)
+                   other.code = QStringLiteral("BadRequest");
+               done(other);
+           });
 }
 
 } // namespace certsync::tenant

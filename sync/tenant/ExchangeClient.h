@@ -37,6 +37,9 @@ struct RecipientCertificateChange
     QString recipientTypeDetails; // picks Set-Mailbox or Set-MailUser
     std::optional<QList<QByteArray>> userCertificate; // replaces the list when set
     std::optional<QList<QByteArray>> userSMimeCertificate;
+    // The recipient's IsDirSynced as last read, when known: a refusal is then explained without
+    // another read.
+    std::optional<bool> isDirSynced;
 };
 
 // The one place that knows how byte arrays travel in InvokeCommand JSON.
@@ -60,8 +63,9 @@ public:
     void getRecipient(const QString &identity, std::function<void(TenantResult<ExchangeRecipient>)> done);
 
     // Set-Mailbox/Set-MailUser. A refusal because the object is synchronised from on-premises
-    // arrives as code errc::SyncedObject. A lost answer leads to a read, and a second write only if
-    // the values are not in place.
+    // arrives as code errc::SyncedObject: a RecipientTaskException on a recipient whose IsDirSynced
+    // is true (read after the refusal when the change does not say). A lost answer leads to a read, and a
+    // second write only if the values are not in place.
     void setCertificates(const RecipientCertificateChange &change,
                          std::function<void(TenantResult<WriteReceipt>)> done);
 
@@ -71,6 +75,8 @@ private:
                     const QString &what);
     void setAttempt(const RecipientCertificateChange &change, int writes,
                     std::function<void(TenantResult<WriteReceipt>)> done);
+    void confirmSyncedRefusal(const RecipientCertificateChange &change, TenantError refusal,
+                              std::function<void(TenantResult<WriteReceipt>)> done);
 
     QPointer<TenantHttp> m_http;
 };

@@ -140,14 +140,21 @@ TenantError TenantError::fromExchange(int httpStatus, const QByteArray &body)
     e.message = message;
     e.innerCode = type;
     e.code = error.value(QStringLiteral("code")).toString();
-    // The endpoint is undocumented and has no code for "mastered on-premises"; its message is the
-    // only signal. Matched here, in one place, so that a change in wording is fixed once.
+    // The endpoint is undocumented and has no code for "mastered on-premises". The English message
+    // is the fallback signal, matched here in one place; ExchangeClient confirms a
+    // RecipientTaskException by the recipient's IsDirSynced, which holds in any language.
     if (message.contains(QStringLiteral("synchronized from your on-premises organization"),
                          Qt::CaseInsensitive))
         e.code = errc::SyncedObject;
     else if (type.endsWith(QStringLiteral("ManagementObjectNotFoundException")))
         e.code = QStringLiteral("notFound");
     return e;
+}
+
+bool TenantError::isRecipientTaskRefusal() const
+{
+    return source == Source::Exchange && !outcomeUnknown
+        && (code == errc::SyncedObject || innerCode.endsWith(QStringLiteral(".RecipientTaskException")));
 }
 
 } // namespace certsync::tenant

@@ -46,6 +46,9 @@ struct TenantError
     [[nodiscard]] QString toString() const;
     // The core's Error: code "tenant.<source>.<code>".
     [[nodiscard]] Error toError() const;
+    // Exchange refused a cmdlet with RecipientTaskException (the exception type Exchange uses for
+    // "mastered on-premises", among other refusals), or its English message said "synchronized".
+    [[nodiscard]] bool isRecipientTaskRefusal() const;
 
     // Error bodies. Each returns a TenantError with source, status, code, message and ids filled
     // as far as the body allows; an unreadable body still yields the status and the raw text.

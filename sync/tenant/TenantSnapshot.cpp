@@ -115,6 +115,8 @@ void TenantSnapshotJob::readUsersByDelta()
             m_users = byId.values();
             m_snapshot.deltaLink = delta->deltaLink;
             m_snapshot.incremental = true;
+            m_snapshot.changedUsers = int(delta->changed.size());
+            m_snapshot.removedUsers = int(delta->removedIds.size());
             log(jobs::LogRecord::Level::Info,
                 tr("%1 users changed, %2 removed since the last read")
                     .arg(delta->changed.size())

@@ -32,6 +32,8 @@ struct TenantSnapshot
     QString deltaLink; // store it for the next, incremental, read
     bool incremental = false; // users came from a delta round applied to the previous snapshot
     bool fellBackToFullRead = false; // the stored delta link had expired (syncStateNotFound)
+    int changedUsers = 0; // in the delta round, when incremental
+    int removedUsers = 0;
 
     [[nodiscard]] const TenantUser *find(const QString &id) const;
 };

@@ -1,15 +1,28 @@
 // `certsync inventory --csv FILE` as a script runs it, against slapd and Samba AD: the CSV is read back
 // and compared with what the seeder planted.
 #include "DirectoryFixture.h"
+#include "TestPki.h"
 
+#include "directory/LdapConnection.h"
+#include "directory/StoredDirectory.h"
 #include "report/CsvWriter.h"
+#include "store/StateStore.h"
 
+#include <QCryptographicHash>
+#include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 using namespace certsync;
 using namespace certsync::testing;
@@ -100,6 +113,9 @@ private slots:
     void writesTheInventory_data();
     void writesTheInventory();
     void failuresLeaveNoFile();
+    void progressOnATerminalOnly();
+    void incrementalInventoryMergesChanges_data();
+    void incrementalInventoryMergesChanges();
 };
 
 void TestInventoryCli::writesTheInventory_data()
@@ -248,6 +264,170 @@ void TestInventoryCli::failuresLeaveNoFile()
                QString());
     QCOMPARE(noPassword.exitCode, 2);
     QVERIFY(noPassword.err.contains(QStringLiteral("CERTSYNC_TEST_PASSWORD is not set")));
+}
+
+// Progress goes to stderr when stderr is a terminal: the child's stderr is the slave side of a
+// pseudo-terminal made here, and the test reads the master side. On a pipe it stays quiet.
+void TestInventoryCli::progressOnATerminalOnly()
+{
+    const DirectoryFixture f = DirectoryFixture::fromEnvironment("CERTSYNC_SLAPD_ENV");
+    QVERIFY2(f.error.isEmpty(), qPrintable(f.error));
+    QTemporaryDir dir;
+    const QStringList arguments = QStringList { QStringLiteral("inventory"), QStringLiteral("--csv"),
+                                                dir.filePath(QStringLiteral("tty.csv")),
+                                                QStringLiteral("--page-size"), QStringLiteral("5") }
+        + connectionArguments(f);
+
+    const int master = posix_openpt(O_RDWR | O_NOCTTY);
+    QVERIFY(master >= 0);
+    const auto closeMaster = qScopeGuard([master] { ::close(master); });
+    QVERIFY(grantpt(master) == 0 && unlockpt(master) == 0);
+    const QString slave = QString::fromLocal8Bit(ptsname(master));
+    QVERIFY(slave.startsWith(QStringLiteral("/dev/pts/")));
+
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("CERTSYNC_TEST_PASSWORD"), f.password());
+    process.setProcessEnvironment(env);
+    process.setStandardErrorFile(slave); // opened by QProcess for the child: a terminal
+    process.start(qEnvironmentVariable("CERTSYNC_CLI"), arguments);
+    QByteArray terminal;
+    auto drain = [&terminal, master](int waitMs) {
+        pollfd p { master, POLLIN, 0 };
+        if (::poll(&p, 1, waitMs) <= 0 || !(p.revents & POLLIN))
+            return false;
+        char buffer[4096];
+        const ssize_t n = ::read(master, buffer, sizeof buffer);
+        if (n > 0)
+            terminal.append(buffer, n);
+        return n > 0;
+    };
+    // Drain the master while the child runs (a full pseudo-terminal would block it), then the rest.
+    QElapsedTimer clock;
+    clock.start();
+    while (process.state() != QProcess::NotRunning && clock.elapsed() < 120000) {
+        drain(100);
+        process.waitForFinished(50);
+    }
+    while (drain(200)) { }
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 0);
+    QVERIFY2(terminal.contains("\rcertsync inventory: ") && terminal.contains(" users read"),
+             terminal.constData());
+    const QString out = QString::fromUtf8(process.readAllStandardOutput());
+    QVERIFY2(!out.contains(QStringLiteral("users read")), qPrintable(out)); // progress is not output
+    QVERIFY2(out.contains(QStringLiteral("rows written to ")), qPrintable(out));
+
+    // The same run with stderr on a pipe: not a byte of progress.
+    const Run piped = runCli(arguments, f.password());
+    QCOMPARE(piped.exitCode, 0);
+    QVERIFY2(piped.err.isEmpty(), qPrintable(piped.err));
+}
+
+void TestInventoryCli::incrementalInventoryMergesChanges_data()
+{
+    writesTheInventory_data();
+}
+
+// With a state database, a second run reads only what changed since the first and merges it into
+// the stored snapshot: the inventory then equals a full read's. A changed filter, a lost mark and
+// (on AD) another domain controller mean a full read, and the output says why.
+void TestInventoryCli::incrementalInventoryMergesChanges()
+{
+    QFETCH(QByteArray, fixture);
+    const DirectoryFixture f = DirectoryFixture::fromEnvironment(fixture.constData());
+    QVERIFY2(f.error.isEmpty(), qPrintable(f.error));
+    QTemporaryDir dir;
+    const QString stateDir = dir.filePath(QStringLiteral("state"));
+    const QStringList base =
+        QStringList { QStringLiteral("inventory"), QStringLiteral("--state-dir"), stateDir }
+        + connectionArguments(f);
+    auto inventory = [&](const QString &name, const QStringList &extra = {}) {
+        Run run =
+            runCli(base + QStringList { QStringLiteral("--csv"), dir.filePath(name) } + extra, f.password());
+        QFile file(dir.filePath(name));
+        QStringList lines;
+        if (file.open(QIODevice::ReadOnly))
+            lines = QString::fromUtf8(file.readAll()).split(QStringLiteral("\r\n"), Qt::SkipEmptyParts);
+        lines.sort();
+        return std::make_pair(run, lines);
+    };
+
+    const auto [first, firstRows] = inventory(QStringLiteral("first.csv"));
+    QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+    QVERIFY2(first.out.contains(QStringLiteral("full read: no stored snapshot")), qPrintable(first.out));
+
+    // One change: a value added to the reader account (which the other suites know may change).
+    auto admin = directory::LdapConnection::open(f.profile(true), f.password(true));
+    QVERIFY(admin.ok());
+    const QString attribute = f.profile().mapping.userCertificate;
+    const QString readerDn = f.isActiveDirectory()
+        ? QStringLiteral("CN=reader,CN=Users,") + f.value(QStringLiteral("BASE_DN"))
+        : f.value(QStringLiteral("READER_DN"));
+    CertSpec spec = goodLeafSpec(QStringLiteral("reader@certsync.test"));
+    spec.keySlot = 42;
+    const QByteArray value = TestPki::selfSigned(spec).der;
+    QVERIFY((*admin)->modifyValues(readerDn, attribute, {}, { value }).ok());
+    const auto restore =
+        qScopeGuard([&] { (void)(*admin)->modifyValues(readerDn, attribute, { value }, {}); });
+    const QString sha =
+        QString::fromLatin1(QCryptographicHash::hash(value, QCryptographicHash::Sha256).toHex());
+
+    const auto [second, secondRows] = inventory(QStringLiteral("incremental.csv"));
+    QVERIFY2(second.exitCode == 0, qPrintable(second.err));
+    QVERIFY2(second.err.isEmpty(), qPrintable(second.err));
+    QVERIFY2(
+        second.out.contains(QStringLiteral("incremental read of changes since the last read; deleted users "
+                                           "are found by the next full read")),
+        qPrintable(second.out));
+    QVERIFY2(second.out.contains(QStringLiteral(": 1 changed users merged into the stored snapshot")),
+             qPrintable(second.out));
+    QCOMPARE(secondRows.size(), firstRows.size() + 1);
+    QCOMPARE(secondRows.filter(sha).size(), 1);
+    QVERIFY(firstRows.filter(sha).isEmpty());
+
+    // The merged inventory is the one a full read gives.
+    const auto [full, fullRows] = inventory(QStringLiteral("full.csv"), { QStringLiteral("--full") });
+    QVERIFY2(full.exitCode == 0, qPrintable(full.err));
+    QVERIFY2(full.out.contains(QStringLiteral("full read (--full)")), qPrintable(full.out));
+    QCOMPARE(secondRows, fullRows);
+
+    // Nothing changed since: an incremental run reads no user and writes the same inventory.
+    const auto [quiet, quietRows] = inventory(QStringLiteral("quiet.csv"));
+    QVERIFY2(quiet.out.contains(QStringLiteral(": 0 changed users merged")), qPrintable(quiet.out));
+    QCOMPARE(quietRows, fullRows);
+
+    // Another filter: nothing is stored for it, so a full read.
+    const QString filter = QStringLiteral("(&%1(objectClass=*))").arg(f.profile().effectiveFilter());
+    const auto [filtered, filteredRows] =
+        inventory(QStringLiteral("filtered.csv"), { QStringLiteral("--filter"), filter });
+    QVERIFY2(filtered.out.contains(QStringLiteral("full read: no stored snapshot")),
+             qPrintable(filtered.out));
+    QCOMPARE(filteredRows, fullRows);
+
+    // The stored mark, as the default filter's runs left it: lost, then (AD) from another DC.
+    const QString key = directory::storedDirectoryKey(f.profile());
+    {
+        auto state = store::StateStore::open(QDir(stateDir).filePath(QStringLiteral("certsync.db")));
+        QVERIFY(state.ok());
+        const directory::ReadMark mark = directory::ReadMark::fromJson((*state)->mark(key));
+        QVERIFY2(mark.isValid(), qPrintable(key));
+        if (f.isActiveDirectory()) {
+            directory::ReadMark otherDc = mark;
+            otherDc.dcIdentity = QStringLiteral("CN=NTDS Settings,CN=OTHER-DC|00");
+            QVERIFY((*state)->saveMark(key, otherDc.toJson()).ok());
+        } else {
+            QVERIFY((*state)->saveMark(key, "{}").ok());
+        }
+    }
+    const auto [again, againRows] = inventory(QStringLiteral("again.csv"));
+    QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+    QVERIFY2(again.out.contains(
+                 f.isActiveDirectory()
+                     ? QStringLiteral("full read: the stored mark is from another domain controller")
+                     : QStringLiteral("full read: the stored read mark is unusable")),
+             qPrintable(again.out));
+    QCOMPARE(againRows, fullRows);
 }
 
 QTEST_GUILESS_MAIN(TestInventoryCli)

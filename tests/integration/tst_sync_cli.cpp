@@ -213,6 +213,7 @@ void TestSyncCli::endToEnd()
     QVERIFY2(directoryItems > 0,
              diff.out.constData()); // the seed has expired, revoked, duplicate and >15 values
     QCOMPARE(plan.value(QStringLiteral("unmatched_tenant")).toInt(), 1); // ghost@cloud.test
+    QCOMPARE(plan.value(QStringLiteral("tenant_read")).toString(), QStringLiteral("full"));
     QVERIFY(plan.value(QStringLiteral("matched_by_fallback")).toInt() > 0); // cloud users match by UPN
     const int removed = plan.value(QStringLiteral("removed_values")).toInt();
     QVERIFY(removed > 1);
@@ -226,10 +227,29 @@ void TestSyncCli::endToEnd()
     QCOMPARE(publish.json().value(QStringLiteral("unapproved")).toInt(), exchangeItems + directoryItems);
     QCOMPARE(appliedWrites(sim), 0);
 
-    Run approve =
-        certsync({ QStringLiteral("approve"), idText, QStringLiteral("--all"), QStringLiteral("--comment"),
-                   QStringLiteral("reviewed"), QStringLiteral("--state-dir"), m_state.path() });
+    // reject and approve --json: the plan's summary after the decision, and what was decided.
+    Run reject = certsync({ QStringLiteral("reject"), idText, QStringLiteral("--item"), QStringLiteral("1"),
+                            QStringLiteral("--json"), QStringLiteral("--state-dir"), m_state.path() });
+    QVERIFY2(reject.exitCode == 0, reject.err.constData());
+    QCOMPARE(reject.json().value(QStringLiteral("plan")).toInteger(), id);
+    QCOMPARE(reject.json().value(QStringLiteral("decision")).toString(), QStringLiteral("rejected"));
+    QCOMPARE(reject.json().value(QStringLiteral("changed")).toInt(), 1);
+    QCOMPARE(reject.json().value(QStringLiteral("rejected")).toInt(), 1);
+    QCOMPARE(reject.json().value(QStringLiteral("approved")).toInt(), 0);
+    QCOMPARE(reject.json().value(QStringLiteral("requested")).toArray(), QJsonArray { 1 });
+    QCOMPARE(reject.json().value(QStringLiteral("who")).toString(), QStringLiteral("suite-admin"));
+
+    Run approve = certsync({ QStringLiteral("approve"), idText, QStringLiteral("--all"),
+                             QStringLiteral("--comment"), QStringLiteral("reviewed"),
+                             QStringLiteral("--json"), QStringLiteral("--state-dir"), m_state.path() });
     QVERIFY2(approve.exitCode == 0, approve.err.constData());
+    const int items = plan.value(QStringLiteral("items")).toInt();
+    QCOMPARE(approve.json().value(QStringLiteral("decision")).toString(), QStringLiteral("approved"));
+    QCOMPARE(approve.json().value(QStringLiteral("changed")).toInt(), items);
+    QCOMPARE(approve.json().value(QStringLiteral("approved")).toInt(), items);
+    QCOMPARE(approve.json().value(QStringLiteral("rejected")).toInt(), 0);
+    QCOMPARE(approve.json().value(QStringLiteral("requested")).toString(), QStringLiteral("all"));
+    QCOMPARE(approve.json().value(QStringLiteral("comment")).toString(), QStringLiteral("reviewed"));
 
     // The deletion threshold refuses, with exit code 4, and nothing is written.
     publish = certsync(QStringList { QStringLiteral("publish"), idText,
@@ -276,6 +296,13 @@ void TestSyncCli::endToEnd()
     QCOMPARE(diff.json().value(QStringLiteral("directory_items")).toInt(), 0);
     QCOMPARE(diff.json().value(QStringLiteral("items")).toInt(), 0);
     QVERIFY(diff.json().value(QStringLiteral("awaiting_entra_connect")).toInt() > 0);
+    // Both sides were read incrementally from what the first diff stored: Graph by its delta link,
+    // the directory by uSNChanged (the AD hygiene writes are the changes).
+    QCOMPARE(diff.json().value(QStringLiteral("tenant_read")).toString(), QStringLiteral("delta"));
+    QCOMPARE(diff.json().value(QStringLiteral("directory_read")).toString(), QStringLiteral("incremental"));
+    QCOMPARE(diff.json().value(QStringLiteral("directory_users")).toInt(),
+             plan.value(QStringLiteral("directory_users")).toInt());
+    QVERIFY2(diff.err.contains("changed users merged into the stored snapshot"), diff.err.constData());
 
     // The audit trail names who approved, the refusal, the staging run and the override.
     const QString csvPath = m_state.filePath(QStringLiteral("audit.csv"));

@@ -4,9 +4,11 @@
 #include "SimHarness.h"
 #include "TestPki.h"
 #include "jobs/Job.h"
+#include "store/StateStore.h"
 #include "tenant/ClientAssertion.h"
 #include "tenant/ExchangeClient.h"
 #include "tenant/GraphClient.h"
+#include "tenant/StoredTenantRead.h"
 #include "tenant/TenantHttp.h"
 #include "tenant/TenantSnapshot.h"
 
@@ -94,6 +96,7 @@ private slots:
     void expiredTokenIsRefreshedOnce();
     void pagingOverSeveralPages();
     void deltaAndExpiredDeltaLink();
+    void deltaLinkPersistsBetweenRuns();
     void batchWithMixedResults();
     void batchRefusals();
     void throttleStormAppliesEverythingOnce();
@@ -226,15 +229,17 @@ void TestTenantClient::initTestCase()
 
 void TestTenantClient::init()
 {
-    const QJsonObject faults = m_sim.setFaults({ { QStringLiteral("throttleRate"), 0 },
-                                                 { QStringLiteral("unavailableRate"), 0 },
-                                                 { QStringLiteral("dropRate"), 0 },
-                                                 { QStringLiteral("throttleNext"), 0 },
-                                                 { QStringLiteral("unavailableNext"), 0 },
-                                                 { QStringLiteral("dropNextWrites"), 0 },
-                                                 { QStringLiteral("latencyMs"), 0 },
-                                                 { QStringLiteral("rateLimit"), 0 },
-                                                 { QStringLiteral("retryAfterSeconds"), 1 } });
+    const QJsonObject faults =
+        m_sim.setFaults({ { QStringLiteral("throttleRate"), 0 },
+                          { QStringLiteral("unavailableRate"), 0 },
+                          { QStringLiteral("dropRate"), 0 },
+                          { QStringLiteral("throttleNext"), 0 },
+                          { QStringLiteral("unavailableNext"), 0 },
+                          { QStringLiteral("dropNextWrites"), 0 },
+                          { QStringLiteral("latencyMs"), 0 },
+                          { QStringLiteral("rateLimit"), 0 },
+                          { QStringLiteral("retryAfterSeconds"), 1 },
+                          { QStringLiteral("exchangeCulture"), QStringLiteral("en-US") } });
     QVERIFY2(!faults.contains(QStringLiteral("error")),
              qPrintable(faults.value(QStringLiteral("error")).toString()));
     m_logMark = m_sim.accessLog().size();
@@ -560,7 +565,7 @@ void TestTenantClient::deltaAndExpiredDeltaLink()
     QTRY_VERIFY_WITH_TIMEOUT(expired.value.has_value(), WaitMs);
     QVERIFY(!expired.value->ok());
     QCOMPARE(expired.value->error().code, errc::SyncStateNotFound);
-    QCOMPARE(expired.value->error().httpStatus, 410);
+    QCOMPARE(expired.value->error().httpStatus, 400); // BadRequest, as Microsoft documents for users
 
     // The snapshot job then reads in full, by itself.
     TenantSnapshot previous;
@@ -587,6 +592,109 @@ void TestTenantClient::deltaAndExpiredDeltaLink()
                           { QStringLiteral("mail"), cloudUpn(21) },
                           { QStringLiteral("recipientTypeDetails"), QStringLiteral("MailUser") } })
                  .contains(QStringLiteral("error")));
+}
+
+// A read as `certsync diff` makes it: the link and users come from the state database and go back.
+static TenantSnapshot readThroughState(const TenantSettings &settings, store::StateStore &state, QString *why,
+                                       QStringList *log)
+{
+    StoredTenantRead stored = loadTenantRead(state, settings);
+    *why = stored.why;
+    jobs::JobRunner runner;
+    auto *job = new TenantSnapshotJob(settings, { stored.previous, false });
+    QSignalSpy ready(job, &TenantSnapshotJob::snapshotReady);
+    QSignalSpy finished(job, &jobs::Job::finished);
+    QObject::connect(job, &jobs::Job::logRecord, job,
+                     [log](const jobs::LogRecord &r) { log->append(r.message); });
+    runner.run(job);
+    if (!finished.wait(WaitMs) || ready.size() != 1)
+        return {};
+    const auto snapshot = ready.first().at(0).value<TenantSnapshot>();
+    if (!saveTenantRead(state, settings, snapshot).ok())
+        return {};
+    return snapshot;
+}
+
+void TestTenantClient::deltaLinkPersistsBetweenRuns()
+{
+    QTemporaryDir dir;
+    auto opened = store::StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(opened.ok());
+    store::StateStore &state = **opened;
+    const TenantSettings settings = secretSettings();
+    // The key names the tenant and the $select: a different select finds no link.
+    QVERIFY(storedReadKey(settings).contains(TenantId));
+    QVERIFY(storedReadKey(settings).contains(GraphClient::userSelect().join(QLatin1Char(','))));
+
+    // First run: nothing stored, so every user is read, and the link is stored.
+    QString why;
+    QStringList log;
+    const TenantSnapshot first = readThroughState(settings, state, &why, &log);
+    QVERIFY2(why.contains(QStringLiteral("no stored delta link")), qPrintable(why));
+    QVERIFY(!first.incremental);
+    QCOMPARE(first.users.size(), CloudUsers + SyncedUsers + 1);
+    QVERIFY(!state.mark(storedReadKey(settings)).isEmpty());
+
+    // Second run, after one change: only the stored link is asked (no list of users), and the
+    // round carries the one change, merged into the stored users.
+    const QString changedId = idOf(cloudUpn(22));
+    QVERIFY(!m_sim
+                 .admin("POST", QStringLiteral("/admin/users"),
+                        { { QStringLiteral("id"), changedId },
+                          { QStringLiteral("mail"), QStringLiteral("moved@contoso.test") } })
+                 .contains(QStringLiteral("error")));
+    const qsizetype mark = m_sim.accessLog().size();
+    const TenantSnapshot second = readThroughState(settings, state, &why, &log);
+    QVERIFY(why.isEmpty());
+    QVERIFY(second.incremental);
+    QCOMPARE(second.changedUsers, 1);
+    QCOMPARE(second.removedUsers, 0);
+    QCOMPARE(second.users.size(), first.users.size());
+    QVERIFY(second.find(changedId));
+    QCOMPARE(second.find(changedId)->user.mail, QStringLiteral("moved@contoso.test"));
+    QCOMPARE(second.find(idOf(cloudUpn(23)))->user.mail, first.find(idOf(cloudUpn(23)))->user.mail);
+    int deltaRequests = 0;
+    for (const QStringList &line : logSince(mark)) {
+        const QString path = line[2].section(QLatin1Char('?'), 0, 0);
+        QVERIFY2(path != QStringLiteral("/v1.0/users"), qPrintable(line.join(QLatin1Char(' '))));
+        if (path == QStringLiteral("/v1.0/users/delta")) {
+            QVERIFY(!line[2].contains(QStringLiteral("$deltatoken=latest")));
+            deltaRequests += line[3] == QStringLiteral("200");
+        }
+    }
+    QCOMPARE(deltaRequests, 1);
+    QVERIFY(second.deltaLink != first.deltaLink);
+
+    // The token is invalidated: the next run falls back to a full read, says why, and stores a
+    // new link that the run after uses again.
+    m_sim.admin("POST", QStringLiteral("/admin/expire-delta"));
+    log.clear();
+    const TenantSnapshot third = readThroughState(settings, state, &why, &log);
+    QVERIFY(third.fellBackToFullRead);
+    QVERIFY(!third.incremental);
+    QCOMPARE(third.users.size(), first.users.size());
+    QVERIFY2(log.join(QLatin1Char('\n')).contains(QStringLiteral("syncStateNotFound")),
+             qPrintable(log.join(QLatin1Char('\n'))));
+    const TenantSnapshot fourth = readThroughState(settings, state, &why, &log);
+    QVERIFY(fourth.incremental);
+    QCOMPARE(fourth.changedUsers, 0);
+    QCOMPARE(fourth.users.size(), first.users.size());
+
+    // An unknown token (not one the service issued) is answered the same way: a full read.
+    TenantSnapshot bogus = fourth;
+    bogus.deltaLink = m_sim.baseUrl() + QStringLiteral("/v1.0/users/delta?$deltatoken=bm90aGluZw");
+    QVERIFY(saveTenantRead(state, settings, bogus).ok());
+    const TenantSnapshot fifth = readThroughState(settings, state, &why, &log);
+    QVERIFY(why.isEmpty());
+    QVERIFY(fifth.fellBackToFullRead);
+    QCOMPARE(fifth.users.size(), first.users.size());
+
+    // A stored link without its users (a damaged database) is not used.
+    QVERIFY(state.saveSnapshot(storedReadKey(settings), QByteArray("damaged")).ok());
+    const TenantSnapshot sixth = readThroughState(settings, state, &why, &log);
+    QVERIFY2(why.contains(QStringLiteral("no matching stored users")), qPrintable(why));
+    QVERIFY(!sixth.incremental && !sixth.fellBackToFullRead);
+    QCOMPARE(sixth.users.size(), first.users.size());
 }
 
 void TestTenantClient::batchWithMixedResults()
@@ -914,18 +1022,47 @@ void TestTenantClient::exchangeRefusesSyncedObject()
     QCOMPARE(e.code, errc::SyncedObject);
     QCOMPARE(e.httpStatus, 400);
     QCOMPARE(e.innerCode, QStringLiteral("Microsoft.Exchange.Management.Tasks.RecipientTaskException"));
-    QVERIFY(e.message.startsWith(
-        QStringLiteral("Exchange Online refuses to change UserSMimeCertificate on synced2@contoso.test: the "
-                       "object is synchronised from on-premises")));
+    QVERIFY2(e.message.startsWith(QStringLiteral(
+                 "Exchange Online refuses to change UserSMimeCertificate on synced2@contoso.test: "
+                 "the object is synchronised from on-premises (IsDirSynced)")),
+             qPrintable(e.message));
     QVERIFY(!e.requestId.isEmpty());
     QVERIFY(!e.outcomeUnknown);
     QCOMPARE(e.toError().code, QStringLiteral("tenant.exchange.syncedObject"));
     QVERIFY(writesOf(idOf(syncedUpn(2))).isEmpty());
-    const auto log = logSince(m_logMark);
-    int posts = 0;
-    for (const QStringList &line : log)
-        posts += line[2].endsWith(QStringLiteral("/InvokeCommand"));
-    QCOMPARE(posts, 1); // a refusal is not retried
+    auto invokeStatuses = [this](qsizetype from) {
+        QStringList statuses;
+        for (const QStringList &line : logSince(from))
+            if (line[2].endsWith(QStringLiteral("/InvokeCommand")))
+                statuses.append(line[3]);
+        return statuses;
+    };
+    // The refused write is not retried; one read of the recipient confirms IsDirSynced.
+    QCOMPARE(invokeStatuses(m_logMark), (QStringList { QStringLiteral("400"), QStringLiteral("200") }));
+
+    // The same refusal worded in another language (the admin's culture) is recognised all the same:
+    // the client does not depend on the English message.
+    QVERIFY(!m_sim.setFaults({ { QStringLiteral("exchangeCulture"), QStringLiteral("de-DE") } })
+                 .contains(QStringLiteral("error")));
+    qsizetype mark = m_sim.accessLog().size();
+    Awaited<TenantResult<WriteReceipt>> german;
+    exchange.setCertificates(change, german.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(german.value.has_value(), WaitMs);
+    m_sim.setFaults({ { QStringLiteral("exchangeCulture"), QStringLiteral("en-US") } });
+    QVERIFY(!german.value->ok());
+    QCOMPARE(german.value->error().code, errc::SyncedObject);
+    QVERIFY(german.value->error().message.contains(QStringLiteral("synchronisiert")));
+    QCOMPARE(invokeStatuses(mark).size(), 2);
+
+    // A change that knows the recipient is synced needs no read to explain the refusal.
+    change.isDirSynced = true;
+    mark = m_sim.accessLog().size();
+    Awaited<TenantResult<WriteReceipt>> known;
+    exchange.setCertificates(change, known.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(known.value.has_value(), WaitMs);
+    QCOMPARE(known.value->error().code, errc::SyncedObject);
+    QCOMPARE(invokeStatuses(mark), QStringList { QStringLiteral("400") });
+    QVERIFY(writesOf(idOf(syncedUpn(2))).isEmpty());
 }
 
 void TestTenantClient::exchangeRefusesSixteenthValue()

@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRandomGenerator>
 #include <QSaveFile>
 #include <QUuid>
 
@@ -72,7 +73,10 @@ bool SimState::loadJson(const QJsonObject &root, QString *error)
         return false;
     }
     version = root.value(QStringLiteral("version")).toInteger(1);
-    deltaGeneration = quint32(root.value(QStringLiteral("deltaGeneration")).toInteger(1));
+    // A tenant seeded afresh has a sync state of its own: a delta token another simulator issued
+    // (another run, the same port by chance) is unknown here, as it would be to another tenant.
+    deltaGeneration = quint32(root.value(QStringLiteral("deltaGeneration"))
+                                  .toInteger(qint64(QRandomGenerator::system()->bounded(1u << 30) + 1)));
     apps.clear();
     for (const QJsonValue &v : root.value(QStringLiteral("apps")).toArray()) {
         const QJsonObject o = v.toObject();

@@ -178,6 +178,7 @@ void Faults::merge(const QJsonObject &o)
     unavailableRate = o.value(QStringLiteral("unavailableRate")).toDouble(unavailableRate);
     latencyMs = o.value(QStringLiteral("latencyMs")).toInt(latencyMs);
     dropRate = o.value(QStringLiteral("dropRate")).toDouble(dropRate);
+    exchangeCulture = o.value(QStringLiteral("exchangeCulture")).toString(exchangeCulture);
     throttleNext = o.value(QStringLiteral("throttleNext")).toInt(throttleNext);
     unavailableNext = o.value(QStringLiteral("unavailableNext")).toInt(unavailableNext);
     dropNextWrites = o.value(QStringLiteral("dropNextWrites")).toInt(dropNextWrites);
@@ -198,7 +199,8 @@ QJsonObject Faults::toJson() const
              { QStringLiteral("dropNextWrites"), dropNextWrites },
              { QStringLiteral("dropNextTokens"), dropNextTokens },
              { QStringLiteral("rateLimit"), rateLimit },
-             { QStringLiteral("rateWindowMs"), rateWindowMs } };
+             { QStringLiteral("rateWindowMs"), rateWindowMs },
+             { QStringLiteral("exchangeCulture"), exchangeCulture } };
 }
 
 SimResponse SimResponse::json(int status, const QJsonObject &body)
@@ -966,9 +968,12 @@ SimResponse TenantSimulator::usersDelta(const SimRequest &req)
     if (!deltaToken.isEmpty() || !skipToken.isEmpty()) {
         const auto decoded = decodeCursor(deltaToken.isEmpty() ? skipToken : deltaToken);
         if (!decoded || decoded->generation != m_state.deltaGeneration)
-            return graphError(410, QStringLiteral("syncStateNotFound"),
+            // Microsoft's announcement of the 7-day delta link lifetime for identity resources:
+            // "a BadRequest response with the error code syncStateNotFound" and this message. An
+            // unknown token gets the same answer.
+            return graphError(400, QStringLiteral("syncStateNotFound"),
                               QStringLiteral("The sync state generation is not found. The delta token is "
-                                             "expired or invalid; start a full synchronization."),
+                                             "expired and data must be synchronized again."),
                               req);
         cursor = *decoded;
         if (!deltaToken.isEmpty()) { // a new round from the stored state
@@ -1371,15 +1376,21 @@ SimResponse TenantSimulator::exchange(const SimRequest &req)
             const QString attribute = params.contains(QStringLiteral("UserSMimeCertificate"))
                 ? QStringLiteral("UserSMimeCertificate")
                 : QStringLiteral("UserCertificate");
-            return exchangeError(
-                400, QStringLiteral("Microsoft.Exchange.Management.Tasks.RecipientTaskException"),
-                QStringLiteral(
+            const QString text = m_options.faults.exchangeCulture.startsWith(QStringLiteral("de"))
+                ? QStringLiteral(
+                    "Der Vorgang für das Postfach \"%1\" ist fehlgeschlagen, weil er außerhalb des "
+                    "Schreibbereichs des aktuellen Benutzers liegt. Die Aktion '%2', '%3' kann für das "
+                    "Objekt '%1' nicht ausgeführt werden, weil das Objekt aus Ihrer lokalen Organisation "
+                    "synchronisiert wird. Führen Sie die Aktion für das Objekt in Ihrer lokalen "
+                    "Organisation aus.")
+                : QStringLiteral(
                     "The operation on mailbox \"%1\" failed because it's out of the current user's write "
-                    "scope. The action '%2', '%3', can't be performed on the object '%1' because the object "
-                    "is being synchronized from your on-premises organization. This action should be "
-                    "performed on the object in your on-premises organization.")
-                    .arg(u->displayName, cmdlet, attribute),
-                req);
+                    "scope. The action '%2', '%3', can't be performed on the object '%1' because the "
+                    "object is being synchronized from your on-premises organization. This action should "
+                    "be performed on the object in your on-premises organization.");
+            return exchangeError(400,
+                                 QStringLiteral("Microsoft.Exchange.Management.Tasks.RecipientTaskException"),
+                                 text.arg(u->displayName, cmdlet, attribute), req);
         }
         std::optional<QList<QByteArray>> userCertificate;
         std::optional<QList<QByteArray>> smime;

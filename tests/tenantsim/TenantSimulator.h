@@ -37,6 +37,9 @@ struct Faults
     int dropNextTokens = 0; // token requests honoured (jti spent) and then answered by a dropped connection
     int rateLimit = 0; // accepted API requests per window; 0: no ceiling
     int rateWindowMs = 10000; // Graph's throttling windows are 10 s
+    // Not a fault: the language Exchange words its error messages in (the admin's culture), so
+    // that tests prove the client does not depend on English text. "en-US" or "de-DE".
+    QString exchangeCulture = QStringLiteral("en-US");
 
     void merge(const QJsonObject &o);
     [[nodiscard]] QJsonObject toJson() const;

@@ -2,6 +2,7 @@
 #include "TestPki.h"
 
 #include "certs/TrustStore.h"
+#include "directory/StoredDirectory.h"
 #include "store/StateStore.h"
 
 #include <QSqlQuery>
@@ -21,6 +22,7 @@ private slots:
     void cacheSurvivesARestart();
     void damagedRowIsNotTrusted();
     void marks();
+    void storedDirectoryMergesAndRollsBack();
 };
 
 void TestStateStore::migratesAndUsesWal()
@@ -143,6 +145,91 @@ void TestStateStore::marks()
     QVERIFY((*store)->saveMark(QStringLiteral("ldaps://dc1 DC=x"), "{\"usn\":\"12\"}").ok());
     QVERIFY((*store)->saveMark(QStringLiteral("ldaps://dc1 DC=x"), "{\"usn\":\"13\"}").ok());
     QCOMPARE((*store)->mark(QStringLiteral("ldaps://dc1 DC=x")), QByteArray("{\"usn\":\"13\"}"));
+}
+
+// The stored snapshot of StoredDirectory: rows keep the order of their first read, a read again
+// replaces the data in place, an uncommitted read leaves nothing, a full read drops what it did not see.
+void TestStateStore::storedDirectoryMergesAndRollsBack()
+{
+    QTemporaryDir dir;
+    auto store = StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    directory::ConnectionProfile profile;
+    profile.kind = directory::SourceKind::GenericLdap;
+    profile.mapping = directory::AttributeMapping::defaults(profile.kind);
+    profile.url = QStringLiteral("ldap://127.0.0.1:3890");
+    profile.baseDn = QStringLiteral("dc=example");
+    auto user = [](const QString &name, const QByteArray &value) {
+        directory::DirectoryUser u;
+        u.dn = QStringLiteral("uid=%1,dc=example").arg(name);
+        u.mail = name + QStringLiteral("@example.test");
+        u.changed = QDateTime(QDate(2026, 11, 28), QTime(9, 0), Qt::UTC);
+        u.userCertificate = { value };
+        return u;
+    };
+    const auto decoded =
+        directory::decodeStoredUser(directory::encodeStoredUser(user(QStringLiteral("a"), "x")));
+    QVERIFY(decoded);
+    QCOMPARE(decoded->mail, QStringLiteral("a@example.test"));
+    QCOMPARE(decoded->changed, user(QStringLiteral("a"), "x").changed);
+    QCOMPARE(decoded->userCertificate, QList<QByteArray> { "x" });
+    QVERIFY(!directory::decodeStoredUser("garbage"));
+
+    auto trust = certs::TrustStore::load({});
+    QVERIFY(trust.ok());
+    const certs::ValueAnalyzer analyzer(*trust, certs::CertificateJudge(certs::JudgePolicy()), nullptr);
+    auto order = [&](directory::StoredDirectory &stored) {
+        QStringList seen;
+        auto n =
+            stored.forEachUser(analyzer, QDateTime::currentDateTimeUtc(), [&](directory::DirectoryUser &&u) {
+                seen.append(u.mail.section(QLatin1Char('@'), 0, 0)
+                            + QString::fromLatin1(u.userCertificate.value(0)));
+                return true;
+            });
+        return n.ok() ? seen : QStringList { QStringLiteral("error") };
+    };
+    directory::ReadMark mark;
+    mark.kind = profile.kind;
+    mark.server = profile.url;
+    mark.csn = QStringLiteral("20261128090000.000000Z#000000#000#000000");
+
+    directory::StoredDirectory stored(**store, profile);
+    QString why;
+    QVERIFY(!stored.mark(&why));
+    QVERIFY(why.contains(QStringLiteral("no stored snapshot")));
+    QVERIFY(stored.begin(true).ok());
+    QVERIFY(stored.store({ user(QStringLiteral("c"), "1"), user(QStringLiteral("a"), "1") }).ok());
+    QVERIFY(stored.store({ user(QStringLiteral("b"), "1") }).ok());
+    QVERIFY(stored.commit(mark).ok());
+    QCOMPARE(stored.mark(&why)->csn, mark.csn);
+    QCOMPARE(order(stored),
+             (QStringList { QStringLiteral("c1"), QStringLiteral("a1"), QStringLiteral("b1") }));
+
+    // Incremental: a changed user keeps its place, a new one comes last.
+    QVERIFY(stored.begin(false).ok());
+    QVERIFY(stored.store({ user(QStringLiteral("d"), "1"), user(QStringLiteral("c"), "2") }).ok());
+    QVERIFY(stored.commit(mark).ok());
+    QCOMPARE(order(stored),
+             (QStringList { QStringLiteral("c2"), QStringLiteral("a1"), QStringLiteral("b1"),
+                            QStringLiteral("d1") }));
+
+    // A read that fails keeps nothing of itself.
+    QVERIFY(stored.begin(true).ok());
+    QVERIFY(stored.store({ user(QStringLiteral("z"), "9") }).ok());
+    stored.rollback();
+    QCOMPARE(order(stored).size(), 4);
+
+    // A full read keeps only what it saw (deleted users go).
+    QVERIFY(stored.begin(true).ok());
+    QVERIFY(stored.store({ user(QStringLiteral("a"), "3") }).ok());
+    QVERIFY(stored.commit(mark).ok());
+    QCOMPARE(order(stored), QStringList { QStringLiteral("a3") });
+
+    // Another filter is another snapshot.
+    profile.filter = QStringLiteral("(uid=a)");
+    directory::StoredDirectory other(**store, profile);
+    QVERIFY(!other.mark(&why));
+    QCOMPARE(order(other), QStringList());
 }
 
 QTEST_GUILESS_MAIN(TestStateStore)
