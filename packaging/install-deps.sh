@@ -19,8 +19,9 @@ packages=(
   samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind slapd
   # SASL GSSAPI (Kerberos) binds to Active Directory
   libsasl2-modules-gssapi-mit
-  # screenshots and GUI tests on a virtual display; packaging checks
-  xvfb xauth appstream dpkg-dev file
+  # screenshots and GUI tests on a virtual display; packaging: icons rendered from the SVG, the man
+  # page from --help, and the package checks (dpkg-shlibdeps, desktop entry, AppStream metainfo)
+  xvfb xauth appstream dpkg-dev file librsvg2-bin help2man desktop-file-utils
 )
 
 missing=()
