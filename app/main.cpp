@@ -5,7 +5,12 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QFileInfo>
+#include <QIcon>
+#include <QLibraryInfo>
+#include <QLocale>
 #include <QSocketNotifier>
+#include <QTranslator>
 
 #include <csignal>
 #include <sys/socket.h>
@@ -40,6 +45,19 @@ void quitOnSignals(QCoreApplication &app)
     sigaction(SIGTERM, &action, nullptr);
 }
 
+// Qt's own strings (standard buttons, About Qt) and certsync's, in the user's language where a
+// translation exists; English, the source language, otherwise.
+void installTranslators(QCoreApplication &app)
+{
+    auto *qt = new QTranslator(&app);
+    if (qt->load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),
+                 QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        QCoreApplication::installTranslator(qt);
+    auto *own = new QTranslator(&app);
+    if (own->load(QLocale(), QStringLiteral("certsync"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+        QCoreApplication::installTranslator(own);
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -48,32 +66,54 @@ int main(int argc, char *argv[])
     for (int i = 1; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));
 
+    // The same names for the console and the command line, so that both find the same settings and
+    // state database (QStandardPaths::AppDataLocation and QSettings derive their paths from them).
+    QCoreApplication::setOrganizationName(QStringLiteral("certsync"));
+    QCoreApplication::setApplicationName(QStringLiteral("certsync"));
     if (certsync::cli::isHeadless(arguments)) {
         QCoreApplication app(argc, argv);
-        QCoreApplication::setApplicationName(QStringLiteral("certsync"));
         QTextStream out(stdout);
         QTextStream err(stderr);
         return certsync::cli::run(arguments, out, err);
     }
 
     QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("certsync"));
     QApplication::setApplicationDisplayName(QStringLiteral("certsync"));
-    QApplication::setOrganizationName(QStringLiteral("certsync"));
     QApplication::setDesktopFileName(QStringLiteral("certsync"));
+    QApplication::setWindowIcon(
+        QIcon::fromTheme(QStringLiteral("certsync"), QIcon(QStringLiteral(":/icons/certsync.svg"))));
+    installTranslators(app);
+    const bool runDemo = arguments.contains(QStringLiteral("--demo"));
+#ifdef CERTSYNC_DEMO_SCRIPTS
+    // The demo's directory is seeded by tools of the source and build trees, whose paths are built
+    // in. Only the binary in its own build tree may use them: an installed copy (the .deb) says that
+    // the demo is not part of it rather than depend on a source tree.
+    const QString demoScripts = QStringLiteral(CERTSYNC_DEMO_SCRIPTS);
+    const QString demoSeeder = QStringLiteral(CERTSYNC_DEMO_SEEDER);
+    const QString runningFrom = QFileInfo(QCoreApplication::applicationDirPath()).canonicalFilePath();
+    const bool demoAvailable =
+        runningFrom == QFileInfo(QStringLiteral(CERTSYNC_DEMO_BUILD_DIR)).canonicalFilePath()
+        && QFileInfo::exists(demoScripts + QStringLiteral("/slapd.sh"))
+        && QFileInfo(demoSeeder).isExecutable();
+#else
+    const bool demoAvailable = false;
+#endif
+    if (runDemo && !demoAvailable) {
+        std::fputs(
+            "certsync: the demo is not part of this installation: it runs from a source build, with the "
+            "seeder and test fixtures of its build tree (see README.md, \"The two commands\")\n",
+            stderr);
+        return 2;
+    }
     quitOnSignals(app);
     certsync::ui::MainWindow window;
     window.show();
     std::unique_ptr<certsync::ui::DemoLauncher> demo;
-    if (arguments.contains(QStringLiteral("--demo"))) {
 #ifdef CERTSYNC_DEMO_SCRIPTS
-        demo = std::make_unique<certsync::ui::DemoLauncher>(&window, QStringLiteral(CERTSYNC_DEMO_SCRIPTS),
-                                                            QStringLiteral(CERTSYNC_DEMO_SEEDER));
+    if (runDemo) {
+        demo = std::make_unique<certsync::ui::DemoLauncher>(&window, demoScripts, demoSeeder);
         demo->start();
-#else
-        std::fputs("certsync: this build has no demo (configure with CERTSYNC_BUILD_TESTS=ON)\n", stderr);
-        return 2;
-#endif
     }
+#endif
     return QApplication::exec();
 }

@@ -20,8 +20,9 @@ packages=(
   # SASL GSSAPI (Kerberos) binds to Active Directory; kinit/klist for the test that gets a ticket
   # from the Samba DC's KDC
   libsasl2-modules-gssapi-mit krb5-user
-  # screenshots and GUI tests on a virtual display; packaging checks
-  xvfb xauth appstream dpkg-dev file
+  # screenshots and GUI tests on a virtual display; packaging: icons rendered from the SVG, the man
+  # page from --help, and the package checks (dpkg-shlibdeps, desktop entry, AppStream metainfo)
+  xvfb xauth appstream dpkg-dev file librsvg2-bin help2man desktop-file-utils
 )
 
 missing=()

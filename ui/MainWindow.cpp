@@ -2,6 +2,7 @@
 
 #include "models/LogModel.h"
 #include "models/UsersModel.h"
+#include "ui/AboutDialog.h"
 #include "ui/CertificatePane.h"
 #include "ui/DashboardPane.h"
 #include "ui/JobStatus.h"
@@ -106,6 +107,7 @@ MainWindow::MainWindow(QWidget *parent)
                                      .arg(plan),
                                  30000);
     });
+    addHelpMenu(this);
     resize(1280, 800);
     restoreWindowState();
 }

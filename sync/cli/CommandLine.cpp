@@ -3,11 +3,7 @@
 #include "cli/InspectCommand.h"
 #include "cli/InventoryCommand.h"
 #include "cli/SyncCommands.h"
-
-#include <QLibraryInfo>
-
-#include <ldap.h>
-#include <openssl/crypto.h>
+#include "core/Versions.h"
 
 namespace certsync::cli {
 
@@ -56,25 +52,10 @@ bool isHeadless(const QStringList &arguments)
 
 QString versionText()
 {
-    LDAPAPIInfo info {};
-    info.ldapai_info_version = LDAP_API_INFO_VERSION;
-    QString ldap = QStringLiteral("unknown");
-    if (ldap_get_option(nullptr, LDAP_OPT_API_INFO, &info) == LDAP_SUCCESS) {
-        ldap = QStringLiteral("%1 %2.%3.%4")
-                   .arg(QString::fromLatin1(info.ldapai_vendor_name))
-                   .arg(info.ldapai_vendor_version / 10000)
-                   .arg((info.ldapai_vendor_version / 100) % 100)
-                   .arg(info.ldapai_vendor_version % 100);
-        ldap_memfree(info.ldapai_vendor_name);
-        if (info.ldapai_extensions) {
-            for (char **e = info.ldapai_extensions; *e; ++e)
-                ldap_memfree(*e);
-            ldap_memfree(info.ldapai_extensions);
-        }
-    }
-    return QStringLiteral("certsync %1\nQt %2 (built with %3)\n%4\n%5\n")
-        .arg(QStringLiteral(CERTSYNC_VERSION), QString::fromLatin1(qVersion()),
-             QStringLiteral(QT_VERSION_STR), QString::fromLatin1(OpenSSL_version(OPENSSL_VERSION)), ldap);
+    QString text;
+    for (const ComponentVersion &component : runtimeVersions())
+        text += component.name % QLatin1Char(' ') % component.version % QLatin1Char('\n');
+    return text;
 }
 
 int run(const QStringList &arguments, QTextStream &out, QTextStream &err)
