@@ -16,7 +16,7 @@
 
 namespace {
 
-// SIGINT/SIGTERM end the event loop normally, so that the demo's directory server is stopped and
+// SIGINT/SIGTERM end the event loop normally, so that the demo's servers are stopped and
 // window state saved, as when the window is closed. The handler only writes a byte (async-safe).
 int signalPipe[2] = { -1, -1 };
 
@@ -68,7 +68,8 @@ int main(int argc, char *argv[])
     if (arguments.contains(QStringLiteral("--demo"))) {
 #ifdef CERTSYNC_DEMO_SCRIPTS
         demo = std::make_unique<certsync::ui::DemoLauncher>(&window, QStringLiteral(CERTSYNC_DEMO_SCRIPTS),
-                                                            QStringLiteral(CERTSYNC_DEMO_SEEDER));
+                                                            QStringLiteral(CERTSYNC_DEMO_SEEDER),
+                                                            QStringLiteral(CERTSYNC_DEMO_TENANTSIM));
         demo->start();
 #else
         std::fputs("certsync: this build has no demo (configure with CERTSYNC_BUILD_TESTS=ON)\n", stderr);
