@@ -20,6 +20,30 @@ bool darkPalette()
     return QGuiApplication::palette().color(QPalette::Window).lightness() < 128;
 }
 
+// Deep colours on a light background; bright ones on a dark background.
+QColor colorOf(certs::Status status, bool dark)
+{
+    if (dark) {
+        switch (status) {
+        case certs::Status::Ok:
+            return QColor(0x66, 0xbb, 0x6a);
+        case certs::Status::Warning:
+            return QColor(0xff, 0xb7, 0x4d);
+        case certs::Status::Error:
+            return QColor(0xef, 0x53, 0x50);
+        }
+    }
+    switch (status) {
+    case certs::Status::Ok:
+        return QColor(0x2e, 0x7d, 0x32);
+    case certs::Status::Warning:
+        return QColor(0xc7, 0x7c, 0x02);
+    case certs::Status::Error:
+        return QColor(0xc6, 0x28, 0x28);
+    }
+    return {};
+}
+
 // Painted rather than shipped: shapes differ (circle with a tick, triangle with a bar, square with a
 // cross) so that the three statuses are told apart without colour too. Drawn at 2x for high DPI.
 QIcon paint(certs::Status status, bool dark)
@@ -30,7 +54,7 @@ QIcon paint(certs::Status status, bool dark)
         pixmap.fill(Qt::transparent);
         QPainter p(&pixmap);
         p.setRenderHint(QPainter::Antialiasing);
-        const QColor color = statusColor(status);
+        const QColor color = colorOf(status, dark);
         const qreal m = size * 0.08;
         const QRectF r(m, m, size - 2 * m, size - 2 * m);
         p.setPen(Qt::NoPen);
@@ -100,25 +124,7 @@ QString statusText(certs::Status status)
 
 QColor statusColor(certs::Status status)
 {
-    if (darkPalette()) {
-        switch (status) {
-        case certs::Status::Ok:
-            return QColor(0x66, 0xbb, 0x6a);
-        case certs::Status::Warning:
-            return QColor(0xff, 0xb7, 0x4d);
-        case certs::Status::Error:
-            return QColor(0xef, 0x53, 0x50);
-        }
-    }
-    switch (status) {
-    case certs::Status::Ok:
-        return QColor(0x2e, 0x7d, 0x32);
-    case certs::Status::Warning:
-        return QColor(0xc7, 0x7c, 0x02);
-    case certs::Status::Error:
-        return QColor(0xc6, 0x28, 0x28);
-    }
-    return {};
+    return colorOf(status, darkPalette());
 }
 
 } // namespace certsync::models
