@@ -31,6 +31,25 @@
 
 namespace certsync::ui {
 
+namespace {
+
+QString matchMethodText(engine::MatchMethod method)
+{
+    switch (method) {
+    case engine::MatchMethod::SourceAnchor:
+        return MainWindow::tr("source anchor");
+    case engine::MatchMethod::ConsistencyGuid:
+        return MainWindow::tr("ms-DS-ConsistencyGuid");
+    case engine::MatchMethod::UserPrincipalName:
+        return MainWindow::tr("UPN");
+    case engine::MatchMethod::Mail:
+        return MainWindow::tr("mail");
+    }
+    return {};
+}
+
+} // namespace
+
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent)
     , m_users(new models::UsersModel(this))
@@ -182,13 +201,18 @@ bool MainWindow::tenantConfigured(const QString &what)
                             "client id, secret or certificate) in Edit → Settings.")
                              .arg(what);
     statusBar()->showMessage(text, 15000);
+    logLine(jobs::LogRecord::Level::Warning, what, text);
+    return false;
+}
+
+void MainWindow::logLine(jobs::LogRecord::Level level, const QString &job, const QString &message)
+{
     jobs::LogRecord record;
     record.time = QDateTime::currentDateTimeUtc();
-    record.level = jobs::LogRecord::Level::Warning;
-    record.job = what;
-    record.message = text;
+    record.level = level;
+    record.job = job;
+    record.message = message;
     appendLog(record);
-    return false;
 }
 
 void MainWindow::readDirectory()
@@ -221,11 +245,14 @@ void MainWindow::readTenant()
         if (!ok || !*snapshot) {
             // A failed or cancelled read never replaces the last good one.
             statusBar()->showMessage(tr("Microsoft 365 read stopped: %1").arg(summary), 30000);
+            logLine(jobs::LogRecord::Level::Warning, tr("tenant read"),
+                    tr("Microsoft 365 read stopped: %1").arg(summary));
             emit tenantLoaded(false);
             return;
         }
         m_tenant = std::make_shared<const tenant::TenantSnapshot>(std::move(**snapshot));
         statusBar()->showMessage(summary, 15000);
+        logLine(jobs::LogRecord::Level::Info, tr("tenant read"), summary);
         emit tenantLoaded(true);
         matchTenant();
     });
@@ -321,11 +348,12 @@ void MainWindow::runDiff()
     connect(store, &jobs::Job::finished, this, [this, staged, diffResult](bool ok, const QString &error) {
         if (!ok) {
             statusBar()->showMessage(tr("Diff stopped: %1").arg(error), 30000);
+            logLine(jobs::LogRecord::Level::Warning, tr("diff"), tr("Diff stopped: %1").arg(error));
             emit planStaged(0);
             return;
         }
         const engine::DiffResult &d = **diffResult;
-        statusBar()->showMessage(
+        const QString text =
             tr("Plan %1 staged: %2 item(s) (%3 Exchange, %4 Graph, %5 directory), %6 value(s) removed, %7 "
                "added; %8 user(s) matched, %9 warning(s). Review and approve it under Staged changes.")
                 .arg(staged->summary.id)
@@ -336,8 +364,9 @@ void MainWindow::runDiff()
                 .arg(d.removedValues)
                 .arg(d.addedValues)
                 .arg(d.matched)
-                .arg(d.warnings.size()),
-            30000);
+                .arg(d.warnings.size());
+        statusBar()->showMessage(text, 30000);
+        logLine(jobs::LogRecord::Level::Info, tr("diff"), text);
         m_stagedPane->refresh(staged->summary.id);
         m_tabs->setCurrentWidget(m_stagedPane);
         emit planStaged(staged->summary.id);
@@ -386,6 +415,8 @@ void MainWindow::publish(qint64 planId, bool allowDeletions)
             text = ok ? tr("Plan %1: %2").arg(planId).arg(summary)
                       : tr("Publishing plan %1 stopped: %2").arg(planId).arg(summary);
         statusBar()->showMessage(text, 60000);
+        logLine(ok && !outcome->refused ? jobs::LogRecord::Level::Info : jobs::LogRecord::Level::Warning,
+                tr("publish"), text);
         m_stagedPane->refresh();
         emit publishFinished(ok && !outcome->refused && outcome->failed == 0, text);
     });
@@ -448,7 +479,7 @@ void MainWindow::showUser(int sourceRow)
     else
         out->note =
             tr("%1, matched by %2 (%3).")
-                .arg(tenantUser->user.userPrincipalName, engine::matchMethodName(match->second),
+                .arg(tenantUser->user.userPrincipalName, matchMethodText(match->second),
                      tenantUser->user.isSynced() ? tr("synced: Entra Connect carries its certificates")
                                                  : tr("cloud-mastered: certsync publishes to it"));
     auto *job = new jobs::TaskJob(

@@ -94,6 +94,7 @@ private:
     void onSnapshot(const std::shared_ptr<directory::DirectorySnapshot> &snapshot);
     void matchTenant();
     bool tenantConfigured(const QString &what);
+    void logLine(jobs::LogRecord::Level level, const QString &job, const QString &message);
     bool idle();
     void follow(jobs::Job *job);
     void saveWindowState();

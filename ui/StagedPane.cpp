@@ -56,6 +56,12 @@ StagedPane::StagedPane(QWidget *parent)
                                                           QHeaderView::ResizeToContents);
     m_itemsView->horizontalHeader()->setSectionResizeMode(models::PlanItemsModel::Number,
                                                           QHeaderView::ResizeToContents);
+    // Wide enough for a UPN and a change summary: what a person reads first.
+    m_itemsView->horizontalHeader()->resizeSection(models::PlanItemsModel::User, 240);
+    m_itemsView->horizontalHeader()->resizeSection(models::PlanItemsModel::Attribute, 150);
+    m_itemsView->horizontalHeader()->resizeSection(models::PlanItemsModel::Change, 170);
+    m_itemsView->horizontalHeader()->resizeSection(models::PlanItemsModel::Expiry, 150);
+    m_plansView->horizontalHeader()->resizeSection(models::PlansModel::Created, 170);
     connect(m_plansView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
                 if (m_applying)

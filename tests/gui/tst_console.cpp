@@ -38,6 +38,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
 #include <QTreeView>
 
 using namespace certsync;
@@ -244,8 +245,16 @@ void TestConsole::bothSidesOfAUser()
                                .toBool();
     QVERIFY(onlyInDirectory >= 1);
     QVERIFY(onlyInDirectory < directoryModel->rowCount(directoryCerts)); // the published one is on both sides
-    directoryTree->expandAll();
-    tenantTree->expandAll();
+    // The directory's newer certificate, selected: its details show in full.
+    for (int i = 0; i < directoryModel->rowCount(directoryCerts); ++i) {
+        const QModelIndex value = directoryModel->index(i, 0, directoryCerts);
+        if (value.data(models::CertificateTreeModel::OnlyHereRole).toBool()) {
+            directoryTree->setCurrentIndex(value);
+            break;
+        }
+    }
+    auto *details = m_window->findChild<QTextBrowser *>(QStringLiteral("certificateDetails"));
+    QTRY_VERIFY(details->toPlainText().contains(QStringLiteral("SHA-256")));
 }
 
 void TestConsole::diffApproveAndPublish()
@@ -305,6 +314,11 @@ void TestConsole::diffApproveAndPublish()
     for (int r = 0; r < logTable->model()->rowCount() && !shown; ++r)
         shown = !logTable->model()->index(r, models::LogModel::RequestId).data().toString().isEmpty();
     QVERIFY(shown);
+    for (int r = logTable->model()->rowCount() - 1; r >= 0; --r)
+        if (!logTable->model()->index(r, models::LogModel::RequestId).data().toString().isEmpty()) {
+            logTable->selectRow(r); // its details, request-id included, below the table
+            break;
+        }
     m_tabs->setCurrentIndex(1);
     screenshots(QStringLiteral("console-"));
 }
@@ -358,6 +372,9 @@ void TestConsole::darkPaletteIsReadable()
         QVERIFY2(contrast(models::statusColor(s), p.color(QPalette::Window)) >= 3,
                  qPrintable(models::statusText(s)));
     }
+    // The icons are painted in the same accents (not in the light palette's).
+    const QImage ok = models::statusIcon(certs::Status::Ok).pixmap(32).toImage();
+    QCOMPARE(ok.pixelColor(16, 8).rgb(), models::statusColor(certs::Status::Ok).rgb());
     // Banners and notes follow the palette instead of fixed colours.
     for (auto *label : m_window->findChildren<QLabel *>()) {
         const QPalette lp = label->palette();
