@@ -41,6 +41,8 @@
 #include <QTextBrowser>
 #include <QTreeView>
 
+#include <cmath>
+
 using namespace certsync;
 
 namespace {
