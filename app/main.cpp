@@ -21,7 +21,7 @@
 
 namespace {
 
-// SIGINT/SIGTERM end the event loop normally, so that the demo's directory server is stopped and
+// SIGINT/SIGTERM end the event loop normally, so that the demo's servers are stopped and
 // window state saved, as when the window is closed. The handler only writes a byte (async-safe).
 int signalPipe[2] = { -1, -1 };
 
@@ -90,11 +90,12 @@ int main(int argc, char *argv[])
     // the demo is not part of it rather than depend on a source tree.
     const QString demoScripts = QStringLiteral(CERTSYNC_DEMO_SCRIPTS);
     const QString demoSeeder = QStringLiteral(CERTSYNC_DEMO_SEEDER);
+    const QString demoTenantSim = QStringLiteral(CERTSYNC_DEMO_TENANTSIM);
     const QString runningFrom = QFileInfo(QCoreApplication::applicationDirPath()).canonicalFilePath();
     const bool demoAvailable =
         runningFrom == QFileInfo(QStringLiteral(CERTSYNC_DEMO_BUILD_DIR)).canonicalFilePath()
         && QFileInfo::exists(demoScripts + QStringLiteral("/slapd.sh"))
-        && QFileInfo(demoSeeder).isExecutable();
+        && QFileInfo(demoSeeder).isExecutable() && QFileInfo(demoTenantSim).isExecutable();
 #else
     const bool demoAvailable = false;
 #endif
@@ -111,7 +112,7 @@ int main(int argc, char *argv[])
     std::unique_ptr<certsync::ui::DemoLauncher> demo;
 #ifdef CERTSYNC_DEMO_SCRIPTS
     if (runDemo) {
-        demo = std::make_unique<certsync::ui::DemoLauncher>(&window, demoScripts, demoSeeder);
+        demo = std::make_unique<certsync::ui::DemoLauncher>(&window, demoScripts, demoSeeder, demoTenantSim);
         demo->start();
     }
 #endif

@@ -4,15 +4,49 @@
 #include <QGuiApplication>
 #include <QPainter>
 #include <QPainterPath>
+#include <QPalette>
 #include <QPixmap>
 
 namespace certsync::models {
 
 namespace {
 
+// A dark palette (the system's dark mode) gets lighter accents, so that icons and chart bars keep
+// at least 3:1 contrast against the window and the views.
+bool darkPalette()
+{
+    if (!qobject_cast<QGuiApplication *>(QCoreApplication::instance()))
+        return false;
+    return QGuiApplication::palette().color(QPalette::Window).lightness() < 128;
+}
+
+// Deep colours on a light background; bright ones on a dark background.
+QColor colorOf(certs::Status status, bool dark)
+{
+    if (dark) {
+        switch (status) {
+        case certs::Status::Ok:
+            return QColor(0x66, 0xbb, 0x6a);
+        case certs::Status::Warning:
+            return QColor(0xff, 0xb7, 0x4d);
+        case certs::Status::Error:
+            return QColor(0xef, 0x53, 0x50);
+        }
+    }
+    switch (status) {
+    case certs::Status::Ok:
+        return QColor(0x2e, 0x7d, 0x32);
+    case certs::Status::Warning:
+        return QColor(0xc7, 0x7c, 0x02);
+    case certs::Status::Error:
+        return QColor(0xc6, 0x28, 0x28);
+    }
+    return {};
+}
+
 // Painted rather than shipped: shapes differ (circle with a tick, triangle with a bar, square with a
 // cross) so that the three statuses are told apart without colour too. Drawn at 2x for high DPI.
-QIcon paint(certs::Status status)
+QIcon paint(certs::Status status, bool dark)
 {
     QIcon icon;
     for (const int size : { 16, 32, 48 }) {
@@ -20,12 +54,15 @@ QIcon paint(certs::Status status)
         pixmap.fill(Qt::transparent);
         QPainter p(&pixmap);
         p.setRenderHint(QPainter::Antialiasing);
-        const QColor color = statusColor(status);
+        const QColor color = colorOf(status, dark);
         const qreal m = size * 0.08;
         const QRectF r(m, m, size - 2 * m, size - 2 * m);
         p.setPen(Qt::NoPen);
         p.setBrush(color);
-        QPen glyph(Qt::white, size * 0.12, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
+        // The glyph contrasts with the shape: white on the deep light-mode colours, near-black on the
+        // bright dark-mode ones.
+        QPen glyph(dark ? QColor(0x1e, 0x1e, 0x1e) : QColor(Qt::white), size * 0.12, Qt::SolidLine,
+                   Qt::RoundCap, Qt::RoundJoin);
         switch (status) {
         case certs::Status::Ok:
             p.drawEllipse(r);
@@ -65,9 +102,11 @@ QIcon statusIcon(certs::Status status)
     // QPixmap needs a QGuiApplication; without one (the command line) there is no icon to show.
     if (!qobject_cast<QGuiApplication *>(QCoreApplication::instance()))
         return {};
-    static const QIcon icons[] = { paint(certs::Status::Ok), paint(certs::Status::Warning),
-                                   paint(certs::Status::Error) };
-    return icons[int(status)];
+    static const QIcon light[] = { paint(certs::Status::Ok, false), paint(certs::Status::Warning, false),
+                                   paint(certs::Status::Error, false) };
+    static const QIcon dark[] = { paint(certs::Status::Ok, true), paint(certs::Status::Warning, true),
+                                  paint(certs::Status::Error, true) };
+    return darkPalette() ? dark[int(status)] : light[int(status)];
 }
 
 QString statusText(certs::Status status)
@@ -85,15 +124,7 @@ QString statusText(certs::Status status)
 
 QColor statusColor(certs::Status status)
 {
-    switch (status) {
-    case certs::Status::Ok:
-        return QColor(0x2e, 0x7d, 0x32);
-    case certs::Status::Warning:
-        return QColor(0xc7, 0x7c, 0x02);
-    case certs::Status::Error:
-        return QColor(0xc6, 0x28, 0x28);
-    }
-    return {};
+    return colorOf(status, darkPalette());
 }
 
 } // namespace certsync::models

@@ -172,7 +172,7 @@ void CertificatePane::showUser(const QString &title, const QList<AnalyzedValue> 
                                const QString &tenantNote)
 {
     m_title->setText(title);
-    const QString warning = models::outlookSelectionWarning(directory, QDateTime::currentDateTimeUtc());
+    const QString warning = models::outlookSelectionWarning(directory);
     m_warning->setText(warning.isEmpty() ? QString() : QStringLiteral("⚠ ") + warning);
     m_warning->setVisible(!warning.isEmpty());
     m_directoryModel->setValues(directory);

@@ -5,8 +5,11 @@
 #include "engine/Diff.h"
 #include "jobs/Job.h"
 #include "tenant/TenantSettings.h"
+#include "tenant/TenantSnapshot.h"
 
 #include <QMainWindow>
+
+#include <QHash>
 
 #include <memory>
 #include <optional>
@@ -29,7 +32,10 @@ class StagedPane;
 class UsersPane;
 
 // The console's window: dashboard, users and certificates, staged changes, log. The GUI thread
-// only paints and reacts: every directory read runs as a job on the runner's worker thread.
+// only paints and reacts: directory and tenant reads, the diff, storing its plan and publishing run
+// as jobs on the runner's worker thread (one after another); matching the two sides and one user's
+// re-analysis for the certificate pane run on a second worker, so that they never wait behind a
+// long job.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -49,8 +55,18 @@ public:
         return m_tenantSettings;
     }
     [[nodiscard]] const engine::PolicySettings &policy() const { return m_policy; }
+    // The state database (plans, approvals, journal); by default the one `certsync` uses.
+    void setStatePath(const QString &path);
+    [[nodiscard]] QString statePath() const { return m_statePath; }
     // Starts a directory read now (a no-op with a message when none is configured or one runs).
     void readDirectory();
+    // Reads Microsoft 365 (a no-op with a message pointing at Settings when no tenant is set).
+    void readTenant();
+    // Compares the last directory and tenant reads and stores a staged plan, as `certsync diff`.
+    void runDiff();
+    // Publishes the approved items of a plan, as `certsync publish` (threshold guard, staging mode).
+    void publish(qint64 planId, bool allowDeletions);
+    [[nodiscard]] std::shared_ptr<const tenant::TenantSnapshot> tenantSnapshot() const { return m_tenant; }
 
     [[nodiscard]] models::UsersModel *usersModel() const { return m_users; }
     [[nodiscard]] models::LogModel *logModel() const { return m_log; }
@@ -64,6 +80,11 @@ public:
 
 signals:
     void directoryLoaded(bool complete);
+    void tenantLoaded(bool success);
+    void tenantMatched(); // the users' tenant column and the helpdesk view know the pairs
+    void planStaged(qint64 planId); // 0 when the diff or storing it failed
+    void publishFinished(bool success, const QString &summary);
+    void userShown(int sourceRow); // the certificate pane shows this user, both sides
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -71,10 +92,16 @@ protected:
 private:
     void showUser(int sourceRow);
     void onSnapshot(const std::shared_ptr<directory::DirectorySnapshot> &snapshot);
+    void matchTenant();
+    bool tenantConfigured(const QString &what);
+    void logLine(jobs::LogRecord::Level level, const QString &job, const QString &message);
+    bool idle();
+    void follow(jobs::Job *job);
     void saveWindowState();
     void restoreWindowState();
 
     jobs::JobRunner m_runner;
+    jobs::JobRunner m_viewRunner; // short work for the view (matching, one user's analysis)
     models::UsersModel *m_users;
     models::LogModel *m_log;
     QTabWidget *m_tabs;
@@ -88,7 +115,16 @@ private:
     std::optional<directory::DirectoryReadSettings> m_directorySettings;
     std::optional<tenant::TenantSettings> m_tenantSettings;
     engine::PolicySettings m_policy;
-    std::unique_ptr<certs::ValueAnalyzer> m_analyzer; // re-analyses one user for the chain view
+    QString m_statePath;
+    std::shared_ptr<const certs::ValueAnalyzer> m_analyzer; // re-analyses one user for the chain view
+    std::shared_ptr<const certs::TrustStore> m_trust; // what m_analyzer refers to
+    std::shared_ptr<const tenant::TenantSnapshot> m_tenant;
+    // Per directory DN: the matched tenant user's index in m_matchedTenant->users and how it was
+    // matched (m_tenant may already be newer while its matching runs).
+    QHash<QString, QPair<int, engine::MatchMethod>> m_matchByDn;
+    std::shared_ptr<const tenant::TenantSnapshot> m_matchedTenant;
+    quint64 m_shownGeneration = 0; // the latest showUser(); older answers are dropped
+    int m_shownRow = -1;
 };
 
 } // namespace certsync::ui

@@ -1,5 +1,6 @@
 #include "ui/StagedPane.h"
 
+#include "jobs/TaskJob.h"
 #include "models/PlanModels.h"
 #include "store/StateStore.h"
 
@@ -55,8 +56,16 @@ StagedPane::StagedPane(QWidget *parent)
                                                           QHeaderView::ResizeToContents);
     m_itemsView->horizontalHeader()->setSectionResizeMode(models::PlanItemsModel::Number,
                                                           QHeaderView::ResizeToContents);
+    // Wide enough for a UPN and a change summary: what a person reads first.
+    m_itemsView->horizontalHeader()->resizeSection(models::PlanItemsModel::User, 240);
+    m_itemsView->horizontalHeader()->resizeSection(models::PlanItemsModel::Attribute, 150);
+    m_itemsView->horizontalHeader()->resizeSection(models::PlanItemsModel::Change, 170);
+    m_itemsView->horizontalHeader()->resizeSection(models::PlanItemsModel::Expiry, 150);
+    m_plansView->horizontalHeader()->resizeSection(models::PlansModel::Created, 170);
     connect(m_plansView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
+                if (m_applying)
+                    return;
                 if (const PlanSummary *plan = m_plans->plan(current.row()))
                     showPlan(plan->id);
             });
@@ -111,16 +120,29 @@ StagedPane::StagedPane(QWidget *parent)
     layout->addWidget(splitter);
 }
 
-StagedPane::~StagedPane() = default;
+StagedPane::~StagedPane()
+{
+    m_worker.cancelAll();
+}
+
+struct StagedPane::Loaded
+{
+    quint64 generation = 0;
+    std::optional<QList<PlanSummary>> plans; // set when the list was read
+    qint64 planId = 0;
+    std::optional<PlanSummary> summary;
+    QList<StoredItem> items;
+    QHash<int, QString> deciders;
+    QString message; // what a change reports ("2 item(s) approved.")
+    QString error;
+};
 
 QString StagedPane::setStatePath(const QString &path)
 {
-    m_planStore.reset();
-    auto opened = store::StateStore::open(path);
-    if (!opened)
-        return opened.error().message;
-    m_store = std::move(opened).value();
-    m_planStore = std::make_unique<PlanStore>(*m_store);
+    if (path.isEmpty())
+        return tr("No state database is set.");
+    m_path = path;
+    m_planId = 0;
     refresh();
     return {};
 }
@@ -128,66 +150,126 @@ QString StagedPane::setStatePath(const QString &path)
 void StagedPane::setDeletionThreshold(int threshold)
 {
     m_threshold = threshold;
-    if (m_planId)
-        showPlan(m_planId);
+    showBanner();
 }
 
-void StagedPane::refresh()
+void StagedPane::refresh(qint64 planId)
 {
-    if (!m_planStore)
-        return;
-    const qint64 keep = m_planId;
-    auto plans = m_planStore->plans();
-    if (!plans) {
-        m_message->setText(plans.error().message);
-        return;
-    }
-    m_plans->setPlans(*plans);
-    const int row = keep ? m_plans->rowOfPlan(keep) : 0;
-    if (m_plans->rowCount() > 0)
-        m_plansView->selectRow(std::max(0, row));
+    load(planId ? planId : m_planId, true);
 }
 
 void StagedPane::showPlan(qint64 planId)
 {
     m_planId = planId;
-    auto items = m_planStore->items(planId);
-    auto audit = m_planStore->auditRows(planId);
-    auto summary = m_planStore->plan(planId);
-    if (!items || !audit || !summary) {
-        m_message->setText(!items       ? items.error().message
-                               : !audit ? audit.error().message
-                                        : summary.error().message);
+    load(planId, false);
+}
+
+void StagedPane::load(qint64 planId, bool withPlans,
+                      std::function<QString(PlanStore &, QString &message)> change)
+{
+    if (m_path.isEmpty())
         return;
-    }
-    QHash<int, QString> deciders; // the latest approve/reject per item
-    for (const AuditRow &row : *audit)
-        if (row.itemNumber > 0
-            && (row.action == QLatin1String("approve") || row.action == QLatin1String("reject")))
-            deciders.insert(row.itemNumber, row.who);
-    m_items->setItems(*items, deciders);
-    const bool overThreshold = summary->removedValues > m_threshold;
+    auto out = std::make_shared<Loaded>();
+    out->generation = ++m_generation;
+    auto *job = new jobs::TaskJob(
+        tr("read plans"),
+        [path = m_path, planId, withPlans, change = std::move(change), out](jobs::TaskJob &) -> QString {
+            auto state = store::StateStore::open(path);
+            if (!state)
+                return state.error().message;
+            PlanStore plans(**state);
+            if (change) {
+                const QString error = change(plans, out->message);
+                if (!error.isEmpty())
+                    out->error = error; // still show the plan as it is now
+            }
+            out->planId = planId;
+            if (withPlans) {
+                auto list = plans.plans();
+                if (!list)
+                    return list.error().message;
+                out->plans = std::move(list).value();
+                const bool known = std::any_of(out->plans->cbegin(), out->plans->cend(),
+                                               [&](const PlanSummary &p) { return p.id == planId; });
+                if (!known)
+                    out->planId = out->plans->isEmpty() ? 0 : out->plans->first().id;
+            }
+            if (!out->planId)
+                return {};
+            auto items = plans.items(out->planId);
+            auto audit = plans.auditRows(out->planId);
+            auto summary = plans.plan(out->planId);
+            if (!items || !audit || !summary)
+                return !items ? items.error().message
+                    : !audit  ? audit.error().message
+                              : summary.error().message;
+            out->items = std::move(items).value();
+            out->summary = std::move(summary).value();
+            for (const AuditRow &row : std::as_const(*audit)) // the latest approve/reject per item
+                if (row.itemNumber > 0
+                    && (row.action == QLatin1String("approve") || row.action == QLatin1String("reject")))
+                    out->deciders.insert(row.itemNumber, row.who);
+            return {};
+        });
+    connect(job, &jobs::Job::finished, this, [this, out](bool ok, const QString &error) {
+        if (out->generation != m_generation)
+            return; // a newer read is on its way
+        if (!ok) {
+            m_message->setText(tr("The state database cannot be read: %1").arg(error));
+            emit loaded();
+            return;
+        }
+        apply(*out);
+        emit loaded();
+    });
+    m_worker.run(job);
+}
+
+void StagedPane::apply(const Loaded &loaded)
+{
+    m_applying = true;
+    if (loaded.plans)
+        m_plans->setPlans(*loaded.plans);
+    m_planId = loaded.planId;
+    m_summary = loaded.summary;
+    m_items->setItems(loaded.items, loaded.deciders);
+    if (!loaded.message.isEmpty())
+        m_items->setAllChecked(false); // decided: the ticks have done their work
+    const int row = m_planId ? m_plans->rowOfPlan(m_planId) : -1;
+    if (row >= 0 && m_plansView->currentIndex().row() != row)
+        m_plansView->selectRow(row);
+    m_applying = false;
+    m_allowDeletions->setChecked(false);
+    showBanner();
+    if (!loaded.error.isEmpty())
+        m_message->setText(loaded.error);
+    else if (!loaded.message.isEmpty())
+        m_message->setText(loaded.message);
+    else
+        m_message->setText(m_summary && m_summary->status == QLatin1String("stale")
+                               ? tr("Newer directory or tenant data has been read since this plan was made: "
+                                    "publishing re-checks every item against its target first.")
+                               : QString());
+}
+
+void StagedPane::showBanner()
+{
+    const bool overThreshold = m_summary && m_summary->removedValues > m_threshold;
     m_banner->setVisible(overThreshold);
     m_allowDeletions->setVisible(overThreshold);
-    if (overThreshold) {
-        m_banner->setText(
-            tr("⚠ This plan removes %1 values, more than the deletion threshold of %2. Entra Connect "
-               "would stop here too. Publishing needs an explicit override, recorded in the audit trail.")
-                .arg(summary->removedValues)
-                .arg(m_threshold));
-        m_allowDeletions->setText(tr("Allow %1 deletions in this publish").arg(summary->removedValues));
-    }
-    m_allowDeletions->setChecked(false);
-    m_message->setText(
-        summary->status == QLatin1String("stale")
-            ? tr("Newer directory or tenant data has been read since this plan was made: publishing "
-                 "re-checks every item against its target first.")
-            : QString());
+    if (!overThreshold)
+        return;
+    m_banner->setText(
+        tr("⚠ This plan removes %1 values, more than the deletion threshold of %2. Entra Connect "
+           "would stop here too. Publishing needs an explicit override, recorded in the audit trail.")
+            .arg(m_summary->removedValues)
+            .arg(m_threshold));
+    m_allowDeletions->setText(tr("Allow %1 deletions in this publish").arg(m_summary->removedValues));
 }
 
 void StagedPane::decide(Decision decision, bool allShown)
 {
-    if (!m_planStore || !m_planId)
+    if (m_path.isEmpty() || !m_planId)
         return;
     QList<int> numbers;
     if (allShown) {
@@ -200,21 +282,21 @@ void StagedPane::decide(Decision decision, bool allShown)
         m_message->setText(tr("Tick the items to decide on first."));
         return;
     }
-    auto changed =
-        m_planStore->decide(m_planId, numbers, decision, PlanStore::currentOperator(), m_comment->text());
-    if (!changed) {
-        m_message->setText(changed.error().message);
-        return;
-    }
-    m_message->setText(decision == Decision::Approved ? tr("%n item(s) approved.", nullptr, *changed)
-                                                      : tr("%n item(s) rejected.", nullptr, *changed));
-    m_items->setAllChecked(false);
-    refresh();
+    const qint64 plan = m_planId;
+    load(plan, true,
+         [plan, numbers, decision, comment = m_comment->text()](PlanStore &plans, QString &message) {
+             auto changed = plans.decide(plan, numbers, decision, PlanStore::currentOperator(), comment);
+             if (!changed)
+                 return changed.error().message;
+             message = decision == Decision::Approved ? tr("%n item(s) approved.", nullptr, *changed)
+                                                      : tr("%n item(s) rejected.", nullptr, *changed);
+             return QString();
+         });
 }
 
 void StagedPane::confirmPublish()
 {
-    if (!m_planStore || !m_planId)
+    if (m_path.isEmpty() || !m_planId)
         return;
     QHash<QString, int> perChannel;
     int approved = 0;

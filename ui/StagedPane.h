@@ -1,10 +1,13 @@
 #pragma once
 
 #include "engine/PlanStore.h"
+#include "jobs/Job.h"
 
 #include <QWidget>
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 class QCheckBox;
 class QLabel;
@@ -24,8 +27,10 @@ class PlanItemsModel;
 namespace certsync::ui {
 
 // Staged plans and their items: approve or reject by clicking, then publish what was approved.
-// Decisions are recorded with who, when and the comment. The plans are read from the local state
-// database on the GUI thread: a few small queries; publishing itself runs as a job elsewhere.
+// Decisions are recorded with who, when and the comment. Every read and decision goes to the state
+// database on the pane's own worker thread (its own connection there, QtSql's rule), so that a
+// busy database never stalls the window; answers replace the tables in one step, without an empty
+// state in between. Publishing itself runs as a job elsewhere.
 class StagedPane : public QWidget
 {
     Q_OBJECT
@@ -33,24 +38,39 @@ public:
     explicit StagedPane(QWidget *parent = nullptr);
     ~StagedPane() override;
 
-    // Opens the state database; returns an error text, empty on success.
+    // Reads plans from the state database at `path` from now on; returns an error text at once for
+    // an unusable path, empty otherwise (a database that cannot be opened is reported in the pane).
     QString setStatePath(const QString &path);
     void setDeletionThreshold(int threshold);
-    void refresh();
+    [[nodiscard]] int deletionThreshold() const { return m_threshold; }
+    // Reads the plans again and shows `planId` (0: the plan shown now, else the newest).
+    void refresh(qint64 planId = 0);
     [[nodiscard]] qint64 currentPlan() const { return m_planId; }
     [[nodiscard]] models::PlanItemsModel *itemsModel() const { return m_items; }
 
 signals:
     // The person confirmed publishing the approved items of `planId`.
     void publishRequested(qint64 planId, bool allowDeletions);
+    // A read of the state database has been shown (tests wait on it).
+    void loaded();
 
 private:
+    struct Loaded;
+    // Runs `change` (may be empty) and then the reads on the worker; shows the answer when it is
+    // still the latest one asked for.
+    void load(qint64 planId, bool withPlans,
+              std::function<QString(engine::PlanStore &, QString &message)> change = {});
+    void apply(const Loaded &loaded);
+    void showBanner();
     void showPlan(qint64 planId);
     void decide(engine::Decision decision, bool allShown);
     void confirmPublish();
 
-    std::unique_ptr<store::StateStore> m_store;
-    std::unique_ptr<engine::PlanStore> m_planStore;
+    jobs::JobRunner m_worker;
+    QString m_path;
+    quint64 m_generation = 0;
+    bool m_applying = false; // selecting a row while showing an answer must not ask again
+    std::optional<engine::PlanSummary> m_summary; // of the plan shown
     models::PlansModel *m_plans;
     models::PlanItemsModel *m_items;
     QTableView *m_plansView;

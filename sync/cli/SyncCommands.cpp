@@ -8,6 +8,7 @@
 #include "engine/DiffJob.h"
 #include "engine/PlanStore.h"
 #include "engine/PublishJob.h"
+#include "engine/StagePlan.h"
 #include "report/CsvWriter.h"
 #include "report/InventoryCsv.h"
 #include "store/StateStore.h"
@@ -22,7 +23,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
-#include <QSettings>
 #include <QStandardPaths>
 
 namespace certsync::cli {
@@ -553,18 +553,15 @@ int runDiff(Context &c)
         return c.fail(QStringLiteral("the diff did not finish"));
     const DiffResult &diff = *computed;
 
-    PlanStore plans(**state);
-    auto id = plans.savePlan(
-        diff, PlanSource { server, (*directory)->readAt, (**ten).tenantId, tenantSnapshot->takenAt },
+    auto staged = stagePlan(
+        **state, diff, PlanSource { server, (*directory)->readAt, (**ten).tenantId, tenantShared->takenAt },
         PlanStore::currentOperator());
-    if (!id)
-        return c.fail(id.error().message);
-    auto summary = plans.plan(*id);
-    if (!summary)
-        return c.fail(summary.error().message);
-    int exchange = 0, graph = 0, directoryItems = 0;
-    for (const PlanItem &i : diff.items)
-        (i.channel == Channel::Exchange ? exchange : i.channel == Channel::Graph ? graph : directoryItems)++;
+    if (!staged)
+        return c.fail(staged.error().message);
+    const PlanSummary *summary = &staged->summary;
+    const qint64 *id = &summary->id;
+    const int exchange = staged->exchangeItems, graph = staged->graphItems,
+              directoryItems = staged->directoryItems;
     if (c.parser.isSet(c.o.json)) {
         QJsonObject o = summaryJson(*summary);
         o.insert(QStringLiteral("exchange_items"), exchange);
@@ -723,14 +720,6 @@ int runDecide(Context &c, Decision decision)
     return Success;
 }
 
-bool stagingSetting()
-{
-    // The console's setting; CERTSYNC_STAGING=1 sets it for a headless run.
-    if (qEnvironmentVariableIntValue("CERTSYNC_STAGING") == 1)
-        return true;
-    return QSettings().value(QStringLiteral("sync/staging"), false).toBool();
-}
-
 int runPublish(Context &c)
 {
     auto id = planArgument(c);
@@ -758,7 +747,7 @@ int runPublish(Context &c)
             return c.usage(QStringLiteral("--deletion-threshold takes a whole number"));
     }
     s.allowDeletions = c.parser.isSet(c.o.allowDeletions);
-    s.staging = c.parser.isSet(c.o.staging) || stagingSetting();
+    s.staging = c.parser.isSet(c.o.staging) || stagingModeSetting();
     if (!QFileInfo::exists(s.statePath))
         return c.fail(QStringLiteral("no state database at %1").arg(s.statePath));
 

@@ -400,43 +400,49 @@ QString labelOf(const directory::DirectoryUser &u)
     return !u.userPrincipalName.isEmpty() ? u.userPrincipalName : !u.mail.isEmpty() ? u.mail : u.dn;
 }
 
-void addWarnings(const directory::DirectoryUser &u, const FactsList &facts, QList<Warning> &warnings)
+// Outlook takes what userSMIMECertificate holds while it is unexpired, usable or not, before
+// userCertificate: stale when userCertificate has a newer usable certificate than that one.
+std::optional<StaleSmimeSelection> staleSmimeFrom(const QList<AnalyzedValue> &values, const FactsList &facts)
 {
-    if (u.values.isEmpty())
-        return;
-    bool anyUsable = false;
     const AnalyzedValue *smimeBest = nullptr;
     const AnalyzedValue *certBest = nullptr;
     QDateTime smimeNotAfter, certNotAfter;
-    for (qsizetype i = 0; i < u.values.size(); ++i) {
-        const AnalyzedValue &v = u.values.at(i);
+    for (qsizetype i = 0; i < values.size(); ++i) {
+        const AnalyzedValue &v = values.at(i);
         const ValueFacts &f = facts.at(i);
-        const bool usable = usableToEncrypt(f);
-        anyUsable = anyUsable || usable;
         if (!f.parsed)
             continue;
         const QDateTime notAfter = f.users->certificate.notAfter;
         if (v.attribute == Attribute::UserSmimeCertificate) {
-            // Outlook takes what userSMIMECertificate holds while it is unexpired, usable or not.
             if (!f.problems.has(Problem::Expired) && !f.problems.has(Problem::Revoked)
                 && (!smimeBest || notAfter > smimeNotAfter)) {
                 smimeBest = &v;
                 smimeNotAfter = notAfter;
             }
-        } else if (usable && (!certBest || notAfter > certNotAfter)) {
+        } else if (usableToEncrypt(f) && (!certBest || notAfter > certNotAfter)) {
             certBest = &v;
             certNotAfter = notAfter;
         }
     }
     if (smimeBest && certBest && certNotAfter > smimeNotAfter
         && smimeBest->usersCertificate()->certificate.sha256
-            != certBest->usersCertificate()->certificate.sha256) {
+            != certBest->usersCertificate()->certificate.sha256)
+        return StaleSmimeSelection { smimeNotAfter, certNotAfter };
+    return std::nullopt;
+}
+
+void addWarnings(const directory::DirectoryUser &u, const FactsList &facts, QList<Warning> &warnings)
+{
+    if (u.values.isEmpty())
+        return;
+    if (const auto stale = staleSmimeFrom(u.values, facts))
         warnings.append(
             Warning { WarningKind::StaleSmime, u.dn, labelOf(u),
                       QStringLiteral("Outlook encrypts to the userSMIMECertificate certificate valid until "
                                      "%1, not to the newer userCertificate one valid until %2")
-                          .arg(smimeNotAfter.toString(Qt::ISODate), certNotAfter.toString(Qt::ISODate)) });
-    }
+                          .arg(stale->smimeNotAfter.toString(Qt::ISODate),
+                               stale->userCertificateNotAfter.toString(Qt::ISODate)) });
+    const bool anyUsable = std::any_of(facts.cbegin(), facts.cend(), usableToEncrypt);
     if (!anyUsable)
         warnings.append(Warning {
             WarningKind::NoUsableCertificate, u.dn, labelOf(u),
@@ -572,13 +578,10 @@ QList<Value> idValues(const QStringList &ids)
 
 } // namespace
 
-DiffResult computeDiff(const DiffInput &input)
+UserMatches matchUsers(const QList<directory::DirectoryUser> &dir, const QList<PublishedUser> &ten,
+                       const PolicySettings &settings)
 {
-    DiffResult result;
-    const QList<directory::DirectoryUser> &dir = *input.directory;
-    const QList<PublishedUser> &ten = *input.tenant;
-    const PolicySettings &settings = input.settings;
-
+    UserMatches out;
     // Only tenant users without an anchor can be matched by UPN or mail (one with an anchor belongs to
     // whichever directory object has it), so only they go into the fallback maps; the anchored ones
     // are looked up by name only to explain an unmatched directory user.
@@ -617,8 +620,10 @@ DiffResult computeDiff(const DiffInput &input)
 
     // Anchors first over everyone, so that a fallback can never take a tenant user that belongs to
     // another directory user by anchor.
-    QList<int> matchOf(dir.size(), -1);
-    QList<MatchMethod> methodOf(dir.size(), MatchMethod::SourceAnchor);
+    QList<int> &matchOf = out.tenantIndex;
+    QList<MatchMethod> &methodOf = out.method;
+    matchOf.fill(-1, dir.size());
+    methodOf.fill(MatchMethod::SourceAnchor, dir.size());
     QList<int> takenBy(ten.size(), -1);
     for (int d = 0; d < dir.size(); ++d) {
         const directory::DirectoryUser &u = dir.at(d);
@@ -666,12 +671,33 @@ DiffResult computeDiff(const DiffInput &input)
             && ((!u.userPrincipalName.isEmpty() && isAnchoredName(u.userPrincipalName.toLower()))
                 || (!u.mail.isEmpty() && isAnchoredName(u.mail.toLower()))))
             reason = QStringLiteral("anchor_mismatch");
-        result.unmatchedDirectory.append(UnmatchedDirectoryUser { u.dn, labelOf(u), reason });
+        out.unmatchedDirectory.append(UnmatchedDirectoryUser { u.dn, labelOf(u), reason });
     }
     for (int t = 0; t < ten.size(); ++t)
         if (takenBy.at(t) < 0)
-            result.unmatchedTenant.append(
+            out.unmatchedTenant.append(
                 UnmatchedTenantUser { ten.at(t).user.id, ten.at(t).user.userPrincipalName });
+
+    return out;
+}
+
+std::optional<StaleSmimeSelection> staleSmimeSelection(const QList<AnalyzedValue> &values)
+{
+    return staleSmimeFrom(values, factsFor(values));
+}
+
+DiffResult computeDiff(const DiffInput &input)
+{
+    DiffResult result;
+    const QList<directory::DirectoryUser> &dir = *input.directory;
+    const QList<PublishedUser> &ten = *input.tenant;
+    const PolicySettings &settings = input.settings;
+
+    UserMatches matches = matchUsers(dir, ten, settings);
+    const QList<int> &matchOf = matches.tenantIndex;
+    const QList<MatchMethod> &methodOf = matches.method;
+    result.unmatchedDirectory = std::move(matches.unmatchedDirectory);
+    result.unmatchedTenant = std::move(matches.unmatchedTenant);
 
     for (int d = 0; d < dir.size(); ++d) {
         const directory::DirectoryUser &u = dir.at(d);

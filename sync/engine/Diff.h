@@ -15,6 +15,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <optional>
+
 namespace certsync::engine {
 
 // How a directory user was paired with a tenant user. Fallbacks are named so that a person can
@@ -203,6 +205,28 @@ struct DiffResult
     qint64 removedValues = 0; // over all items: what the deletion threshold counts
     qint64 addedValues = 0;
 };
+
+// Who is who: each directory user's tenant counterpart, by source anchor first (over everyone),
+// then UPN, then mail; the diff and the console's helpdesk view both pair users through this.
+struct UserMatches
+{
+    QList<int> tenantIndex; // per directory user: index into the tenant list, -1 when unmatched
+    QList<MatchMethod> method; // per directory user; meaningful where matched
+    QList<UnmatchedDirectoryUser> unmatchedDirectory; // in directory order
+    QList<UnmatchedTenantUser> unmatchedTenant; // in tenant order
+};
+UserMatches matchUsers(const QList<directory::DirectoryUser> &directory, const QList<PublishedUser> &tenant,
+                       const PolicySettings &settings);
+
+// Outlook reads userSMIMECertificate before userCertificate and takes its certificate while it is
+// unexpired (usable or not). Stale: userCertificate holds a newer usable certificate than that one.
+// The one rule behind the diff's StaleSmime warning and the helpdesk view's Outlook warning.
+struct StaleSmimeSelection
+{
+    QDateTime smimeNotAfter; // what Outlook picks
+    QDateTime userCertificateNotAfter; // the newer one it passes over
+};
+std::optional<StaleSmimeSelection> staleSmimeSelection(const QList<certs::AnalyzedValue> &values);
 
 DiffResult computeDiff(const DiffInput &input);
 

@@ -1,5 +1,6 @@
 // Staged changes by click: tick two items' check boxes, approve them, reject another, see who decided,
 // meet the deletion-threshold guard, and confirm a publish that states its counts per channel.
+#include "ItemViewClicks.h"
 #include "engine/PlanStore.h"
 #include "models/PlanModels.h"
 #include "store/StateStore.h"
@@ -65,22 +66,7 @@ class TestStagedPane : public QObject
     Q_OBJECT
 private slots:
     void approveByClickAndPublish();
-
-private:
-    static void clickCheckBox(QTableView *view, int row);
 };
-
-void TestStagedPane::clickCheckBox(QTableView *view, int row)
-{
-    const QModelIndex index = view->model()->index(row, models::PlanItemsModel::Check);
-    view->scrollTo(index);
-    QStyleOptionViewItem option;
-    option.initFrom(view);
-    option.rect = view->visualRect(index);
-    option.features |= QStyleOptionViewItem::HasCheckIndicator;
-    const QRect box = view->style()->subElementRect(QStyle::SE_ItemViewItemCheckIndicator, &option, view);
-    QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, box.center());
-}
 
 void TestStagedPane::approveByClickAndPublish()
 {
@@ -113,8 +99,8 @@ void TestStagedPane::approveByClickAndPublish()
     QTRY_COMPARE(items->model()->rowCount(), 3);
     QVERIFY(pane.currentPlan() > 0);
 
-    clickCheckBox(items, 0);
-    clickCheckBox(items, 1);
+    testing::clickCheckBox(items, 0, models::PlanItemsModel::Check);
+    testing::clickCheckBox(items, 1, models::PlanItemsModel::Check);
     QCOMPARE(pane.itemsModel()->checkedItemNumbers(), (QList<int> { 1, 2 }));
     QTest::mouseClick(pane.findChild<QPushButton *>(QStringLiteral("approveSelected")), Qt::LeftButton);
     QTRY_COMPARE(items->model()->index(0, models::PlanItemsModel::Decision).data().toString(),
@@ -127,7 +113,7 @@ void TestStagedPane::approveByClickAndPublish()
              QStringLiteral("helpdesk-tester"));
     QVERIFY(pane.itemsModel()->checkedItemNumbers().isEmpty());
 
-    clickCheckBox(items, 2);
+    testing::clickCheckBox(items, 2, models::PlanItemsModel::Check);
     QTest::mouseClick(pane.findChild<QPushButton *>(QStringLiteral("rejectSelected")), Qt::LeftButton);
     QTRY_COMPARE(items->model()->index(2, models::PlanItemsModel::Decision).data().toString(),
                  QStringLiteral("rejected"));

@@ -423,6 +423,13 @@ void TestEngine::warnings()
         QVERIFY(!w.message.isEmpty());
     }
     QCOMPARE(kinds, expected);
+    // The helpdesk view asks the same rule directly (engine::staleSmimeSelection).
+    const auto stale = staleSmimeSelection(u.values);
+    QCOMPARE(stale.has_value(), expected.contains(QStringLiteral("stale_smime")));
+    if (stale) {
+        QCOMPARE(stale->smimeNotAfter, EngineNow.addDays(userSmime.first().daysLeft));
+        QCOMPARE(stale->userCertificateNotAfter, EngineNow.addDays(userCertificate.first().daysLeft));
+    }
 }
 
 void TestEngine::itemsAreSortedByStableKeys()

@@ -1,0 +1,391 @@
+// The console doing every job of the product without the command line, as in the README's demo:
+// the demo launcher starts the seeded slapd and certsync-tenantsim (real servers, TLS verified) and
+// the window reads both; the helpdesk view shows one user's directory and Microsoft 365 sides; Diff
+// stages a plan; two items are approved by clicking their check boxes; Publish writes them through
+// the simulator and the Log pane shows the request-ids; a running job is cancelled. The same window
+// in a dark palette is checked for readable text and status colours. Screenshots go to
+// CERTSYNC_SCREENSHOTS (console-*.png, console-dark-*.png).
+#include "ItemViewClicks.h"
+#include "engine/Diff.h"
+#include "models/CertificateTreeModel.h"
+#include "models/LogModel.h"
+#include "models/PlanModels.h"
+#include "models/StatusPresentation.h"
+#include "models/UsersModel.h"
+#include "ui/DemoLauncher.h"
+#include "ui/LogPane.h"
+#include "ui/MainWindow.h"
+#include "ui/StagedPane.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QStyle>
+#include <QStyleFactory>
+#include <QStyleOptionViewItem>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTextBrowser>
+#include <QTreeView>
+
+#include <cmath>
+
+using namespace certsync;
+
+namespace {
+
+constexpr int ServerTimeoutMs = 180000; // seeding and starting slapd on a busy machine
+
+// WCAG 2 contrast ratio of two colours (1 to 21).
+double contrast(const QColor &a, const QColor &b)
+{
+    auto luminance = [](const QColor &c) {
+        auto channel = [](double v) { return v <= 0.03928 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+        return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF());
+    };
+    const double x = luminance(a), y = luminance(b);
+    return (std::max(x, y) + 0.05) / (std::min(x, y) + 0.05);
+}
+
+QPalette darkPalette()
+{
+    QPalette p;
+    p.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+    p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+    p.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+    p.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
+    p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+    p.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
+    p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
+    p.setColor(QPalette::ToolTipBase, QColor(0x35, 0x35, 0x35));
+    p.setColor(QPalette::ToolTipText, QColor(0xe6, 0xe6, 0xe6));
+    p.setColor(QPalette::PlaceholderText, QColor(0x9a, 0x9a, 0x9a));
+    p.setColor(QPalette::Highlight, QColor(0x2f, 0x65, 0xca));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Link, QColor(0x7a, 0xb7, 0xff));
+    p.setColor(QPalette::Mid, QColor(0x50, 0x50, 0x50));
+    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
+    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
+    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+    return p;
+}
+
+} // namespace
+
+class TestConsole : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void tenantNotConfiguredSaysSo();
+    void bothSidesOfAUser();
+    void diffApproveAndPublish();
+    void cancelARunningTenantRead();
+    void darkPaletteIsReadable();
+
+private:
+    void screenshots(const QString &prefix);
+    void setTenantLatency(int ms);
+    void selectUser(const QString &mail);
+
+    QTemporaryDir m_demoDir;
+    std::unique_ptr<ui::MainWindow> m_window;
+    std::unique_ptr<ui::DemoLauncher> m_demo;
+    QString m_shots;
+    QTabWidget *m_tabs = nullptr;
+};
+
+void TestConsole::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true); // settings away from the real ones
+    QSettings().clear();
+    qputenv("CERTSYNC_APPROVER", "console-tester");
+    m_shots =
+        qEnvironmentVariable("CERTSYNC_SCREENSHOTS", QDir::currentPath() + QStringLiteral("/screenshots"));
+    QVERIFY(QDir().mkpath(m_shots));
+    QVERIFY(m_demoDir.isValid());
+
+    m_window = std::make_unique<ui::MainWindow>();
+    m_window->resize(1400, 860);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    m_tabs = m_window->findChild<QTabWidget *>(QStringLiteral("mainTabs"));
+    m_demo = std::make_unique<ui::DemoLauncher>(m_window.get(), QStringLiteral(CERTSYNC_DEMO_SCRIPTS),
+                                                QStringLiteral(CERTSYNC_DEMO_SEEDER),
+                                                QStringLiteral(CERTSYNC_DEMO_TENANTSIM));
+    QSignalSpy ready(m_demo.get(), &ui::DemoLauncher::ready);
+    QSignalSpy failed(m_demo.get(), &ui::DemoLauncher::failed);
+    QSignalSpy matched(m_window.get(), &ui::MainWindow::tenantMatched);
+    m_demo->start(12, m_demoDir.path());
+    QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 1 || failed.count() > 0, ServerTimeoutMs);
+    QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(0).toString()));
+    QTRY_VERIFY_WITH_TIMEOUT(matched.count() >= 1, 30000);
+    QTRY_VERIFY(!m_window->isBusy());
+    // The demo's plans live in its own folder, never in the person's state database.
+    QVERIFY2(m_window->statePath().startsWith(m_demoDir.path()), qPrintable(m_window->statePath()));
+    QVERIFY(m_window->tenantSettings().has_value());
+    QVERIFY(!m_window->tenantSettings()->caFile.isEmpty()); // TLS verified against the simulator's CA
+}
+
+void TestConsole::cleanupTestCase()
+{
+    m_demo.reset(); // stops the simulator and slapd
+    m_window.reset();
+}
+
+void TestConsole::screenshots(const QString &prefix)
+{
+    const QStringList names = { QStringLiteral("dashboard"), QStringLiteral("users-and-certificates"),
+                                QStringLiteral("staged-changes"), QStringLiteral("log") };
+    const int current = m_tabs->currentIndex();
+    for (int i = 0; i < names.size(); ++i) {
+        m_tabs->setCurrentIndex(i);
+        QApplication::processEvents();
+        const QString path = m_shots + QLatin1Char('/') + prefix + names.at(i) + QStringLiteral(".png");
+        QVERIFY2(m_window->grab().save(path), qPrintable(path));
+    }
+    m_tabs->setCurrentIndex(current);
+}
+
+void TestConsole::selectUser(const QString &mail)
+{
+    m_tabs->setCurrentIndex(1);
+    auto *search = m_window->findChild<QLineEdit *>(QStringLiteral("userSearch"));
+    auto *table = m_window->findChild<QTableView *>(QStringLiteral("usersTable"));
+    search->clear();
+    QTest::keyClicks(search, mail);
+    QTRY_COMPARE(table->model()->rowCount(), 1);
+    QSignalSpy shown(m_window.get(), &ui::MainWindow::userShown);
+    const QModelIndex first = table->model()->index(0, models::UsersModel::DisplayName);
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, table->visualRect(first).center());
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 20000);
+}
+
+void TestConsole::tenantNotConfiguredSaysSo()
+{
+    ui::MainWindow bare;
+    bare.setStatePath(m_demoDir.filePath(QStringLiteral("bare.db")));
+    bare.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&bare));
+    for (const char *action : { "actionReadTenant", "actionDiff" }) {
+        bare.statusBar()->clearMessage();
+        bare.findChild<QAction *>(QString::fromLatin1(action))->trigger();
+        const QString message = bare.statusBar()->currentMessage();
+        QVERIFY2(message.contains(QStringLiteral("not configured"))
+                     && message.contains(QStringLiteral("Settings")),
+                 qPrintable(message));
+        QVERIFY(!bare.isBusy());
+    }
+}
+
+void TestConsole::bothSidesOfAUser()
+{
+    // A cloud-mastered user with an older publish: one certificate in Microsoft 365, more in the
+    // directory. The pairing is the engine's.
+    const auto snapshot = m_window->usersModel()->snapshot();
+    const auto tenant = m_window->tenantSnapshot();
+    QVERIFY(snapshot && tenant);
+    const QList<engine::PublishedUser> published = engine::publishedFromTenant(tenant->users);
+    const engine::UserMatches matches = engine::matchUsers(snapshot->users, published, m_window->policy());
+    QString mail;
+    int matchedCount = 0;
+    for (qsizetype d = 0; d < snapshot->users.size(); ++d) {
+        const int t = matches.tenantIndex.at(d);
+        if (t < 0)
+            continue;
+        ++matchedCount;
+        const directory::DirectoryUser &u = snapshot->users.at(d);
+        const engine::PublishedUser &p = published.at(t);
+        if (mail.isEmpty() && !p.user.isSynced() && p.userCertificate.size() == 1
+            && u.userCertificate.size() >= 2)
+            mail = u.mail;
+    }
+    QVERIFY(matchedCount >= 10);
+    QVERIFY2(!mail.isEmpty(), "the demo seeds cloud users with an older publish");
+    // The users pane's tenant column knows the pairs too.
+    const int row = m_window->usersModel()->rowOfDn(
+        std::find_if(snapshot->users.cbegin(), snapshot->users.cend(), [&](const auto &u) {
+            return u.mail == mail;
+        })->dn);
+    QCOMPARE(m_window->usersModel()->row(row).tenant, models::TenantMatch::Cloud);
+
+    selectUser(mail);
+    auto *directoryTree = m_window->findChild<QTreeView *>(QStringLiteral("directoryTree"));
+    auto *tenantTree = m_window->findChild<QTreeView *>(QStringLiteral("tenantTree"));
+    QVERIFY(directoryTree && tenantTree);
+    auto *note = m_window->findChild<QLabel *>(QStringLiteral("tenantNote"));
+    QVERIFY2(note->text().contains(QStringLiteral("matched by")), qPrintable(note->text()));
+    QVERIFY2(note->text().contains(QStringLiteral("cloud-mastered")), qPrintable(note->text()));
+    // Microsoft 365's side holds one userCertificate value, and the directory's newer ones are marked
+    // as only there.
+    const QAbstractItemModel *tenantModel = tenantTree->model();
+    QVERIFY(tenantModel->rowCount() >= 1);
+    const QModelIndex tenantCerts = tenantModel->index(0, 0);
+    QVERIFY2(tenantCerts.data().toString().startsWith(QStringLiteral("userCertificate")),
+             qPrintable(tenantCerts.data().toString()));
+    QCOMPARE(tenantModel->rowCount(tenantCerts), 1);
+    const QAbstractItemModel *directoryModel = directoryTree->model();
+    const QModelIndex directoryCerts = directoryModel->index(0, 0);
+    int onlyInDirectory = 0;
+    for (int i = 0; i < directoryModel->rowCount(directoryCerts); ++i)
+        onlyInDirectory += directoryModel->index(i, 0, directoryCerts)
+                               .data(models::CertificateTreeModel::OnlyHereRole)
+                               .toBool();
+    QVERIFY(onlyInDirectory >= 1);
+    QVERIFY(onlyInDirectory < directoryModel->rowCount(directoryCerts)); // the published one is on both sides
+    // The directory's newer certificate, selected: its details show in full.
+    for (int i = 0; i < directoryModel->rowCount(directoryCerts); ++i) {
+        const QModelIndex value = directoryModel->index(i, 0, directoryCerts);
+        if (value.data(models::CertificateTreeModel::OnlyHereRole).toBool()) {
+            directoryTree->setCurrentIndex(value);
+            break;
+        }
+    }
+    auto *details = m_window->findChild<QTextBrowser *>(QStringLiteral("certificateDetails"));
+    QTRY_VERIFY(details->toPlainText().contains(QStringLiteral("SHA-256")));
+}
+
+void TestConsole::diffApproveAndPublish()
+{
+    QSignalSpy staged(m_window.get(), &ui::MainWindow::planStaged);
+    m_window->findChild<QAction *>(QStringLiteral("actionDiff"))->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(staged.count() == 1, 60000);
+    const qint64 plan = staged.first().at(0).toLongLong();
+    QVERIFY2(plan > 0, qPrintable(m_window->statusBar()->currentMessage()));
+    QVERIFY2(m_window->statusBar()->currentMessage().contains(QStringLiteral("Plan %1 staged").arg(plan)),
+             qPrintable(m_window->statusBar()->currentMessage()));
+    auto *pane = m_window->stagedPane();
+    QCOMPARE(m_tabs->currentWidget(), pane);
+    QTRY_COMPARE(pane->currentPlan(), plan);
+    auto *items = pane->findChild<QTableView *>(QStringLiteral("planItemsTable"));
+    QTRY_VERIFY(items->model()->rowCount() > 2);
+
+    // Two Exchange items, ticked by clicking their check boxes.
+    QList<int> rows;
+    for (int r = 0; r < items->model()->rowCount() && rows.size() < 2; ++r)
+        if (items->model()->index(r, models::PlanItemsModel::Channel).data().toString()
+            == QLatin1String("exchange"))
+            rows.append(r);
+    QCOMPARE(rows.size(), 2);
+    for (int r : std::as_const(rows))
+        testing::clickCheckBox(items, r, models::PlanItemsModel::Check);
+    QCOMPARE(pane->itemsModel()->checkedItemNumbers().size(), 2);
+    QTest::mouseClick(pane->findChild<QPushButton *>(QStringLiteral("approveSelected")), Qt::LeftButton);
+    for (int r : std::as_const(rows))
+        QTRY_COMPARE(items->model()->index(r, models::PlanItemsModel::Decision).data().toString(),
+                     QStringLiteral("approved"));
+    QCOMPARE(items->model()->index(rows.first(), models::PlanItemsModel::Approver).data().toString(),
+             QStringLiteral("console-tester"));
+
+    // Publish, after the confirmation that states the counts per channel.
+    QSignalSpy published(m_window.get(), &ui::MainWindow::publishFinished);
+    const int logBefore = m_window->logModel()->rowCount();
+    QTest::mouseClick(pane->findChild<QPushButton *>(QStringLiteral("publishApproved")), Qt::LeftButton);
+    QMessageBox *confirm = nullptr;
+    QTRY_VERIFY((confirm = pane->findChild<QMessageBox *>(QStringLiteral("publishConfirmation"))) != nullptr);
+    QVERIFY2(confirm->text().contains(QStringLiteral("exchange: 2 item(s)")), qPrintable(confirm->text()));
+    QTest::mouseClick(confirm->button(QMessageBox::Yes), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(published.count() == 1, 60000);
+    QVERIFY2(published.first().at(0).toBool(), qPrintable(published.first().at(1).toString()));
+    for (int r : std::as_const(rows))
+        QTRY_COMPARE(items->model()->index(r, models::PlanItemsModel::State).data().toString(),
+                     QStringLiteral("applied"));
+
+    // The Log pane has the publish's records, each write with the service's request-id.
+    int withRequestId = 0;
+    for (int r = logBefore; r < m_window->logModel()->rowCount(); ++r)
+        withRequestId += !m_window->logModel()->record(r).requestId.isEmpty();
+    QVERIFY2(withRequestId >= 2, qPrintable(QString::number(withRequestId)));
+    m_tabs->setCurrentWidget(m_window->logPane());
+    auto *logTable = m_window->findChild<QTableView *>(QStringLiteral("logTable"));
+    bool shown = false;
+    for (int r = 0; r < logTable->model()->rowCount() && !shown; ++r)
+        shown = !logTable->model()->index(r, models::LogModel::RequestId).data().toString().isEmpty();
+    QVERIFY(shown);
+    for (int r = logTable->model()->rowCount() - 1; r >= 0; --r)
+        if (!logTable->model()->index(r, models::LogModel::RequestId).data().toString().isEmpty()) {
+            logTable->selectRow(r); // its details, request-id included, below the table
+            break;
+        }
+    m_tabs->setCurrentIndex(1);
+    screenshots(QStringLiteral("console-"));
+}
+
+void TestConsole::setTenantLatency(int ms)
+{
+    QNetworkAccessManager nam;
+    QNetworkRequest request(QUrl(m_demo->tenantAdminUrl() + QStringLiteral("/admin/faults")));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    QNetworkReply *reply =
+        nam.post(request, QJsonDocument(QJsonObject { { QStringLiteral("latencyMs"), ms } }).toJson());
+    QSignalSpy finished(reply, &QNetworkReply::finished);
+    QVERIFY(reply->isFinished() || finished.wait(15000));
+    QCOMPARE(reply->error(), QNetworkReply::NoError);
+    reply->deleteLater();
+}
+
+void TestConsole::cancelARunningTenantRead()
+{
+    // Every answer of the simulator takes 3 s now: the read is surely running when Cancel is clicked.
+    setTenantLatency(3000);
+    const auto before = m_window->tenantSnapshot();
+    QSignalSpy loaded(m_window.get(), &ui::MainWindow::tenantLoaded);
+    auto *cancel = m_window->findChild<QPushButton *>(QStringLiteral("cancelJob"));
+    m_window->findChild<QAction *>(QStringLiteral("actionReadTenant"))->trigger();
+    QVERIFY(m_window->isBusy());
+    QVERIFY(cancel->isVisible());
+    QTest::mouseClick(cancel, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isBusy(), 30000);
+    QCOMPARE(loaded.count(), 1);
+    QCOMPARE(loaded.first().at(0).toBool(), false);
+    QVERIFY(!cancel->isVisible());
+    QVERIFY2(m_window->statusBar()->currentMessage().contains(QStringLiteral("stopped")),
+             qPrintable(m_window->statusBar()->currentMessage()));
+    QCOMPARE(m_window->tenantSnapshot(), before); // a cancelled read never replaces the last good one
+    setTenantLatency(0);
+}
+
+void TestConsole::darkPaletteIsReadable()
+{
+    QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+    QApplication::setPalette(darkPalette());
+    QApplication::processEvents();
+    const QPalette p = m_window->palette();
+    QVERIFY(contrast(p.color(QPalette::Text), p.color(QPalette::Base)) >= 7);
+    QVERIFY(contrast(p.color(QPalette::WindowText), p.color(QPalette::Window)) >= 7);
+    // Status accents (icons, chart bars) stand out from the background (WCAG 3:1 for graphics).
+    for (certs::Status s : { certs::Status::Ok, certs::Status::Warning, certs::Status::Error }) {
+        QVERIFY2(contrast(models::statusColor(s), p.color(QPalette::Base)) >= 3,
+                 qPrintable(models::statusText(s)));
+        QVERIFY2(contrast(models::statusColor(s), p.color(QPalette::Window)) >= 3,
+                 qPrintable(models::statusText(s)));
+    }
+    // The icons are painted in the same accents (not in the light palette's).
+    const QImage ok = models::statusIcon(certs::Status::Ok).pixmap(32).toImage();
+    QCOMPARE(ok.pixelColor(16, 8).rgb(), models::statusColor(certs::Status::Ok).rgb());
+    // Banners and notes follow the palette instead of fixed colours.
+    for (auto *label : m_window->findChildren<QLabel *>()) {
+        const QPalette lp = label->palette();
+        QVERIFY2(contrast(lp.color(label->foregroundRole()), lp.color(label->backgroundRole())) >= 4.5,
+                 qPrintable(label->objectName()));
+    }
+    selectUser(m_window->usersModel()->row(0).mail);
+    screenshots(QStringLiteral("console-dark-"));
+}
+
+QTEST_MAIN(TestConsole)
+#include "tst_console.moc"
