@@ -74,6 +74,8 @@ int main(int argc, char *argv[])
         std::fputs("certsync: this build has no demo (configure with CERTSYNC_BUILD_TESTS=ON)\n", stderr);
         return 2;
 #endif
+    } else {
+        window.loadSettings(); // the demo brings its own directory and tenant
     }
     return QApplication::exec();
 }

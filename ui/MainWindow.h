@@ -1,9 +1,11 @@
 #pragma once
 
 #include "certs/CertificateJudge.h"
+#include "config/Configuration.h"
 #include "directory/DirectoryReadJob.h"
 #include "engine/Diff.h"
 #include "jobs/Job.h"
+#include "report/Reports.h"
 #include "tenant/TenantSettings.h"
 
 #include <QMainWindow>
@@ -12,6 +14,7 @@
 #include <optional>
 
 class QLabel;
+class QMenu;
 class QTabWidget;
 
 namespace certsync::models {
@@ -52,6 +55,23 @@ public:
     // Starts a directory read now (a no-op with a message when none is configured or one runs).
     void readDirectory();
 
+    [[nodiscard]] const std::optional<directory::DirectoryReadSettings> &directorySettings() const
+    {
+        return m_directorySettings;
+    }
+
+    // Settings (MainWindowSettings.cpp). Loads the settings file and the keychain's secrets and
+    // applies them when something is configured (at startup; not in the demo).
+    void loadSettings();
+    // Opens the settings dialog (non-modal); OK saves, stores the secrets and applies.
+    void openSettings();
+    // Applies a configuration: directory, tenant, policy, deletion threshold. Returns an error
+    // text (a trust file that cannot be read), empty on success.
+    QString applyConfiguration(const config::Configuration &configuration, const config::Secrets &secrets);
+    [[nodiscard]] const config::Configuration &configuration() const { return m_configuration; }
+    // File → Export report: writes `report` to `path` in a job; reportExported() tells the outcome.
+    void exportReport(report::Report report, const QString &path);
+
     [[nodiscard]] models::UsersModel *usersModel() const { return m_users; }
     [[nodiscard]] models::LogModel *logModel() const { return m_log; }
     [[nodiscard]] UsersPane *usersPane() const { return m_usersPane; }
@@ -64,6 +84,8 @@ public:
 
 signals:
     void directoryLoaded(bool complete);
+    void settingsApplied();
+    void reportExported(bool ok, const QString &summary);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -73,6 +95,8 @@ private:
     void onSnapshot(const std::shared_ptr<directory::DirectorySnapshot> &snapshot);
     void saveWindowState();
     void restoreWindowState();
+    void addSettingsAndExportActions(QMenu *file, QMenu *edit);
+    void saveSettings(const config::Configuration &configuration, const config::Secrets &secrets);
 
     jobs::JobRunner m_runner;
     models::UsersModel *m_users;
@@ -88,6 +112,7 @@ private:
     std::optional<directory::DirectoryReadSettings> m_directorySettings;
     std::optional<tenant::TenantSettings> m_tenantSettings;
     engine::PolicySettings m_policy;
+    config::Configuration m_configuration; // as last saved or loaded; no secrets
     std::unique_ptr<certs::ValueAnalyzer> m_analyzer; // re-analyses one user for the chain view
 };
 
