@@ -193,13 +193,14 @@ void MainWindow::saveSettings(const config::Configuration &configuration, const 
     for (const config::Secret which : allSecrets) {
         config::Secrets copy = secrets;
         store->write(which, secretField(copy, which), [this, store, pending](Result<void> r) {
-            if (!r)
-                appendLog(jobs::LogRecord { QDateTime::currentDateTimeUtc(),
-                                            jobs::LogRecord::Level::Warning,
-                                            QStringLiteral("settings"),
-                                            {},
-                                            {},
-                                            r.error().message });
+            if (!r) {
+                jobs::LogRecord record;
+                record.time = QDateTime::currentDateTimeUtc();
+                record.level = jobs::LogRecord::Level::Warning;
+                record.job = QStringLiteral("settings");
+                record.message = r.error().message;
+                appendLog(record);
+            }
             if (--*pending == 0)
                 store->deleteLater();
         });

@@ -108,7 +108,7 @@ SettingsDialog::SettingsDialog(const config::Configuration &configuration, QWidg
 
     load(configuration);
     updateEnabled();
-    resize(760, 640);
+    resize(820, 720);
 }
 
 SettingsDialog::~SettingsDialog()
@@ -214,6 +214,9 @@ QWidget *SettingsDialog::buildDirectoryTab()
         named(new QLabel(page), QStringLiteral("directoryTestResult"), tr("Directory test result"));
     m_directoryResult->setWordWrap(true);
     m_directoryResult->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Room for three lines: a tab page does not grow for a wrapped label's height-for-width.
+    m_directoryResult->setMinimumHeight(m_directoryResult->fontMetrics().lineSpacing() * 3 + 4);
+    m_directoryResult->setAlignment(Qt::AlignLeft | Qt::AlignTop);
 
     auto *inner = new QWidget;
     auto *v = new QVBoxLayout(inner);
@@ -226,10 +229,12 @@ QWidget *SettingsDialog::buildDirectoryTab()
     scroll->setFrameShape(QFrame::NoFrame);
     auto *layout = new QVBoxLayout(page);
     layout->addWidget(scroll, 1);
+    // The result on its own full-width row: a TLS failure names the certificate and its fingerprint.
     auto *testRow = new QHBoxLayout;
     testRow->addWidget(m_testDirectory);
-    testRow->addWidget(m_directoryResult, 1);
+    testRow->addStretch();
     layout->addLayout(testRow);
+    layout->addWidget(m_directoryResult);
     return page;
 }
 
@@ -237,10 +242,13 @@ QWidget *SettingsDialog::buildTrustTab()
 {
     auto *page = new QWidget;
     page->setObjectName(QStringLiteral("trustTab"));
-    auto *form = new QFormLayout(page);
-    form->addRow(explanation(tr("The certificates that S/MIME chains are verified against, and the CRLs that "
-                                "say which are revoked. PEM or DER files."),
-                             page));
+    auto *layout = new QVBoxLayout(page);
+    layout->addWidget(explanation(tr("The certificates that S/MIME chains are verified against, and the CRLs "
+                                     "that say which are revoked. PEM or DER files."),
+                                  page));
+    auto *form = new QFormLayout;
+    layout->addLayout(form);
+    layout->addStretch();
     m_bundles = pathList(page, QStringLiteral("trustBundles"), tr("Mixed PEM bundles"));
     form->addRow(tr("Mixed &bundles:"), m_bundles);
     m_anchors = pathList(page, QStringLiteral("trustAnchors"), tr("Trust anchors"));
@@ -300,13 +308,17 @@ QWidget *SettingsDialog::buildTenantTab()
     m_tenantResult = named(new QLabel(page), QStringLiteral("tenantTestResult"), tr("Tenant test result"));
     m_tenantResult->setWordWrap(true);
     m_tenantResult->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Room for three lines: a tab page does not grow for a wrapped label's height-for-width.
+    m_tenantResult->setMinimumHeight(m_tenantResult->fontMetrics().lineSpacing() * 3 + 4);
+    m_tenantResult->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     auto *layout = new QVBoxLayout(page);
     layout->addLayout(form);
     layout->addStretch();
     auto *testRow = new QHBoxLayout;
     testRow->addWidget(m_testTenant);
-    testRow->addWidget(m_tenantResult, 1);
+    testRow->addStretch();
     layout->addLayout(testRow);
+    layout->addWidget(m_tenantResult);
     return page;
 }
 
@@ -488,8 +500,8 @@ void SettingsDialog::updateEnabled()
     m_password->setEnabled(simple);
     const bool certificate = m_credential->currentData().toString() == QLatin1String("certificate");
     m_clientSecret->setEnabled(!certificate);
-    m_certificateFile->setEnabled(certificate);
-    m_keyFile->setEnabled(certificate);
+    m_certificateFile->parentWidget()->setEnabled(certificate); // with its browse button
+    m_keyFile->parentWidget()->setEnabled(certificate);
     m_keyPassphrase->setEnabled(certificate);
 }
 

@@ -50,10 +50,18 @@ Result<void> readBool(const QSettings &s, const QString &key, bool &target)
     return {};
 }
 
+// A text value. In a hand-written INI file an unquoted comma makes QSettings read a list (a DN
+// such as dc=example,dc=com): it is joined back.
+QString text(const QSettings &s, const QString &key)
+{
+    const QVariant v = s.value(key);
+    return v.typeId() == QMetaType::QStringList ? v.toStringList().join(QLatin1Char(',')) : v.toString();
+}
+
 void readString(const QSettings &s, const QString &key, QString &target)
 {
     if (s.contains(key))
-        target = s.value(key).toString();
+        target = text(s, key);
 }
 
 // Lists are stored as one comma-separated value (QSettings' INI list form), so a person can edit them.
@@ -77,7 +85,7 @@ Result<std::optional<ConnectionProfile>> loadDirectory(const QSettings &s)
         return badValue(QStringLiteral("directory/kind"), kindName, QStringLiteral("ad or ldap"));
     p.kind = *kind;
     p.mapping = AttributeMapping::defaults(p.kind);
-    p.url = s.value(QStringLiteral("directory/url")).toString();
+    p.url = text(s, QStringLiteral("directory/url"));
     readString(s, QStringLiteral("directory/baseDn"), p.baseDn);
     readString(s, QStringLiteral("directory/filter"), p.filter);
     const QString bindName = s.value(QStringLiteral("directory/bind"), QStringLiteral("simple")).toString();
@@ -110,7 +118,7 @@ Result<void> loadTenant(const QSettings &s, Configuration &c)
     if (!s.contains(QStringLiteral("tenant/tenantId")))
         return {};
     tenant::TenantSettings t;
-    t.tenantId = s.value(QStringLiteral("tenant/tenantId")).toString();
+    t.tenantId = text(s, QStringLiteral("tenant/tenantId"));
     readString(s, QStringLiteral("tenant/clientId"), t.clientId);
     const QString credential =
         s.value(QStringLiteral("tenant/credential"), QStringLiteral("secret")).toString();

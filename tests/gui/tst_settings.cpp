@@ -4,6 +4,7 @@
 // and the window; then export reports through the window's export path and read them back.
 // Screenshots of each settings tab go to CERTSYNC_SCREENSHOTS.
 #include "DirectoryFixture.h"
+#include "SimHarness.h"
 
 #include "config/SecretStore.h"
 #include "models/UsersModel.h"
@@ -19,6 +20,7 @@
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
@@ -51,8 +53,9 @@ private:
         return w;
     }
     void setText(QWidget *dialog, const char *name, const QString &text);
-    QString testDirectory(ui::SettingsDialog *dialog, bool expectOk);
+    QString testConnection(ui::SettingsDialog *dialog, const QString &side, bool expectOk);
     DirectoryFixture m_fixture;
+    SimHarness m_sim;
     QTemporaryDir m_dir;
     QString m_config;
     QString m_shots;
@@ -72,6 +75,12 @@ void TestSettings::initTestCase()
     m_shots =
         qEnvironmentVariable("CERTSYNC_SCREENSHOTS", QDir::currentPath() + QStringLiteral("/screenshots"));
     QVERIFY(QDir().mkpath(m_shots));
+    const QJsonObject seed = SimHarness::seed(
+        QStringLiteral("6f1c2b3a-1d2e-4f50-9a8b-7c6d5e4f3a21"),
+        SimHarness::app(QStringLiteral("00000000-1111-2222-3333-444444444444"),
+                        QStringLiteral("tenant-SECRET-value"), {}),
+        { QJsonObject { { QStringLiteral("userPrincipalName"), QStringLiteral("someone@contoso.test") } } });
+    QVERIFY2(m_sim.start(seed), qPrintable(m_sim.lastError()));
 }
 
 void TestSettings::setText(QWidget *dialog, const char *name, const QString &text)
@@ -83,13 +92,17 @@ void TestSettings::setText(QWidget *dialog, const char *name, const QString &tex
     QCOMPARE(edit->text(), text);
 }
 
-QString TestSettings::testDirectory(ui::SettingsDialog *dialog, bool expectOk)
+// Clicks a "Test connection" button and returns the result text shown, prefixed when the outcome
+// differs from `expectOk`. `side` is "directory" or "tenant" (the widgets' name prefix).
+QString TestSettings::testConnection(ui::SettingsDialog *dialog, const QString &side, bool expectOk)
 {
-    QSignalSpy tested(dialog, &ui::SettingsDialog::directoryTested);
-    QTest::mouseClick(child<QPushButton>(dialog, "directoryTest"), Qt::LeftButton);
+    QSignalSpy tested(dialog,
+                      side == QLatin1String("directory") ? &ui::SettingsDialog::directoryTested
+                                                         : &ui::SettingsDialog::tenantTested);
+    QTest::mouseClick(dialog->findChild<QPushButton *>(side + QStringLiteral("Test")), Qt::LeftButton);
     if (!tested.wait(30000))
         return QStringLiteral("no result");
-    const QString text = child<QLabel>(dialog, "directoryTestResult")->text();
+    const QString text = dialog->findChild<QLabel *>(side + QStringLiteral("TestResult"))->text();
     if (tested.first().at(0).toBool() != expectOk)
         return QStringLiteral("unexpected: ") + text;
     return text;
@@ -128,14 +141,14 @@ void TestSettings::dialogTestsSavesAndApplies()
     child<QSpinBox>(dialog, "directoryPageSize")->setValue(7);
 
     // The server's certificate is not trusted yet: refused, with the certificate named.
-    const QString untrusted = testDirectory(dialog, false);
+    const QString untrusted = testConnection(dialog, QStringLiteral("directory"), false);
     QVERIFY2(untrusted.startsWith(QStringLiteral("Failed: ")), qPrintable(untrusted));
     QVERIFY2(untrusted.contains(QStringLiteral("SHA-256")), qPrintable(untrusted));
     setText(dialog, "directoryCaFile", m_fixture.value(QStringLiteral("CA_FILE")));
-    const QString wrongPassword = testDirectory(dialog, false);
+    const QString wrongPassword = testConnection(dialog, QStringLiteral("directory"), false);
     QVERIFY2(wrongPassword.contains(QStringLiteral("Invalid credentials")), qPrintable(wrongPassword));
     setText(dialog, "directoryPassword", m_fixture.value(QStringLiteral("READER_PASSWORD")));
-    const QString good = testDirectory(dialog, true);
+    const QString good = testConnection(dialog, QStringLiteral("directory"), true);
     QVERIFY2(good.startsWith(QStringLiteral("Success: Connected to ")), qPrintable(good));
     auto *tabs = child<QTabWidget>(dialog, "settingsTabs");
     tabs->setCurrentIndex(0);
@@ -148,14 +161,28 @@ void TestSettings::dialogTestsSavesAndApplies()
     child<QPlainTextEdit>(dialog, "trustCrls")->setPlainText(m_fixture.value(QStringLiteral("CRL_FILE")));
     QVERIFY(dialog->grab().save(m_shots + QStringLiteral("/settings-trust.png")));
 
-    // Tenant tab: a secret credential (the test of the tenant runs in the console2 suites).
+    // Tenant tab: a secret credential, tested against certsync-tenantsim.
     tabs->setCurrentIndex(2);
-    setText(dialog, "tenantId", QStringLiteral("contoso.onmicrosoft.com"));
+    setText(dialog, "tenantId", QStringLiteral("6f1c2b3a-1d2e-4f50-9a8b-7c6d5e4f3a21"));
     setText(dialog, "tenantClientId", QStringLiteral("00000000-1111-2222-3333-444444444444"));
     auto *credential = child<QComboBox>(dialog, "tenantCredential");
     credential->setCurrentIndex(credential->findData(QStringLiteral("secret")));
     QVERIFY(!child<QLineEdit>(dialog, "tenantKeyFile")->isEnabled());
+    setText(dialog, "tenantAuthorityUrl", m_sim.baseUrl() + QStringLiteral("/{tenant}"));
+    setText(dialog, "tenantGraphUrl", m_sim.baseUrl() + QStringLiteral("/v1.0"));
+    setText(dialog, "tenantExchangeUrl", m_sim.baseUrl() + QStringLiteral("/adminapi/beta/{tenant}"));
+    setText(dialog, "tenantClientSecret", QStringLiteral("not-the-secret"));
+    // The simulator's certificate is trusted only through the extra CA file.
+    const QString untrustedTenant = testConnection(dialog, QStringLiteral("tenant"), false);
+    QVERIFY2(untrustedTenant.startsWith(QStringLiteral("Failed: tls ")), qPrintable(untrustedTenant));
+    setText(dialog, "tenantCaFile", m_sim.caFile());
+    const QString badSecret = testConnection(dialog, QStringLiteral("tenant"), false);
+    QVERIFY2(badSecret.contains(QStringLiteral("AADSTS")), qPrintable(badSecret));
     setText(dialog, "tenantClientSecret", QStringLiteral("tenant-SECRET-value"));
+    const QString tenantOk = testConnection(dialog, QStringLiteral("tenant"), true);
+    QVERIFY2(tenantOk.startsWith(QStringLiteral("Success: Token received; Graph answered HTTP 200")),
+             qPrintable(tenantOk));
+    QVERIFY(m_sim.accessLog().size() >= 2);
     QVERIFY(dialog->grab().save(m_shots + QStringLiteral("/settings-tenant.png")));
 
     // Policy tab.
@@ -213,7 +240,7 @@ void TestSettings::dialogTestsSavesAndApplies()
     QCOMPARE(window.directorySettings()->policy.warningDays, 45);
     QVERIFY(window.directorySettings()->trust && window.directorySettings()->trust->anchorCount() > 0);
     QVERIFY(window.tenantSettings().has_value());
-    QCOMPARE(window.tenantSettings()->tenantId, QStringLiteral("contoso.onmicrosoft.com"));
+    QCOMPARE(window.tenantSettings()->tenantId, QStringLiteral("6f1c2b3a-1d2e-4f50-9a8b-7c6d5e4f3a21"));
     QCOMPARE(window.tenantSettings()->clientSecret, QStringLiteral("tenant-SECRET-value"));
     QCOMPARE(window.policy().requireSmimeSuitable, true);
     QCOMPARE(window.policy().certificateUserIds, true);
@@ -275,7 +302,8 @@ void TestSettings::exportReportsThroughTheWindow()
     QFile file(inventory);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
-    QCOMPARE(QString::fromUtf8(lines.first()), report::InventoryCsv::header().join(QLatin1Char(',')));
+    QCOMPARE(QString::fromUtf8(lines.first().trimmed()),
+             report::InventoryCsv::header().join(QLatin1Char(',')));
     QVERIFY2(lines.size() > 20, qPrintable(QString::number(lines.size())));
 
     // Problems: a subset of the inventory, every row not ok.

@@ -195,6 +195,16 @@ void TestConfiguration::unconfiguredSectionsAreRemoved()
     QVERIFY(!loaded->directory.has_value());
     QVERIFY(!loaded->tenant.has_value());
     QCOMPARE(loaded->policy.warningDays, 30);
+    // Written by hand: an unquoted DN (QSettings reads the commas as a list) is still one DN.
+    QFile hand(path);
+    QVERIFY(hand.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    hand.write("[directory]\nurl=ldaps://"
+               "dc1\nbaseDn=DC=example,DC=com\nbindDn=CN=reader,CN=Users,DC=example,DC=com\n");
+    hand.close();
+    auto handWritten = config::loadFile(path);
+    QVERIFY(handWritten.ok());
+    QCOMPARE(handWritten->directory->baseDn, QStringLiteral("DC=example,DC=com"));
+    QCOMPARE(handWritten->directory->bindDn, QStringLiteral("CN=reader,CN=Users,DC=example,DC=com"));
     auto missing = config::loadFile(m_dir.filePath(QStringLiteral("does-not-exist.conf")));
     QVERIFY(missing.ok());
     QVERIFY(!missing->directory.has_value());
