@@ -71,7 +71,10 @@ void MainWindow::addSettingsAndExportActions(QMenu *file, QMenu *edit)
     auto *settings = new QAction(tr("&Settings…"), this);
     settings->setObjectName(QStringLiteral("actionSettings"));
     // Linux desktops often have no standard Preferences key: Ctrl+, as well.
-    settings->setShortcuts({ QKeySequence(QKeySequence::Preferences), QKeySequence(tr("Ctrl+,")) });
+    QList<QKeySequence> keys = QKeySequence::keyBindings(QKeySequence::Preferences);
+    if (const QKeySequence comma(tr("Ctrl+,")); !keys.contains(comma))
+        keys.append(comma);
+    settings->setShortcuts(keys);
     settings->setMenuRole(QAction::PreferencesRole);
     connect(settings, &QAction::triggered, this, &MainWindow::openSettings);
     edit->addSeparator();
