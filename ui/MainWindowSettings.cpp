@@ -175,7 +175,10 @@ void MainWindow::openSettings()
     auto *store = new config::SecretStore(dialog);
     readSecrets(store, [dialog](const config::Secrets &secrets, const QString &keychainError) {
         dialog->setSecrets(secrets);
-        dialog->setNotice(keychainError);
+        dialog->setNotice(
+            keychainError.isEmpty()
+                ? QString()
+                : tr("%1. Secrets typed here are kept for this session only.").arg(keychainError));
     });
     connect(dialog, &QDialog::accepted, this,
             [this, dialog] { saveSettings(dialog->configuration(), dialog->secrets()); });

@@ -76,10 +76,14 @@ SecretStore::SecretStore(QObject *parent)
     : QObject(parent)
 { }
 
-QString SecretStore::unavailableMessage(Secret secret, const QString &detail)
+QString SecretStore::unavailableMessage(Secret secret, const QString &detail, bool stored)
 {
-    return QStringLiteral("no OS keychain is available: %1. The secret is kept for this session only; "
-                          "the command line takes it from an environment variable (%2)")
+    if (stored)
+        return QStringLiteral("no OS keychain is available: %1. The secret is kept for this session only; "
+                              "the command line takes it from an environment variable (%2)")
+            .arg(detail, secretCliOption(secret));
+    return QStringLiteral(
+               "no OS keychain is available: %1; give the secret through an environment variable (%2)")
         .arg(detail, secretCliOption(secret));
 }
 
@@ -114,7 +118,7 @@ void SecretStore::read(Secret secret, std::function<void(Result<QString>)> done)
         else if (r->error() == QKeychain::EntryNotFound)
             done(QString());
         else if (keychainMissing(r->error()))
-            done(Error { QStringLiteral("keychain"), unavailableMessage(secret, detailOf(*r)) });
+            done(Error { QStringLiteral("keychain"), unavailableMessage(secret, detailOf(*r), false) });
         else
             done(Error { QStringLiteral("keychain"),
                          QStringLiteral("the OS keychain refused to give %1: %2")
@@ -150,7 +154,7 @@ void SecretStore::write(Secret secret, const QString &value, std::function<void(
             sessionSecrets().insert(sessionKey(secret), value);
         lock.unlock();
         if (keychainMissing(j->error()))
-            done(Error { QStringLiteral("keychain"), unavailableMessage(secret, detailOf(*j)) });
+            done(Error { QStringLiteral("keychain"), unavailableMessage(secret, detailOf(*j), true) });
         else
             done(
                 Error { QStringLiteral("keychain"),

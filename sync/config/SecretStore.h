@@ -41,8 +41,9 @@ public:
     // Blocking read for the command line (a local event loop; not for the GUI thread).
     static Result<QString> readNow(Secret secret);
 
-    // What the person reads when no keychain answered, for `secret`; `detail` is QtKeychain's text.
-    static QString unavailableMessage(Secret secret, const QString &detail);
+    // What the person reads when no keychain answered, for `secret`; `detail` names the cause.
+    // `stored`: a write, whose value is then kept for the session.
+    static QString unavailableMessage(Secret secret, const QString &detail, bool stored);
     // The service name of the keychain entries ("certsync"); tests use another one.
     static void setServiceName(const QString &name);
     static QString serviceName();
