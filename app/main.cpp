@@ -116,5 +116,7 @@ int main(int argc, char *argv[])
         demo->start();
     }
 #endif
+    if (!runDemo)
+        window.loadSettings(); // the demo brings its own directory and tenant
     return QApplication::exec();
 }

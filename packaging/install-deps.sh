@@ -12,6 +12,8 @@ packages=(
   qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
   qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-svg-dev qt6-qpa-plugins
   qtkeychain-qt6-dev
+  # a headless Secret Service for the keychain round-trip test (dbus-run-session + gnome-keyring)
+  dbus-daemon gnome-keyring
   # crypto and directory
   libssl-dev openssl libldap-dev ldap-utils
   # real servers for the integration tests and the demo; Debian splits what `samba-tool domain

@@ -119,7 +119,9 @@ MainWindow::MainWindow(QWidget *parent)
     file->addAction(diffAction);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
-    menuBar()->addMenu(tr("&Edit"))->addAction(findAction);
+    auto *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(findAction);
+    addSettingsAndExportActions(file, edit);
     auto *toolbar = addToolBar(tr("Main"));
     toolbar->setObjectName(QStringLiteral("mainToolbar"));
     toolbar->setToolButtonStyle(Qt::ToolButtonTextOnly);

@@ -1,9 +1,11 @@
 #pragma once
 
 #include "certs/CertificateJudge.h"
+#include "config/Configuration.h"
 #include "directory/DirectoryReadJob.h"
 #include "engine/Diff.h"
 #include "jobs/Job.h"
+#include "report/Reports.h"
 #include "tenant/TenantSettings.h"
 #include "tenant/TenantSnapshot.h"
 
@@ -15,6 +17,7 @@
 #include <optional>
 
 class QLabel;
+class QMenu;
 class QTabWidget;
 
 namespace certsync::models {
@@ -68,6 +71,23 @@ public:
     void publish(qint64 planId, bool allowDeletions);
     [[nodiscard]] std::shared_ptr<const tenant::TenantSnapshot> tenantSnapshot() const { return m_tenant; }
 
+    [[nodiscard]] const std::optional<directory::DirectoryReadSettings> &directorySettings() const
+    {
+        return m_directorySettings;
+    }
+
+    // Settings (MainWindowSettings.cpp). Loads the settings file and the keychain's secrets and
+    // applies them when something is configured (at startup; not in the demo).
+    void loadSettings();
+    // Opens the settings dialog (non-modal); OK saves, stores the secrets and applies.
+    void openSettings();
+    // Applies a configuration: directory, tenant, policy, deletion threshold. Returns an error
+    // text (a trust file that cannot be read), empty on success.
+    QString applyConfiguration(const config::Configuration &configuration, const config::Secrets &secrets);
+    [[nodiscard]] const config::Configuration &configuration() const { return m_configuration; }
+    // File → Export report: writes `report` to `path` in a job; reportExported() tells the outcome.
+    void exportReport(report::Report report, const QString &path);
+
     [[nodiscard]] models::UsersModel *usersModel() const { return m_users; }
     [[nodiscard]] models::LogModel *logModel() const { return m_log; }
     [[nodiscard]] UsersPane *usersPane() const { return m_usersPane; }
@@ -85,6 +105,8 @@ signals:
     void planStaged(qint64 planId); // 0 when the diff or storing it failed
     void publishFinished(bool success, const QString &summary);
     void userShown(int sourceRow); // the certificate pane shows this user, both sides
+    void settingsApplied();
+    void reportExported(bool ok, const QString &summary);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -99,6 +121,8 @@ private:
     void follow(jobs::Job *job);
     void saveWindowState();
     void restoreWindowState();
+    void addSettingsAndExportActions(QMenu *file, QMenu *edit);
+    void saveSettings(const config::Configuration &configuration, const config::Secrets &secrets);
 
     jobs::JobRunner m_runner;
     jobs::JobRunner m_viewRunner; // short work for the view (matching, one user's analysis)
@@ -125,6 +149,7 @@ private:
     std::shared_ptr<const tenant::TenantSnapshot> m_matchedTenant;
     quint64 m_shownGeneration = 0; // the latest showUser(); older answers are dropped
     int m_shownRow = -1;
+    config::Configuration m_configuration; // as last saved or loaded; no secrets
 };
 
 } // namespace certsync::ui

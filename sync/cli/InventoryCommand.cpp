@@ -1,6 +1,7 @@
 #include "cli/InventoryCommand.h"
 
 #include "cli/CommandLine.h"
+#include "cli/ConnectionOptions.h"
 #include "directory/DirectoryReadJob.h"
 #include "directory/StoredDirectory.h"
 #include "report/InventoryCsv.h"
@@ -22,77 +23,20 @@ namespace {
 
 struct Options
 {
-    ConnectionProfile profile;
-    QString passwordEnv;
-    certs::TrustSettings trust;
-    certs::JudgePolicy policy;
+    ConnectionOptions connection;
+    DirectoryReadSettings settings; // the settings file with the options on top, password included
     QString csvPath;
     QString stateDir;
     bool full = false;
 };
 
-// Parses the connection options of DESIGN.md's command-line contract (and the few the directory
-// reader adds). Returns an error sentence, empty when everything is usable.
+// Parses the connection options of DESIGN.md's command-line contract over the settings file.
+// Returns an error sentence, empty when everything is usable.
 QString parse(const QStringList &arguments, QCommandLineParser &parser, Options &o)
 {
     const QCommandLineOption csv(QStringLiteral("csv"),
                                  QStringLiteral("Write the inventory to FILE (required)."),
                                  QStringLiteral("FILE"));
-    const QCommandLineOption profile(
-        QStringLiteral("profile"),
-        QStringLiteral("Directory kind: ad (Active Directory) or ldap (OpenLDAP)."),
-        QStringLiteral("ad|ldap"), QStringLiteral("ad"));
-    const QCommandLineOption url(
-        QStringLiteral("ldap-url"),
-        QStringLiteral("ldaps://host[:port], or ldap://host[:port] (StartTLS is then used)."),
-        QStringLiteral("URL"));
-    const QCommandLineOption baseDn(QStringLiteral("base-dn"), QStringLiteral("Where to search."),
-                                    QStringLiteral("DN"));
-    const QCommandLineOption bindDn(
-        QStringLiteral("bind-dn"),
-        QStringLiteral("Bind as this DN or UPN (simple bind over TLS); without it: "
-                       "Kerberos with --kerberos, else anonymous."),
-        QStringLiteral("DN"));
-    const QCommandLineOption passwordEnv(
-        QStringLiteral("password-env"),
-        QStringLiteral("Name of the environment variable holding the bind password."), QStringLiteral("VAR"));
-    const QCommandLineOption kerberos(
-        QStringLiteral("kerberos"),
-        QStringLiteral("Bind with SASL GSSAPI using the current Kerberos ticket."));
-    const QCommandLineOption caFile(
-        QStringLiteral("ca-file"),
-        QStringLiteral("PEM file of the CA that issued the LDAP server's certificate."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption pin(QStringLiteral("server-sha256"),
-                                 QStringLiteral("Trust exactly the server certificate with this SHA-256 "
-                                                "fingerprint (instead of a CA)."),
-                                 QStringLiteral("HEX"));
-    const QCommandLineOption noTls(
-        QStringLiteral("no-tls"),
-        QStringLiteral("Plain, unencrypted LDAP on ldap:// (test servers on loopback only)."));
-    const QCommandLineOption filter(QStringLiteral("filter"),
-                                    QStringLiteral("LDAP filter for the users to read."),
-                                    QStringLiteral("FILTER"));
-    const QCommandLineOption pageSize(QStringLiteral("page-size"),
-                                      QStringLiteral("Entries per page (default 500)."), QStringLiteral("N"),
-                                      QStringLiteral("500"));
-    const QCommandLineOption timeout(
-        QStringLiteral("timeout"),
-        QStringLiteral("Seconds to wait for the server before giving up (default 60)."),
-        QStringLiteral("SECONDS"), QStringLiteral("60"));
-    const QCommandLineOption trust(
-        QStringLiteral("trust"),
-        QStringLiteral("PEM bundle of S/MIME trust anchors and intermediates (repeatable)."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption crl(QStringLiteral("crl"), QStringLiteral("CRL file, PEM or DER (repeatable)."),
-                                 QStringLiteral("FILE"));
-    const QCommandLineOption warningDays(QStringLiteral("warning-days"),
-                                         QStringLiteral("Expiry warning window in days (default 30)."),
-                                         QStringLiteral("DAYS"), QStringLiteral("30"));
-    const QCommandLineOption stateDir(
-        QStringLiteral("state-dir"),
-        QStringLiteral("Folder of the state database (remembers analysed certificates)."),
-        QStringLiteral("DIR"));
     const QCommandLineOption full(
         QStringLiteral("full"),
         QStringLiteral("Read every user, even when the state database could continue from the last read "
@@ -101,8 +45,9 @@ QString parse(const QStringList &arguments, QCommandLineParser &parser, Options 
         QStringLiteral("Reads the directory, judges every certificate and writes the "
                        "inventory CSV."));
     parser.addHelpOption();
-    parser.addOptions({ csv, profile, url, baseDn, bindDn, passwordEnv, kerberos, caFile, pin, noTls, filter,
-                        pageSize, timeout, trust, crl, warningDays, stateDir, full });
+    parser.addOption(csv);
+    parser.addOption(full);
+    parser.addOptions(o.connection.all());
     if (!parser.parse(QStringList { QStringLiteral("certsync inventory") } + arguments))
         return parser.errorText();
     if (parser.isSet(QStringLiteral("help")))
@@ -111,47 +56,17 @@ QString parse(const QStringList &arguments, QCommandLineParser &parser, Options 
         return QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first());
     if (!parser.isSet(csv))
         return QStringLiteral("--csv FILE is required");
-    if (!parser.isSet(url) || !parser.isSet(baseDn))
-        return QStringLiteral("--ldap-url and --base-dn are required");
-    const QString kind = parser.value(profile);
-    if (kind != QLatin1String("ad") && kind != QLatin1String("ldap"))
-        return QStringLiteral("--profile takes ad or ldap");
-    o.profile.kind = kind == QLatin1String("ad") ? SourceKind::ActiveDirectory : SourceKind::GenericLdap;
-    o.profile.mapping = AttributeMapping::defaults(o.profile.kind);
-    o.profile.url = parser.value(url);
-    o.profile.baseDn = parser.value(baseDn);
-    o.profile.filter = parser.value(filter);
-    o.profile.caFile = parser.value(caFile);
-    o.profile.serverCertificateSha256 = parser.value(pin);
-    o.profile.startTls = !parser.isSet(noTls);
-    if (parser.isSet(noTls) && o.profile.url.startsWith(QLatin1String("ldaps://"), Qt::CaseInsensitive))
-        return QStringLiteral("--no-tls contradicts an ldaps:// URL");
-    if (parser.isSet(bindDn)) {
-        o.profile.bind = BindMethod::Simple;
-        o.profile.bindDn = parser.value(bindDn);
-        if (!parser.isSet(passwordEnv))
-            return QStringLiteral(
-                "--bind-dn needs --password-env VAR (passwords are never taken on the command line)");
-        o.passwordEnv = parser.value(passwordEnv);
-    } else {
-        o.profile.bind = parser.isSet(kerberos) ? BindMethod::Gssapi : BindMethod::Anonymous;
-    }
-    bool ok = false;
-    o.profile.pageSize = parser.value(pageSize).toInt(&ok);
-    if (!ok || o.profile.pageSize < 1 || o.profile.pageSize > 100000)
-        return QStringLiteral("--page-size takes a number from 1 to 100000");
-    const int seconds = parser.value(timeout).toInt(&ok);
-    if (!ok || seconds < 1)
-        return QStringLiteral("--timeout takes a number of seconds");
-    o.profile.operationTimeoutMs = seconds * 1000;
-    o.profile.connectTimeoutMs = qMin(seconds, 10) * 1000;
-    o.policy.warningDays = parser.value(warningDays).toInt(&ok);
-    if (!ok || o.policy.warningDays < 0)
-        return QStringLiteral("--warning-days takes a whole number of days");
-    o.trust.bundleFiles = parser.values(trust);
-    o.trust.crlFiles = parser.values(crl);
+    auto configuration = effectiveConfiguration(parser, o.connection);
+    if (!configuration)
+        return configuration.error().message;
+    if (!configuration->directory)
+        return QStringLiteral("--ldap-url and --base-dn are required (or a directory in the settings file)");
+    auto settings = directoryReadSettings(*configuration, parser, o.connection, true);
+    if (!settings)
+        return settings.error().message;
+    o.settings = std::move(**settings);
     o.csvPath = parser.value(csv);
-    o.stateDir = parser.value(stateDir);
+    o.stateDir = parser.value(o.connection.stateDir);
     o.full = parser.isSet(full);
     return {};
 }
@@ -170,21 +85,7 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
         out << parser.helpText();
         return Success;
     }
-    QString password;
-    if (!o.passwordEnv.isEmpty()) {
-        password = qEnvironmentVariable(o.passwordEnv.toLocal8Bit().constData());
-        if (password.isEmpty()) {
-            err << "certsync inventory: the environment variable " << o.passwordEnv
-                << " is not set or empty\n";
-            return Usage;
-        }
-    }
-    auto trust = certs::TrustStore::load(o.trust);
-    if (!trust) {
-        err << "certsync inventory: " << trust.error().message << '\n';
-        return Failure;
-    }
-    if (o.trust.bundleFiles.isEmpty())
+    if (!o.settings.trust || o.settings.trust->anchorCount() == 0)
         err << "certsync inventory: warning: no --trust bundle, so every chain is reported as incomplete\n";
 
     std::shared_ptr<certs::AnalysisCache> cache;
@@ -218,21 +119,17 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
     report::InventoryCsv csv(&file);
     bool writeFailed = !csv.writeHeader();
 
-    DirectoryReadSettings settings;
-    settings.profile = o.profile;
-    settings.password = password;
-    password.fill(QLatin1Char('\0'));
-    settings.trust = std::make_shared<const certs::TrustStore>(std::move(*trust));
-    settings.policy = o.policy;
+    DirectoryReadSettings settings = std::move(o.settings);
     settings.cache = cache;
     settings.keepUsers = false;
     const std::shared_ptr<const certs::TrustStore> trustStore = settings.trust;
+    const certs::JudgePolicy policy = settings.policy;
 
     // With a state database the last snapshot is kept, and the next run reads only what changed.
     std::optional<StoredDirectory> stored;
     QStringList notes; // for stdout: how the directory was read
     if (state) {
-        stored.emplace(*state, o.profile);
+        stored.emplace(*state, settings.profile);
         QString why;
         if (!o.full)
             settings.previous = stored->mark(&why);
@@ -310,7 +207,7 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
     if (stored && !storeFailed) {
         if (incremental) {
             // The changes are stored over the last snapshot; the inventory is the merged whole.
-            const certs::ValueAnalyzer analyzer(*trustStore, certs::CertificateJudge(o.policy), cache.get());
+            const certs::ValueAnalyzer analyzer(*trustStore, certs::CertificateJudge(policy), cache.get());
             const QDateTime now = QDateTime::currentDateTimeUtc();
             users = values = 0;
             auto merged = stored->forEachUser(analyzer, now, [&](DirectoryUser &&user) {

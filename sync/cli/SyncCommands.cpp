@@ -1,7 +1,9 @@
 #include "cli/SyncCommands.h"
 
 #include "cli/CommandLine.h"
+#include "cli/ConnectionOptions.h"
 #include "cli/InventoryCommand.h"
+#include "config/Configuration.h"
 #include "directory/DirectoryReadJob.h"
 #include "directory/StoredDirectory.h"
 #include "engine/Diff.h"
@@ -11,6 +13,7 @@
 #include "engine/StagePlan.h"
 #include "report/CsvWriter.h"
 #include "report/InventoryCsv.h"
+#include "report/Reports.h"
 #include "store/StateStore.h"
 #include "tenant/StoredTenantRead.h"
 #include "tenant/TenantSnapshot.h"
@@ -40,58 +43,7 @@ const QStringList commands = { QStringLiteral("diff"),    QStringLiteral("plans"
 struct Options
 {
     QCommandLineOption json { QStringLiteral("json"), QStringLiteral("Machine-readable output (JSON).") };
-    QCommandLineOption stateDir { QStringLiteral("state-dir"),
-                                  QStringLiteral("Folder of the state database."), QStringLiteral("DIR") };
-    // directory
-    QCommandLineOption profile { QStringLiteral("profile"), QStringLiteral("Directory kind: ad or ldap."),
-                                 QStringLiteral("ad|ldap"), QStringLiteral("ad") };
-    QCommandLineOption ldapUrl { QStringLiteral("ldap-url"),
-                                 QStringLiteral("ldaps://host[:port] or ldap://host (StartTLS)."),
-                                 QStringLiteral("URL") };
-    QCommandLineOption baseDn { QStringLiteral("base-dn"), QStringLiteral("Where to search."),
-                                QStringLiteral("DN") };
-    QCommandLineOption bindDn { QStringLiteral("bind-dn"), QStringLiteral("Bind as this DN or UPN."),
-                                QStringLiteral("DN") };
-    QCommandLineOption passwordEnv { QStringLiteral("password-env"),
-                                     QStringLiteral("Environment variable holding the bind password."),
-                                     QStringLiteral("VAR") };
-    QCommandLineOption kerberos { QStringLiteral("kerberos"), QStringLiteral("Bind with SASL GSSAPI.") };
-    QCommandLineOption caFile { QStringLiteral("ca-file"),
-                                QStringLiteral("PEM CA of the LDAP server's certificate."),
-                                QStringLiteral("FILE") };
-    QCommandLineOption noTls { QStringLiteral("no-tls"),
-                               QStringLiteral("Plain LDAP (loopback test servers only).") };
-    QCommandLineOption filter { QStringLiteral("filter"), QStringLiteral("LDAP filter for the users."),
-                                QStringLiteral("FILTER") };
-    QCommandLineOption trust { QStringLiteral("trust"),
-                               QStringLiteral("PEM bundle of S/MIME anchors (repeatable)."),
-                               QStringLiteral("FILE") };
-    QCommandLineOption crl { QStringLiteral("crl"), QStringLiteral("CRL file (repeatable)."),
-                             QStringLiteral("FILE") };
-    // tenant
-    QCommandLineOption tenantId { QStringLiteral("tenant-id"), QStringLiteral("Entra tenant id."),
-                                  QStringLiteral("ID") };
-    QCommandLineOption clientId { QStringLiteral("client-id"), QStringLiteral("Application (client) id."),
-                                  QStringLiteral("ID") };
-    QCommandLineOption secretEnv { QStringLiteral("client-secret-env"),
-                                   QStringLiteral("Environment variable holding the client secret."),
-                                   QStringLiteral("VAR") };
-    QCommandLineOption clientCert { QStringLiteral("client-cert"),
-                                    QStringLiteral("PEM certificate for a JWT assertion."),
-                                    QStringLiteral("FILE") };
-    QCommandLineOption clientKey { QStringLiteral("client-key"),
-                                   QStringLiteral("PEM RSA key for a JWT assertion."),
-                                   QStringLiteral("FILE") };
-    QCommandLineOption authorityUrl { QStringLiteral("authority-url"), QStringLiteral("Token authority URL."),
-                                      QStringLiteral("URL") };
-    QCommandLineOption graphUrl { QStringLiteral("graph-url"), QStringLiteral("Graph base URL."),
-                                  QStringLiteral("URL") };
-    QCommandLineOption exchangeUrl { QStringLiteral("exchange-url"),
-                                     QStringLiteral("Exchange admin API URL."), QStringLiteral("URL") };
-    QCommandLineOption tenantCa {
-        QStringLiteral("tenant-ca-file"),
-        QStringLiteral("Extra PEM trust anchors for the tenant's TLS (test tenants)."), QStringLiteral("FILE")
-    };
+    ConnectionOptions connection; // shared with `certsync inventory`
     // policy
     QCommandLineOption keepExpired { QStringLiteral("keep-expired"),
                                      QStringLiteral("Publish expired certificates too.") };
@@ -130,41 +82,9 @@ struct Options
 
     void addTo(QCommandLineParser &p) const
     {
-        p.addOptions({ json,
-                       stateDir,
-                       profile,
-                       ldapUrl,
-                       baseDn,
-                       bindDn,
-                       passwordEnv,
-                       kerberos,
-                       caFile,
-                       noTls,
-                       filter,
-                       trust,
-                       crl,
-                       tenantId,
-                       clientId,
-                       secretEnv,
-                       clientCert,
-                       clientKey,
-                       authorityUrl,
-                       graphUrl,
-                       exchangeUrl,
-                       tenantCa,
-                       keepExpired,
-                       smimeOnly,
-                       certificateUserIds,
-                       consistencyGuid,
-                       item,
-                       all,
-                       comment,
-                       threshold,
-                       allowDeletions,
-                       staging,
-                       full,
-                       csv,
-                       days });
+        p.addOptions(connection.all());
+        p.addOptions({ json, keepExpired, smimeOnly, certificateUserIds, consistencyGuid, item, all, comment,
+                       threshold, allowDeletions, staging, full, csv, days });
     }
 };
 
@@ -175,6 +95,7 @@ struct Context
     QTextStream &err;
     QCommandLineParser parser;
     Options o;
+    config::Configuration config; // the settings file with the options on top
 
     int usage(const QString &problem)
     {
@@ -188,7 +109,7 @@ struct Context
     }
     QString statePath() const
     {
-        QString dir = parser.value(o.stateDir);
+        QString dir = parser.value(o.connection.stateDir);
         if (dir.isEmpty())
             dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
         return QDir(dir).filePath(QStringLiteral("certsync.db"));
@@ -200,88 +121,19 @@ Result<std::unique_ptr<store::StateStore>> openState(const Context &c)
     return store::StateStore::open(c.statePath());
 }
 
-// Directory settings from the options; empty optional with no error when no --ldap-url was given.
+// Directory settings from the settings file and the options; empty optional with no error when no
+// directory is configured.
 Result<std::optional<directory::DirectoryReadSettings>> directorySettings(const Context &c, bool needTrust)
 {
-    const QCommandLineParser &p = c.parser;
-    if (!p.isSet(c.o.ldapUrl))
-        return std::optional<directory::DirectoryReadSettings>();
-    if (!p.isSet(c.o.baseDn))
-        return Error { QStringLiteral("usage"), QStringLiteral("--ldap-url needs --base-dn") };
-    directory::DirectoryReadSettings s;
-    const QString kind = p.value(c.o.profile);
-    if (kind != QLatin1String("ad") && kind != QLatin1String("ldap"))
-        return Error { QStringLiteral("usage"), QStringLiteral("--profile takes ad or ldap") };
-    s.profile.kind = kind == QLatin1String("ad") ? directory::SourceKind::ActiveDirectory
-                                                 : directory::SourceKind::GenericLdap;
-    s.profile.mapping = directory::AttributeMapping::defaults(s.profile.kind);
-    s.profile.url = p.value(c.o.ldapUrl);
-    s.profile.baseDn = p.value(c.o.baseDn);
-    s.profile.filter = p.value(c.o.filter);
-    s.profile.caFile = p.value(c.o.caFile);
-    s.profile.startTls = !p.isSet(c.o.noTls);
-    if (p.isSet(c.o.bindDn)) {
-        s.profile.bind = directory::BindMethod::Simple;
-        s.profile.bindDn = p.value(c.o.bindDn);
-        if (!p.isSet(c.o.passwordEnv))
-            return Error { QStringLiteral("usage"), QStringLiteral("--bind-dn needs --password-env VAR") };
-        s.password = qEnvironmentVariable(p.value(c.o.passwordEnv).toLocal8Bit().constData());
-        if (s.password.isEmpty())
-            return Error { QStringLiteral("usage"),
-                           QStringLiteral("the environment variable %1 is not set or empty")
-                               .arg(p.value(c.o.passwordEnv)) };
-    } else {
-        s.profile.bind =
-            p.isSet(c.o.kerberos) ? directory::BindMethod::Gssapi : directory::BindMethod::Anonymous;
-    }
-    if (needTrust) {
-        certs::TrustSettings trust;
-        trust.bundleFiles = p.values(c.o.trust);
-        trust.crlFiles = p.values(c.o.crl);
-        auto loaded = certs::TrustStore::load(trust);
-        if (!loaded)
-            return loaded.error();
-        s.trust = std::make_shared<const certs::TrustStore>(std::move(*loaded));
-        s.cache = std::make_shared<certs::MemoryAnalysisCache>();
-    }
-    return std::optional<directory::DirectoryReadSettings>(std::move(s));
+    auto s = directoryReadSettings(c.config, c.parser, c.o.connection, needTrust);
+    if (s && *s && needTrust)
+        (*s)->cache = std::make_shared<certs::MemoryAnalysisCache>();
+    return s;
 }
 
 Result<std::optional<tenant::TenantSettings>> tenantSettings(const Context &c)
 {
-    const QCommandLineParser &p = c.parser;
-    if (!p.isSet(c.o.tenantId))
-        return std::optional<tenant::TenantSettings>();
-    tenant::TenantSettings t;
-    t.tenantId = p.value(c.o.tenantId);
-    t.clientId = p.value(c.o.clientId);
-    if (t.clientId.isEmpty())
-        return Error { QStringLiteral("usage"), QStringLiteral("--tenant-id needs --client-id") };
-    if (p.isSet(c.o.clientCert)) {
-        t.clientCertificateFile = p.value(c.o.clientCert);
-        t.clientKeyFile = p.value(c.o.clientKey);
-        if (t.clientKeyFile.isEmpty())
-            return Error { QStringLiteral("usage"), QStringLiteral("--client-cert needs --client-key") };
-    } else if (p.isSet(c.o.secretEnv)) {
-        t.clientSecret = qEnvironmentVariable(p.value(c.o.secretEnv).toLocal8Bit().constData());
-        if (t.clientSecret.isEmpty())
-            return Error {
-                QStringLiteral("usage"),
-                QStringLiteral("the environment variable %1 is not set or empty").arg(p.value(c.o.secretEnv))
-            };
-    } else {
-        return Error { QStringLiteral("usage"),
-                       QStringLiteral(
-                           "--tenant-id needs --client-secret-env VAR or --client-cert and --client-key") };
-    }
-    if (p.isSet(c.o.authorityUrl))
-        t.authorityUrl = p.value(c.o.authorityUrl);
-    if (p.isSet(c.o.graphUrl))
-        t.graphUrl = p.value(c.o.graphUrl);
-    if (p.isSet(c.o.exchangeUrl))
-        t.exchangeUrl = p.value(c.o.exchangeUrl);
-    t.caFile = p.value(c.o.tenantCa);
-    return std::optional<tenant::TenantSettings>(std::move(t));
+    return cli::tenantSettings(c.config, c.parser, c.o.connection);
 }
 
 // `setup` connects to the job's other signals (in `loop`) before it starts.
@@ -510,20 +362,17 @@ int runDiff(Context &c)
     if (!*dir || !*ten)
         return c.usage(QStringLiteral(
             "diff needs the directory (--ldap-url, --base-dn) and the tenant (--tenant-id, ...)"));
-    PolicySettings policy;
-    policy.dropExpired = !c.parser.isSet(c.o.keepExpired);
-    policy.requireSmimeSuitable = c.parser.isSet(c.o.smimeOnly);
-    policy.consistencyGuidAnchor = c.parser.isSet(c.o.consistencyGuid);
-    if (c.parser.isSet(c.o.certificateUserIds)) {
-        const QString forms = c.parser.value(c.o.certificateUserIds);
-        policy.certificateUserIds = true;
-        policy.certificateUserIdForms = forms == QLatin1String("issuer-serial") ? IssuerAndSerial
-            : forms == QLatin1String("ski")                                     ? SubjectKeyId
-            : forms == QLatin1String("both") ? IssuerAndSerial | SubjectKeyId
-                                             : 0;
-        if (!policy.certificateUserIdForms)
-            return c.usage(QStringLiteral("--certificate-user-ids takes issuer-serial, ski or both"));
-    }
+    PolicySettings policy = c.config.policy.engine;
+    if (c.parser.isSet(c.o.keepExpired))
+        policy.dropExpired = false;
+    if (c.parser.isSet(c.o.smimeOnly))
+        policy.requireSmimeSuitable = true;
+    if (c.parser.isSet(c.o.consistencyGuid))
+        policy.consistencyGuidAnchor = true;
+    if (c.parser.isSet(c.o.certificateUserIds)
+        && (c.parser.value(c.o.certificateUserIds) == QLatin1String("none")
+            || !config::setCertificateUserIdForms(policy, c.parser.value(c.o.certificateUserIds))))
+        return c.usage(QStringLiteral("--certificate-user-ids takes issuer-serial, ski or both"));
     auto state = openState(c);
     if (!state)
         return c.fail(state.error().message);
@@ -720,6 +569,12 @@ int runDecide(Context &c, Decision decision)
     return Success;
 }
 
+bool stagingSetting(const Context &c)
+{
+    // The console's setting (sync/staging); CERTSYNC_STAGING=1 sets it for a headless run.
+    return qEnvironmentVariableIntValue("CERTSYNC_STAGING") == 1 || c.config.policy.staging;
+}
+
 int runPublish(Context &c)
 {
     auto id = planArgument(c);
@@ -735,6 +590,7 @@ int runPublish(Context &c)
     s.statePath = c.statePath();
     s.planId = *id;
     s.who = PlanStore::currentOperator();
+    s.deletionThreshold = c.config.policy.deletionThreshold;
     s.tenant = *ten;
     if (*dir) {
         s.directory = (*dir)->profile;
@@ -747,7 +603,7 @@ int runPublish(Context &c)
             return c.usage(QStringLiteral("--deletion-threshold takes a whole number"));
     }
     s.allowDeletions = c.parser.isSet(c.o.allowDeletions);
-    s.staging = c.parser.isSet(c.o.staging) || stagingModeSetting();
+    s.staging = c.parser.isSet(c.o.staging) || stagingSetting(c);
     if (!QFileInfo::exists(s.statePath))
         return c.fail(QStringLiteral("no state database at %1").arg(s.statePath));
 
@@ -805,34 +661,27 @@ int runPublish(Context &c)
     return success ? Success : Failure;
 }
 
-int writeCsv(Context &c, const QString &path, const std::function<bool(report::CsvWriter &)> &rows)
-{
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return c.fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-    report::CsvWriter csv(&file);
-    if (!rows(csv) || !file.commit())
-        return c.fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-    c.out << "certsync export: " << csv.rows() - 1 << " rows written to " << path << '\n';
-    return Success;
-}
-
 int runExport(Context &c, const QStringList &arguments)
 {
     const QStringList pos = c.parser.positionalArguments();
     if (pos.isEmpty())
         return c.usage(
             QStringLiteral("REPORT is required: inventory, expiring, problems, plan PLAN or audit"));
-    const QString report = pos.first();
+    const auto report = report::reportFromName(pos.first());
+    if (!report)
+        return c.usage(
+            QStringLiteral("unknown report '%1': inventory, expiring, problems, plan PLAN or audit")
+                .arg(pos.first()));
     if (!c.parser.isSet(c.o.csv))
         return c.usage(QStringLiteral("--csv FILE is required"));
     const QString path = c.parser.value(c.o.csv);
-    if (report == QLatin1String("inventory")) {
+    if (*report == report::Report::Inventory) {
         QStringList rest = arguments;
         rest.removeOne(QStringLiteral("inventory"));
         return runInventory(rest, c.out, c.err);
     }
-    if (report == QLatin1String("expiring") || report == QLatin1String("problems")) {
+    Result<qint64> rows = qint64(0);
+    if (*report == report::Report::Expiring || *report == report::Report::Problems) {
         bool ok = false;
         const int days = c.parser.value(c.o.days).toInt(&ok);
         if (!ok || days < 0)
@@ -841,96 +690,31 @@ int runExport(Context &c, const QStringList &arguments)
         if (!dir)
             return c.usage(dir.error().message);
         if (!*dir)
-            return c.usage(
-                QStringLiteral("%1 reads the directory: --ldap-url and --base-dn are required").arg(report));
+            return c.usage(QStringLiteral("%1 reads the directory: --ldap-url and --base-dn are required")
+                               .arg(pos.first()));
         auto snapshot = readDirectory(std::move(**dir));
         if (!snapshot)
             return c.fail(snapshot.error().message);
-        const QDateTime now = QDateTime::currentDateTimeUtc();
-        const QDateTime until = now.addDays(days);
-        const bool expiring = report == QLatin1String("expiring");
-        // The inventory's rows, restricted to the values the report is about.
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly))
-            return c.fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-        report::InventoryCsv csv(&file);
-        bool good = csv.writeHeader();
-        for (directory::DirectoryUser user : std::as_const((*snapshot)->users)) {
-            QList<certs::AnalyzedValue> chosen;
-            for (const certs::AnalyzedValue &v : std::as_const(user.values)) {
-                const certs::JudgedCertificate *j = v.usersCertificate();
-                const bool take = expiring
-                    ? j && j->certificate.notAfter >= now && j->certificate.notAfter <= until
-                    : v.problemsOf(j ? int(j - v.certificates.constData()) : -1).status()
-                        != certs::Status::Ok;
-                if (take)
-                    chosen.append(v);
-            }
-            user.values = chosen;
-            good = good && csv.writeUser(user);
+        rows = report::writeDirectoryReport(*report, (*snapshot)->users, path, days,
+                                            QDateTime::currentDateTimeUtc());
+    } else {
+        auto state = openState(c);
+        if (!state)
+            return c.fail(state.error().message);
+        PlanStore plans(**state);
+        if (*report == report::Report::Plan) {
+            auto id = planArgument(c, 1);
+            if (!id)
+                return c.usage(id.error().message);
+            rows = report::writePlanReport(plans, *id, path);
+        } else {
+            rows = report::writeAuditReport(plans, path);
         }
-        if (!good || !file.commit())
-            return c.fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-        c.out << "certsync export: " << csv.rows() - 1 << " rows written to " << path << '\n';
-        return Success;
     }
-    auto state = openState(c);
-    if (!state)
-        return c.fail(state.error().message);
-    PlanStore plans(**state);
-    if (report == QLatin1String("plan")) {
-        auto id = planArgument(c, 1);
-        if (!id)
-            return c.usage(id.error().message);
-        auto items = plans.items(*id);
-        if (!items)
-            return c.fail(items.error().message);
-        return writeCsv(c, path, [&](report::CsvWriter &csv) {
-            bool ok = csv.writeRow(
-                { QStringLiteral("plan"), QStringLiteral("item"), QStringLiteral("user_dn"),
-                  QStringLiteral("user"), QStringLiteral("matched_by"), QStringLiteral("channel"),
-                  QStringLiteral("attribute"), QStringLiteral("operation"), QStringLiteral("target"),
-                  QStringLiteral("decision"), QStringLiteral("state"), QStringLiteral("attempts"),
-                  QStringLiteral("http_status"), QStringLiteral("request_id"),
-                  QStringLiteral("removed_sha256"), QStringLiteral("added_sha256"), QStringLiteral("reasons"),
-                  QStringLiteral("error") });
-            for (const StoredItem &s : std::as_const(*items)) {
-                QStringList removed, added;
-                for (const Value &v : s.item.removed)
-                    removed.append(v.sha256Hex());
-                for (const Value &v : s.item.added)
-                    added.append(v.sha256Hex());
-                ok = ok
-                    && csv.writeRow(
-                        { QString::number(*id), QString::number(s.item.number), s.item.userKey,
-                          s.item.userLabel, matchMethodName(s.item.matchedBy), channelName(s.item.channel),
-                          itemAttributeName(s.item.attribute), operationName(s.item.operation), s.item.target,
-                          decisionName(s.decision), journalStateName(s.state), QString::number(s.attempts),
-                          s.httpStatus ? QString::number(s.httpStatus) : QString(), s.requestId,
-                          removed.join(QLatin1Char(';')), added.join(QLatin1Char(';')),
-                          s.item.reasons.join(QLatin1Char(';')), s.error });
-            }
-            return ok;
-        });
-    }
-    if (report == QLatin1String("audit")) {
-        auto rows = plans.auditRows();
-        if (!rows)
-            return c.fail(rows.error().message);
-        return writeCsv(c, path, [&](report::CsvWriter &csv) {
-            bool ok = csv.writeRow({ QStringLiteral("id"), QStringLiteral("at"), QStringLiteral("who"),
-                                     QStringLiteral("action"), QStringLiteral("plan"), QStringLiteral("item"),
-                                     QStringLiteral("detail") });
-            for (const AuditRow &a : std::as_const(*rows))
-                ok = ok
-                    && csv.writeRow({ QString::number(a.id), report::InventoryCsv::utcTime(a.at), a.who,
-                                      a.action, QString::number(a.planId), QString::number(a.itemNumber),
-                                      a.detail });
-            return ok;
-        });
-    }
-    return c.usage(
-        QStringLiteral("unknown report '%1': inventory, expiring, problems, plan PLAN or audit").arg(report));
+    if (!rows)
+        return c.fail(rows.error().message);
+    c.out << "certsync export: " << *rows << " rows written to " << path << '\n';
+    return Success;
 }
 
 } // namespace
@@ -942,7 +726,7 @@ bool isSyncCommand(const QString &command)
 
 int runSyncCommand(const QString &command, const QStringList &arguments, QTextStream &out, QTextStream &err)
 {
-    Context c { command, out, err, {}, {} };
+    Context c { command, out, err, {}, {}, {} };
     c.parser.addHelpOption();
     c.o.addTo(c.parser);
     c.parser.addPositionalArgument(QStringLiteral("ARGS"),
@@ -953,6 +737,10 @@ int runSyncCommand(const QString &command, const QStringList &arguments, QTextSt
         out << c.parser.helpText();
         return Success;
     }
+    auto configuration = effectiveConfiguration(c.parser, c.o.connection);
+    if (!configuration)
+        return c.usage(configuration.error().message);
+    c.config = std::move(*configuration);
     if (command == QLatin1String("diff"))
         return runDiff(c);
     if (command == QLatin1String("plans"))

@@ -36,11 +36,14 @@ struct Run
     QString err;
 };
 
-Run runCli(const QStringList &arguments, const QString &password)
+Run runCli(const QStringList &arguments, const QString &password, const QString &configFile = {})
 {
     QProcess process;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("CERTSYNC_TEST_PASSWORD"), password);
+    if (!configFile.isEmpty())
+        env.insert(QStringLiteral("CERTSYNC_CONFIG"), configFile);
+    env.remove(QStringLiteral("DBUS_SESSION_BUS_ADDRESS")); // never a real keychain from a test
     process.setProcessEnvironment(env);
     process.start(qEnvironmentVariable("CERTSYNC_CLI"), arguments);
     Run run;
@@ -114,6 +117,7 @@ private slots:
     void writesTheInventory();
     void failuresLeaveNoFile();
     void progressOnATerminalOnly();
+    void settingsFileWithOptionsOnTop();
     void incrementalInventoryMergesChanges_data();
     void incrementalInventoryMergesChanges();
 };
@@ -264,6 +268,74 @@ void TestInventoryCli::failuresLeaveNoFile()
                QString());
     QCOMPARE(noPassword.exitCode, 2);
     QVERIFY(noPassword.err.contains(QStringLiteral("CERTSYNC_TEST_PASSWORD is not set")));
+}
+
+// The settings file the console writes is the base; an option given overrides its key. The
+// password is never in the file: --password-env, else the keychain (none here: a clear error).
+void TestInventoryCli::settingsFileWithOptionsOnTop()
+{
+    const DirectoryFixture f = DirectoryFixture::fromEnvironment("CERTSYNC_SLAPD_ENV");
+    QVERIFY2(f.error.isEmpty(), qPrintable(f.error));
+    QTemporaryDir dir;
+    const QString ini = dir.filePath(QStringLiteral("certsync.conf"));
+    {
+        QFile file(ini);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(
+            QStringLiteral("version=1\n[directory]\nkind=ldap\nurl=%1\nbaseDn=%2\nbind=simple\nbindDn=%3\n"
+                           "caFile=%4\n[trust]\nbundles=%5\ncrls=%6\n")
+                .arg(f.value(QStringLiteral("LDAP_URL")), f.value(QStringLiteral("BASE_DN")),
+                     f.value(QStringLiteral("READER_DN")), f.value(QStringLiteral("CA_FILE")),
+                     f.value(QStringLiteral("TRUST_FILE")), f.value(QStringLiteral("CRL_FILE")))
+                .toUtf8());
+    }
+    const QString csvPath = dir.filePath(QStringLiteral("inventory.csv"));
+    const QStringList base = { QStringLiteral("inventory"), QStringLiteral("--csv"), csvPath,
+                               QStringLiteral("--password-env"), QStringLiteral("CERTSYNC_TEST_PASSWORD") };
+    auto dataRows = [&] {
+        QFile csv(csvPath);
+        return csv.open(QIODevice::ReadOnly) ? csv.readAll().count('\n') - 1 : -1;
+    };
+
+    // --settings FILE, and CERTSYNC_CONFIG: the same inventory as with every option spelled out.
+    const Run fromFile = runCli(base + QStringList { QStringLiteral("--settings"), ini }, f.password());
+    QVERIFY2(fromFile.exitCode == 0, qPrintable(fromFile.err));
+    const qint64 all = dataRows();
+    QVERIFY2(all > 20, qPrintable(QString::number(all)));
+    QVERIFY2(!fromFile.err.contains(QStringLiteral("no --trust")),
+             qPrintable(fromFile.err)); // trust from the file
+    QVERIFY(QFile::remove(csvPath));
+    const Run fromEnvironment = runCli(base, f.password(), ini);
+    QVERIFY2(fromEnvironment.exitCode == 0, qPrintable(fromEnvironment.err));
+    QCOMPARE(dataRows(), all);
+
+    // An option overrides its key: a filter that matches nobody, then a base DN that does not exist.
+    const Run filtered =
+        runCli(base + QStringList { QStringLiteral("--filter"), QStringLiteral("(uid=nobody-at-all)") },
+               f.password(), ini);
+    QVERIFY2(filtered.exitCode == 0, qPrintable(filtered.err));
+    QCOMPARE(dataRows(), 0);
+    const Run elsewhere =
+        runCli(base
+                   + QStringList { QStringLiteral("--base-dn"),
+                                   QStringLiteral("ou=nowhere,") + f.value(QStringLiteral("BASE_DN")) },
+               f.password(), ini);
+    QCOMPARE(elsewhere.exitCode, 1);
+    QVERIFY2(elsewhere.err.contains(QStringLiteral("No such object")), qPrintable(elsewhere.err));
+
+    // No password option: the keychain is asked, and there is none here.
+    const Run noKeychain =
+        runCli({ QStringLiteral("inventory"), QStringLiteral("--csv"), csvPath }, f.password(), ini);
+    QCOMPARE(noKeychain.exitCode, 2);
+    QVERIFY2(noKeychain.err.contains(QStringLiteral("needs --password-env VAR")), qPrintable(noKeychain.err));
+    QVERIFY2(noKeychain.err.contains(QStringLiteral("no OS keychain is available")),
+             qPrintable(noKeychain.err));
+
+    const Run missing =
+        runCli(base + QStringList { QStringLiteral("--settings"), dir.filePath(QStringLiteral("none.conf")) },
+               f.password());
+    QCOMPARE(missing.exitCode, 2);
+    QVERIFY2(missing.err.contains(QStringLiteral("none.conf does not exist")), qPrintable(missing.err));
 }
 
 // Progress goes to stderr when stderr is a terminal: the child's stderr is the slave side of a

@@ -1,0 +1,91 @@
+#pragma once
+
+// The persistent configuration that the console's settings dialog edits and every command reads:
+// where the directory is, what S/MIME trust applies, which tenant to talk to, and the policy.
+// It holds no secret: passwords, client secrets and key passphrases live in the OS keychain
+// (SecretStore) or, for the command line, in environment variables.
+
+#include "certs/TrustStore.h"
+#include "core/Result.h"
+#include "directory/ConnectionProfile.h"
+#include "directory/DirectoryReadJob.h"
+#include "engine/Diff.h"
+#include "tenant/TenantSettings.h"
+
+#include <QString>
+
+#include <optional>
+
+class QSettings;
+
+namespace certsync::config {
+
+// The settings file's layout version, written as `version`. A file written by a newer certsync is
+// refused instead of being half understood.
+constexpr int settingsVersion = 1;
+
+struct PolicyConfig
+{
+    engine::PolicySettings engine;
+    int warningDays = 30; // the judge's expiring_soon window
+    int deletionThreshold = 500; // removed values per publish, Entra Connect's default
+    bool staging = false; // compute and stage, never publish
+};
+
+enum class TenantCredential { Secret, Certificate };
+
+struct Configuration
+{
+    std::optional<directory::ConnectionProfile> directory; // nullopt: no directory configured
+    certs::TrustSettings trust; // S/MIME anchors, intermediates and CRLs
+    // nullopt: no tenant configured. Its secret fields are always empty here.
+    std::optional<tenant::TenantSettings> tenant;
+    TenantCredential credential = TenantCredential::Secret;
+    PolicyConfig policy;
+};
+
+// The secrets that go with a configuration, from the keychain or the environment. Memory only.
+struct Secrets
+{
+    QString bindPassword;
+    QString clientSecret;
+    QString keyPassphrase;
+};
+
+// What a directory read needs: the profile, the password, the judge's policy and the loaded S/MIME
+// trust store. nullopt when no directory is configured; an error when a trust file cannot be read.
+Result<std::optional<directory::DirectoryReadSettings>>
+directoryReadSettings(const Configuration &configuration, const QString &bindPassword);
+// The tenant with the secret that its credential needs; nullopt when no tenant is configured.
+std::optional<tenant::TenantSettings> tenantSettings(const Configuration &configuration,
+                                                     const Secrets &secrets);
+
+// The settings file: CERTSYNC_CONFIG when set, else certsync/certsync.conf in the user's
+// configuration folder (~/.config). INI format.
+QString defaultSettingsPath();
+
+// Reads the configuration. Keys that are absent keep their defaults; values that cannot be
+// understood are an error naming the key.
+Result<Configuration> load(const QSettings &settings);
+Result<Configuration> loadFile(const QString &path); // a missing file is an empty configuration
+// Writes every key (removing those of a section that is not configured). Never writes a secret.
+void save(const Configuration &configuration, QSettings &settings);
+Result<void> saveFile(const Configuration &configuration, const QString &path);
+
+// The attribute mapping's fields and their keys under directory/mapping/ (for the dialog too).
+struct MappingField
+{
+    const char *key;
+    QString directory::AttributeMapping::*field;
+};
+const QList<MappingField> &mappingFields();
+
+// "simple", "gssapi", "anonymous" and back (the settings file's words).
+QString bindMethodName(directory::BindMethod method);
+std::optional<directory::BindMethod> bindMethodFromName(const QString &name);
+std::optional<directory::SourceKind> sourceKindFromName(const QString &name); // "ad", "ldap"
+// certificateUserIds forms: "none", "issuer-serial", "ski", "both" (the CLI's words too).
+QString certificateUserIdFormsName(const engine::PolicySettings &policy);
+bool setCertificateUserIdForms(engine::PolicySettings &policy, const QString &name);
+
+} // namespace certsync::config

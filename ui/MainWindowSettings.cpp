@@ -1,0 +1,234 @@
+// MainWindow's settings and export: Edit → Settings…, loading the settings at startup, and
+// File → Export report. Kept apart from MainWindow.cpp, which holds the panes and the jobs.
+#include "config/SecretStore.h"
+#include "models/UsersModel.h"
+#include "ui/JobStatus.h"
+#include "ui/MainWindow.h"
+#include "ui/SettingsDialog.h"
+#include "ui/StagedPane.h"
+
+#include <QAction>
+#include <QDir>
+#include <QFileDialog>
+#include <QMenu>
+#include <QStandardPaths>
+#include <QStatusBar>
+
+#include <array>
+#include <functional>
+
+namespace certsync::ui {
+
+namespace {
+
+constexpr std::array<config::Secret, 3> allSecrets = { config::Secret::BindPassword,
+                                                       config::Secret::ClientSecret,
+                                                       config::Secret::KeyPassphrase };
+
+QString &secretField(config::Secrets &secrets, config::Secret which)
+{
+    switch (which) {
+    case config::Secret::BindPassword:
+        return secrets.bindPassword;
+    case config::Secret::ClientSecret:
+        return secrets.clientSecret;
+    case config::Secret::KeyPassphrase:
+        break;
+    }
+    return secrets.keyPassphrase;
+}
+
+// Reads the three secrets one after another; `done` gets them and the first keychain error (if any).
+void readSecrets(config::SecretStore *store,
+                 std::function<void(const config::Secrets &, const QString &)> done, size_t index = 0,
+                 config::Secrets soFar = {}, QString error = {})
+{
+    if (index == allSecrets.size()) {
+        done(soFar, error);
+        return;
+    }
+    const config::Secret which = allSecrets.at(index);
+    store->read(which,
+                [store, done = std::move(done), index, soFar, error, which](Result<QString> r) mutable {
+                    if (r)
+                        secretField(soFar, which) = *r;
+                    else if (error.isEmpty())
+                        error = r.error().message;
+                    readSecrets(store, std::move(done), index + 1, std::move(soFar), std::move(error));
+                });
+}
+
+QString statePath()
+{
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
+        .filePath(QStringLiteral("certsync.db"));
+}
+
+} // namespace
+
+void MainWindow::addSettingsAndExportActions(QMenu *file, QMenu *edit)
+{
+    auto *settings = new QAction(tr("&Settings…"), this);
+    settings->setObjectName(QStringLiteral("actionSettings"));
+    // Linux desktops often have no standard Preferences key: Ctrl+, as well.
+    QList<QKeySequence> keys = QKeySequence::keyBindings(QKeySequence::Preferences);
+    if (const QKeySequence comma(tr("Ctrl+,")); !keys.contains(comma))
+        keys.append(comma);
+    settings->setShortcuts(keys);
+    settings->setMenuRole(QAction::PreferencesRole);
+    connect(settings, &QAction::triggered, this, &MainWindow::openSettings);
+    edit->addSeparator();
+    edit->addAction(settings);
+
+    auto *exportMenu = new QMenu(tr("&Export report"), this);
+    exportMenu->setObjectName(QStringLiteral("menuExport"));
+    const std::pair<report::Report, QString> reports[] = {
+        { report::Report::Inventory, tr("&Inventory…") },
+        { report::Report::Expiring, tr("&Expiring certificates…") },
+        { report::Report::Problems, tr("&Problems…") },
+        { report::Report::Plan, tr("Current &plan…") },
+        { report::Report::Audit, tr("&Audit trail…") },
+    };
+    for (const auto &entry : reports) {
+        const report::Report which = entry.first;
+        auto *action = exportMenu->addAction(entry.second);
+        action->setObjectName(QStringLiteral("actionExport_") + report::reportName(which));
+        connect(action, &QAction::triggered, this, [this, which] {
+            const QString suggested =
+                QDir(QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation))
+                    .filePath(QStringLiteral("certsync-%1.csv").arg(report::reportName(which)));
+            const QString path =
+                QFileDialog::getSaveFileName(this, tr("Export report"), suggested, tr("CSV files (*.csv)"));
+            if (!path.isEmpty())
+                exportReport(which, path);
+        });
+    }
+    // Before Quit, the menu's last action.
+    file->insertMenu(file->actions().constLast(), exportMenu);
+    file->insertSeparator(file->actions().constLast());
+}
+
+void MainWindow::exportReport(report::Report which, const QString &path)
+{
+    report::ExportRequest request;
+    request.report = which;
+    request.path = path;
+    request.snapshot = m_users->snapshot();
+    request.statePath = statePath();
+    request.planId = m_stagedPane->currentPlan();
+    request.days = m_configuration.policy.warningDays;
+    if (which == report::Report::Plan && request.planId <= 0) {
+        const QString text = tr("Choose a plan in Staged changes first.");
+        statusBar()->showMessage(text, 10000);
+        emit reportExported(false, text);
+        return;
+    }
+    if (which != report::Report::Plan && which != report::Report::Audit && !request.snapshot) {
+        const QString text =
+            tr("Read the directory first: the %1 report is made from it.").arg(report::reportName(which));
+        statusBar()->showMessage(text, 10000);
+        emit reportExported(false, text);
+        return;
+    }
+    auto *job = new report::ExportJob(request);
+    connect(job, &jobs::Job::logRecord, this, &MainWindow::appendLog);
+    connect(job, &jobs::Job::finished, this, [this](bool ok, const QString &summary) {
+        statusBar()->showMessage(ok ? summary : tr("Export failed: %1").arg(summary), 15000);
+        emit reportExported(ok, summary);
+    });
+    m_jobStatus->follow(job);
+    m_runner.run(job);
+}
+
+void MainWindow::loadSettings()
+{
+    auto loaded = config::loadFile(config::defaultSettingsPath());
+    if (!loaded) {
+        statusBar()->showMessage(loaded.error().message, 30000);
+        return;
+    }
+    m_configuration = *loaded;
+    if (!m_configuration.directory && !m_configuration.tenant) {
+        setPolicy(m_configuration.policy.engine);
+        return;
+    }
+    auto *store = new config::SecretStore(this);
+    readSecrets(store, [this, store](const config::Secrets &secrets, const QString &keychainError) {
+        store->deleteLater();
+        const QString error = applyConfiguration(m_configuration, secrets);
+        if (!error.isEmpty())
+            statusBar()->showMessage(error, 30000);
+        else if (!keychainError.isEmpty())
+            statusBar()->showMessage(keychainError, 30000);
+    });
+}
+
+void MainWindow::openSettings()
+{
+    if (auto *open = findChild<SettingsDialog *>(QStringLiteral("settingsDialog"))) {
+        open->raise();
+        open->activateWindow();
+        return;
+    }
+    auto *dialog = new SettingsDialog(m_configuration, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    auto *store = new config::SecretStore(dialog);
+    readSecrets(store, [dialog](const config::Secrets &secrets, const QString &keychainError) {
+        dialog->setSecrets(secrets);
+        dialog->setNotice(
+            keychainError.isEmpty()
+                ? QString()
+                : tr("%1. Secrets typed here are kept for this session only.").arg(keychainError));
+    });
+    connect(dialog, &QDialog::accepted, this,
+            [this, dialog] { saveSettings(dialog->configuration(), dialog->secrets()); });
+    dialog->open();
+}
+
+void MainWindow::saveSettings(const config::Configuration &configuration, const config::Secrets &secrets)
+{
+    const QString path = config::defaultSettingsPath();
+    if (auto saved = config::saveFile(configuration, path); !saved) {
+        statusBar()->showMessage(saved.error().message, 30000);
+        return;
+    }
+    m_configuration = configuration;
+    // The secrets go to the keychain (or stay in memory for this session, with the reason shown).
+    auto *store = new config::SecretStore(this);
+    auto pending = std::make_shared<int>(int(allSecrets.size()));
+    for (const config::Secret which : allSecrets) {
+        config::Secrets copy = secrets;
+        store->write(which, secretField(copy, which), [this, store, pending](Result<void> r) {
+            if (!r) {
+                jobs::LogRecord record;
+                record.time = QDateTime::currentDateTimeUtc();
+                record.level = jobs::LogRecord::Level::Warning;
+                record.job = QStringLiteral("settings");
+                record.message = r.error().message;
+                appendLog(record);
+            }
+            if (--*pending == 0)
+                store->deleteLater();
+        });
+    }
+    const QString error = applyConfiguration(configuration, secrets);
+    statusBar()->showMessage(error.isEmpty() ? tr("Settings saved to %1").arg(path) : error, 15000);
+}
+
+QString MainWindow::applyConfiguration(const config::Configuration &configuration,
+                                       const config::Secrets &secrets)
+{
+    m_configuration = configuration;
+    setPolicy(configuration.policy.engine);
+    m_stagedPane->setDeletionThreshold(configuration.policy.deletionThreshold);
+    setTenantSettings(config::tenantSettings(configuration, secrets));
+    auto directory = config::directoryReadSettings(configuration, secrets.bindPassword);
+    if (!directory)
+        return tr("The S/MIME trust settings cannot be used: %1").arg(directory.error().message);
+    if (*directory)
+        setDirectorySettings(**directory);
+    emit settingsApplied();
+    return {};
+}
+
+} // namespace certsync::ui
