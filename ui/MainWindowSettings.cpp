@@ -58,12 +58,6 @@ void readSecrets(config::SecretStore *store,
                 });
 }
 
-QString statePath()
-{
-    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation))
-        .filePath(QStringLiteral("certsync.db"));
-}
-
 } // namespace
 
 void MainWindow::addSettingsAndExportActions(QMenu *file, QMenu *edit)

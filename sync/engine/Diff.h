@@ -191,6 +191,9 @@ struct DiffInput
     const QList<directory::DirectoryUser> *directory = nullptr;
     const QList<PublishedUser> *tenant = nullptr;
     PolicySettings settings;
+    // Large inputs (thousands of users) run the per-user policy on two cores; false keeps it on the
+    // calling thread. The result is the same either way.
+    bool parallel = true;
 };
 
 struct DiffResult

@@ -46,13 +46,41 @@ QStringList reasonsOf(const QList<DroppedValue> &dropped)
 }
 
 DiffResult diffOf(const QList<directory::DirectoryUser> &dir, const QList<PublishedUser> &ten,
-                  const PolicySettings &settings = {})
+                  const PolicySettings &settings = {}, bool parallel = true)
 {
     DiffInput in;
     in.directory = &dir;
     in.tenant = &ten;
     in.settings = settings;
+    in.parallel = parallel;
     return computeDiff(in);
+}
+
+// Everything a plan is made of, as text, to compare two diffs.
+QStringList describe(const DiffResult &r)
+{
+    QStringList out { QStringLiteral("matched %1 by fallback %2 removed %3 added %4")
+                          .arg(r.matched)
+                          .arg(r.matchedByFallback)
+                          .arg(r.removedValues)
+                          .arg(r.addedValues) };
+    for (const PlanItem &i : r.items)
+        out.append(QStringLiteral("item %1 %2 old %3 new %4 removed %5 added %6 %7")
+                       .arg(i.number)
+                       .arg(i.key(), names(i.oldValues).join(QLatin1Char(',')),
+                            names(i.newValues).join(QLatin1Char(',')),
+                            names(i.removed).join(QLatin1Char(',')), names(i.added).join(QLatin1Char(',')),
+                            i.reasons.join(QLatin1Char(','))));
+    for (const Warning &w : r.warnings)
+        out.append(QStringLiteral("warning %1 %2 %3").arg(w.userKey, warningKindName(w.kind), w.message));
+    for (const AwaitingEntraConnect &a : r.awaiting)
+        out.append(QStringLiteral("awaiting %1 %2 %3 %4")
+                       .arg(a.userKey, itemAttributeName(a.attribute))
+                       .arg(a.missing)
+                       .arg(a.extra));
+    for (const UnmatchedDirectoryUser &u : r.unmatchedDirectory)
+        out.append(QStringLiteral("unmatched %1 %2").arg(u.dn, u.reason));
+    return out;
 }
 
 } // namespace
@@ -72,6 +100,7 @@ private slots:
     void warnings_data();
     void warnings();
     void itemsAreSortedByStableKeys();
+    void largeDiffOnTwoCoresEqualsOneCore();
     void planStoreRoundTrip();
     void decisionsAndJournal();
     void newPlanMakesOlderOnesStale();
@@ -457,6 +486,29 @@ void TestEngine::itemsAreSortedByStableKeys()
     for (const PlanItem &i : again.items)
         keys2.append(QStringLiteral("%1 %2").arg(i.number).arg(i.key()));
     QCOMPARE(keys2, keys);
+}
+
+// Above a few thousand users the per-user policy runs on two cores; the plan must not change.
+void TestEngine::largeDiffOnTwoCoresEqualsOneCore()
+{
+    QList<directory::DirectoryUser> dir;
+    QList<PublishedUser> ten;
+    const TenantKind kinds[] = { TenantKind::Synced, TenantKind::CloudMastered,
+                                 TenantKind::CloudWithoutRecipient };
+    for (int i = 0; i < 6000; ++i) {
+        const QString name = QStringLiteral("user%1").arg(i, 5, 10, QLatin1Char('0'));
+        dir.append(directoryUser(name, { { QStringLiteral("v1"), 100 }, { QStringLiteral("old"), -10 } },
+                                 { { QStringLiteral("v2"), 50 } }));
+        if (i % 7 == 3)
+            continue; // unmatched
+        ten.prepend(publishedUser(dir.last(), kinds[i % 3],
+                                  i % 2 ? QStringList { QStringLiteral("v1") } : QStringList {}));
+    }
+    const DiffResult two = diffOf(dir, ten, {}, true);
+    const DiffResult one = diffOf(dir, ten, {}, false);
+    QVERIFY(two.items.size() > 1000);
+    QVERIFY(!two.warnings.isEmpty() && !two.awaiting.isEmpty() && !two.unmatchedDirectory.isEmpty());
+    QCOMPARE(describe(two), describe(one));
 }
 
 void TestEngine::planStoreRoundTrip()
