@@ -232,6 +232,10 @@ void MainWindow::readDirectory()
     connect(job, &directory::DirectoryReadJob::snapshotReady, this, &MainWindow::onSnapshot);
     connect(job, &jobs::Job::finished, this, [this](bool ok, const QString &summary) {
         statusBar()->showMessage(ok ? summary : tr("Directory read stopped: %1").arg(summary), 15000);
+        // The status bar's message is gone at the next status tip; the log keeps why a read stopped.
+        if (!ok)
+            logLine(jobs::LogRecord::Level::Warning, tr("directory read"),
+                    tr("Directory read stopped: %1").arg(summary));
     });
     follow(job);
     m_runner.run(job);
