@@ -276,7 +276,8 @@ void TestConfiguration::keychainUnavailable()
     QVERIFY(!other.ok());
     QVERIFY(other.error().message.startsWith(QStringLiteral("no OS keychain is available")));
     QVERIFY(other.error().message.contains(QStringLiteral("--client-secret-env VAR")));
-    QVERIFY(!other.error().message.contains(QStringLiteral("kept for this session"))); // a read stores nothing
+    QVERIFY(
+        !other.error().message.contains(QStringLiteral("kept for this session"))); // a read stores nothing
 
     // Nothing on disk holds it (QtKeychain's plain-text fallback stays off).
     for (const auto location : { QStandardPaths::GenericConfigLocation, QStandardPaths::AppDataLocation,
