@@ -278,6 +278,13 @@ void PublishJob::write(const StoredItem &item, const QList<QByteArray> &ldapRemo
     log(LogRecord::Level::Info, QStringLiteral("writing %1").arg(describe(item)), item.item.userLabel,
         channelName(item.item.channel));
     const StoredItem copy = item;
+    // Both tenant channels answer with a write receipt: journal it as applied, or the error as failed.
+    const auto onTenantWrite = [this, copy](tenant::TenantResult<tenant::WriteReceipt> r) {
+        if (!r)
+            failedTenant(copy, r.error());
+        else
+            applied(copy, r->requestId, r->clientRequestId, r->attempts, r->confirmedByRead);
+    };
     switch (item.item.channel) {
     case Channel::Exchange: {
         tenant::RecipientCertificateChange change;
@@ -287,12 +294,7 @@ void PublishJob::write(const StoredItem &item, const QList<QByteArray> &ldapRemo
             change.userCertificate = bytesOf(item.item.newValues);
         else
             change.userSMimeCertificate = bytesOf(item.item.newValues);
-        m_exchange->setCertificates(change, [this, copy](tenant::TenantResult<tenant::WriteReceipt> r) {
-            if (!r)
-                failedTenant(copy, r.error());
-            else
-                applied(copy, r->requestId, r->clientRequestId, r->attempts, r->confirmedByRead);
-        });
+        m_exchange->setCertificates(change, onTenantWrite);
         return;
     }
     case Channel::Graph: {
@@ -300,12 +302,7 @@ void PublishJob::write(const StoredItem &item, const QList<QByteArray> &ldapRemo
         change.userId = item.item.target;
         for (const Value &v : item.item.newValues)
             change.values.append(QString::fromUtf8(v.bytes));
-        m_graph->setCertificateUserIds(change, [this, copy](tenant::TenantResult<tenant::WriteReceipt> r) {
-            if (!r)
-                failedTenant(copy, r.error());
-            else
-                applied(copy, r->requestId, r->clientRequestId, r->attempts, r->confirmedByRead);
-        });
+        m_graph->setCertificateUserIds(change, onTenantWrite);
         return;
     }
     case Channel::Directory: {
