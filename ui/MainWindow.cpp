@@ -400,7 +400,7 @@ void MainWindow::publish(qint64 planId, bool allowDeletions)
     }
     s.deletionThreshold = m_stagedPane->deletionThreshold();
     s.allowDeletions = allowDeletions;
-    s.staging = engine::stagingModeSetting();
+    s.staging = engine::stagingMode(m_configuration.policy.staging);
     auto outcome = std::make_shared<engine::PublishOutcome>();
     auto *job = new engine::PublishJob(s);
     connect(job, &engine::PublishJob::outcomeReady, this,

@@ -569,12 +569,6 @@ int runDecide(Context &c, Decision decision)
     return Success;
 }
 
-bool stagingSetting(const Context &c)
-{
-    // The console's setting (sync/staging); CERTSYNC_STAGING=1 sets it for a headless run.
-    return qEnvironmentVariableIntValue("CERTSYNC_STAGING") == 1 || c.config.policy.staging;
-}
-
 int runPublish(Context &c)
 {
     auto id = planArgument(c);
@@ -603,7 +597,7 @@ int runPublish(Context &c)
             return c.usage(QStringLiteral("--deletion-threshold takes a whole number"));
     }
     s.allowDeletions = c.parser.isSet(c.o.allowDeletions);
-    s.staging = c.parser.isSet(c.o.staging) || stagingSetting(c);
+    s.staging = c.parser.isSet(c.o.staging) || engine::stagingMode(c.config.policy.staging);
     if (!QFileInfo::exists(s.statePath))
         return c.fail(QStringLiteral("no state database at %1").arg(s.statePath));
 

@@ -1,6 +1,6 @@
 #include "engine/StagePlan.h"
 
-#include <QSettings>
+#include <QtGlobal>
 
 namespace certsync::engine {
 
@@ -23,11 +23,9 @@ Result<StagedPlan> stagePlan(store::StateStore &state, const DiffResult &diff, c
     return staged;
 }
 
-bool stagingModeSetting()
+bool stagingMode(bool configured)
 {
-    if (qEnvironmentVariableIntValue("CERTSYNC_STAGING") == 1)
-        return true;
-    return QSettings().value(QStringLiteral("sync/staging"), false).toBool();
+    return configured || qEnvironmentVariableIntValue("CERTSYNC_STAGING") == 1;
 }
 
 } // namespace certsync::engine

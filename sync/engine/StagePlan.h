@@ -18,8 +18,9 @@ struct StagedPlan
 Result<StagedPlan> stagePlan(store::StateStore &state, const DiffResult &diff, const PlanSource &source,
                              const QString &who);
 
-// Staging mode (compute and stage, never publish): the console's setting "sync/staging", or
-// CERTSYNC_STAGING=1 for a headless run. `certsync publish` and the console's Publish both obey it.
-bool stagingModeSetting();
+// Staging mode (compute and stage, never publish): the settings file's `sync/staging` (as loaded, so
+// that $CERTSYNC_CONFIG is honoured), or CERTSYNC_STAGING=1 for a headless run. `certsync publish`
+// and the console's Publish both ask this.
+bool stagingMode(bool configured);
 
 } // namespace certsync::engine
