@@ -52,6 +52,9 @@ Run runCli(const QStringList &arguments, const QString &password, const QString 
     run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
     run.out = QString::fromUtf8(process.readAllStandardOutput());
     run.err = QString::fromUtf8(process.readAllStandardError());
+    if (run.exitCode == -1) // a crash or a sanitizer's abort: its report is on stderr, show it
+        qWarning("certsync %s crashed; its stderr:\n%s", qPrintable(arguments.join(QLatin1Char(' '))),
+                 qPrintable(run.err));
     return run;
 }
 

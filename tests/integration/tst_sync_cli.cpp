@@ -171,6 +171,9 @@ Run TestSyncCli::certsync(const QStringList &args, const QProcessEnvironment &ex
     r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
     r.out = p.readAllStandardOutput();
     r.err = p.readAllStandardError();
+    if (r.exitCode == -1) // a crash or a sanitizer's abort: its report is on stderr, show it
+        qWarning("certsync %s crashed; its stderr:\n%s", qPrintable(args.join(QLatin1Char(' '))),
+                 r.err.constData());
     return r;
 }
 
