@@ -1,4 +1,5 @@
 // certsync: the console without a command, the headless command line with one.
+#include "certs/OpenSsl.h"
 #include "cli/CommandLine.h"
 #include "ui/DemoLauncher.h"
 #include "ui/MainWindow.h"
@@ -62,6 +63,7 @@ void installTranslators(QCoreApplication &app)
 
 int main(int argc, char *argv[])
 {
+    certsync::ossl::initialiseForProcess();
     QStringList arguments;
     for (int i = 1; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));

@@ -1,6 +1,7 @@
 #include "certs/OpenSsl.h"
 
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
@@ -13,6 +14,12 @@ X509Ptr share(X509 *cert)
     if (cert)
         X509_up_ref(cert);
     return X509Ptr(cert);
+}
+
+void initialiseForProcess()
+{
+    // The first initialisation decides whether OpenSSL registers its atexit cleanup.
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
 }
 
 QString drainErrors()

@@ -43,6 +43,13 @@ struct X509StackDeleter
 };
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
 
+// Call first thing in main(), before anything else touches OpenSSL: OpenSSL then leaves its state
+// in place at exit instead of freeing it from an atexit handler. Threads that Qt owns (the
+// network access manager's HTTP thread) can still be ending while the process exits; once that
+// handler has run, their per-thread state (DRBGs, error queue) could no longer be freed by the
+// thread's own exit, and under LeakSanitizer such a run failed at random.
+void initialiseForProcess();
+
 // A new reference to the same certificate (X509 objects are reference counted).
 X509Ptr share(X509 *cert);
 

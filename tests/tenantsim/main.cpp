@@ -8,6 +8,7 @@
 #include <QFile>
 
 #include "certs/Certificate.h"
+#include "certs/OpenSsl.h"
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -96,6 +97,7 @@ QByteArray readFile(const QString &path)
 
 int main(int argc, char *argv[])
 {
+    certsync::ossl::initialiseForProcess();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("certsync-tenantsim"));
 
