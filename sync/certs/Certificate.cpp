@@ -18,18 +18,6 @@ using EkuPtr = Owned<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>;
 using AiaPtr = Owned<AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free>;
 using CrlDpPtr = Owned<CRL_DIST_POINTS, CRL_DIST_POINTS_free>;
 
-// Explicitly fetched digests: the implicit EVP_sha256() fetches on every call in OpenSSL 3.
-const EVP_MD *sha256()
-{
-    static EVP_MD *md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
-    return md;
-}
-const EVP_MD *sha1()
-{
-    static EVP_MD *md = EVP_MD_fetch(nullptr, "SHA1", nullptr);
-    return md;
-}
-
 QByteArray digest(const EVP_MD *md, QByteArrayView data)
 {
     unsigned char out[EVP_MAX_MD_SIZE];
@@ -188,18 +176,18 @@ void readSignature(X509 *cert, Certificate &info)
 
 } // namespace
 
-QByteArray sha256Of(QByteArrayView data)
+QByteArray sha256Of(QByteArrayView data, const ossl::LibContext &context)
 {
-    return digest(sha256(), data);
+    return digest(context.sha256(), data);
 }
 
-ParsedCertificate describe(X509 *cert, QByteArrayView derBytes)
+ParsedCertificate describe(X509 *cert, QByteArrayView derBytes, const ossl::LibContext &context)
 {
     ParsedCertificate parsed { ossl::share(cert), {} };
     Certificate &info = parsed.info;
     info.der = derBytes.isNull() ? ossl::der(cert) : derBytes.toByteArray();
-    info.sha256 = digest(sha256(), info.der);
-    info.sha1 = digest(sha1(), info.der);
+    info.sha256 = digest(context.sha256(), info.der);
+    info.sha1 = digest(context.sha1(), info.der);
     info.subject = ossl::nameToString(X509_get_subject_name(cert));
     info.issuer = ossl::nameToString(X509_get_issuer_name(cert));
     info.serialHex = ossl::serialHex(cert);
@@ -244,21 +232,20 @@ ParsedCertificate describe(X509 *cert, QByteArrayView derBytes)
     return parsed;
 }
 
-Result<ParsedCertificate> parseDer(QByteArrayView der)
+Result<ParsedCertificate> parseDer(QByteArrayView der, const ossl::LibContext &context)
 {
     if (der.isEmpty())
         return Error { QStringLiteral("parse_error"), QStringLiteral("empty value") };
-    const auto *begin = reinterpret_cast<const unsigned char *>(der.data());
-    const unsigned char *p = begin;
-    ossl::X509Ptr cert(d2i_X509(nullptr, &p, long(der.size())));
+    qsizetype consumed = 0;
+    const ossl::X509Ptr cert = ossl::decodeCertificate(context, der, &consumed);
     if (!cert)
         return ossl::error(QStringLiteral("parse_error"), QStringLiteral("not a DER X.509 certificate"));
-    if (p != begin + der.size())
+    if (consumed != der.size())
         return Error {
             QStringLiteral("parse_error"),
-            QStringLiteral("%1 unexpected bytes after the certificate").arg(begin + der.size() - p)
+            QStringLiteral("%1 unexpected bytes after the certificate").arg(der.size() - consumed)
         };
-    ParsedCertificate parsed = describe(cert.get(), der);
+    ParsedCertificate parsed = describe(cert.get(), der, context);
     return parsed;
 }
 

@@ -92,11 +92,14 @@ struct ParsedCertificate
 };
 
 // Parses one DER-encoded X.509 certificate. Trailing bytes after the certificate are an error.
-Result<ParsedCertificate> parseDer(QByteArrayView der);
+// `context`: the OpenSSL library context to decode into (see ossl::LibContext).
+Result<ParsedCertificate> parseDer(QByteArrayView der,
+                                   const ossl::LibContext &context = ossl::LibContext::global());
 // SHA-256 of any bytes, through OpenSSL (several times faster than QCryptographicHash here).
-QByteArray sha256Of(QByteArrayView data);
+QByteArray sha256Of(QByteArrayView data, const ossl::LibContext &context = ossl::LibContext::global());
 // Extracts the fields of an already decoded certificate (takes a new reference to it).
-ParsedCertificate describe(X509 *cert, QByteArrayView der = {});
+ParsedCertificate describe(X509 *cert, QByteArrayView der = {},
+                           const ossl::LibContext &context = ossl::LibContext::global());
 // Reads every certificate in a file's bytes: PEM (one or many blocks) or a single DER certificate.
 Result<std::vector<ParsedCertificate>> parseFileBytes(const QByteArray &bytes);
 

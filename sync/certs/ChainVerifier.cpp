@@ -104,7 +104,7 @@ struct ChainVerifier::Fast
 
 namespace {
 
-ChainElement describeElement(X509 *cert)
+ChainElement describeElement(X509 *cert, const EVP_MD *sha256)
 {
     ChainElement element;
     element.subject = ossl::nameToString(X509_get_subject_name(cert));
@@ -114,7 +114,7 @@ ChainElement describeElement(X509 *cert)
     element.notAfter = ossl::toDateTime(X509_get0_notAfter(cert));
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdLength = 0;
-    if (X509_digest(cert, EVP_sha256(), md, &mdLength) == 1)
+    if (X509_digest(cert, sha256, md, &mdLength) == 1)
         element.sha256 = QByteArray(reinterpret_cast<const char *>(md), int(mdLength));
     else
         ossl::drainErrors();
@@ -130,13 +130,15 @@ ChainVerifier::ChainVerifier(const TrustStore &trust)
         return;
     auto fast = std::make_unique<Fast>();
     fast->store.reset(X509_STORE_new());
-    if (!fast->store || (trust.usesSystemAnchors() && X509_STORE_set_default_paths(fast->store.get()) != 1)) {
+    if (!fast->store
+        || (trust.usesSystemAnchors()
+            && X509_STORE_set_default_paths_ex(fast->store.get(), trust.context().get(), nullptr) != 1)) {
         ossl::drainErrors();
         return; // no fast path: every chain is verified in full
     }
     for (const ossl::X509Ptr &anchor : trust.anchors()) {
         X509_STORE_add_cert(fast->store.get(), anchor.get());
-        fast->elements.insert(anchor.get(), describeElement(anchor.get()));
+        fast->elements.insert(anchor.get(), describeElement(anchor.get(), trust.context().sha256()));
     }
     for (const ossl::X509CrlPtr &crl : trust.crls())
         X509_STORE_add_crl(fast->store.get(), crl.get());
@@ -162,8 +164,10 @@ int ChainVerifier::preverifiedIntermediates() const
 }
 
 ChainResult ChainVerifier::verify(X509 *leaf, const std::vector<X509 *> &extraIntermediates, Role role,
-                                  const Certificate *leafInfo) const
+                                  const Certificate *leafInfo, bool *fromStore) const
 {
+    if (fromStore)
+        *fromStore = false;
     if (m_fast) {
         ChainResult fast = verifyWith(m_fast->store.get(), true, leaf, extraIntermediates, role, leafInfo);
         if (fast.trusted()) {
@@ -175,6 +179,8 @@ ChainResult ChainVerifier::verify(X509 *leaf, const std::vector<X509 *> &extraIn
                 fast.chain += *above;
             }
             fast.topCertificate = nullptr;
+            if (fromStore)
+                *fromStore = true;
             return fast;
         }
     }
@@ -188,7 +194,7 @@ ChainResult ChainVerifier::verifyWith(X509_STORE *store, bool partialChain, X509
                                       const Certificate *leafInfo) const
 {
     ChainResult result;
-    ossl::X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+    ossl::X509StoreCtxPtr ctx(X509_STORE_CTX_new_ex(m_trust.context().get(), nullptr));
     std::unique_ptr<STACK_OF(X509), UntrustedStackDeleter> untrusted(sk_X509_new_null());
     if (!ctx || !untrusted) {
         result.status = ChainStatus::Invalid;
@@ -212,7 +218,9 @@ ChainResult ChainVerifier::verifyWith(X509_STORE *store, bool partialChain, X509
     X509_STORE_CTX_set_verify_cb(ctx.get(), collectFindings);
     X509_STORE_CTX_set_purpose(ctx.get(),
                                role == Role::SmimeLeaf ? X509_PURPOSE_SMIME_SIGN : X509_PURPOSE_ANY);
-    unsigned long flags = X509_V_FLAG_NO_CHECK_TIME; // expiry is judged per certificate
+    // Expiry is judged per certificate. Trusted first (OpenSSL's default, stated here because
+    // verify()'s `fromStore` relies on it): issuers come from the store before extra intermediates.
+    unsigned long flags = X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_TRUSTED_FIRST;
     if (m_trust.hasCrls())
         flags |= X509_V_FLAG_CRL_CHECK;
     if (partialChain)
@@ -241,7 +249,7 @@ ChainResult ChainVerifier::verifyWith(X509_STORE *store, bool partialChain, X509
         } else if (m_fast && m_fast->elements.contains(cert)) {
             element = m_fast->elements.value(cert);
         } else {
-            element = describeElement(cert);
+            element = describeElement(cert, m_trust.context().sha256());
         }
         element.isAnchor = i >= untrustedCount;
         result.chain.append(element);

@@ -68,9 +68,15 @@ public:
 
     // `extraIntermediates` are untrusted certificates offered for chain building (the PKCS#7 bag).
     // `leafInfo`, when given, is the leaf already described by parseDer()/describe(): its chain
-    // element is taken from there instead of being formatted again.
+    // element is taken from there instead of being formatted again. `fromStore`, when given, tells
+    // whether the chain is trusted and every issuer in it came from the trust store (the
+    // pre-verified intermediates or the anchors): OpenSSL looks there first, so other
+    // `extraIntermediates` would have built the same chain.
+    // Verification runs in the trust store's library context; `leaf` and the extra intermediates
+    // are best decoded into it too (OpenSSL accepts others, at the cost of the shared locks).
     ChainResult verify(X509 *leaf, const std::vector<X509 *> &extraIntermediates = {},
-                       Role role = Role::SmimeLeaf, const Certificate *leafInfo = nullptr) const;
+                       Role role = Role::SmimeLeaf, const Certificate *leafInfo = nullptr,
+                       bool *fromStore = nullptr) const;
 
     // How many configured intermediates were verified up front (for diagnostics and tests).
     [[nodiscard]] int preverifiedIntermediates() const;

@@ -1,5 +1,6 @@
 #include "certs/OpenSsl.h"
 
+#include <openssl/asn1t.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -20,6 +21,61 @@ void initialiseForProcess()
 {
     // The first initialisation decides whether OpenSSL registers its atexit cleanup.
     OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
+}
+
+LibContext::LibContext(OSSL_LIB_CTX *ctx, bool owned)
+    : m_ctx(ctx)
+    , m_owned(owned)
+    , m_sha256(EVP_MD_fetch(ctx, "SHA2-256", nullptr))
+    , m_sha1(EVP_MD_fetch(ctx, "SHA1", nullptr))
+{ }
+
+LibContext::~LibContext()
+{
+    EVP_MD_free(m_sha256);
+    EVP_MD_free(m_sha1);
+    if (m_owned)
+        OSSL_LIB_CTX_free(m_ctx);
+}
+
+std::unique_ptr<LibContext> LibContext::create()
+{
+    OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+    if (!ctx) {
+        drainErrors();
+        return nullptr;
+    }
+    std::unique_ptr<LibContext> context(new LibContext(ctx, true));
+    if (!context->m_sha256 || !context->m_sha1) {
+        drainErrors();
+        return nullptr;
+    }
+    return context;
+}
+
+const LibContext &LibContext::global()
+{
+    // Never freed: threads may still digest while the process exits.
+    static const LibContext *const context = new LibContext(nullptr, false);
+    return *context;
+}
+
+X509Ptr decodeCertificate(const LibContext &context, QByteArrayView der, qsizetype *consumed)
+{
+    const auto *begin = reinterpret_cast<const unsigned char *>(der.data());
+    const unsigned char *p = begin;
+    // Into an object made in the context, so that the key is decoded there. ASN1_item_d2i rather
+    // than d2i_X509: the latter caches the extensions of an existing object at once and fails on
+    // any it cannot read, which decoding into a fresh object does not.
+    X509 *cert = X509_new_ex(context.get(), nullptr);
+    if (!cert)
+        return nullptr;
+    // On failure ASN1_item_d2i frees the object and clears the pointer.
+    ASN1_item_d2i(reinterpret_cast<ASN1_VALUE **>(&cert), &p, long(der.size()), ASN1_ITEM_rptr(X509));
+    X509Ptr owned(cert);
+    if (consumed)
+        *consumed = owned ? p - begin : 0;
+    return owned;
 }
 
 QString drainErrors()

@@ -53,6 +53,41 @@ void initialiseForProcess();
 // A new reference to the same certificate (X509 objects are reference counted).
 X509Ptr share(X509 *cert);
 
+// An OpenSSL library context and the digests certsync uses, fetched from it once (EVP_sha256()
+// and friends fetch implicitly on every use in OpenSSL 3). OpenSSL 3.0 guards a context's method
+// stores, name map and decoders with locks that every d2i_X509, X509_verify and digest takes;
+// with one context per worker thread two cores stop meeting on them. A context and everything
+// decoded into it are then used by that one thread only. Not copyable; free it after its objects.
+class LibContext
+{
+public:
+    // A context of its own (the default provider loads on first use); null when OpenSSL cannot
+    // make one (the error queue is drained).
+    static std::unique_ptr<LibContext> create();
+    // OpenSSL's default context, shared by every thread: for files, the CLI, tests.
+    static const LibContext &global();
+    ~LibContext();
+    LibContext(const LibContext &) = delete;
+    LibContext &operator=(const LibContext &) = delete;
+
+    [[nodiscard]] OSSL_LIB_CTX *get() const { return m_ctx; } // null for the default context
+    [[nodiscard]] const EVP_MD *sha256() const { return m_sha256; }
+    [[nodiscard]] const EVP_MD *sha1() const { return m_sha1; }
+
+private:
+    LibContext(OSSL_LIB_CTX *ctx, bool owned);
+    OSSL_LIB_CTX *m_ctx = nullptr;
+    bool m_owned = false;
+    EVP_MD *m_sha256 = nullptr;
+    EVP_MD *m_sha1 = nullptr;
+};
+
+// Decodes one DER certificate at the start of `der` into `context` (its key, signature checks and
+// extension cache then use that context); `consumed` gets the bytes it took. Null with OpenSSL's
+// errors queued on failure. Like d2i_X509(nullptr, ...) and unlike d2i_X509 into an existing
+// object, an unusual extension does not fail the decoding: extensions are cached when first used.
+X509Ptr decodeCertificate(const LibContext &context, QByteArrayView der, qsizetype *consumed);
+
 // Drains OpenSSL's thread-local error queue into one readable sentence (innermost reason last).
 // Call on every failure path so that a stale error never leaks into the next operation.
 QString drainErrors();

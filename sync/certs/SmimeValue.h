@@ -39,13 +39,23 @@ struct DecodedValue
 
     // OpenSSL handles of `certificates`, same order, kept only until chain verification is done.
     std::vector<ossl::X509Ptr> handles;
+    // Per certificate of a bag: the index in decodeValue()'s `known` it was taken from, else -1.
+    QList<int> knownIndex;
     void releaseHandles() { handles.clear(); }
 };
+
+// Certificates of the same user already decoded (from its userCertificate values). A PKCS#7 bag
+// that carries one of them byte for byte takes it from here instead of decoding it again: in
+// directories that Outlook publishes, userSMIMECertificate repeats the userCertificate.
+using KnownCertificates = std::vector<const ParsedCertificate *>;
 
 // Decodes a value of either attribute. userCertificate expects DER X.509; userSMIMECertificate
 // expects DER PKCS#7/CMS SignedData but a bare DER certificate is accepted there too (and flagged).
 // Never throws, never drops: anything unreadable comes back as ValueKind::Invalid with the reason.
 // `userEmails` (lower case) picks the user's certificate in a bag when no signer says so.
-DecodedValue decodeValue(Attribute attribute, const QByteArray &bytes, const QStringList &userEmails = {});
+// Decodes into `context`; `known` certificates must have been decoded into it too.
+DecodedValue decodeValue(Attribute attribute, const QByteArray &bytes, const QStringList &userEmails = {},
+                         const ossl::LibContext &context = ossl::LibContext::global(),
+                         const KnownCertificates *known = nullptr);
 
 } // namespace certsync::certs

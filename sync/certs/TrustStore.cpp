@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFile>
 
+#include <openssl/asn1t.h>
 #include <openssl/pem.h>
 
 namespace certsync::certs {
@@ -71,7 +72,66 @@ Result<int> addCrls(X509_STORE *store, const QString &path, std::vector<ossl::X5
     return added;
 }
 
+// A copy of `cert` decoded into `context`.
+ossl::X509Ptr copyInto(const ossl::LibContext &context, X509 *cert)
+{
+    const QByteArray der = ossl::der(cert);
+    qsizetype consumed = 0;
+    return ossl::decodeCertificate(context, der, &consumed);
+}
+
+ossl::X509CrlPtr copyInto(const ossl::LibContext &context, X509_CRL *crl)
+{
+    unsigned char *der = nullptr;
+    const int length = i2d_X509_CRL(crl, &der);
+    if (length <= 0)
+        return nullptr;
+    X509_CRL *copy = X509_CRL_new_ex(context.get(), nullptr);
+    const unsigned char *p = der;
+    if (copy) // on failure ASN1_item_d2i frees the object and clears the pointer
+        ASN1_item_d2i(reinterpret_cast<ASN1_VALUE **>(&copy), &p, length, ASN1_ITEM_rptr(X509_CRL));
+    OPENSSL_free(der);
+    return ossl::X509CrlPtr(copy);
+}
+
 } // namespace
+
+Result<TrustStore> TrustStore::inContext(const ossl::LibContext &context) const
+{
+    auto failed = [] {
+        return ossl::error(QStringLiteral("trust_store"),
+                           QStringLiteral("cannot copy the trust store into a library context"));
+    };
+    TrustStore copy;
+    copy.m_context = &context;
+    copy.m_store.reset(X509_STORE_new());
+    if (!copy.m_store)
+        return failed();
+    copy.m_system = m_system;
+    copy.m_anchorCount = m_anchorCount;
+    copy.m_crlCount = m_crlCount;
+    if (m_system && X509_STORE_set_default_paths_ex(copy.m_store.get(), context.get(), nullptr) != 1)
+        return failed();
+    for (const ossl::X509Ptr &anchor : m_anchors) {
+        ossl::X509Ptr cert = copyInto(context, anchor.get());
+        if (!cert || X509_STORE_add_cert(copy.m_store.get(), cert.get()) != 1)
+            return failed();
+        copy.m_anchors.push_back(std::move(cert));
+    }
+    for (const ossl::X509Ptr &intermediate : m_intermediates) {
+        ossl::X509Ptr cert = copyInto(context, intermediate.get());
+        if (!cert)
+            return failed();
+        copy.m_intermediates.push_back(std::move(cert));
+    }
+    for (const ossl::X509CrlPtr &crl : m_crls) {
+        ossl::X509CrlPtr copied = copyInto(context, crl.get());
+        if (!copied || X509_STORE_add_crl(copy.m_store.get(), copied.get()) != 1)
+            return failed();
+        copy.m_crls.push_back(std::move(copied));
+    }
+    return copy;
+}
 
 Result<TrustStore> TrustStore::load(const TrustSettings &settings)
 {

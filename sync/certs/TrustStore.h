@@ -33,6 +33,11 @@ public:
     TrustStore(TrustStore &&) noexcept = default;
     TrustStore &operator=(TrustStore &&) noexcept = default;
 
+    // The same trust, decoded again into another OpenSSL library context (a worker thread's own:
+    // see ossl::LibContext). `context` must outlive the copy.
+    [[nodiscard]] Result<TrustStore> inContext(const ossl::LibContext &context) const;
+    [[nodiscard]] const ossl::LibContext &context() const { return *m_context; }
+
     [[nodiscard]] X509_STORE *store() const { return m_store.get(); }
     [[nodiscard]] const std::vector<ossl::X509Ptr> &intermediates() const { return m_intermediates; }
     [[nodiscard]] const std::vector<ossl::X509Ptr> &anchors() const { return m_anchors; }
@@ -44,6 +49,7 @@ public:
 
 private:
     TrustStore() = default;
+    const ossl::LibContext *m_context = &ossl::LibContext::global();
     ossl::X509StorePtr m_store;
     std::vector<ossl::X509Ptr> m_intermediates;
     std::vector<ossl::X509Ptr> m_anchors; // configured ones; the system bundle is not listed

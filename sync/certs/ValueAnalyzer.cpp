@@ -2,6 +2,9 @@
 
 #include <QSet>
 
+#include <atomic>
+#include <thread>
+
 namespace certsync::certs {
 
 const JudgedCertificate *AnalyzedValue::usersCertificate() const
@@ -41,16 +44,109 @@ qsizetype MemoryAnalysisCache::size() const
     return m_entries.size();
 }
 
+// One thread's own library context, the trust store decoded into it and a verifier over that.
+// Used by that thread only. When OpenSSL cannot make a context, the shared store serves (slower).
+struct ValueAnalyzer::Worker
+{
+    Worker(std::thread::id id, const TrustStore &shared)
+        : thread(id)
+    {
+        ownContext = ossl::LibContext::create();
+        if (ownContext) {
+            if (auto copy = shared.inContext(*ownContext); copy.ok())
+                trust.emplace(std::move(copy).value());
+            else
+                qWarning("%s", qPrintable(copy.error().message));
+        }
+        verifier.emplace(trust ? *trust : shared);
+        context = trust ? &trust->context() : &shared.context();
+    }
+    ~Worker()
+    {
+        verifier.reset(); // everything decoded into the context goes before it
+        trust.reset();
+    }
+
+    std::thread::id thread;
+    std::unique_ptr<ossl::LibContext> ownContext;
+    std::optional<TrustStore> trust;
+    std::optional<ChainVerifier> verifier;
+    const ossl::LibContext *context = nullptr;
+};
+
+// What one user's userCertificate values decoded to, for its userSMIMECertificate bags.
+struct ValueAnalyzer::UserMemo
+{
+    std::vector<ParsedCertificate> certificates;
+    // Per certificate: its chain when a bag would build the same one (trusted from the store alone).
+    std::vector<std::optional<ChainResult>> chains;
+    KnownCertificates known; // points into `certificates` once they are all in
+    bool recording = true;
+};
+
+namespace {
+
+std::atomic<quint64> nextAnalyzerId { 1 };
+
+// The worker this thread used last, so that the common case takes no lock.
+struct LastWorker
+{
+    quint64 analyzer = 0;
+    const void *worker = nullptr;
+};
+thread_local LastWorker lastWorker;
+
+} // namespace
+
 ValueAnalyzer::ValueAnalyzer(const TrustStore &trust, CertificateJudge judge, AnalysisCache *cache)
-    : m_verifier(trust)
+    : m_trust(trust)
     , m_judge(judge)
     , m_cache(cache)
+    , m_id(nextAnalyzerId++)
 { }
 
-CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteArray &bytes,
-                                              const UserContext &user) const
+ValueAnalyzer::~ValueAnalyzer() = default;
+
+const ValueAnalyzer::Worker &ValueAnalyzer::worker() const
 {
-    DecodedValue decoded = decodeValue(attribute, bytes, user.smtpAddresses());
+    if (lastWorker.analyzer == m_id)
+        return *static_cast<const Worker *>(lastWorker.worker);
+    const std::thread::id self = std::this_thread::get_id();
+    const QMutexLocker lock(&m_workersMutex);
+    const Worker *found = nullptr;
+    for (const std::unique_ptr<Worker> &w : m_workers)
+        if (w->thread == self)
+            found = w.get();
+    if (!found) {
+        m_workers.push_back(std::make_unique<Worker>(self, m_trust));
+        found = m_workers.back().get();
+    }
+    lastWorker = LastWorker { m_id, found };
+    return *found;
+}
+
+int ValueAnalyzer::threadContexts() const
+{
+    const QMutexLocker lock(&m_workersMutex);
+    int count = 0;
+    for (const std::unique_ptr<Worker> &w : m_workers)
+        count += w->ownContext && w->trust;
+    return count;
+}
+
+CachedAnalysis ValueAnalyzer::computeTimeless(const Worker &worker, Attribute attribute,
+                                              const QByteArray &bytes, const UserContext &user,
+                                              UserMemo *memo) const
+{
+    const bool reuse = memo && !memo->recording && !memo->known.empty();
+    DecodedValue decoded =
+        decodeValue(attribute, bytes, user.smtpAddresses(), *worker.context, reuse ? &memo->known : nullptr);
+    const ChainVerifier &verifier = *worker.verifier;
+    // A certificate the user's userCertificate already had: its chain, when a bag builds the same.
+    auto knownChain = [&](int i) -> const std::optional<ChainResult> * {
+        const int k = reuse ? decoded.knownIndex.value(i, -1) : -1;
+        return k >= 0 && memo->chains[size_t(k)] ? &memo->chains[size_t(k)] : nullptr;
+    };
     CachedAnalysis analysis;
     analysis.kind = decoded.kind;
     analysis.error = std::move(decoded.error);
@@ -67,9 +163,19 @@ CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteAr
     // their own chain is its tail: verifying them again would double the cost of every bag.
     const int users = decoded.userIndex;
     std::optional<ChainResult> usersChain;
-    if (users >= 0)
-        usersChain = m_verifier.verify(decoded.handles[size_t(users)].get(), bag,
-                                       ChainVerifier::Role::SmimeLeaf, &decoded.certificates.at(users));
+    if (users >= 0 && knownChain(users)) {
+        usersChain = *knownChain(users);
+    } else if (users >= 0) {
+        bool fromStore = false;
+        usersChain =
+            verifier.verify(decoded.handles[size_t(users)].get(), bag, ChainVerifier::Role::SmimeLeaf,
+                            &decoded.certificates.at(users), &fromStore);
+        if (memo && memo->recording && decoded.kind == ValueKind::X509) {
+            memo->certificates.push_back(ParsedCertificate {
+                ossl::share(decoded.handles[size_t(users)].get()), decoded.certificates.at(users) });
+            memo->chains.push_back(fromStore ? usersChain : std::nullopt);
+        }
+    }
     for (int i = 0; i < int(decoded.handles.size()); ++i) {
         if (i == users) {
             analysis.chains.append(*usersChain);
@@ -87,8 +193,10 @@ CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteAr
                     break;
                 }
         }
+        if (!tail && role == ChainVerifier::Role::SmimeLeaf && knownChain(i))
+            tail = *knownChain(i);
         analysis.chains.append(tail ? *tail
-                                    : m_verifier.verify(decoded.handles[size_t(i)].get(), bag, role, &cert));
+                                    : verifier.verify(decoded.handles[size_t(i)].get(), bag, role, &cert));
     }
     analysis.certificates = std::move(decoded.certificates);
     return analysis;
@@ -97,15 +205,22 @@ CachedAnalysis ValueAnalyzer::computeTimeless(Attribute attribute, const QByteAr
 AnalyzedValue ValueAnalyzer::analyze(Attribute attribute, int index, const QByteArray &bytes,
                                      const UserContext &user, const QDateTime &now) const
 {
+    return analyzeWith(worker(), attribute, index, bytes, user, now, nullptr);
+}
+
+AnalyzedValue ValueAnalyzer::analyzeWith(const Worker &worker, Attribute attribute, int index,
+                                         const QByteArray &bytes, const UserContext &user,
+                                         const QDateTime &now, UserMemo *memo) const
+{
     AnalyzedValue value;
     value.attribute = attribute;
     value.index = index;
     value.size = int(bytes.size());
-    value.sha256 = sha256Of(bytes);
+    value.sha256 = sha256Of(bytes, *worker.context);
 
     std::optional<CachedAnalysis> cached = m_cache ? m_cache->find(value.sha256) : std::nullopt;
     if (!cached) {
-        cached = computeTimeless(attribute, bytes, user);
+        cached = computeTimeless(worker, attribute, bytes, user, memo);
         if (m_cache)
             m_cache->insert(value.sha256, *cached);
     }
@@ -163,14 +278,21 @@ QList<AnalyzedValue> ValueAnalyzer::analyzeUser(const QList<QByteArray> &userCer
                                                 const QList<QByteArray> &userSmimeCertificate,
                                                 const UserContext &user, const QDateTime &now) const
 {
+    const Worker &thisThread = worker();
+    UserMemo memo;
     QList<AnalyzedValue> all;
     for (const auto &[attribute, values] :
          { std::pair { Attribute::UserCertificate, &userCertificate },
            std::pair { Attribute::UserSmimeCertificate, &userSmimeCertificate } }) {
+        if (attribute == Attribute::UserSmimeCertificate) { // userCertificate's are all in
+            memo.recording = false;
+            for (const ParsedCertificate &parsed : memo.certificates)
+                memo.known.push_back(&parsed);
+        }
         QList<AnalyzedValue> analysed;
         analysed.reserve(values->size());
         for (int i = 0; i < values->size(); ++i)
-            analysed.append(analyze(attribute, i, values->at(i), user, now));
+            analysed.append(analyzeWith(thisThread, attribute, i, values->at(i), user, now, &memo));
         markSetProblems(analysed, m_judge.policy().maxValuesPerAttribute);
         all += analysed;
     }

@@ -84,16 +84,23 @@ private:
 };
 
 // Analyses directory values: decode, build and verify chains, judge. Thread-safe; share one between
-// worker threads.
+// worker threads. Each thread that calls it gets an OpenSSL library context of its own, with its
+// own copy of the trust store, made on its first call and freed with the analyzer: in OpenSSL 3.0
+// threads that share a context serialise on its locks (see ossl::LibContext).
 class ValueAnalyzer
 {
 public:
     ValueAnalyzer(const TrustStore &trust, CertificateJudge judge, AnalysisCache *cache = nullptr);
+    ~ValueAnalyzer();
+    ValueAnalyzer(const ValueAnalyzer &) = delete;
+    ValueAnalyzer &operator=(const ValueAnalyzer &) = delete;
 
     [[nodiscard]] AnalyzedValue analyze(Attribute attribute, int index, const QByteArray &bytes,
                                         const UserContext &user, const QDateTime &now) const;
 
     // Both attributes of one user, with the set-level problems (duplicates, over the limit) marked.
+    // A certificate that a userSMIMECertificate bag repeats from userCertificate is decoded and
+    // verified once; the result is the same as analysing each value on its own.
     [[nodiscard]] QList<AnalyzedValue> analyzeUser(const QList<QByteArray> &userCertificate,
                                                    const QList<QByteArray> &userSmimeCertificate,
                                                    const UserContext &user, const QDateTime &now) const;
@@ -103,13 +110,26 @@ public:
     // Applies duplicate and over-limit marks to the values of one attribute (in directory order).
     static void markSetProblems(QList<AnalyzedValue> &values, int maxValues);
 
-private:
-    [[nodiscard]] CachedAnalysis computeTimeless(Attribute attribute, const QByteArray &bytes,
-                                                 const UserContext &user) const;
+    // How many threads have their own library context so far (for tests and diagnostics).
+    [[nodiscard]] int threadContexts() const;
 
-    ChainVerifier m_verifier;
+private:
+    struct Worker;
+    struct UserMemo;
+    [[nodiscard]] const Worker &worker() const;
+    [[nodiscard]] AnalyzedValue analyzeWith(const Worker &worker, Attribute attribute, int index,
+                                            const QByteArray &bytes, const UserContext &user,
+                                            const QDateTime &now, UserMemo *memo) const;
+    [[nodiscard]] CachedAnalysis computeTimeless(const Worker &worker, Attribute attribute,
+                                                 const QByteArray &bytes, const UserContext &user,
+                                                 UserMemo *memo) const;
+
+    const TrustStore &m_trust;
     CertificateJudge m_judge;
     AnalysisCache *m_cache;
+    quint64 m_id; // tells this analyzer's workers apart in a thread's last-used slot
+    mutable QMutex m_workersMutex;
+    mutable std::vector<std::unique_ptr<Worker>> m_workers;
 };
 
 } // namespace certsync::certs

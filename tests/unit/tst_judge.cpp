@@ -6,6 +6,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <openssl/crypto.h>
+
+#include <atomic>
+#include <thread>
+
 using namespace certsync;
 using namespace certsync::certs;
 using namespace certsync::testing;
@@ -18,6 +23,63 @@ QStringList codesOf(const ProblemSet &set)
     QStringList out;
     for (Problem p : set.toList())
         out.append(problemCode(p));
+    return out;
+}
+
+// Every field of an analysed value, one per line, so that two analyses compare field by field.
+QStringList fieldsOf(const AnalyzedValue &v)
+{
+    QStringList out;
+    auto add = [&out](const QString &name, const QString &value) {
+        out.append(name + QLatin1Char('=') + value);
+    };
+    add(QStringLiteral("value"),
+        QStringLiteral("%1 %2 %3").arg(attributeName(v.attribute)).arg(v.index).arg(valueKindName(v.kind)));
+    add(QStringLiteral("sha256"), QString::fromLatin1(v.sha256.toHex()));
+    add(QStringLiteral("size"), QString::number(v.size));
+    add(QStringLiteral("error"), v.error);
+    add(QStringLiteral("bare/signed"), QStringLiteral("%1 %2").arg(v.bareCertificate).arg(v.pkcs7Signed));
+    add(QStringLiteral("userChoice"), v.userChoice);
+    for (const SmimeCapability &c : v.capabilities)
+        add(QStringLiteral("capability"), QStringLiteral("%1 %2 %3").arg(c.oid, c.name).arg(c.parameter));
+    add(QStringLiteral("valueProblems"), codesOf(v.valueProblems).join(u' '));
+    for (const JudgedCertificate &j : v.certificates) {
+        const Certificate &c = j.certificate;
+        add(QStringLiteral("isUsers"), QString::number(j.isUsers));
+        add(QStringLiteral("problems"), codesOf(j.problems).join(u' '));
+        add(QStringLiteral("der"), QString::fromLatin1(c.der.toHex()));
+        add(QStringLiteral("digests"), QString::fromLatin1(c.sha256.toHex() + ' ' + c.sha1.toHex()));
+        add(QStringLiteral("names"), QStringList { c.subject, c.issuer, c.serialHex }.join(u'|'));
+        add(QStringLiteral("validity"),
+            QString(c.notBefore.toString(Qt::ISODate) + u' ' + c.notAfter.toString(Qt::ISODate)));
+        add(QStringLiteral("sans"), (c.emailSans + c.upnSans + c.dnsSans + c.subjectEmails).join(u' '));
+        add(QStringLiteral("usage"),
+            QStringLiteral("%1 %2 %3 %4")
+                .arg(c.hasKeyUsage)
+                .arg(c.keyUsage)
+                .arg(c.hasExtendedKeyUsage)
+                .arg(c.extendedKeyUsages.join(u' ')));
+        add(QStringLiteral("ca"),
+            QStringLiteral("%1 %2 %3 %4").arg(c.isCa).arg(c.pathLength).arg(c.selfIssued).arg(c.selfSigned));
+        add(QStringLiteral("key"),
+            QString(c.keyDescription() + u' ' + c.signatureAlgorithm + u' ' + c.signatureDigest));
+        add(QStringLiteral("keyIds"),
+            QString::fromLatin1(c.subjectKeyId.toHex() + ' ' + c.authorityKeyId.toHex()));
+        add(QStringLiteral("urls"), (c.caIssuersUrls + c.ocspUrls + c.crlUrls).join(u' '));
+        const ChainResult &r = j.chain;
+        add(QStringLiteral("chain"),
+            QStringLiteral("%1 %2 %3 %4")
+                .arg(chainStatusName(r.status))
+                .arg(r.opensslError)
+                .arg(r.message)
+                .arg(r.revocationChecked));
+        for (const ChainElement &e : r.chain)
+            add(QStringLiteral("element"),
+                QStringList { e.subject, e.issuer, e.serialHex, QString::fromLatin1(e.sha256.toHex()),
+                              e.notBefore.toString(Qt::ISODate), e.notAfter.toString(Qt::ISODate),
+                              QString::number(e.isAnchor), QString::number(e.revoked), e.problems.join(u';') }
+                    .join(u'|'));
+    }
     return out;
 }
 } // namespace
@@ -35,6 +97,9 @@ private slots:
     void foreignRootInBagIsUntrusted();
     void timeAndTimelessSplit();
     void cacheParsesEachValueOnce();
+    void bagRepeatingUserCertificate_data();
+    void bagRepeatingUserCertificate();
+    void threadsGetTheirOwnContexts();
 
 private:
     [[nodiscard]] const ValueAnalyzer &analyzer() const { return *m_analyzer; }
@@ -344,6 +409,92 @@ void TestJudge::cacheParsesEachValueOnce()
     QCOMPARE(codesOf(later.problemsOf(0)),
              (QStringList { QStringLiteral("expired"), QStringLiteral("email_mismatch") }));
     QCOMPARE(later.certificates.first().certificate.sha256, first.certificates.first().certificate.sha256);
+}
+
+void TestJudge::bagRepeatingUserCertificate_data()
+{
+    const StandardPki &pki = StandardPki::instance();
+    QTest::addColumn<QList<QByteArray>>("userCertificate");
+    QTest::addColumn<QList<QByteArray>>("smime");
+    const Issued good = TestPki::issue(goodLeafSpec(userMail), pki.intermediate);
+    CertSpec expiredSpec = goodLeafSpec(userMail);
+    expiredSpec.notBeforeDays = -400;
+    expiredSpec.notAfterDays = -10;
+    const Issued expired = TestPki::issue(expiredSpec, pki.ecIntermediate);
+    const Issued foreign = TestPki::issue(goodLeafSpec(userMail), pki.otherRoot);
+    const Issued orphan = TestPki::issue(goodLeafSpec(userMail), m_hiddenIntermediate);
+    // As Outlook publishes: the current certificate in both attributes, signed, with capabilities.
+    QTest::newRow("outlook") << QList<QByteArray> { good.der, expired.der }
+                             << QList<QByteArray> { TestPki::pkcs7Signed(good,
+                                                                         { &pki.intermediate, &pki.root }) };
+    QTest::newRow("certs-only, two bags")
+        << QList<QByteArray> { expired.der, good.der }
+        << QList<QByteArray> { TestPki::pkcs7CertsOnly({ &good }),
+                               TestPki::pkcs7CertsOnly({ &pki.intermediate, &expired }) };
+    QTest::newRow("revoked") << QList<QByteArray> { m_revoked.der }
+                             << QList<QByteArray> { TestPki::pkcs7Signed(m_revoked, { &pki.intermediate }) };
+    // Chains that do not come from the trust store alone: the bag's intermediates may change them.
+    QTest::newRow("untrusted") << QList<QByteArray> { foreign.der }
+                               << QList<QByteArray> { TestPki::pkcs7CertsOnly({ &foreign, &pki.otherRoot }) };
+    QTest::newRow("intermediate only in the bag")
+        << QList<QByteArray> { orphan.der }
+        << QList<QByteArray> { TestPki::pkcs7Signed(orphan, { &m_hiddenIntermediate }) };
+    QTest::newRow("bag of someone else's certificate")
+        << QList<QByteArray> { good.der } << QList<QByteArray> { TestPki::pkcs7CertsOnly({ &expired }) };
+    QTest::newRow("bare certificate, garbage")
+        << QList<QByteArray> { good.der, QByteArray("\x30\x03\x02\x01\x01", 5) }
+        << QList<QByteArray> { good.der, TestPki::pkcs7CertsOnly({ &pki.root, &good }) };
+}
+
+void TestJudge::bagRepeatingUserCertificate()
+{
+    QFETCH(QList<QByteArray>, userCertificate);
+    QFETCH(QList<QByteArray>, smime);
+    const UserContext user { userMail, {} };
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const QList<AnalyzedValue> together = analyzer().analyzeUser(userCertificate, smime, user, now);
+    // Each value on its own, by an analyzer that has seen nothing of this user.
+    const ValueAnalyzer alone(*m_trust, CertificateJudge(JudgePolicy {}));
+    QList<AnalyzedValue> expected;
+    for (const auto &[attribute, values] : { std::pair { Attribute::UserCertificate, &userCertificate },
+                                             std::pair { Attribute::UserSmimeCertificate, &smime } }) {
+        QList<AnalyzedValue> one;
+        for (int i = 0; i < values->size(); ++i)
+            one.append(alone.analyze(attribute, i, values->at(i), user, now));
+        ValueAnalyzer::markSetProblems(one, JudgePolicy {}.maxValuesPerAttribute);
+        expected += one;
+    }
+    QCOMPARE(together.size(), expected.size());
+    for (int i = 0; i < together.size(); ++i)
+        QCOMPARE(fieldsOf(together.at(i)), fieldsOf(expected.at(i)));
+}
+
+void TestJudge::threadsGetTheirOwnContexts()
+{
+    const ValueAnalyzer shared(*m_trust, CertificateJudge(JudgePolicy {}));
+    const StandardPki &pki = StandardPki::instance();
+    const QByteArray der = TestPki::issue(goodLeafSpec(userMail), pki.intermediate).der;
+    const QByteArray bag = TestPki::pkcs7Signed(m_revoked, { &pki.intermediate });
+    const UserContext user { userMail, {} };
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const QStringList first = fieldsOf(shared.analyze(Attribute::UserCertificate, 0, der, user, now));
+    const QStringList firstBag = fieldsOf(shared.analyze(Attribute::UserSmimeCertificate, 0, bag, user, now));
+    QCOMPARE(shared.threadContexts(), 1);
+    std::vector<std::thread> threads;
+    std::atomic<int> same { 0 };
+    for (int t = 0; t < 3; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 5; ++i)
+                same += fieldsOf(shared.analyze(Attribute::UserCertificate, 0, der, user, now)) == first
+                    && fieldsOf(shared.analyze(Attribute::UserSmimeCertificate, 0, bag, user, now))
+                        == firstBag;
+            OPENSSL_thread_stop();
+        });
+    for (std::thread &thread : threads)
+        thread.join();
+    QCOMPARE(same.load(), 15);
+    QCOMPARE(shared.threadContexts(), 4);
+    QVERIFY(first.join(u'\n').contains(QStringLiteral("chain=trusted ")));
 }
 
 QTEST_GUILESS_MAIN(TestJudge)

@@ -22,6 +22,8 @@ private slots:
     void invalidValues_data();
     void invalidValues();
     void outlookFixture();
+    void bagReusesKnownCertificates_data();
+    void bagReusesKnownCertificates();
 
 private:
     Issued m_leaf;
@@ -180,6 +182,88 @@ void TestSmimeValue::outlookFixture()
     for (const SmimeCapability &cap : value.capabilities)
         rc2With128Bits |= cap.name == QLatin1String("rc2-cbc") && cap.parameter == 128;
     QVERIFY(rc2With128Bits);
+}
+
+void TestSmimeValue::bagReusesKnownCertificates_data()
+{
+    const StandardPki &pki = StandardPki::instance();
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<bool>("reused"); // whether the known certificate is in the bag
+    QTest::addColumn<QByteArray>("knownDer"); // empty: m_leaf
+    QTest::newRow("signed, chain") << TestPki::pkcs7Signed(m_leaf, { &pki.root, &pki.intermediate }) << true
+                                   << QByteArray();
+    QTest::newRow("signed, alone") << TestPki::pkcs7Signed(m_leaf, {}, false) << true << QByteArray();
+    QTest::newRow("certs-only") << TestPki::pkcs7CertsOnly({ &pki.intermediate, &m_leaf, &m_other }) << true
+                                << QByteArray();
+    QTest::newRow("certs-only, with the root")
+        << TestPki::pkcs7CertsOnly({ &m_leaf, &pki.root }) << true << QByteArray();
+    QTest::newRow("unknown only") << TestPki::pkcs7CertsOnly({ &m_other, &pki.intermediate }) << false
+                                  << QByteArray();
+    QTest::newRow("no certificates") << TestPki::pkcs7CertsOnly({}) << false << QByteArray();
+    QTest::newRow("trailing bytes") << TestPki::pkcs7CertsOnly({ &m_leaf }) + QByteArray(2, '\0') << false
+                                    << QByteArray();
+    QTest::newRow("truncated") << TestPki::pkcs7CertsOnly({ &m_leaf }).chopped(1) << false << QByteArray();
+    QTest::newRow("bare certificate") << m_leaf.der << false << QByteArray();
+    QFile file(QStringLiteral(CERTSYNC_FIXTURES) + QStringLiteral("/outlook-gal.p7b"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray outlook = file.readAll();
+    QTest::newRow("outlook fixture, other user") << outlook << false << QByteArray();
+    const DecodedValue decoded = decodeValue(Attribute::UserSmimeCertificate, outlook);
+    QCOMPARE(decoded.kind, ValueKind::Pkcs7);
+    QTest::newRow("outlook fixture") << outlook << true << decoded.certificates.at(decoded.userIndex).der;
+}
+
+// A bag that repeats a certificate the user's userCertificate holds takes it from there, and decodes
+// to exactly what the bag decodes to on its own.
+void TestSmimeValue::bagReusesKnownCertificates()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(bool, reused);
+    QFETCH(QByteArray, knownDer);
+    if (knownDer.isEmpty())
+        knownDer = m_leaf.der;
+    auto known = parseDer(knownDer);
+    QVERIFY(known.ok());
+    const KnownCertificates knownList { &*known };
+    const QStringList emails { QStringLiteral("dana@example.test"),
+                               QStringLiteral("frank.fixture@example.test") };
+    const DecodedValue alone = decodeValue(Attribute::UserSmimeCertificate, bytes, emails);
+    const DecodedValue value =
+        decodeValue(Attribute::UserSmimeCertificate, bytes, emails, ossl::LibContext::global(), &knownList);
+    QCOMPARE(value.kind, alone.kind);
+    QCOMPARE(value.error, alone.error);
+    QCOMPARE(value.bytes, bytes);
+    QCOMPARE(value.bareCertificate, alone.bareCertificate);
+    QCOMPARE(value.pkcs7Signed, alone.pkcs7Signed);
+    QCOMPARE(value.userIndex, alone.userIndex);
+    QCOMPARE(value.userChoice, alone.userChoice);
+    QCOMPARE(value.capabilities.size(), alone.capabilities.size());
+    for (int i = 0; i < value.capabilities.size(); ++i) {
+        QCOMPARE(value.capabilities.at(i).oid, alone.capabilities.at(i).oid);
+        QCOMPARE(value.capabilities.at(i).parameter, alone.capabilities.at(i).parameter);
+    }
+    QCOMPARE(value.certificates.size(), alone.certificates.size());
+    QCOMPARE(value.handles.size(), alone.handles.size());
+    int fromKnown = 0;
+    for (int i = 0; i < value.certificates.size(); ++i) {
+        const Certificate &a = value.certificates.at(i);
+        const Certificate &b = alone.certificates.at(i);
+        QCOMPARE(a.der, b.der);
+        QCOMPARE(a.sha256, b.sha256);
+        QCOMPARE(a.sha1, b.sha1);
+        QCOMPARE(a.subject, b.subject);
+        QCOMPARE(a.serialHex, b.serialHex);
+        QCOMPARE(a.emails(), b.emails());
+        QCOMPARE(a.isCa, b.isCa);
+        QCOMPARE(a.keyDescription(), b.keyDescription());
+        QCOMPARE(X509_cmp(value.handles[size_t(i)].get(), alone.handles[size_t(i)].get()), 0);
+        const bool isKnown = value.knownIndex.value(i, -1) == 0;
+        QCOMPARE(isKnown, a.der == knownDer && value.kind == ValueKind::Pkcs7 && reused);
+        if (isKnown) // the very same decoded certificate, not a second decoding of it
+            QCOMPARE(value.handles[size_t(i)].get(), known->handle.get());
+        fromKnown += isKnown;
+    }
+    QCOMPARE(fromKnown > 0, reused);
 }
 
 QTEST_GUILESS_MAIN(TestSmimeValue)
