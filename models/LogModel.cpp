@@ -79,7 +79,7 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
         case Time:
             return QLocale().toString(r.time.toLocalTime(), QStringLiteral("yyyy-MM-dd HH:mm:ss"));
         case Level:
-            return jobs::levelName(r.level);
+            return logLevelText(r.level);
         case Job:
             return r.job;
         case User:
@@ -148,7 +148,7 @@ QString LogModel::describe(const LogRecord &r)
 {
     QStringList lines;
     lines << tr("Time: %1").arg(r.time.toUTC().toString(Qt::ISODateWithMs));
-    lines << tr("Level: %1").arg(jobs::levelName(r.level));
+    lines << tr("Level: %1").arg(logLevelText(r.level));
     lines << tr("Job: %1").arg(r.job);
     if (!r.user.isEmpty())
         lines << tr("User: %1").arg(r.user);

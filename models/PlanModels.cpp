@@ -2,11 +2,73 @@
 
 #include "models/StatusPresentation.h"
 
+#include <QCoreApplication>
 #include <QLocale>
 
 namespace certsync::models {
 
 using namespace engine;
+
+QString planStatusText(const QString &status)
+{
+    static const struct
+    {
+        const char *name;
+        const char *text;
+    } texts[] = {
+        { "staged", QT_TRANSLATE_NOOP("certsync", "staged") },
+        { "stale", QT_TRANSLATE_NOOP("certsync", "stale") },
+        { "publishing", QT_TRANSLATE_NOOP("certsync", "publishing") },
+        { "published", QT_TRANSLATE_NOOP("certsync", "published") },
+        { "partial", QT_TRANSLATE_NOOP("certsync", "partial") },
+        { "rejected", QT_TRANSLATE_NOOP("certsync", "rejected") },
+    };
+    for (const auto &t : texts)
+        if (status == QLatin1String(t.name))
+            return QCoreApplication::translate("certsync", t.text);
+    return status;
+}
+
+QString decisionText(Decision decision)
+{
+    switch (decision) {
+    case Decision::Pending:
+        return QCoreApplication::translate("certsync", "pending");
+    case Decision::Approved:
+        return QCoreApplication::translate("certsync", "approved");
+    case Decision::Rejected:
+        return QCoreApplication::translate("certsync", "rejected");
+    }
+    return {};
+}
+
+QString journalStateText(JournalState state)
+{
+    switch (state) {
+    case JournalState::Pending:
+        return QCoreApplication::translate("certsync", "not published");
+    case JournalState::InFlight:
+        return QCoreApplication::translate("certsync", "in flight");
+    case JournalState::Applied:
+        return QCoreApplication::translate("certsync", "applied");
+    case JournalState::Failed:
+        return QCoreApplication::translate("certsync", "failed");
+    }
+    return {};
+}
+
+QString channelText(Channel channel)
+{
+    switch (channel) {
+    case Channel::Exchange:
+        return QCoreApplication::translate("certsync", "exchange");
+    case Channel::Graph:
+        return QCoreApplication::translate("certsync", "graph");
+    case Channel::Directory:
+        return QCoreApplication::translate("certsync", "directory");
+    }
+    return {};
+}
 
 PlansModel::PlansModel(QObject *parent)
     : QAbstractTableModel(parent)
@@ -66,7 +128,7 @@ QVariant PlansModel::data(const QModelIndex &index, int role) const
     case Created:
         return QLocale().toString(p.created.toLocalTime(), QLocale::ShortFormat);
     case Status:
-        return p.status;
+        return planStatusText(p.status);
     case Items:
         return p.items;
     case Approved:
@@ -212,7 +274,7 @@ QVariant PlanItemsModel::data(const QModelIndex &index, int role) const
         case User:
             return i.userLabel;
         case Channel:
-            return channelName(i.channel);
+            return channelText(i.channel);
         case Attribute:
             return itemAttributeName(i.attribute);
         case Change: {
@@ -230,12 +292,12 @@ QVariant PlanItemsModel::data(const QModelIndex &index, int role) const
                                      : QString();
         }
         case Decision:
-            return decisionName(s.decision);
+            return decisionText(s.decision);
         case Approver:
             return m_deciders.value(i.number);
         case State:
-            return s.attempts > 1 ? tr("%1 (%2 attempts)").arg(journalStateName(s.state)).arg(s.attempts)
-                                  : journalStateName(s.state);
+            return s.attempts > 1 ? tr("%1 (%2 attempts)").arg(journalStateText(s.state)).arg(s.attempts)
+                                  : journalStateText(s.state);
         }
         break;
     default:

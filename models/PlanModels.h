@@ -8,6 +8,14 @@
 
 namespace certsync::models {
 
+// What a person reads for the engine's names, which stay as they are in the state database, the
+// command line and CSV: a plan's status (staged, stale, publishing, published, partial, rejected;
+// any other is shown as stored), a decision, a publish state, a channel.
+QString planStatusText(const QString &status);
+QString decisionText(engine::Decision decision);
+QString journalStateText(engine::JournalState state);
+QString channelText(engine::Channel channel);
+
 // The staged plans, newest first.
 class PlansModel : public QAbstractTableModel
 {

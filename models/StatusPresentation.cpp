@@ -127,4 +127,36 @@ QColor statusColor(certs::Status status)
     return colorOf(status, darkPalette());
 }
 
+QString chainStatusText(certs::ChainStatus status)
+{
+    switch (status) {
+    case certs::ChainStatus::Trusted:
+        return QCoreApplication::translate("certsync", "trusted");
+    case certs::ChainStatus::Incomplete:
+        return QCoreApplication::translate("certsync", "incomplete");
+    case certs::ChainStatus::Untrusted:
+        return QCoreApplication::translate("certsync", "untrusted");
+    case certs::ChainStatus::Revoked:
+        return QCoreApplication::translate("certsync", "revoked");
+    case certs::ChainStatus::Invalid:
+        return QCoreApplication::translate("certsync", "invalid");
+    }
+    return {};
+}
+
+QString logLevelText(jobs::LogRecord::Level level)
+{
+    switch (level) {
+    case jobs::LogRecord::Level::Debug:
+        return QCoreApplication::translate("certsync", "debug");
+    case jobs::LogRecord::Level::Info:
+        return QCoreApplication::translate("certsync", "info");
+    case jobs::LogRecord::Level::Warning:
+        return QCoreApplication::translate("certsync", "warning");
+    case jobs::LogRecord::Level::Error:
+        return QCoreApplication::translate("certsync", "error");
+    }
+    return {};
+}
+
 } // namespace certsync::models

@@ -3,7 +3,6 @@
 #include "models/StatusPresentation.h"
 
 #include <QCoreApplication>
-
 #include <QLocale>
 
 #include <algorithm>
@@ -38,9 +37,9 @@ UsersModel::Row UsersModel::summarize(const directory::DirectoryUser &user, cons
     row.displayName = user.displayName.isEmpty() ? user.accountName : user.displayName;
     row.userPrincipalName = user.userPrincipalName;
     row.mail = user.mail;
-    row.searchText = (row.displayName + QLatin1Char('\n') + row.userPrincipalName + QLatin1Char('\n')
-                      + row.mail + QLatin1Char('\n') + user.accountName)
-                         .toLower();
+    row.searchText = QString(row.displayName + QLatin1Char('\n') + row.userPrincipalName + QLatin1Char('\n')
+                             + row.mail + QLatin1Char('\n') + user.accountName)
+                         .toCaseFolded();
     QDateTime soonestValid;
     QDateTime latestExpired;
     for (const certs::AnalyzedValue &value : user.values) {
@@ -82,54 +81,125 @@ void UsersModel::setSnapshot(std::shared_ptr<const directory::DirectorySnapshot>
             m_rows.push_back(summarize(user, now));
         }
     }
+    m_statuses.resize(m_rows.size());
+    for (size_t i = 0; i < m_rows.size(); ++i)
+        m_statuses[i] = m_rows[i].status;
+    buildSearchKeys();
+    for (auto &orders : m_sortOrders)
+        for (std::vector<int> &order : orders)
+            order.clear();
+    endResetModel();
+}
+
+void UsersModel::buildSearchKeys()
+{
     m_searchKeys.clear();
     m_searchStart.clear();
-    m_fingerprintKeys.clear();
-    m_fingerprintOwner.clear();
     qsizetype size = 0;
-    for (const Row &r : m_rows)
+    size_t fingerprints = 0;
+    for (const Row &r : m_rows) {
         size += r.searchText.size() + 1;
+        fingerprints += size_t(r.fingerprints.size());
+    }
     m_searchKeys.reserve(size);
     m_searchStart.reserve(m_rows.size() + 1);
+    std::vector<std::pair<QByteArray, int>> sorted; // fingerprint, row
+    sorted.reserve(fingerprints);
     for (size_t i = 0; i < m_rows.size(); ++i) {
         m_searchStart.push_back(int(m_searchKeys.size()));
         m_searchKeys += m_rows[i].searchText;
         m_searchKeys += QChar(0);
-        for (const QString &fingerprint : m_rows[i].fingerprints) {
-            m_fingerprintKeys += fingerprint;
-            m_fingerprintOwner.push_back(int(i));
-        }
+        for (const QString &fingerprint : m_rows[i].fingerprints)
+            sorted.emplace_back(fingerprint.toLatin1(), int(i));
     }
     m_searchStart.push_back(int(m_searchKeys.size()));
-    applySort();
-    endResetModel();
+    std::sort(sorted.begin(), sorted.end());
+    m_fingerprintKeys.clear();
+    m_fingerprintKeys.reserve(qsizetype(sorted.size()) * 64);
+    m_fingerprintOwner.clear();
+    m_fingerprintOwner.reserve(sorted.size());
+    for (const auto &entry : sorted) {
+        m_fingerprintKeys += entry.first.leftJustified(64, '\0', true);
+        m_fingerprintOwner.push_back(entry.second);
+    }
 }
 
-std::vector<char> UsersModel::matching(const QStringMatcher &needle, const QString &hexPrefix) const
+namespace {
+
+// Where `needle` (not empty) first occurs in `text` from `from`, -1 when nowhere. The vectorised
+// search for its first character, then a comparison: on short needles over case-folded names this
+// runs several times faster than Boyer-Moore, whose skips are no longer than the needle.
+qsizetype find(QStringView text, QStringView needle, qsizetype from)
 {
-    std::vector<char> out(m_rows.size(), 0);
-    if (needle.pattern().isEmpty()) {
-        std::fill(out.begin(), out.end(), 1);
+    const QChar first = needle.front();
+    const qsizetype last = text.size() - needle.size();
+    while (from <= last) {
+        const qsizetype pos = text.indexOf(first, from);
+        if (pos < 0 || pos > last)
+            return -1;
+        if (text.sliced(pos, needle.size()) == needle)
+            return pos;
+        from = pos + 1;
+    }
+    return -1;
+}
+
+} // namespace
+
+std::vector<int> UsersModel::rowsMatching(QStringView needle) const
+{
+    std::vector<int> out;
+    if (needle.isEmpty() || m_rows.empty())
         return out;
+    const QStringView keys(m_searchKeys);
+    size_t row = 0;
+    for (qsizetype pos = find(keys, needle, 0); pos >= 0;) {
+        while (m_searchStart[row + 1] <= pos) // hits come in order: walk on, no search
+            ++row;
+        out.push_back(int(row));
+        pos = find(keys, needle, m_searchStart[row + 1]); // on with the next row
     }
-    // One character: the vectorised character search beats Boyer-Moore's table.
-    const bool single = needle.pattern().size() == 1;
-    const QChar first = needle.pattern().at(0);
-    auto find = [&](qsizetype from) {
-        return single ? m_searchKeys.indexOf(first, from) : needle.indexIn(m_searchKeys, from);
-    };
-    for (qsizetype pos = find(0); pos >= 0;) {
-        const auto next = std::upper_bound(m_searchStart.cbegin(), m_searchStart.cend(), int(pos));
-        const size_t row = size_t(next - m_searchStart.cbegin()) - 1;
-        out[row] = 1;
-        pos = find(*next); // on with the next row
+    return out;
+}
+
+std::vector<int> UsersModel::rowsMatching(QStringView needle, const std::vector<int> &candidates) const
+{
+    if (candidates.size() > m_rows.size() / 8)
+        return rowsMatching(needle); // one pass over contiguous keys beats a call per row
+    std::vector<int> out;
+    if (needle.isEmpty())
+        return out;
+    const QStringView keys(m_searchKeys);
+    for (const int row : candidates) {
+        const qsizetype start = m_searchStart[size_t(row)];
+        if (find(keys.sliced(start, m_searchStart[size_t(row) + 1] - start - 1), needle, 0) >= 0)
+            out.push_back(row);
     }
-    if (!hexPrefix.isEmpty() && hexPrefix.size() <= 64) {
-        const QStringView keys(m_fingerprintKeys);
-        for (size_t f = 0; f < m_fingerprintOwner.size(); ++f)
-            if (keys.mid(qsizetype(f) * 64, hexPrefix.size()) == hexPrefix)
-                out[size_t(m_fingerprintOwner[f])] = 1;
+    return out;
+}
+
+std::vector<int> UsersModel::rowsWithFingerprint(QByteArrayView hexPrefix) const
+{
+    std::vector<int> out;
+    const qsizetype n = hexPrefix.size();
+    if (n == 0 || n > 64)
+        return out;
+    const QByteArrayView keys(m_fingerprintKeys);
+    auto prefixOf = [&](size_t f) { return keys.sliced(qsizetype(f) * 64, n); };
+    // Lower bound: the first fingerprint whose prefix is not below hexPrefix.
+    size_t low = 0;
+    size_t high = m_fingerprintOwner.size();
+    while (low < high) {
+        const size_t mid = low + (high - low) / 2;
+        if (prefixOf(mid).compare(hexPrefix) < 0)
+            low = mid + 1;
+        else
+            high = mid;
     }
+    for (size_t f = low; f < m_fingerprintOwner.size() && prefixOf(f) == hexPrefix; ++f)
+        out.push_back(m_fingerprintOwner[f]);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
 }
 
@@ -156,46 +226,41 @@ QVariant UsersModel::sortKey(const Row &r, int column)
     }
 }
 
-void UsersModel::applySort()
+const std::vector<int> &UsersModel::sortOrder(int column, Qt::SortOrder order) const
 {
+    Q_ASSERT(column >= 0 && column < ColumnCount);
+    std::vector<int> &rows = m_sortOrders[column][order == Qt::AscendingOrder ? 0 : 1];
+    if (rows.size() == m_rows.size())
+        return rows;
     const size_t n = m_rows.size();
-    m_order.resize(n);
-    std::iota(m_order.begin(), m_order.end(), 0);
-    if (m_sortColumn >= 0 && m_sortColumn < ColumnCount && n > 1) {
-        std::vector<QVariant> keys(n);
-        for (size_t i = 0; i < n; ++i)
-            keys[i] = sortKey(m_rows[i], m_sortColumn);
-        const bool ascending = m_sortOrder == Qt::AscendingOrder;
-        // From the snapshot's order every time, so that ties come out as they do in any sorted view.
-        std::stable_sort(m_order.begin(), m_order.end(), [&](int a, int b) {
-            const QPartialOrdering c = QVariant::compare(keys[size_t(a)], keys[size_t(b)]);
-            return ascending ? c == QPartialOrdering::Less : c == QPartialOrdering::Greater;
+    rows.resize(n);
+    std::iota(rows.begin(), rows.end(), 0);
+    const bool ascending = order == Qt::AscendingOrder;
+    // Typed keys: comparing QVariants costs more than the sort itself at 100,000 rows.
+    auto sortBy = [&](const auto &keys) {
+        std::stable_sort(rows.begin(), rows.end(), [&](int a, int b) {
+            return ascending ? keys[size_t(a)] < keys[size_t(b)] : keys[size_t(b)] < keys[size_t(a)];
         });
+    };
+    switch (column) {
+    case DisplayName:
+    case UserPrincipalName:
+    case Mail: {
+        std::vector<QString> keys(n);
+        for (size_t i = 0; i < n; ++i)
+            keys[i] = sortKey(m_rows[i], column).toString();
+        sortBy(keys);
+        break;
     }
-    m_position.resize(n);
-    for (size_t i = 0; i < n; ++i)
-        m_position[size_t(m_order[i])] = int(i);
-}
-
-void UsersModel::sort(int column, Qt::SortOrder order)
-{
-    m_sortColumn = column;
-    m_sortOrder = order;
-    if (m_rows.empty())
-        return;
-    emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
-    const QModelIndexList before = persistentIndexList();
-    QList<int> rowsOf; // index into m_rows of each persistent index
-    rowsOf.reserve(before.size());
-    for (const QModelIndex &i : before)
-        rowsOf.append(m_order[size_t(i.row())]);
-    applySort();
-    QModelIndexList after;
-    after.reserve(before.size());
-    for (qsizetype i = 0; i < before.size(); ++i)
-        after.append(index(m_position[size_t(rowsOf.at(i))], before.at(i).column()));
-    changePersistentIndexList(before, after);
-    emit layoutChanged({}, QAbstractItemModel::VerticalSortHint);
+    default: {
+        std::vector<qint64> keys(n);
+        for (size_t i = 0; i < n; ++i)
+            keys[i] = sortKey(m_rows[i], column).toLongLong();
+        sortBy(keys);
+        break;
+    }
+    }
+    return rows;
 }
 
 void UsersModel::setTenantMatches(const QHash<QString, TenantMatch> &byDn)
@@ -205,22 +270,21 @@ void UsersModel::setTenantMatches(const QHash<QString, TenantMatch> &byDn)
     for (auto it = m_rowByDn.cbegin(); it != m_rowByDn.cend(); ++it)
         m_rows[size_t(it.value())].tenant =
             byDn.isEmpty() ? TenantMatch::NotRead : byDn.value(it.key(), TenantMatch::Unmatched);
+    for (std::vector<int> &order : m_sortOrders[Tenant])
+        order.clear();
     emit dataChanged(index(0, Tenant), index(int(m_rows.size()) - 1, Tenant));
-    if (m_sortColumn == Tenant)
-        sort(m_sortColumn, m_sortOrder);
 }
 
 const directory::DirectoryUser *UsersModel::user(int row) const
 {
     if (!m_snapshot || row < 0 || row >= int(m_rows.size()))
         return nullptr;
-    return &m_snapshot->users.at(m_order[size_t(row)]);
+    return &m_snapshot->users.at(row);
 }
 
 int UsersModel::rowOfDn(const QString &dn) const
 {
-    const int i = m_rowByDn.value(dn, -1);
-    return i < 0 ? -1 : m_position[size_t(i)];
+    return m_rowByDn.value(dn, -1);
 }
 
 int UsersModel::rowCount(const QModelIndex &parent) const
@@ -277,7 +341,7 @@ QVariant UsersModel::data(const QModelIndex &index, int role) const
     case StatusRole:
         return int(r.status);
     case UserIndexRole:
-        return m_order[size_t(index.row())];
+        return index.row();
     default:
         break;
     }

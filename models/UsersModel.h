@@ -6,7 +6,6 @@
 #include <QAbstractTableModel>
 #include <QDateTime>
 #include <QHash>
-#include <QStringMatcher>
 
 #include <memory>
 #include <vector>
@@ -22,9 +21,10 @@ enum class TenantMatch : quint8 {
 };
 QString tenantMatchText(TenantMatch match);
 
-// One row per directory user: the users pane. Rows map to snapshot users both ways by index. The
-// model sorts itself (sort()): a filter proxy over it then never sorts, so that filtering 100,000
-// rows a keystroke is one pass over precomputed lower-case search keys, without a re-sort.
+// One row per directory user: the users pane. Model rows are the snapshot's users in its order, so
+// a row stays the same user until the next snapshot; UserFilterProxy sorts and filters over it with
+// the precomputed keys below, so that a keystroke at 100,000 users costs no sort and no pass over
+// QVariants.
 class UsersModel : public QAbstractTableModel
 {
     Q_OBJECT
@@ -42,7 +42,7 @@ public:
     enum Role {
         SortRole = Qt::UserRole + 1, // raw value for sorting (numbers, times, ranks)
         StatusRole, // certs::Status as int
-        UserIndexRole, // index into the snapshot's users (rows follow the sort order)
+        UserIndexRole, // index into the snapshot's users (the model row)
     };
 
     // What the users pane shows of one user, computed once when a snapshot arrives.
@@ -55,7 +55,7 @@ public:
         QDateTime soonestExpiry; // first notAfter among unexpired ones, else the latest expired
         certs::Status status = certs::Status::Ok;
         TenantMatch tenant = TenantMatch::NotRead;
-        QString searchText; // lower-cased name, UPN and mail, for the filter
+        QString searchText; // case-folded name, UPN, mail and account name, for the filter
         QStringList fingerprints; // lower-case SHA-256 hex of each certificate
     };
 
@@ -67,40 +67,46 @@ public:
     void setTenantMatches(const QHash<QString, TenantMatch> &byDn);
 
     [[nodiscard]] std::shared_ptr<const directory::DirectorySnapshot> snapshot() const { return m_snapshot; }
-    [[nodiscard]] const Row &row(int index) const { return m_rows[size_t(m_order[size_t(index)])]; }
+    [[nodiscard]] const Row &row(int index) const { return m_rows[size_t(index)]; }
+    [[nodiscard]] certs::Status status(int row) const { return m_statuses[size_t(row)]; }
     [[nodiscard]] const directory::DirectoryUser *user(int row) const;
     [[nodiscard]] int rowOfDn(const QString &dn) const; // -1 when absent
-    // Where a model row's user is kept (the snapshot's index): what matching() answers by.
-    [[nodiscard]] int storageIndex(int row) const { return m_order[size_t(row)]; }
-    // Per storage index: does the user's name, UPN, mail or account name contain `needle` (lower
-    // case), or does one of its certificates' SHA-256 start with `hexPrefix` (when not empty)? One
-    // sequential pass over contiguous search keys: the users pane filters 100,000 rows a keystroke.
-    [[nodiscard]] std::vector<char> matching(const QStringMatcher &needle, const QString &hexPrefix) const;
+
+    // The rows in the order of `column`: stable (ties keep the snapshot's order), on raw values
+    // (numbers, times, ranks, lower-case text). Computed on first use and kept until the column's
+    // data changes, so that sorting a filtered view is one pass over this vector.
+    [[nodiscard]] const std::vector<int> &sortOrder(int column, Qt::SortOrder order) const;
+    // Rows, ascending, whose name, UPN, mail or account name contains `needle` (case-folded, not
+    // empty): one sequential pass over contiguous search keys. With `candidates` (ascending rows that
+    // a part of `needle` matched), only those are searched: what a keystroke that extends the text
+    // needs; when they are many, the one pass is quicker and finds no other rows.
+    [[nodiscard]] std::vector<int> rowsMatching(QStringView needle) const;
+    [[nodiscard]] std::vector<int> rowsMatching(QStringView needle, const std::vector<int> &candidates) const;
+    // Rows, ascending, holding a certificate whose SHA-256 hex starts with `hexPrefix` (lower case):
+    // a binary search in the sorted fingerprints.
+    [[nodiscard]] std::vector<int> rowsWithFingerprint(QByteArrayView hexPrefix) const;
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
-    // Stable, on the raw values of SortRole (numbers, times, ranks, lower-case text).
-    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
     static Row summarize(const directory::DirectoryUser &user, const QDateTime &now);
 
 private:
     static QVariant sortKey(const Row &row, int column);
-    void applySort(); // m_order and m_position from m_sortColumn, without signals
+    void buildSearchKeys();
 
     std::shared_ptr<const directory::DirectorySnapshot> m_snapshot;
     std::vector<Row> m_rows; // in snapshot order
-    std::vector<int> m_order; // model row -> index into m_rows (and the snapshot's users)
-    std::vector<int> m_position; // the inverse of m_order
-    QHash<QString, int> m_rowByDn; // DN -> index into m_rows
-    QString m_searchKeys; // every row's searchText, in m_rows order, each followed by a NUL
+    std::vector<certs::Status> m_statuses; // each row's status, contiguous for the status chips
+    QHash<QString, int> m_rowByDn; // DN -> row
+    QString m_searchKeys; // every row's searchText, in row order, each followed by a NUL
     std::vector<int> m_searchStart; // where each row's key starts in m_searchKeys (and the end)
-    QString m_fingerprintKeys; // every certificate's SHA-256 hex (64 characters each)
-    std::vector<int> m_fingerprintOwner; // index into m_rows of each fingerprint
-    int m_sortColumn = -1;
-    Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
+    QByteArray m_fingerprintKeys; // every certificate's SHA-256 hex (64 characters each), sorted
+    std::vector<int> m_fingerprintOwner; // the row of each fingerprint in m_fingerprintKeys
+    // Per column and order (ascending, descending): the rows in that order; empty until asked for.
+    mutable std::vector<int> m_sortOrders[ColumnCount][2];
 };
 
 } // namespace certsync::models

@@ -239,7 +239,7 @@ void CertificatePane::select(const Certificate *c, const ProblemSet &problems, c
     for (const QString &url : c->crlUrls)
         html += row(tr("CRL"), escaped(url));
     if (chain) {
-        QString text = escaped(chainStatusName(chain->status));
+        QString text = escaped(models::chainStatusText(chain->status));
         if (!chain->message.isEmpty())
             text += QStringLiteral(" — ") + escaped(chain->message);
         html += row(tr("Chain"), text);

@@ -10,10 +10,14 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QPainter>
 #include <QPushButton>
 #include <QSplitter>
+#include <QStyledItemDelegate>
 #include <QTableView>
 #include <QVBoxLayout>
+
+#include <map>
 
 namespace certsync::ui {
 
@@ -35,6 +39,37 @@ QTableView *makeTable(QAbstractItemModel *model, const QString &name, const QStr
     return view;
 }
 
+// Fusion draws an item's check box with an edge derived from the Window colour, which nearly
+// vanishes against Base in a dark palette: an unticked box is then invisible. This delegate draws
+// the edge again, half way from Base to Text, so that it stands out (at least 3:1, WCAG's
+// non-text contrast) in light and dark palettes. Other styles draw their own indicators.
+class CheckEdgeDelegate : public QStyledItemDelegate
+{
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+
+    void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override
+    {
+        QStyledItemDelegate::paint(painter, option, index);
+        QStyleOptionViewItem opt = option;
+        initStyleOption(&opt, index);
+        const QStyle *style = opt.widget ? opt.widget->style() : nullptr;
+        if (!(opt.features & QStyleOptionViewItem::HasCheckIndicator) || !style
+            || style->name().compare(QLatin1String("fusion"), Qt::CaseInsensitive) != 0)
+            return;
+        const QRect box = style->subElementRect(QStyle::SE_ItemViewItemCheckIndicator, &opt, opt.widget);
+        const QColor base = opt.palette.color(QPalette::Base);
+        const QColor text = opt.palette.color(QPalette::Text);
+        const QColor edge((base.red() + text.red()) / 2, (base.green() + text.green()) / 2,
+                          (base.blue() + text.blue()) / 2);
+        painter->save();
+        painter->setPen(edge);
+        painter->setBrush(Qt::NoBrush);
+        painter->drawRect(box.adjusted(0, 0, -1, -1)); // where Fusion draws its own edge
+        painter->restore();
+    }
+};
+
 } // namespace
 
 StagedPane::StagedPane(QWidget *parent)
@@ -52,6 +87,7 @@ StagedPane::StagedPane(QWidget *parent)
     m_plansView->setSelectionMode(QAbstractItemView::SingleSelection);
     m_itemsView = makeTable(m_items, QStringLiteral("planItemsTable"), tr("Items of the plan"), this);
     m_itemsView->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_itemsView->setItemDelegateForColumn(models::PlanItemsModel::Check, new CheckEdgeDelegate(m_itemsView));
     m_itemsView->horizontalHeader()->setSectionResizeMode(models::PlanItemsModel::Check,
                                                           QHeaderView::ResizeToContents);
     m_itemsView->horizontalHeader()->setSectionResizeMode(models::PlanItemsModel::Number,
@@ -298,12 +334,12 @@ void StagedPane::confirmPublish()
 {
     if (m_path.isEmpty() || !m_planId)
         return;
-    QHash<QString, int> perChannel;
+    std::map<Channel, int> perChannel;
     int approved = 0;
     for (int row = 0; row < m_items->rowCount(); ++row) {
         const StoredItem *item = m_items->item(row);
         if (item->decision == Decision::Approved && item->state != JournalState::Applied) {
-            ++perChannel[channelName(item->item.channel)];
+            ++perChannel[item->item.channel];
             ++approved;
         }
     }
@@ -316,10 +352,8 @@ void StagedPane::confirmPublish()
         return;
     }
     QStringList lines;
-    for (const QString &channel :
-         { QStringLiteral("exchange"), QStringLiteral("graph"), QStringLiteral("directory") })
-        if (perChannel.value(channel))
-            lines.append(tr("%1: %2 item(s)").arg(channel).arg(perChannel.value(channel)));
+    for (const auto &[channel, count] : perChannel)
+        lines.append(tr("%1: %2 item(s)").arg(models::channelText(channel)).arg(count));
     auto *box = new QMessageBox(
         QMessageBox::Question, tr("Publish plan %1").arg(m_planId),
         tr("Publish %1 approved item(s)?\n\n%2").arg(approved).arg(lines.join(QLatin1Char('\n'))),

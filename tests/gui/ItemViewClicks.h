@@ -9,8 +9,9 @@
 
 namespace certsync::testing {
 
-// Clicks the check box of the cell at (row, column), where the style draws its indicator.
-inline void clickCheckBox(QAbstractItemView *view, int row, int column)
+// Where the style draws the check box of the cell at (row, column), scrolled into view (viewport
+// coordinates).
+inline QRect checkBoxRect(QAbstractItemView *view, int row, int column)
 {
     const QModelIndex index = view->model()->index(row, column);
     view->scrollTo(index);
@@ -18,8 +19,13 @@ inline void clickCheckBox(QAbstractItemView *view, int row, int column)
     option.initFrom(view);
     option.rect = view->visualRect(index);
     option.features |= QStyleOptionViewItem::HasCheckIndicator;
-    const QRect box = view->style()->subElementRect(QStyle::SE_ItemViewItemCheckIndicator, &option, view);
-    QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, box.center());
+    return view->style()->subElementRect(QStyle::SE_ItemViewItemCheckIndicator, &option, view);
+}
+
+// Clicks the check box of the cell at (row, column), where the style draws its indicator.
+inline void clickCheckBox(QAbstractItemView *view, int row, int column)
+{
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, checkBoxRect(view, row, column).center());
 }
 
 } // namespace certsync::testing

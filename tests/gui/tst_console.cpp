@@ -392,6 +392,21 @@ void TestConsole::darkPaletteIsReadable()
         QVERIFY2(contrast(lp.color(label->foregroundRole()), lp.color(label->backgroundRole())) >= 4.5,
                  qPrintable(label->objectName()));
     }
+    // An unticked check box of the staged items stands out from its cell (3:1 for graphics):
+    // Fusion's own edge, derived from Window, all but vanishes against a dark Base.
+    m_tabs->setCurrentWidget(m_window->stagedPane());
+    auto *items = m_window->stagedPane()->findChild<QTableView *>(QStringLiteral("planItemsTable"));
+    int unticked = -1;
+    for (int r = 0; r < items->model()->rowCount() && unticked < 0; ++r)
+        if (items->model()->index(r, models::PlanItemsModel::Check).data(Qt::CheckStateRole).toInt()
+            == Qt::Unchecked)
+            unticked = r;
+    QVERIFY(unticked >= 0);
+    const QRect edge = testing::checkBoxRect(items, unticked, models::PlanItemsModel::Check);
+    const QImage cells = items->viewport()->grab().toImage();
+    const QColor base = items->palette().color(QPalette::Base);
+    const double edgeContrast = contrast(cells.pixelColor(edge.left(), edge.center().y()), base);
+    QVERIFY2(edgeContrast >= 3, qPrintable(QString::number(edgeContrast)));
     selectUser(m_window->usersModel()->row(0).mail);
     screenshots(QStringLiteral("console-dark-"));
 }

@@ -7,6 +7,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QCryptographicHash>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -24,6 +25,11 @@ private slots:
     void usersFilter_data();
     void usersFilter();
     void usersSortsOnRawValues();
+    void usersProxyMatchesReference_data();
+    void usersProxyMatchesReference();
+    void usersProxyNarrowsAndWidens();
+    void usersProxyKeepsTheSelectedUser();
+    void usersProxyFollowsSourceChanges();
     void certificateTree();
     void certificateTreeMarksDifferences();
     void logModelAndFilter_data();
@@ -39,7 +45,61 @@ private:
     std::shared_ptr<directory::DirectorySnapshot> m_snapshot;
     QDateTime m_now;
     QByteArray m_aliceCert;
+    std::shared_ptr<directory::DirectorySnapshot> m_crowd; // 90 users: ties, shared fingerprints, case
 };
+
+namespace {
+
+// What the users pane must show, computed the plain way: every row tested, then a stable sort on
+// the model's SortRole values (ties in snapshot order).
+QList<int> expectedRows(const UsersModel &model, const QString &text, const QList<int> &hidden, int column,
+                        Qt::SortOrder order)
+{
+    const QString needle = text.trimmed().toCaseFolded();
+    QString hex = needle;
+    hex.remove(QLatin1Char(':')).remove(QLatin1Char(' '));
+    const bool isHex =
+        hex.size() >= 4 && QRegularExpression(QStringLiteral("^[0-9a-f]+$")).match(hex).hasMatch();
+    QList<int> rows;
+    for (int row = 0; row < model.rowCount(); ++row) {
+        const UsersModel::Row &r = model.row(row);
+        if (hidden.contains(int(r.status)))
+            continue;
+        bool match = needle.isEmpty() || r.searchText.contains(needle);
+        for (const QString &fingerprint : r.fingerprints)
+            match = match || (isHex && fingerprint.startsWith(hex));
+        if (match)
+            rows.append(row);
+    }
+    if (column >= 0)
+        std::stable_sort(rows.begin(), rows.end(), [&](int a, int b) {
+            const QPartialOrdering c = QVariant::compare(model.index(a, column).data(UsersModel::SortRole),
+                                                         model.index(b, column).data(UsersModel::SortRole));
+            return order == Qt::AscendingOrder ? c == QPartialOrdering::Less : c == QPartialOrdering::Greater;
+        });
+    return rows;
+}
+
+// The proxy's rows as source rows, checking the mapping both ways on the way.
+QList<int> shownRows(const UserFilterProxy &proxy, const UsersModel &model)
+{
+    QList<int> rows;
+    for (int row = 0; row < proxy.rowCount(); ++row) {
+        const QModelIndex shown = proxy.index(row, UsersModel::Mail);
+        const QModelIndex source = proxy.mapToSource(shown);
+        if (source.model() != &model || source.column() != UsersModel::Mail
+            || proxy.mapFromSource(source) != shown || shown.data() != source.data())
+            return { -1 - row }; // a broken mapping: no list of rows can equal this one
+        rows.append(source.row());
+    }
+    // Every source row that is not shown maps to nothing.
+    for (int row = 0; row < model.rowCount(); ++row)
+        if (!rows.contains(row) && proxy.mapFromSource(model.index(row, 0)).isValid())
+            return { -1000 - row };
+    return rows;
+}
+
+} // namespace
 
 directory::DirectoryUser TestModels::makeUser(const QString &name, const QList<QByteArray> &userCertificate,
                                               const QList<QByteArray> &smime)
@@ -87,6 +147,24 @@ void TestModels::initTestCase()
         makeUser(QStringLiteral("Carol"), {}, {}),
         makeUser(QStringLiteral("Dave"), { QByteArray("garbage") }, {}),
     };
+    // The four users' certificates again under 90 names: many equal sort keys, fingerprints shared
+    // by many users, names that differ only in case and letters beyond ASCII.
+    const QStringList surnames = {
+        QStringLiteral("Nowak"), QStringLiteral("Müller"), QStringLiteral("rossi"),
+        QStringLiteral("ROSSI"), QStringLiteral("Smith"),  QStringLiteral("Øster")
+    };
+    m_crowd = std::make_shared<directory::DirectorySnapshot>();
+    m_crowd->complete = true;
+    for (int i = 0; i < 90; ++i) {
+        directory::DirectoryUser user = m_snapshot->users.at((i * 7) % 4);
+        const QString id = QStringLiteral("u%1").arg((i * 37) % 90, 3, 10, QLatin1Char('0'));
+        user.displayName = surnames.at(i % surnames.size()) + QLatin1Char(' ') + id;
+        user.accountName = id;
+        user.dn = QStringLiteral("CN=%1,DC=example,DC=test").arg(id);
+        user.mail = i % 5 == 0 ? QString() : id + QStringLiteral("@example.test");
+        user.userPrincipalName = id + QStringLiteral("@corp.example.test");
+        m_crowd->users.append(user);
+    }
 }
 
 void TestModels::usersModel()
@@ -188,6 +266,178 @@ void TestModels::usersSortsOnRawValues()
     proxy.sort(UsersModel::Status, Qt::AscendingOrder);
     QCOMPARE(proxy.index(0, UsersModel::DisplayName).data().toString(), QStringLiteral("Carol"));
     QCOMPARE(proxy.index(1, UsersModel::DisplayName).data().toString(), QStringLiteral("Bob"));
+}
+
+void TestModels::usersProxyMatchesReference_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QList<int>>("hidden");
+    const QString hex =
+        QString::fromLatin1(QCryptographicHash::hash(m_aliceCert, QCryptographicHash::Sha256).toHex());
+    const QList<int> none;
+    const QList<int> errors { int(Status::Error) };
+    const QList<int> warnings { int(Status::Warning) };
+    const QList<int> onlyErrors { int(Status::Ok), int(Status::Warning) };
+    for (int column = -1; column < UsersModel::ColumnCount; ++column) {
+        for (const Qt::SortOrder order : { Qt::AscendingOrder, Qt::DescendingOrder }) {
+            const QByteArray name = QByteArray::number(column) + (order == Qt::AscendingOrder ? "+" : "-");
+            QTest::addRow("%s everyone", name.constData()) << QString() << none;
+            QTest::addRow("%s text", name.constData()) << QStringLiteral("ross") << none;
+            QTest::addRow("%s text, case folded", name.constData()) << QStringLiteral("MÜLLER U0") << none;
+            QTest::addRow("%s text, errors hidden", name.constData()) << QStringLiteral("u0") << errors;
+            QTest::addRow("%s only errors", name.constData()) << QString() << onlyErrors;
+            QTest::addRow("%s fingerprint", name.constData()) << hex.left(6).toUpper() << none;
+            QTest::addRow("%s fingerprint with colons, warnings hidden", name.constData()) << hex.left(2)
+                    + QLatin1Char(':') + hex.mid(2, 2) + QLatin1Char(':') + hex.mid(4, 2) << warnings;
+            QTest::addRow("%s nobody", name.constData()) << QStringLiteral("zzz") << none;
+        }
+    }
+}
+
+void TestModels::usersProxyMatchesReference()
+{
+    QFETCH(QString, text);
+    QFETCH(QList<int>, hidden);
+    const QString tag = QString::fromLatin1(QTest::currentDataTag());
+    const int column = tag.section(QLatin1Char(' '), 0, 0).chopped(1).toInt();
+    const Qt::SortOrder order = tag.section(QLatin1Char(' '), 0, 0).endsWith(QLatin1Char('+'))
+        ? Qt::AscendingOrder
+        : Qt::DescendingOrder;
+    UsersModel model;
+    model.setSnapshot(m_crowd, m_now);
+    model.setTenantMatches({ { m_crowd->users.at(1).dn, TenantMatch::Cloud },
+                             { m_crowd->users.at(2).dn, TenantMatch::Synced } });
+    UserFilterProxy proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&model);
+    // Sort first and filter after, then the other way round: both must give the reference.
+    proxy.sort(column, order);
+    proxy.setSearchText(text);
+    for (const int status : hidden)
+        proxy.setStatusShown(Status(status), false);
+    const QList<int> expected = expectedRows(model, text, hidden, column, order);
+    QCOMPARE(shownRows(proxy, model), expected);
+    if (!text.isEmpty() && text != QLatin1String("zzz"))
+        QVERIFY(!expected.isEmpty()); // the case tests something
+    UserFilterProxy filterFirst;
+    filterFirst.setSourceModel(&model);
+    filterFirst.setSearchText(text);
+    for (const int status : hidden)
+        filterFirst.setStatusShown(Status(status), false);
+    filterFirst.sort(column, order);
+    QCOMPARE(shownRows(filterFirst, model), expected);
+    QCOMPARE(filterFirst.headerData(UsersModel::Mail, Qt::Horizontal).toString(), QStringLiteral("Mail"));
+}
+
+void TestModels::usersProxyNarrowsAndWidens()
+{
+    UsersModel model;
+    model.setSnapshot(m_crowd, m_now);
+    UserFilterProxy proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&model);
+    proxy.sort(UsersModel::DisplayName, Qt::DescendingOrder);
+    // Typed, a typo corrected, a chip toggled in between, deleted, then replaced: each step as the
+    // plain filter says, whatever the proxy kept from the step before.
+    const QStringList steps = { QStringLiteral("r"),        QStringLiteral("ro"),
+                                QStringLiteral("ros"),      QStringLiteral("rosx"),
+                                QStringLiteral("ros"),      QStringLiteral("ross"),
+                                QStringLiteral("rossi"),    QStringLiteral("rossi "),
+                                QStringLiteral("rossi u0"), QStringLiteral("rossi u03"),
+                                QStringLiteral("rossi u0"), QStringLiteral("rossi"),
+                                QStringLiteral("ro"),       QStringLiteral("o"),
+                                QStringLiteral("øst"),      QString(),
+                                QStringLiteral("U0"),       QStringLiteral("u01") };
+    QList<int> hidden;
+    for (qsizetype i = 0; i < steps.size(); ++i) {
+        proxy.setSearchText(steps.at(i));
+        if (i == 5) { // warnings hidden from here to the end of "ro"
+            proxy.setStatusShown(Status::Warning, false);
+            hidden = { int(Status::Warning) };
+        }
+        if (i == 12) {
+            proxy.setStatusShown(Status::Warning, true);
+            hidden.clear();
+        }
+        const QList<int> expected =
+            expectedRows(model, steps.at(i), hidden, UsersModel::DisplayName, Qt::DescendingOrder);
+        QCOMPARE(shownRows(proxy, model), expected);
+        if (i == 3)
+            QVERIFY(expected.isEmpty()); // the typo matches nobody
+        else
+            QVERIFY2(!expected.isEmpty(), qPrintable(steps.at(i)));
+    }
+}
+
+void TestModels::usersProxyKeepsTheSelectedUser()
+{
+    UsersModel model;
+    model.setSnapshot(m_crowd, m_now);
+    UserFilterProxy proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&model);
+    proxy.sort(UsersModel::DisplayName);
+    const int user = model.rowOfDn(QStringLiteral("CN=u031,DC=example,DC=test"));
+    QVERIFY(user >= 0);
+    const QPersistentModelIndex selected =
+        proxy.mapFromSource(model.index(user, UsersModel::UserPrincipalName));
+    QVERIFY(selected.isValid());
+    // Filtering and sorting move the row; the persistent index follows its user.
+    for (const QString &text :
+         { QStringLiteral("u0"), QStringLiteral("u03"), QStringLiteral("u031"), QString() }) {
+        proxy.setSearchText(text);
+        QVERIFY(selected.isValid());
+        QCOMPARE(proxy.mapToSource(selected).row(), user);
+        QCOMPARE(selected.column(), int(UsersModel::UserPrincipalName));
+    }
+    proxy.sort(UsersModel::Mail, Qt::DescendingOrder);
+    QCOMPARE(proxy.mapToSource(selected).row(), user);
+    proxy.setSearchText(QStringLiteral("u032")); // hides the user: the index goes
+    QVERIFY(!selected.isValid());
+}
+
+void TestModels::usersProxyFollowsSourceChanges()
+{
+    UsersModel model;
+    model.setSnapshot(m_crowd, m_now);
+    UserFilterProxy proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&model);
+    proxy.sort(UsersModel::Tenant, Qt::DescendingOrder);
+    proxy.setSearchText(QStringLiteral("u0"));
+    QCOMPARE(shownRows(proxy, model),
+             expectedRows(model, QStringLiteral("u0"), {}, UsersModel::Tenant, Qt::DescendingOrder));
+    // The tenant read changes the sort column's values: the proxy sorts again.
+    QHash<QString, TenantMatch> matches;
+    for (int i = 0; i < m_crowd->users.size(); i += 3)
+        matches.insert(m_crowd->users.at(i).dn, i % 2 ? TenantMatch::Cloud : TenantMatch::Synced);
+    model.setTenantMatches(matches);
+    const QList<int> expected =
+        expectedRows(model, QStringLiteral("u0"), {}, UsersModel::Tenant, Qt::DescendingOrder);
+    QCOMPARE(shownRows(proxy, model), expected);
+    QCOMPARE(proxy.index(0, UsersModel::Tenant).data().toString(), QStringLiteral("cloud"));
+    // A new snapshot: the text keeps filtering, over the new rows.
+    proxy.setSearchText(QStringLiteral("@E"));
+    QCOMPARE(proxy.rowCount(), 72); // one in five has no mail
+    model.setSnapshot(m_snapshot, m_now);
+    QCOMPARE(shownRows(proxy, model),
+             expectedRows(model, QStringLiteral("@e"), {}, UsersModel::Tenant, Qt::DescendingOrder));
+    QCOMPARE(proxy.rowCount(), 4);
+    model.setSnapshot(m_crowd, m_now);
+    QCOMPARE(shownRows(proxy, model),
+             expectedRows(model, QStringLiteral("@e"), {}, UsersModel::Tenant, Qt::DescendingOrder));
+    QCOMPARE(proxy.rowCount(), 72);
+    // The model goes first (as in the window's destructor): the proxy forgets it, shows nothing.
+    auto *gone = new UsersModel;
+    gone->setSnapshot(m_crowd, m_now);
+    UserFilterProxy orphan;
+    orphan.setSourceModel(gone);
+    QCOMPARE(orphan.rowCount(), 90);
+    delete gone;
+    QCOMPARE(orphan.rowCount(), 0);
+    QVERIFY(!orphan.index(0, 0).isValid());
+    orphan.setSearchText(QStringLiteral("u0")); // and keeps working without one
+    QCOMPARE(orphan.rowCount(), 0);
 }
 
 void TestModels::certificateTree()
