@@ -97,14 +97,9 @@ Result<void> StoredDirectory::begin(bool fullRead)
     if (!db.transaction())
         return storeError(QStringLiteral("cannot begin storing the snapshot: %1").arg(db.lastError().text()));
     m_open = true;
-    if (fullRead) {
-        auto dropped = m_state.storeRows(m_key, {}, true, false);
-        if (!dropped) {
-            rollback();
-            return dropped;
-        }
-    }
-    m_nextSeq = m_state.lastRowSeq(m_key) + 1;
+    m_fullRead = fullRead;
+    m_read.clear();
+    m_nextSeq = fullRead ? 1 : m_state.lastRowSeq(m_key) + 1;
     return {};
 }
 
@@ -112,13 +107,23 @@ Result<void> StoredDirectory::store(const QList<DirectoryUser> &users)
 {
     QList<store::StateStore::StoredRow> rows;
     rows.reserve(users.size());
-    for (const DirectoryUser &u : users) // DNs compare without case
+    for (const DirectoryUser &u : users) { // DNs compare without case
         rows.append({ u.dn.toLower(), m_nextSeq++, encodeStoredUser(u) });
-    return m_state.storeRows(m_key, rows, false, false);
+        if (m_fullRead)
+            m_read.insert(rows.constLast().key);
+    }
+    return m_state.storeRows(m_key, rows, m_fullRead, false);
 }
 
 Result<void> StoredDirectory::commit(const ReadMark &mark)
 {
+    if (m_fullRead) {
+        if (auto dropped = m_state.dropRowsExcept(m_key, m_read); !dropped) {
+            rollback();
+            return dropped.error();
+        }
+        m_read.clear();
+    }
     if (auto saved = m_state.saveMark(m_key, mark.toJson()); !saved) {
         rollback();
         return saved;
@@ -138,6 +143,7 @@ void StoredDirectory::rollback()
     if (m_open)
         m_state.database().rollback();
     m_open = false;
+    m_read.clear();
 }
 
 Result<qint64> StoredDirectory::forEachUser(const certs::ValueAnalyzer &analyzer, const QDateTime &now,

@@ -11,6 +11,8 @@
 #include "directory/DirectorySnapshot.h"
 #include "jobs/LogRecord.h"
 
+#include <QSet>
+
 #include <functional>
 #include <optional>
 
@@ -41,7 +43,8 @@ public:
     // The mark of the last complete read, when there is one; `why` says why there is none.
     [[nodiscard]] std::optional<ReadMark> mark(QString *why) const;
 
-    // One transaction per read: nothing of a failed read is kept. A full read drops the old rows.
+    // One transaction per read: nothing of a failed read is kept. A full read stores every user in
+    // the directory's order (rewriting only what changed) and drops the users it did not meet.
     Result<void> begin(bool fullRead);
     Result<void> store(const QList<DirectoryUser> &users); // replaces rows by DN
     Result<void> commit(const ReadMark &mark);
@@ -56,6 +59,8 @@ private:
     store::StateStore &m_state;
     QString m_key;
     bool m_open = false;
+    bool m_fullRead = false;
+    QSet<QString> m_read; // the row keys a full read stored; the others are dropped at commit
     qint64 m_nextSeq = 1;
 };
 

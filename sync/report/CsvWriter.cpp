@@ -6,52 +6,73 @@ CsvWriter::CsvWriter(QIODevice *device)
     : m_device(device)
 { }
 
-QString CsvWriter::neutralise(const QString &field)
+namespace {
+
+// A spreadsheet would run the field as a formula.
+bool startsFormula(QStringView field)
 {
     if (field.isEmpty())
-        return field;
+        return false;
     const QChar first = field.front();
-    if (first == QLatin1Char('=') || first == QLatin1Char('+') || first == QLatin1Char('-')
-        || first == QLatin1Char('@') || first == QLatin1Char('\t') || first == QLatin1Char('\r'))
-        return QLatin1Char('\'') + field;
-    return field;
+    return first == QLatin1Char('=') || first == QLatin1Char('+') || first == QLatin1Char('-')
+        || first == QLatin1Char('@') || first == QLatin1Char('\t') || first == QLatin1Char('\r');
+}
+
+bool needsQuotes(QStringView field)
+{
+    for (const QChar c : field)
+        if (c == QLatin1Char(',') || c == QLatin1Char('"') || c == QLatin1Char('\r')
+            || c == QLatin1Char('\n'))
+            return true;
+    return false;
+}
+
+} // namespace
+
+QString CsvWriter::neutralise(const QString &field)
+{
+    return startsFormula(field) ? QLatin1Char('\'') + field : field;
 }
 
 QString CsvWriter::escape(const QString &field)
 {
     const QString safe = neutralise(field);
-    bool quote = false;
-    for (const QChar c : safe)
-        if (c == QLatin1Char(',') || c == QLatin1Char('"') || c == QLatin1Char('\r')
-            || c == QLatin1Char('\n')) {
-            quote = true;
-            break;
-        }
-    if (!quote)
+    if (!needsQuotes(safe))
         return safe;
     QString quoted = safe;
     quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
     return QLatin1Char('"') + quoted + QLatin1Char('"');
 }
 
+void CsvWriter::appendField(QByteArray &row, QStringView field, bool first)
+{
+    if (!first)
+        row.append(',');
+    if (!startsFormula(field) && !needsQuotes(field)) // the common case: the field as it is
+        row.append(field.toUtf8());
+    else
+        row.append(escape(field.toString()).toUtf8());
+}
+
 QByteArray CsvWriter::encodeRow(const QStringList &fields)
 {
-    QString line;
-    for (qsizetype i = 0; i < fields.size(); ++i) {
-        if (i)
-            line += QLatin1Char(',');
-        line += escape(fields.at(i));
-    }
-    line += QStringLiteral("\r\n");
-    return line.toUtf8();
+    QByteArray row;
+    for (qsizetype i = 0; i < fields.size(); ++i)
+        appendField(row, fields.at(i), i == 0);
+    endRow(row);
+    return row;
 }
 
 bool CsvWriter::writeRow(const QStringList &fields)
 {
-    const QByteArray bytes = encodeRow(fields);
+    return writeRows(encodeRow(fields), 1);
+}
+
+bool CsvWriter::writeRows(const QByteArray &bytes, qint64 rows)
+{
     if (m_device->write(bytes) != bytes.size())
         return false;
-    ++m_rows;
+    m_rows += rows;
     return true;
 }
 

@@ -17,9 +17,15 @@ public:
     bool writeRow(const QStringList &fields); // false when the device refuses the bytes
     [[nodiscard]] qint64 rows() const { return m_rows; }
 
+    // Rows built by the caller with appendField(), `rows` of them, written at once.
+    bool writeRows(const QByteArray &bytes, qint64 rows);
+
     static QString neutralise(const QString &field);
     static QString escape(const QString &field); // neutralise, then quote as needed
     static QByteArray encodeRow(const QStringList &fields);
+    // Appends escape(field) as UTF-8, and the separator before it unless it is a row's first field.
+    static void appendField(QByteArray &row, QStringView field, bool first = false);
+    static void endRow(QByteArray &row) { row.append("\r\n", 2); }
 
 private:
     QIODevice *m_device;

@@ -39,45 +39,75 @@ QString InventoryCsv::utcTime(const QDateTime &time)
 {
     if (!time.isValid())
         return {};
-    return time.toUTC().toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss")) + QLatin1Char('Z');
+    const QDateTime utc = time.toUTC();
+    const QDate date = utc.date();
+    const QTime clock = utc.time();
+    if (date.year() < 0 || date.year() > 9999) // never in a certificate; the general form
+        return utc.toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss")) + QLatin1Char('Z');
+    // Digit by digit: QDateTime::toString interprets its format on every call, a warm inventory's
+    // largest formatting cost.
+    char text[] = "0000-00-00T00:00:00Z";
+    auto digits = [&text](int at, int width, int number) {
+        for (int i = at + width - 1; i >= at; --i, number /= 10)
+            text[i] = char('0' + number % 10);
+    };
+    digits(0, 4, date.year());
+    digits(5, 2, date.month());
+    digits(8, 2, date.day());
+    digits(11, 2, clock.hour());
+    digits(14, 2, clock.minute());
+    digits(17, 2, clock.second());
+    return QString::fromLatin1(text, sizeof text - 1);
 }
 
-bool InventoryCsv::writeUser(const directory::DirectoryUser &user)
+QByteArray InventoryCsv::userRows(const directory::DirectoryUser &user, qint64 *rows)
 {
-    const QStringList identity = { user.dn, user.userPrincipalName, user.mail, user.sourceAnchor };
+    // The user's identity, escaped once for all of its rows.
+    QByteArray identity;
+    CsvWriter::appendField(identity, user.dn, true);
+    for (const QString *field : { &user.userPrincipalName, &user.mail, &user.sourceAnchor })
+        CsvWriter::appendField(identity, *field);
+    QByteArray out;
+    qint64 count = 0;
     for (const AnalyzedValue &value : user.values) {
-        const QStringList where = { attributeName(value.attribute), QString::number(value.index),
-                                    valueKindName(value.kind) };
+        QByteArray where = identity;
+        CsvWriter::appendField(where, attributeName(value.attribute));
+        CsvWriter::appendField(where, QString::number(value.index));
+        CsvWriter::appendField(where, valueKindName(value.kind));
         if (value.kind == ValueKind::Invalid || value.certificates.isEmpty()) {
             // No certificate to describe: the value's own SHA-256 identifies it.
             const ProblemSet problems = value.valueProblems;
-            if (!m_csv.writeRow(identity + where
-                                + QStringList { QString::fromLatin1(value.sha256.toHex()),
-                                                {},
-                                                {},
-                                                {},
-                                                {},
-                                                {},
-                                                {},
-                                                {},
-                                                {},
-                                                statusName(problems.status()),
-                                                problems.codes() }))
-                return false;
+            out += where;
+            CsvWriter::appendField(out, QString::fromLatin1(value.sha256.toHex()));
+            out.append(",,,,,,,,", 8); // subject to emails: empty
+            CsvWriter::appendField(out, statusName(problems.status()));
+            CsvWriter::appendField(out, problems.codes());
+            CsvWriter::endRow(out);
+            ++count;
             continue;
         }
         for (int i = 0; i < value.certificates.size(); ++i) {
             const Certificate &c = value.certificates.at(i).certificate;
             const ProblemSet problems = value.problemsOf(i);
-            if (!m_csv.writeRow(identity + where
-                                + QStringList { c.sha256Hex(), c.subject, c.issuer, c.serialHex,
-                                                utcTime(c.notBefore), utcTime(c.notAfter), c.keyDescription(),
-                                                c.signatureAlgorithm, c.emails().join(QLatin1Char(';')),
-                                                statusName(problems.status()), problems.codes() }))
-                return false;
+            out += where;
+            for (const QString &field :
+                 { c.sha256Hex(), c.subject, c.issuer, c.serialHex, utcTime(c.notBefore), utcTime(c.notAfter),
+                   c.keyDescription(), c.signatureAlgorithm, c.emails().join(QLatin1Char(';')),
+                   statusName(problems.status()), problems.codes() })
+                CsvWriter::appendField(out, field);
+            CsvWriter::endRow(out);
+            ++count;
         }
     }
-    return true;
+    *rows = count;
+    return out;
+}
+
+bool InventoryCsv::writeUser(const directory::DirectoryUser &user)
+{
+    qint64 rows = 0;
+    const QByteArray bytes = userRows(user, &rows);
+    return m_csv.writeRows(bytes, rows);
 }
 
 } // namespace certsync::report

@@ -20,6 +20,9 @@ public:
     static QString utcTime(const QDateTime &time); // 2026-11-28T09:00:00Z, empty when invalid
 
 private:
+    // The rows of one user, as writeUser() writes them, in one buffer.
+    static QByteArray userRows(const directory::DirectoryUser &user, qint64 *rows);
+
     CsvWriter m_csv;
 };
 

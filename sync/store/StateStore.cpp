@@ -9,6 +9,7 @@
 #include <QFileInfo>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QThread>
 
 #include <limits>
 
@@ -64,6 +65,9 @@ const QList<QStringList> &migrations()
           QStringLiteral("CREATE TABLE directory_users (source TEXT NOT NULL, dn TEXT NOT NULL, "
                          "seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (source, dn))"),
           QStringLiteral("CREATE INDEX directory_users_order ON directory_users (source, seq)") },
+        // 4: the analysis cache keeps a compact form (format 4) and is looked up value by value; the
+        // rows of earlier formats are never read again and are recomputed when their value is met
+        { QStringLiteral("DELETE FROM analysis_cache") },
     };
     return list;
 }
@@ -73,7 +77,9 @@ Error sqlError(const QString &what, const QSqlError &error)
     return Error { QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text()) };
 }
 
-constexpr int codecFormat = 3; // 2: no chain elements, no DER for plain values; 3: times as epoch ms
+// 2: no chain elements, no DER for plain values; 3: times as epoch ms; 4: compact, only what the
+// judge and the inventory need (SqliteAnalysisCache's comment)
+constexpr int codecFormat = 4;
 
 qint64 epochMs(const QDateTime &time)
 {
@@ -90,47 +96,37 @@ void put(QDataStream &s, const Certificate &c)
 {
     // Times as UTC milliseconds: QDataStream's QDateTime form consults the local time zone (a stat()
     // of /etc/localtime per value) and would dominate a warm run.
-    s << c.der << c.sha256 << c.sha1 << c.subject << c.issuer << c.serialHex << epochMs(c.notBefore)
-      << epochMs(c.notAfter) << c.emailSans << c.upnSans << c.dnsSans << c.subjectEmails << c.hasKeyUsage
-      << c.keyUsage << c.hasExtendedKeyUsage << c.extendedKeyUsages << c.isCa << qint32(c.pathLength)
-      << qint32(c.keyType) << qint32(c.keyBits) << c.curve << c.signatureAlgorithm << c.signatureDigest
-      << c.subjectKeyId << c.authorityKeyId << c.caIssuersUrls << c.ocspUrls << c.crlUrls << c.selfIssued
-      << c.selfSigned;
+    s << c.sha256 << c.subject << c.issuer << c.serialHex << epochMs(c.notBefore) << epochMs(c.notAfter)
+      << c.emailSans << c.subjectEmails << c.hasKeyUsage << c.keyUsage << c.hasExtendedKeyUsage
+      << c.extendedKeyUsages << c.isCa << qint32(c.keyType) << qint32(c.keyBits) << c.curve
+      << c.signatureAlgorithm << c.signatureDigest << c.selfIssued << c.selfSigned;
 }
 
 void get(QDataStream &s, Certificate &c)
 {
-    qint32 pathLength = 0, keyType = 0, keyBits = 0;
+    qint32 keyType = 0, keyBits = 0;
     qint64 notBefore = 0, notAfter = 0;
-    s >> c.der >> c.sha256 >> c.sha1 >> c.subject >> c.issuer >> c.serialHex >> notBefore >> notAfter
-        >> c.emailSans >> c.upnSans >> c.dnsSans >> c.subjectEmails >> c.hasKeyUsage >> c.keyUsage
-        >> c.hasExtendedKeyUsage >> c.extendedKeyUsages >> c.isCa >> pathLength >> keyType >> keyBits
-        >> c.curve >> c.signatureAlgorithm >> c.signatureDigest >> c.subjectKeyId >> c.authorityKeyId
-        >> c.caIssuersUrls >> c.ocspUrls >> c.crlUrls >> c.selfIssued >> c.selfSigned;
+    s >> c.sha256 >> c.subject >> c.issuer >> c.serialHex >> notBefore >> notAfter >> c.emailSans
+        >> c.subjectEmails >> c.hasKeyUsage >> c.keyUsage >> c.hasExtendedKeyUsage >> c.extendedKeyUsages
+        >> c.isCa >> keyType >> keyBits >> c.curve >> c.signatureAlgorithm >> c.signatureDigest
+        >> c.selfIssued >> c.selfSigned;
     c.notBefore = fromEpochMs(notBefore);
     c.notAfter = fromEpochMs(notAfter);
-    c.pathLength = pathLength;
     c.keyType = KeyType(keyType);
     c.keyBits = keyBits;
 }
 
 void put(QDataStream &s, const ChainResult &r)
 {
-    s << qint32(r.status) << qint32(r.opensslError) << r.message << r.revocationChecked << qint32(0);
+    s << qint32(r.status) << qint32(r.opensslError) << r.message << r.revocationChecked;
 }
 
 void get(QDataStream &s, ChainResult &r)
 {
-    qint32 status = 0, error = 0, count = 0;
-    s >> status >> error >> r.message >> r.revocationChecked >> count;
+    qint32 status = 0, error = 0;
+    s >> status >> error >> r.message >> r.revocationChecked;
     r.status = ChainStatus(status);
     r.opensslError = error;
-    for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
-        ChainElement e;
-        s >> e.subject >> e.issuer >> e.serialHex >> e.sha256 >> e.notBefore >> e.notAfter >> e.isAnchor
-            >> e.revoked >> e.problems;
-        r.chain.append(e);
-    }
 }
 
 } // namespace
@@ -291,39 +287,67 @@ Result<void> StateStore::forget(const QString &key)
     return {};
 }
 
-Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow> &rows, bool replaceAll,
+Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow> &rows, bool reorder,
                                    bool ownTransaction)
 {
     QSqlDatabase db = database();
     if (ownTransaction && !db.transaction())
         return sqlError(QStringLiteral("cannot begin saving the snapshot"), db.lastError());
-    auto failed = [&](const QString &what, const QSqlError &e) {
-        const Error error = sqlError(what, e);
-        if (ownTransaction)
-            db.rollback();
-        return error;
-    };
     QSqlQuery q(db);
-    if (replaceAll) {
-        q.prepare(QStringLiteral("DELETE FROM directory_users WHERE source = ?"));
-        q.addBindValue(source);
-        if (!q.exec())
-            return failed(QStringLiteral("cannot replace the snapshot"), q.lastError());
-    }
-    // A row read again keeps its place in the order; only its data changes.
-    q.prepare(QStringLiteral("INSERT INTO directory_users (source, dn, seq, data) VALUES (?, ?, ?, ?) "
-                             "ON CONFLICT (source, dn) DO UPDATE SET data = excluded.data"));
+    // Unchanged rows are compared, not written: SQLite skips the update when the WHERE is false.
+    q.prepare(reorder
+                  ? QStringLiteral("INSERT INTO directory_users (source, dn, seq, data) VALUES (?, ?, ?, ?) "
+                                   "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, "
+                                   "data = excluded.data WHERE seq <> excluded.seq OR data <> excluded.data")
+                  : QStringLiteral("INSERT INTO directory_users (source, dn, seq, data) VALUES (?, ?, ?, ?) "
+                                   "ON CONFLICT (source, dn) DO UPDATE SET data = excluded.data "
+                                   "WHERE data <> excluded.data"));
     for (const StoredRow &row : rows) {
-        q.addBindValue(source);
-        q.addBindValue(row.key);
-        q.addBindValue(row.seq);
-        q.addBindValue(row.data);
-        if (!q.exec())
-            return failed(QStringLiteral("cannot save the snapshot"), q.lastError());
+        q.bindValue(0, source);
+        q.bindValue(1, row.key);
+        q.bindValue(2, row.seq);
+        q.bindValue(3, row.data);
+        if (!q.exec()) {
+            const Error error = sqlError(QStringLiteral("cannot save the snapshot"), q.lastError());
+            if (ownTransaction)
+                db.rollback();
+            return error;
+        }
     }
-    if (ownTransaction && !db.commit())
-        return failed(QStringLiteral("cannot save the snapshot"), db.lastError());
+    if (ownTransaction && !db.commit()) {
+        const Error error = sqlError(QStringLiteral("cannot save the snapshot"), db.lastError());
+        db.rollback();
+        return error;
+    }
     return {};
+}
+
+Result<qint64> StateStore::dropRowsExcept(const QString &source, const QSet<QString> &keep)
+{
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("SELECT COUNT(*) FROM directory_users WHERE source = ?"));
+    q.addBindValue(source);
+    if (!q.exec() || !q.next())
+        return sqlError(QStringLiteral("cannot read the stored snapshot"), q.lastError());
+    if (q.value(0).toLongLong() <= keep.size())
+        return 0; // every stored row is one of `keep` (the caller stored them all)
+    QStringList gone;
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT dn FROM directory_users WHERE source = ?"));
+    q.addBindValue(source);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read the stored snapshot"), q.lastError());
+    while (q.next())
+        if (QString key = q.value(0).toString(); !keep.contains(key))
+            gone.append(std::move(key));
+    q.prepare(QStringLiteral("DELETE FROM directory_users WHERE source = ? AND dn = ?"));
+    for (const QString &key : std::as_const(gone)) {
+        q.bindValue(0, source);
+        q.bindValue(1, key);
+        if (!q.exec())
+            return sqlError(QStringLiteral("cannot drop a user from the stored snapshot"), q.lastError());
+    }
+    return qint64(gone.size());
 }
 
 qint64 StateStore::lastRowSeq(const QString &source) const
@@ -355,9 +379,43 @@ StateStore::forEachRow(const QString &source,
     return n;
 }
 
+// One thread's prepared lookup. The store's own connection is only borrowed; another thread's
+// connection is opened read-only for it and closed by it, when the thread ends.
+struct SqliteAnalysisCache::Reader
+{
+    QString connection; // empty: the store's connection
+    std::optional<QSqlQuery> query; // empty when the connection could not be used: every lookup misses
+
+    ~Reader()
+    {
+        query.reset(); // before its connection goes
+        if (connection.isEmpty())
+            return;
+        {
+            QSqlDatabase db = QSqlDatabase::database(connection, false);
+            if (db.isOpen())
+                db.close();
+        }
+        QSqlDatabase::removeDatabase(connection);
+    }
+
+    void prepare(const QSqlDatabase &db)
+    {
+        QSqlQuery q(db);
+        q.setForwardOnly(true);
+        if (q.prepare(QStringLiteral("SELECT data FROM analysis_cache WHERE sha256 = ? AND format = ?")))
+            query = std::move(q);
+        else
+            qCWarning(lcStore) << "analysis cache lookups disabled:" << q.lastError().text();
+    }
+};
+
 SqliteAnalysisCache::SqliteAnalysisCache(StateStore &store)
     : m_store(store)
+    , m_storeThread(QThread::currentThread())
 { }
+
+SqliteAnalysisCache::~SqliteAnalysisCache() = default;
 
 int SqliteAnalysisCache::formatVersion()
 {
@@ -366,16 +424,50 @@ int SqliteAnalysisCache::formatVersion()
 
 Result<std::shared_ptr<SqliteAnalysisCache>> SqliteAnalysisCache::load(StateStore &store)
 {
-    std::shared_ptr<SqliteAnalysisCache> cache(new SqliteAnalysisCache(store));
-    QSqlQuery q(store.database());
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT sha256, data FROM analysis_cache WHERE format = ?"));
-    q.addBindValue(codecFormat);
-    if (!q.exec())
-        return sqlError(QStringLiteral("cannot read the analysis cache"), q.lastError());
-    while (q.next())
-        cache->m_encoded.insert(q.value(0).toByteArray(), q.value(1).toByteArray());
-    return cache;
+    if (!store.database().isOpen())
+        return Error { QStringLiteral("state_db"), QStringLiteral("the state database is not open") };
+    return std::shared_ptr<SqliteAnalysisCache>(new SqliteAnalysisCache(store));
+}
+
+QByteArray SqliteAnalysisCache::lookup(const QByteArray &valueSha256)
+{
+    Reader *reader = nullptr;
+    if (QThread::currentThread() == m_storeThread) {
+        if (!m_storeReader) {
+            m_storeReader = std::make_unique<Reader>();
+            m_storeReader->prepare(m_store.database());
+        }
+        reader = m_storeReader.get();
+    } else {
+        if (!m_readers.hasLocalData()) {
+            static QAtomicInt counter;
+            auto *created = new Reader;
+            created->connection =
+                QStringLiteral("certsync-state-reader-%1").arg(counter.fetchAndAddRelaxed(1));
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), created->connection);
+            db.setDatabaseName(m_store.path());
+            db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
+            if (db.open()) {
+                // Mapped, the lookups read pages in place: no system call and copy per page.
+                QSqlQuery(db).exec(QStringLiteral("PRAGMA mmap_size = 1073741824"));
+                created->prepare(db);
+            } else
+                qCWarning(lcStore) << "analysis cache lookups disabled on a worker thread:"
+                                   << db.lastError().text();
+            m_readers.setLocalData(created);
+        }
+        reader = m_readers.localData();
+    }
+    if (!reader->query)
+        return {};
+    QSqlQuery &q = *reader->query;
+    q.bindValue(0, valueSha256);
+    q.bindValue(1, codecFormat);
+    QByteArray data;
+    if (q.exec() && q.next())
+        data = q.value(0).toByteArray();
+    q.finish();
+    return data;
 }
 
 QByteArray SqliteAnalysisCache::encode(const CachedAnalysis &a)
@@ -388,15 +480,8 @@ QByteArray SqliteAnalysisCache::encode(const CachedAnalysis &a)
     for (const SmimeCapability &c : a.capabilities)
         s << c.oid << c.name << qint32(c.parameter);
     s << qint32(a.certificates.size());
-    for (const Certificate &c : a.certificates) {
-        if (a.kind == ValueKind::X509) { // the DER is the value itself
-            Certificate withoutDer = c;
-            withoutDer.der.clear();
-            put(s, withoutDer);
-        } else {
-            put(s, c);
-        }
-    }
+    for (const Certificate &c : a.certificates)
+        put(s, c);
     s << qint32(a.chains.size());
     for (const ChainResult &r : a.chains)
         put(s, r);
@@ -420,6 +505,8 @@ std::optional<CachedAnalysis> SqliteAnalysisCache::decode(const QByteArray &byte
         a.capabilities.append(c);
     }
     s >> count;
+    if (count > 0 && count <= 1000) // a bag of more is a damaged row, and fails below
+        a.certificates.reserve(count);
     for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
         Certificate c;
         get(s, c);
@@ -441,8 +528,10 @@ std::optional<CachedAnalysis> SqliteAnalysisCache::find(const QByteArray &valueS
     QByteArray encoded;
     {
         const QMutexLocker lock(&m_mutex);
-        encoded = m_encoded.value(valueSha256); // shared, not copied
+        encoded = m_new.value(valueSha256); // shared, not copied
     }
+    if (encoded.isEmpty())
+        encoded = lookup(valueSha256);
     if (encoded.isEmpty())
         return std::nullopt;
     return decode(encoded); // outside the lock: both cores decode; a damaged row is a miss
@@ -452,15 +541,16 @@ void SqliteAnalysisCache::insert(const QByteArray &valueSha256, const CachedAnal
 {
     const QByteArray encoded = encode(analysis); // on the analysing thread
     const QMutexLocker lock(&m_mutex);
-    if (!m_encoded.contains(valueSha256))
-        m_new.append(valueSha256);
-    m_encoded.insert(valueSha256, encoded);
+    m_new.insert(valueSha256, encoded);
 }
 
 qsizetype SqliteAnalysisCache::size() const
 {
-    const QMutexLocker lock(&m_mutex);
-    return m_encoded.size();
+    QSqlQuery q(m_store.database());
+    q.prepare(QStringLiteral("SELECT COUNT(*) FROM analysis_cache WHERE format = ?"));
+    q.addBindValue(codecFormat);
+    const qsizetype stored = q.exec() && q.next() ? q.value(0).toLongLong() : 0;
+    return stored + pending();
 }
 
 qsizetype SqliteAnalysisCache::pending() const
@@ -475,9 +565,8 @@ Result<void> SqliteAnalysisCache::flush()
     {
         const QMutexLocker lock(&m_mutex);
         rows.reserve(m_new.size());
-        for (const QByteArray &sha : std::as_const(m_new))
-            rows.append({ sha, m_encoded.value(sha) });
-        m_new.clear();
+        for (auto it = m_new.cbegin(); it != m_new.cend(); ++it)
+            rows.append({ it.key(), it.value() });
     }
     if (rows.isEmpty())
         return {};
@@ -501,6 +590,9 @@ Result<void> SqliteAnalysisCache::flush()
     }
     if (!db.commit())
         return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
+    const QMutexLocker lock(&m_mutex); // written: found in the database from now on
+    for (const auto &row : std::as_const(rows))
+        m_new.remove(row.first);
     return {};
 }
 

@@ -7,8 +7,10 @@
 #include <QHash>
 #include <QList>
 #include <QMutex>
+#include <QSet>
 #include <QSqlDatabase>
 #include <QString>
+#include <QThreadStorage>
 
 #include <functional>
 #include <memory>
@@ -40,18 +42,23 @@ public:
     Result<void> saveSnapshot(const QString &key, const QByteArray &data);
     [[nodiscard]] QByteArray snapshot(const QString &key) const; // empty when none
     Result<void> forget(const QString &key); // the blob and the mark stored under this key
-    // ...and rows keyed by (source, key), for a directory's users, kept in the order they were first
-    // stored (seq): an incremental read replaces only the rows it read (a row read again keeps its
-    // seq); replaceAll drops the source's other rows first (a full read). Without ownTransaction
-    // the caller holds one around several calls.
+    // ...and rows keyed by (source, key), for a directory's users, in seq order. A row stored again
+    // with the same data (and, with reorder, the same seq) is not rewritten: a full read of an
+    // unchanged directory writes nothing. Without reorder a row read again keeps its seq (an
+    // incremental read: the order is the order rows were first stored); with it, it takes the new
+    // one (a full read: the directory's order). Without ownTransaction the caller holds one around
+    // several calls.
     struct StoredRow
     {
         QString key;
         qint64 seq = 0;
         QByteArray data;
     };
-    Result<void> storeRows(const QString &source, const QList<StoredRow> &rows, bool replaceAll,
+    Result<void> storeRows(const QString &source, const QList<StoredRow> &rows, bool reorder,
                            bool ownTransaction = true);
+    // Drops the source's rows whose key is not in `keep` (after a full read: the users that are
+    // gone). Returns how many were dropped.
+    Result<qint64> dropRowsExcept(const QString &source, const QSet<QString> &keep);
     [[nodiscard]] qint64 lastRowSeq(const QString &source) const; // 0 when none
     // Streams the source's rows in seq order; `visit` returns false to stop. Returns the rows visited.
     Result<qint64> forEachRow(const QString &source,
@@ -65,34 +72,46 @@ private:
     QString m_connectionName;
 };
 
-// Analyses remembered across runs, keyed by the SHA-256 of the raw value. Every row is read at load
-// time, kept encoded (about 1 KB a value), decoded by whichever thread asks; new analyses are encoded
-// on the analysing thread and written back by flush() on the store's thread: the analysis threads
-// never touch SQL. Two things are left out to keep 100,000 values small: the chain's elements (the
-// verdict stays: status, error, message) and, for a plain certificate value, the certificate's DER,
-// which is the value itself: a caller that needs it takes it from the value (DirectoryReadJob does).
+// Analyses remembered across runs, keyed by the SHA-256 of the raw value. Nothing is read at start:
+// each value is looked up when it is met, by whichever thread analyses it, through that thread's own
+// read-only connection (QtSql connections belong to one thread; WAL lets them read while the store's
+// thread writes). New analyses are encoded on the analysing thread and written back by flush() on the
+// store's thread.
+//
+// The cached form is compact: what the judge and the inventory CSV need of each certificate (hashes
+// are the SHA-256 only; subject, issuer, serial, validity, e-mail addresses, key and extended key
+// usage, key type and size, signature algorithm, CA and self-signed flags) and the chain's verdict
+// (status, error, message), not its elements. Left out: the DER (a plain certificate value is its own
+// DER, which DirectoryReadJob puts back), SHA-1, UPN and DNS names, key identifiers, AIA and CRL URLs,
+// the path length. A caller that shows a certificate's details re-analyses the value.
 class SqliteAnalysisCache final : public certs::AnalysisCache
 {
 public:
+    // Prepares lookups in `store`, which must outlive the cache; reads nothing yet.
     static Result<std::shared_ptr<SqliteAnalysisCache>> load(StateStore &store);
+    ~SqliteAnalysisCache() override;
 
     std::optional<certs::CachedAnalysis> find(const QByteArray &valueSha256) override;
     void insert(const QByteArray &valueSha256, const certs::CachedAnalysis &analysis) override;
     Result<void> flush(); // on the StateStore's thread
-    [[nodiscard]] qsizetype size() const;
+    [[nodiscard]] qsizetype size() const; // stored in this format, and pending; on the store's thread
     [[nodiscard]] qsizetype pending() const;
 
     static QByteArray encode(const certs::CachedAnalysis &analysis);
     static std::optional<certs::CachedAnalysis> decode(const QByteArray &bytes);
-    static int formatVersion(); // bump when CachedAnalysis or Certificate gains a field
+    static int formatVersion(); // bump when the cached form changes
 
 private:
     explicit SqliteAnalysisCache(StateStore &store);
+    QByteArray lookup(const QByteArray &valueSha256); // the stored encoded form, empty when none
 
+    struct Reader;
     StateStore &m_store;
+    QThread *m_storeThread;
+    std::unique_ptr<Reader> m_storeReader; // the store's own connection, on its thread
+    QThreadStorage<Reader *> m_readers; // one read-only connection per other thread, closed at its exit
     mutable QMutex m_mutex;
-    QHash<QByteArray, QByteArray> m_encoded; // loaded and new, decoded on every find
-    QList<QByteArray> m_new;
+    QHash<QByteArray, QByteArray> m_new; // analysed this run, not yet written
 };
 
 } // namespace certsync::store

@@ -50,6 +50,11 @@ void TestCsv::escapes()
     QFETCH(QString, field);
     QFETCH(QString, expected);
     QCOMPARE(CsvWriter::escape(field), expected);
+    // The row builder (the inventory's fast path) writes the same bytes.
+    QByteArray row;
+    CsvWriter::appendField(row, field, true);
+    CsvWriter::appendField(row, field);
+    QCOMPARE(row, (expected + QLatin1Char(',') + expected).toUtf8());
 }
 
 void TestCsv::roundTrips()
@@ -122,6 +127,9 @@ void TestCsv::inventoryRows()
              QStringLiteral("2026-11-28T09:00:00Z"));
     QCOMPARE(InventoryCsv::utcTime(QDateTime(QDate(2026, 11, 28), QTime(10, 0), QTimeZone(3600))),
              QStringLiteral("2026-11-28T09:00:00Z"));
+    QCOMPARE(InventoryCsv::utcTime(QDateTime(QDate(987, 1, 2), QTime(3, 4, 5), Qt::UTC)),
+             QStringLiteral("0987-01-02T03:04:05Z"));
+    QCOMPARE(InventoryCsv::utcTime(QDateTime()), QString());
 }
 
 QTEST_GUILESS_MAIN(TestCsv)
