@@ -94,7 +94,41 @@ ossl::X509CrlPtr copyInto(const ossl::LibContext &context, X509_CRL *crl)
     return ossl::X509CrlPtr(copy);
 }
 
+template<typename T, int (*Encode)(const T *, unsigned char **)> QByteArray derOf(const T *object)
+{
+    const int length = Encode(object, nullptr);
+    if (length <= 0)
+        return {};
+    QByteArray der(length, Qt::Uninitialized);
+    auto *p = reinterpret_cast<unsigned char *>(der.data());
+    Encode(object, &p);
+    return der;
+}
+
 } // namespace
+
+QByteArray TrustStore::fingerprintOf(const TrustStore &trust)
+{
+    // Each part with its kind and length, so that no two configurations hash the same bytes.
+    QByteArray all = QByteArrayLiteral("certsync trust 1");
+    auto add = [&all](char kind, const QByteArray &bytes) {
+        all += kind;
+        all += QByteArray::number(bytes.size());
+        all += ':';
+        all += bytes;
+    };
+    if (trust.m_system) {
+        QFile bundle(QString::fromLocal8Bit(X509_get_default_cert_file()));
+        add('s', bundle.open(QIODevice::ReadOnly) ? sha256Of(bundle.readAll()) : QByteArray("unreadable"));
+    }
+    for (const ossl::X509Ptr &cert : trust.m_anchors)
+        add('a', derOf<X509, i2d_X509>(cert.get()));
+    for (const ossl::X509Ptr &cert : trust.m_intermediates)
+        add('i', derOf<X509, i2d_X509>(cert.get()));
+    for (const ossl::X509CrlPtr &crl : trust.m_crls)
+        add('c', derOf<X509_CRL, i2d_X509_CRL>(crl.get()));
+    return sha256Of(all);
+}
 
 Result<TrustStore> TrustStore::inContext(const ossl::LibContext &context) const
 {
@@ -108,6 +142,7 @@ Result<TrustStore> TrustStore::inContext(const ossl::LibContext &context) const
     if (!copy.m_store)
         return failed();
     copy.m_system = m_system;
+    copy.m_fingerprint = m_fingerprint;
     copy.m_anchorCount = m_anchorCount;
     copy.m_crlCount = m_crlCount;
     if (m_system && X509_STORE_set_default_paths_ex(copy.m_store.get(), context.get(), nullptr) != 1)
@@ -198,6 +233,7 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
             return added.error();
         trust.m_crlCount += *added;
     }
+    trust.m_fingerprint = fingerprintOf(trust);
     return trust;
 }
 

@@ -46,9 +46,14 @@ public:
     [[nodiscard]] bool usesSystemAnchors() const { return m_system; }
     [[nodiscard]] int anchorCount() const { return m_anchorCount; }
     [[nodiscard]] int crlCount() const { return m_crlCount; }
+    // SHA-256 over everything a chain verdict depends on: the configured anchors, intermediates and
+    // CRLs (their DER, in load order), and the system bundle's bytes when it is used. Analyses
+    // remembered across runs are keyed with it, so new trust or a new CRL means a fresh verdict.
+    [[nodiscard]] const QByteArray &fingerprint() const { return m_fingerprint; }
 
 private:
     TrustStore() = default;
+    static QByteArray fingerprintOf(const TrustStore &trust);
     const ossl::LibContext *m_context = &ossl::LibContext::global();
     ossl::X509StorePtr m_store;
     std::vector<ossl::X509Ptr> m_intermediates;
@@ -57,6 +62,7 @@ private:
     int m_anchorCount = 0;
     int m_crlCount = 0;
     bool m_system = false;
+    QByteArray m_fingerprint;
 };
 
 } // namespace certsync::certs

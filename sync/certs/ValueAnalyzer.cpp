@@ -107,6 +107,12 @@ ValueAnalyzer::ValueAnalyzer(const TrustStore &trust, CertificateJudge judge, An
 
 ValueAnalyzer::~ValueAnalyzer() = default;
 
+QByteArray ValueAnalyzer::cacheKey(const QByteArray &valueSha256) const
+{
+    // The value and the trust it was judged under: a new anchor or CRL must not find an old verdict.
+    return sha256Of(QByteArray(m_trust.fingerprint() + valueSha256), *worker().context);
+}
+
 const ValueAnalyzer::Worker &ValueAnalyzer::worker() const
 {
     if (lastWorker.analyzer == m_id)
@@ -218,11 +224,12 @@ AnalyzedValue ValueAnalyzer::analyzeWith(const Worker &worker, Attribute attribu
     value.size = int(bytes.size());
     value.sha256 = sha256Of(bytes, *worker.context);
 
-    std::optional<CachedAnalysis> cached = m_cache ? m_cache->find(value.sha256) : std::nullopt;
+    const QByteArray cacheKey = m_cache ? this->cacheKey(value.sha256) : QByteArray();
+    std::optional<CachedAnalysis> cached = m_cache ? m_cache->find(cacheKey) : std::nullopt;
     if (!cached) {
         cached = computeTimeless(worker, attribute, bytes, user, memo);
         if (m_cache)
-            m_cache->insert(value.sha256, *cached);
+            m_cache->insert(cacheKey, *cached);
     }
     // `cached` is this call's own copy (a cache hands out copies): its parts are moved, not copied.
     value.kind = cached->kind;

@@ -47,7 +47,8 @@ struct AnalyzedValue
 };
 
 // What is expensive about a value (parsing, chain building) and does not depend on the time or the
-// user. Keyed by the SHA-256 of the raw value, so each distinct value is parsed once.
+// user. Keyed by the SHA-256 of the raw value and the trust it was verified under, so each distinct
+// value is parsed once per trust configuration.
 struct CachedAnalysis
 {
     ValueKind kind = ValueKind::Invalid;
@@ -67,8 +68,9 @@ class AnalysisCache
 {
 public:
     virtual ~AnalysisCache() = default;
-    virtual std::optional<CachedAnalysis> find(const QByteArray &valueSha256) = 0;
-    virtual void insert(const QByteArray &valueSha256, const CachedAnalysis &analysis) = 0;
+    // The key is the SHA-256 of the trust store's fingerprint followed by the value's SHA-256.
+    virtual std::optional<CachedAnalysis> find(const QByteArray &key) = 0;
+    virtual void insert(const QByteArray &key, const CachedAnalysis &analysis) = 0;
 };
 
 class MemoryAnalysisCache final : public AnalysisCache
@@ -106,6 +108,8 @@ public:
                                                    const UserContext &user, const QDateTime &now) const;
 
     [[nodiscard]] const CertificateJudge &judge() const { return m_judge; }
+    // The AnalysisCache key of a value: its SHA-256 under this analyzer's trust store.
+    [[nodiscard]] QByteArray cacheKey(const QByteArray &valueSha256) const;
 
     // Applies duplicate and over-limit marks to the values of one attribute (in directory order).
     static void markSetProblems(QList<AnalyzedValue> &values, int maxValues);

@@ -68,6 +68,9 @@ const QList<QStringList> &migrations()
         // 4: the analysis cache keeps a compact form (format 4) and is looked up value by value; the
         // rows of earlier formats are never read again and are recomputed when their value is met
         { QStringLiteral("DELETE FROM analysis_cache") },
+        // 5: analyses are keyed by the value and the trust store's fingerprint (anchors,
+        // intermediates, CRLs): rows keyed by the value alone carried verdicts of unknown trust
+        { QStringLiteral("DELETE FROM analysis_cache") },
     };
     return list;
 }

@@ -97,6 +97,7 @@ private slots:
     void foreignRootInBagIsUntrusted();
     void timeAndTimelessSplit();
     void cacheParsesEachValueOnce();
+    void newCrlIsNotAnsweredFromTheCache();
     void bagRepeatingUserCertificate_data();
     void bagRepeatingUserCertificate();
     void threadsGetTheirOwnContexts();
@@ -409,6 +410,41 @@ void TestJudge::cacheParsesEachValueOnce()
     QCOMPARE(codesOf(later.problemsOf(0)),
              (QStringList { QStringLiteral("expired"), QStringLiteral("email_mismatch") }));
     QCOMPARE(later.certificates.first().certificate.sha256, first.certificates.first().certificate.sha256);
+}
+
+// Analyses remembered across runs carry chain verdicts: a CRL that arrives later (or another trust
+// configuration) must not be answered with the verdict of the old one.
+void TestJudge::newCrlIsNotAnsweredFromTheCache()
+{
+    const StandardPki &pki = StandardPki::instance();
+    const QString anchors = m_dir.filePath(QStringLiteral("anchors-nocrl.pem"));
+    const QString intermediates = m_dir.filePath(QStringLiteral("intermediates-nocrl.pem"));
+    QVERIFY(TestPki::writeFile(anchors, pki.root.pem()));
+    QVERIFY(TestPki::writeFile(intermediates, TestPki::pemOf({ &pki.intermediate })));
+    TrustSettings settings;
+    settings.anchorFiles = { anchors };
+    settings.intermediateFiles = { intermediates };
+    auto withoutCrl = TrustStore::load(settings);
+    QVERIFY(withoutCrl.ok());
+    QVERIFY(withoutCrl->fingerprint() != m_trust->fingerprint());
+    auto again = TrustStore::load(settings);
+    QVERIFY(again.ok());
+    QCOMPARE(again->fingerprint(), withoutCrl->fingerprint()); // the same files: the same cache entries
+
+    MemoryAnalysisCache cache;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const UserContext user { userMail, {} };
+    const AnalyzedValue before = ValueAnalyzer(*withoutCrl, CertificateJudge(), &cache)
+                                     .analyze(Attribute::UserCertificate, 0, m_revoked.der, user, now);
+    QVERIFY(!before.problemsOf(0).has(Problem::Revoked));
+    const AnalyzedValue repeated = ValueAnalyzer(*again, CertificateJudge(), &cache)
+                                       .analyze(Attribute::UserCertificate, 0, m_revoked.der, user, now);
+    QCOMPARE(cache.size(), 1);
+    QCOMPARE(codesOf(repeated.problemsOf(0)), codesOf(before.problemsOf(0)));
+    const AnalyzedValue after = ValueAnalyzer(*m_trust, CertificateJudge(), &cache)
+                                    .analyze(Attribute::UserCertificate, 0, m_revoked.der, user, now);
+    QCOMPARE(cache.size(), 2);
+    QVERIFY(after.problemsOf(0).has(Problem::Revoked));
 }
 
 void TestJudge::bagRepeatingUserCertificate_data()

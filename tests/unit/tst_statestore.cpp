@@ -76,6 +76,7 @@ void TestStateStore::cacheSurvivesARestart()
     const QString path = dir.filePath(QStringLiteral("certsync.db"));
 
     certs::AnalyzedValue fresh;
+    QByteArray key;
     {
         auto store = StateStore::open(path);
         QVERIFY(store.ok());
@@ -83,6 +84,7 @@ void TestStateStore::cacheSurvivesARestart()
         QVERIFY(cache.ok());
         const certs::ValueAnalyzer analyzer(*trust, certs::CertificateJudge(), cache->get());
         fresh = analyzer.analyze(certs::Attribute::UserSmimeCertificate, 0, bag, user, now);
+        key = analyzer.cacheKey(fresh.sha256);
         QCOMPARE((*cache)->pending(), 1);
         QVERIFY((*cache)->flush().ok());
         QCOMPARE((*cache)->pending(), 0);
@@ -91,7 +93,8 @@ void TestStateStore::cacheSurvivesARestart()
     auto cache = SqliteAnalysisCache::load(**store);
     QVERIFY(cache.ok());
     QCOMPARE((*cache)->size(), 1);
-    const auto cached = (*cache)->find(fresh.sha256);
+    QVERIFY(!(*cache)->find(fresh.sha256).has_value()); // the value alone, without its trust
+    const auto cached = (*cache)->find(key);
     QVERIFY(cached.has_value());
     QCOMPARE(cached->kind, certs::ValueKind::Pkcs7);
     QVERIFY(cached->pkcs7Signed);
@@ -135,7 +138,7 @@ void TestStateStore::cacheSurvivesARestart()
     // thread ends.
     const qsizetype connections = QSqlDatabase::connectionNames().size();
     std::optional<certs::CachedAnalysis> fromWorker;
-    std::unique_ptr<QThread> worker(QThread::create([&] { fromWorker = (*cache)->find(fresh.sha256); }));
+    std::unique_ptr<QThread> worker(QThread::create([&] { fromWorker = (*cache)->find(key); }));
     worker->start();
     QVERIFY(worker->wait(30000));
     QVERIFY(fromWorker.has_value());
