@@ -184,6 +184,19 @@ QByteArray der(const X509 *cert)
     return out;
 }
 
+QByteArray der(const X509_CRL *crl)
+{
+    const int length = i2d_X509_CRL(crl, nullptr);
+    if (length <= 0) {
+        drainErrors();
+        return {};
+    }
+    QByteArray out(length, Qt::Uninitialized);
+    auto *p = reinterpret_cast<unsigned char *>(out.data());
+    i2d_X509_CRL(crl, &p);
+    return out;
+}
+
 QString serialHex(const X509 *cert)
 {
     std::unique_ptr<BIGNUM, Deleter<BN_free>> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));

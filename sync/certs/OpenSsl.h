@@ -101,6 +101,7 @@ QString oidToString(const ASN1_OBJECT *object); // dotted numeric form
 QString oidName(const ASN1_OBJECT *object); // long name where OpenSSL knows one, else dotted
 QByteArray toByteArray(const ASN1_STRING *string);
 QByteArray der(const X509 *cert);
+QByteArray der(const X509_CRL *crl);
 QString serialHex(const X509 *cert); // uppercase hex without separators, as Windows shows it
 
 } // namespace certsync::ossl

@@ -82,27 +82,14 @@ ossl::X509Ptr copyInto(const ossl::LibContext &context, X509 *cert)
 
 ossl::X509CrlPtr copyInto(const ossl::LibContext &context, X509_CRL *crl)
 {
-    unsigned char *der = nullptr;
-    const int length = i2d_X509_CRL(crl, &der);
-    if (length <= 0)
+    const QByteArray der = ossl::der(crl);
+    if (der.isEmpty())
         return nullptr;
     X509_CRL *copy = X509_CRL_new_ex(context.get(), nullptr);
-    const unsigned char *p = der;
+    const auto *p = reinterpret_cast<const unsigned char *>(der.constData());
     if (copy) // on failure ASN1_item_d2i frees the object and clears the pointer
-        ASN1_item_d2i(reinterpret_cast<ASN1_VALUE **>(&copy), &p, length, ASN1_ITEM_rptr(X509_CRL));
-    OPENSSL_free(der);
+        ASN1_item_d2i(reinterpret_cast<ASN1_VALUE **>(&copy), &p, long(der.size()), ASN1_ITEM_rptr(X509_CRL));
     return ossl::X509CrlPtr(copy);
-}
-
-template<typename T, int (*Encode)(const T *, unsigned char **)> QByteArray derOf(const T *object)
-{
-    const int length = Encode(object, nullptr);
-    if (length <= 0)
-        return {};
-    QByteArray der(length, Qt::Uninitialized);
-    auto *p = reinterpret_cast<unsigned char *>(der.data());
-    Encode(object, &p);
-    return der;
 }
 
 } // namespace
@@ -122,11 +109,11 @@ QByteArray TrustStore::fingerprintOf(const TrustStore &trust)
         add('s', bundle.open(QIODevice::ReadOnly) ? sha256Of(bundle.readAll()) : QByteArray("unreadable"));
     }
     for (const ossl::X509Ptr &cert : trust.m_anchors)
-        add('a', derOf<X509, i2d_X509>(cert.get()));
+        add('a', ossl::der(cert.get()));
     for (const ossl::X509Ptr &cert : trust.m_intermediates)
-        add('i', derOf<X509, i2d_X509>(cert.get()));
+        add('i', ossl::der(cert.get()));
     for (const ossl::X509CrlPtr &crl : trust.m_crls)
-        add('c', derOf<X509_CRL, i2d_X509_CRL>(crl.get()));
+        add('c', ossl::der(crl.get()));
     return sha256Of(all);
 }
 
