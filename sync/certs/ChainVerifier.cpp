@@ -1,6 +1,7 @@
 #include "certs/ChainVerifier.h"
 
 #include <QHash>
+#include <QSet>
 
 #include <openssl/x509v3.h>
 
@@ -14,15 +15,75 @@ struct Finding
     int error;
 };
 
+// A CRL whose signature was checked once, when the verifier was made, against a certificate of the
+// fast path's store.
+struct CrlIssuedBy
+{
+    const X509_CRL *crl;
+    const X509 *issuer;
+    friend bool operator==(const CrlIssuedBy &, const CrlIssuedBy &) = default;
+};
+
+size_t qHash(const CrlIssuedBy &key, size_t seed = 0) noexcept
+{
+    return qHashMulti(seed, key.crl, key.issuer);
+}
+
+// The fast path's memory of CRL signatures it checked once (see checkCrlOnce).
+struct CrlShortcut
+{
+    QSet<CrlIssuedBy> verified; // plain CRLs whose signature verified with that store certificate
+    X509_STORE_CTX_check_crl_fn openssl = nullptr; // OpenSSL's own check, for everything else
+};
+
+// What one X509_verify_cert call carries to the callbacks.
+struct VerifyCall
+{
+    std::vector<Finding> findings;
+    const CrlShortcut *crls = nullptr; // set on the fast path
+};
+
 // Collects every verification error instead of stopping at the first, so that a person sees, for
 // example, both a missing intermediate and a revoked leaf.
 int collectFindings(int ok, X509_STORE_CTX *ctx)
 {
     if (!ok) {
-        auto *findings = static_cast<std::vector<Finding> *>(X509_STORE_CTX_get_app_data(ctx));
-        findings->push_back({ X509_STORE_CTX_get_error_depth(ctx), X509_STORE_CTX_get_error(ctx) });
+        auto *call = static_cast<VerifyCall *>(X509_STORE_CTX_get_app_data(ctx));
+        call->findings.push_back({ X509_STORE_CTX_get_error_depth(ctx), X509_STORE_CTX_get_error(ctx) });
     }
     return 1;
+}
+
+// A CRL that OpenSSL would accept the same way for every leaf: no issuing distribution point (full
+// scope, nothing to be invalid), not a delta CRL.
+bool plainCrl(const X509_CRL *crl)
+{
+    return X509_CRL_get_ext_by_NID(crl, NID_issuing_distribution_point, -1) < 0
+        && X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) < 0;
+}
+
+// OpenSSL's check_crl verifies the CRL's signature again for every certificate it checks: with one
+// CRL per issuing CA, that is one more signature check per leaf than the chain itself needs. On the
+// fast path a plain CRL issued by the leaf's immediate issuer, a certificate of the store, had its
+// signature checked against exactly that certificate when the verifier was made; what else
+// OpenSSL's check does for such a CRL cannot fail under this verifier's flags
+// (X509_V_FLAG_NO_CHECK_TIME: expiry is judged per certificate; no Suite B), except the issuer's
+// key usage, checked here. Everything else, and any CRL whose signature did not verify, goes to
+// OpenSSL's own check, which reports it.
+int checkCrlOnce(X509_STORE_CTX *ctx, X509_CRL *crl)
+{
+    const CrlShortcut *crls = static_cast<const VerifyCall *>(X509_STORE_CTX_get_app_data(ctx))->crls;
+    if (crls == nullptr || crls->openssl == nullptr)
+        return 0; // never: installed on the fast path's store only
+    X509 *issuer = X509_STORE_CTX_get0_current_issuer(ctx);
+    const STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+    const int depth = X509_STORE_CTX_get_error_depth(ctx);
+    if (issuer && chain && depth + 1 < sk_X509_num(chain) && sk_X509_value(chain, depth + 1) == issuer
+        && crls->verified.contains({ crl, issuer })
+        && ((X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) == 0
+            || (X509_get_key_usage(issuer) & KU_CRL_SIGN) != 0))
+        return 1;
+    return crls->openssl(ctx, crl);
 }
 
 struct UntrustedStackDeleter
@@ -100,6 +161,7 @@ struct ChainVerifier::Fast
     ossl::X509StorePtr store; // anchors + pre-verified intermediates, for partial chains
     QHash<const X509 *, QList<ChainElement>> tails; // intermediate -> its verified path above it
     QHash<const X509 *, ChainElement> elements; // the store's certificates, described once
+    CrlShortcut crls;
 };
 
 namespace {
@@ -119,6 +181,34 @@ ChainElement describeElement(X509 *cert, const EVP_MD *sha256)
     else
         ossl::drainErrors();
     return element;
+}
+
+// Checks once which plain CRLs each certificate of the fast path's store signed, and installs
+// checkCrlOnce in front of OpenSSL's own check.
+void rememberCrlSignatures(CrlShortcut &crls, X509_STORE *store,
+                           const QHash<const X509 *, ChainElement> &storeCertificates,
+                           const TrustStore &trust)
+{
+    if (!trust.hasCrls())
+        return;
+    ossl::X509StoreCtxPtr ctx(X509_STORE_CTX_new_ex(trust.context().get(), nullptr));
+    if (!ctx || X509_STORE_CTX_init(ctx.get(), store, nullptr, nullptr) != 1)
+        return; // OpenSSL's check for every CRL, as without the fast path
+    crls.openssl = X509_STORE_CTX_get_check_crl(ctx.get()); // before ours is installed
+    if (!crls.openssl)
+        return;
+    for (const ossl::X509CrlPtr &crl : trust.crls()) {
+        if (!plainCrl(crl.get()))
+            continue;
+        for (auto it = storeCertificates.cbegin(); it != storeCertificates.cend(); ++it) {
+            X509 *issuer = const_cast<X509 *>(it.key()); // OpenSSL's getters take it non-const
+            EVP_PKEY *key = X509_get0_pubkey(issuer);
+            if (key && X509_NAME_cmp(X509_get_subject_name(issuer), X509_CRL_get_issuer(crl.get())) == 0
+                && X509_CRL_verify(crl.get(), key) == 1)
+                crls.verified.insert({ crl.get(), issuer });
+        }
+    }
+    X509_STORE_set_check_crl(store, checkCrlOnce);
 }
 
 } // namespace
@@ -151,6 +241,7 @@ ChainVerifier::ChainVerifier(const TrustStore &trust)
         fast->tails.insert(intermediate.get(), full.chain.mid(1));
         fast->elements.insert(intermediate.get(), full.chain.first());
     }
+    rememberCrlSignatures(fast->crls, fast->store.get(), fast->elements, trust);
     ossl::drainErrors();
     m_fast = std::move(fast);
 }
@@ -213,8 +304,10 @@ ChainResult ChainVerifier::verifyWith(X509_STORE *store, bool partialChain, X509
         result.message = ossl::drainErrors();
         return result;
     }
-    std::vector<Finding> findings;
-    X509_STORE_CTX_set_app_data(ctx.get(), &findings);
+    VerifyCall call;
+    if (m_fast && store == m_fast->store.get())
+        call.crls = &m_fast->crls;
+    X509_STORE_CTX_set_app_data(ctx.get(), &call);
     X509_STORE_CTX_set_verify_cb(ctx.get(), collectFindings);
     X509_STORE_CTX_set_purpose(ctx.get(),
                                role == Role::SmimeLeaf ? X509_PURPOSE_SMIME_SIGN : X509_PURPOSE_ANY);
@@ -268,7 +361,7 @@ ChainResult ChainVerifier::verifyWith(X509_STORE *store, bool partialChain, X509
 
     result.status = ChainStatus::Trusted;
     bool crlMissingForLeaf = false;
-    for (const Finding &finding : findings) {
+    for (const Finding &finding : call.findings) {
         const QString text = QString::fromLatin1(X509_verify_cert_error_string(finding.error));
         const bool noRevocationInfo = finding.error == X509_V_ERR_UNABLE_TO_GET_CRL
             || finding.error == X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER;

@@ -21,6 +21,7 @@ private slots:
     void bundleSplitsAnchorsFromIntermediates();
     void fastPathMatchesFullVerification();
     void forgedIntermediateIsNoShortcut();
+    void crlCheckedOnceGivesOpenSslsVerdicts();
 
 private:
     QTemporaryDir m_dir;
@@ -273,6 +274,75 @@ void TestChainVerifier::forgedIntermediateIsNoShortcut()
     QCOMPARE(result.status, ChainStatus::Invalid);
     QCOMPARE(result.opensslError, int(X509_V_ERR_CERT_SIGNATURE_FAILURE));
     QCOMPARE(result.chain.size(), 3);
+}
+
+// On the fast path a CRL's signature is checked once, when the verifier is made, not for every leaf
+// (checkCrlOnce): every verdict must stay what OpenSSL's own check gives, for a good CRL and for one
+// that carries the issuing CA's name but another key's signature.
+void TestChainVerifier::crlCheckedOnceGivesOpenSslsVerdicts()
+{
+    const StandardPki &pki = StandardPki::instance();
+    CertSpec impostorSpec; // the issuing CA's name, another key
+    impostorSpec.commonName = QStringLiteral("certsync Test Issuing CA");
+    impostorSpec.ca = true;
+    impostorSpec.key = KeyKind::Rsa2048;
+    impostorSpec.keySlot = 9;
+    const Issued impostor = TestPki::issue(impostorSpec, pki.root);
+    QCOMPARE(X509_NAME_cmp(X509_get_subject_name(impostor.cert.get()),
+                           X509_get_subject_name(pki.intermediate.cert.get())),
+             0);
+    const QString forgedCrl = m_dir.filePath(QStringLiteral("forged.crl"));
+    QVERIFY(TestPki::writeFile(forgedCrl, TestPki::crlDer(impostor, { &m_revoked })));
+
+    const Issued good = TestPki::issue(goodLeafSpec(QStringLiteral("m@example.test")), pki.intermediate);
+    auto inter = parseDer(pki.intermediate.der);
+    struct Case
+    {
+        const char *name;
+        QString crl;
+        const Issued *leaf;
+        ChainStatus status;
+        int opensslError;
+    };
+    const Case cases[] = {
+        { "good CRL, good leaf", m_crlFile, &good, ChainStatus::Trusted, 0 },
+        { "good CRL, revoked leaf", m_crlFile, &m_revoked, ChainStatus::Revoked, X509_V_ERR_CERT_REVOKED },
+        { "forged CRL, good leaf", forgedCrl, &good, ChainStatus::Invalid, X509_V_ERR_CRL_SIGNATURE_FAILURE },
+        { "forged CRL, revoked leaf", forgedCrl, &m_revoked, ChainStatus::Revoked, X509_V_ERR_CERT_REVOKED },
+    };
+    for (const Case &c : cases) {
+        TrustSettings configured; // fast path: the issuing CA verified up front
+        configured.anchorFiles = { m_rootFile };
+        configured.intermediateFiles = { m_intermediatesFile };
+        configured.crlFiles = { c.crl };
+        TrustSettings bare = configured; // every chain built and checked by OpenSSL alone
+        bare.intermediateFiles.clear();
+        auto fastTrust = TrustStore::load(configured);
+        auto fullTrust = TrustStore::load(bare);
+        QVERIFY(fastTrust.ok() && fullTrust.ok());
+        const ChainVerifier fast(*fastTrust);
+        QCOMPARE(fast.preverifiedIntermediates(), 1);
+        auto leaf = parseDer(c.leaf->der);
+        // Twice on the fast path: the second answer comes after the first has been remembered.
+        for (int round = 0; round < 2; ++round) {
+            const ChainResult a = fast.verify(leaf->handle.get());
+            const ChainResult b =
+                ChainVerifier(*fullTrust).verify(leaf->handle.get(), { inter->handle.get() });
+            const QByteArray what = QByteArray(c.name) + ", round " + QByteArray::number(round);
+            QVERIFY2(a.status == c.status, what.constData());
+            QVERIFY2(b.status == c.status, what.constData());
+            QVERIFY2(a.opensslError == c.opensslError, what.constData());
+            QVERIFY2(b.opensslError == c.opensslError, what.constData());
+            QVERIFY2(a.revocationChecked && b.revocationChecked, what.constData());
+            QVERIFY2(a.chain.size() == 3 && b.chain.size() == 3, what.constData());
+            for (int i = 0; i < 3; ++i) {
+                const QString detail = QString::fromUtf8(what) + u": " + a.chain.at(i).problems.join(u';')
+                    + u" / " + b.chain.at(i).problems.join(u';');
+                QVERIFY2(a.chain.at(i).problems == b.chain.at(i).problems, qPrintable(detail));
+                QVERIFY2(a.chain.at(i).revoked == b.chain.at(i).revoked, what.constData());
+            }
+        }
+    }
 }
 
 QTEST_GUILESS_MAIN(TestChainVerifier)
