@@ -75,6 +75,7 @@ QString parse(const QStringList &arguments, QCommandLineParser &parser, Options 
 
 int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &err)
 {
+    constexpr qsizetype cacheBatch = 5000; // new analyses written at a time during the read
     QCommandLineParser parser;
     Options o;
     if (const QString problem = parse(arguments, parser, o); !problem.isEmpty()) {
@@ -162,8 +163,13 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
             keep(stored->begin(!changesOnly));
     });
     QObject::connect(job, &DirectoryReadJob::usersRead, &loop, [&](const QList<DirectoryUser> &users) {
-        if (stored && !storeFailed)
+        if (stored && !storeFailed) {
             keep(stored->store(users));
+            // New analyses go into the snapshot's transaction as the read goes on, in batches: written
+            // at the end they were seconds of work on one core after the analysis had finished.
+            if (stateCache && !storeFailed && stateCache->pending() >= cacheBatch)
+                keep(stateCache->writeIntoTransaction());
+        }
         if (incremental)
             return; // the CSV is written from the merged snapshot at the end
         for (const DirectoryUser &user : users)
@@ -195,8 +201,10 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
     if (!snapshot || !snapshot->complete) {
         if (stored)
             stored->rollback(); // a part of the directory is never kept as the snapshot
-        if (stateCache)
+        if (stateCache) {
+            stateCache->transactionEnded(false);
             (void)stateCache->flush(); // what was analysed stays useful
+        }
         file.cancelWriting();
         err << "certsync inventory: "
             << (snapshot ? snapshot->error.message : QStringLiteral("the read did not finish")) << '\n';
@@ -224,10 +232,16 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
                          .arg(snapshot->entries)
                          .arg(users);
         }
-        if (!storeFailed)
+        if (!storeFailed) {
+            if (stateCache)
+                keep(stateCache->writeIntoTransaction());
             keep(stored->commit(snapshot->mark));
+        }
     }
+    if (stored && storeFailed)
+        stored->rollback(); // before the cache's own transaction below
     if (stateCache) {
+        stateCache->transactionEnded(stored && !storeFailed); // rolled back when storing failed
         if (auto flushed = stateCache->flush(); !flushed)
             err << "certsync inventory: warning: " << flushed.error().message << '\n';
     }

@@ -11,6 +11,7 @@
 #include <QSqlQuery>
 #include <QThread>
 
+#include <algorithm>
 #include <limits>
 
 namespace certsync::store {
@@ -532,6 +533,8 @@ std::optional<CachedAnalysis> SqliteAnalysisCache::find(const QByteArray &valueS
     {
         const QMutexLocker lock(&m_mutex);
         encoded = m_new.value(valueSha256); // shared, not copied
+        if (encoded.isEmpty())
+            encoded = m_written.value(valueSha256);
     }
     if (encoded.isEmpty())
         encoded = lookup(valueSha256);
@@ -562,34 +565,54 @@ qsizetype SqliteAnalysisCache::pending() const
     return m_new.size();
 }
 
+// Inserts `rows` on the store's connection, in whatever transaction is open there.
+Result<void> SqliteAnalysisCache::write(const QList<QPair<QByteArray, QByteArray>> &rows)
+{
+    QSqlQuery q(m_store.database());
+    q.prepare(QStringLiteral("INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) "
+                             "VALUES (?, %1, ?, '%2')")
+                  .arg(codecFormat)
+                  .arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODate)));
+    for (const auto &[sha, data] : rows) {
+        q.bindValue(0, sha);
+        q.bindValue(1, data);
+        if (!q.exec())
+            return sqlError(QStringLiteral("cannot write the analysis cache"), q.lastError());
+    }
+    return {};
+}
+
+namespace {
+
+// In key order the index's pages are filled one after another, instead of each row landing on a
+// random page that must be read back first (the keys are hashes).
+QList<QPair<QByteArray, QByteArray>> sortedRows(const QHash<QByteArray, QByteArray> &rows)
+{
+    QList<QPair<QByteArray, QByteArray>> sorted;
+    sorted.reserve(rows.size());
+    for (auto it = rows.cbegin(); it != rows.cend(); ++it)
+        sorted.append({ it.key(), it.value() });
+    std::sort(sorted.begin(), sorted.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+    return sorted;
+}
+
+} // namespace
+
 Result<void> SqliteAnalysisCache::flush()
 {
     QList<QPair<QByteArray, QByteArray>> rows;
     {
         const QMutexLocker lock(&m_mutex);
-        rows.reserve(m_new.size());
-        for (auto it = m_new.cbegin(); it != m_new.cend(); ++it)
-            rows.append({ it.key(), it.value() });
+        rows = sortedRows(m_new);
     }
     if (rows.isEmpty())
         return {};
     QSqlDatabase db = m_store.database();
     if (!db.transaction())
         return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
-    QSqlQuery q(db);
-    q.prepare(QStringLiteral(
-        "INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) VALUES (?, ?, ?, ?)"));
-    const QString now = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
-    for (const auto &[sha, data] : rows) {
-        q.bindValue(0, sha);
-        q.bindValue(1, codecFormat);
-        q.bindValue(2, data);
-        q.bindValue(3, now);
-        if (!q.exec()) {
-            const Error error = sqlError(QStringLiteral("cannot write the analysis cache"), q.lastError());
-            db.rollback();
-            return error;
-        }
+    if (auto written = write(rows); !written) {
+        db.rollback();
+        return written;
     }
     if (!db.commit())
         return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
@@ -597,6 +620,33 @@ Result<void> SqliteAnalysisCache::flush()
     for (const auto &row : std::as_const(rows))
         m_new.remove(row.first);
     return {};
+}
+
+Result<void> SqliteAnalysisCache::writeIntoTransaction()
+{
+    QList<QPair<QByteArray, QByteArray>> rows;
+    {
+        const QMutexLocker lock(&m_mutex);
+        rows = sortedRows(m_new);
+    }
+    if (rows.isEmpty())
+        return {};
+    if (auto written = write(rows); !written)
+        return written;
+    const QMutexLocker lock(&m_mutex);
+    for (const auto &[sha, data] : std::as_const(rows)) {
+        m_written.insert(sha, data);
+        m_new.remove(sha);
+    }
+    return {};
+}
+
+void SqliteAnalysisCache::transactionEnded(bool committed)
+{
+    const QMutexLocker lock(&m_mutex);
+    if (!committed)
+        m_new.insert(m_written);
+    m_written.clear();
 }
 
 } // namespace certsync::store

@@ -93,7 +93,13 @@ public:
 
     std::optional<certs::CachedAnalysis> find(const QByteArray &valueSha256) override;
     void insert(const QByteArray &valueSha256, const certs::CachedAnalysis &analysis) override;
-    Result<void> flush(); // on the StateStore's thread
+    Result<void> flush(); // on the StateStore's thread, in a transaction of its own
+    // While the store's thread holds a transaction open (a snapshot being stored), writes what is
+    // pending into it, so that the work is spread over the read instead of done at its end. The rows
+    // stay in memory (other threads' connections cannot see them yet) until transactionEnded(): when
+    // the transaction was rolled back they are pending again, for flush().
+    Result<void> writeIntoTransaction();
+    void transactionEnded(bool committed);
     [[nodiscard]] qsizetype size() const; // stored in this format, and pending; on the store's thread
     [[nodiscard]] qsizetype pending() const;
 
@@ -111,7 +117,10 @@ private:
     std::unique_ptr<Reader> m_storeReader; // the store's own connection, on its thread
     QThreadStorage<Reader *> m_readers; // one read-only connection per other thread, closed at its exit
     mutable QMutex m_mutex;
+    Result<void> write(const QList<QPair<QByteArray, QByteArray>> &rows);
+
     QHash<QByteArray, QByteArray> m_new; // analysed this run, not yet written
+    QHash<QByteArray, QByteArray> m_written; // written into the open transaction, not yet committed
 };
 
 } // namespace certsync::store

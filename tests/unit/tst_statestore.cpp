@@ -22,6 +22,7 @@ private slots:
     void refusesANewerSchema();
     void cacheSurvivesARestart();
     void damagedRowIsNotTrusted();
+    void cacheWritesFollowTheOpenTransaction();
     void earlierCacheFormatsAreDropped();
     void marks();
     void storedDirectoryMergesAndRollsBack();
@@ -180,6 +181,66 @@ void TestStateStore::earlierCacheFormatsAreDropped()
     QSqlQuery q((*store)->database());
     QVERIFY(q.exec(QStringLiteral("SELECT COUNT(*) FROM analysis_cache")) && q.next());
     QCOMPARE(q.value(0).toInt(), 0);
+}
+
+// The inventory writes new analyses into the snapshot's transaction as it reads: until that
+// transaction commits they are found in memory (no other connection sees them), and when it is rolled
+// back they are pending again and reach the database by flush().
+void TestStateStore::cacheWritesFollowTheOpenTransaction()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("certsync.db"));
+    auto store = StateStore::open(path);
+    QVERIFY(store.ok());
+    auto loaded = SqliteAnalysisCache::load(**store);
+    QVERIFY(loaded.ok());
+    SqliteAnalysisCache &cache = **loaded;
+    certs::CachedAnalysis analysis;
+    analysis.kind = certs::ValueKind::Invalid;
+    analysis.error = QStringLiteral("not a certificate");
+    const QByteArray first(32, 'a'), second(32, 'b'), third(32, 'c');
+    auto countRows = [&] {
+        QSqlQuery q((*store)->database());
+        return q.exec(QStringLiteral("SELECT COUNT(*) FROM analysis_cache")) && q.next() ? q.value(0).toInt()
+                                                                                         : -1;
+    };
+
+    // Rolled back: pending again, then flushed in a transaction of its own.
+    QVERIFY((*store)->database().transaction());
+    cache.insert(first, analysis);
+    QVERIFY(cache.writeIntoTransaction().ok());
+    QCOMPARE(cache.pending(), 0);
+    QCOMPARE(countRows(), 1); // in the open transaction
+    QVERIFY(cache.find(first).has_value()); // from memory meanwhile
+    QVERIFY((*store)->database().rollback());
+    QCOMPARE(countRows(), 0);
+    cache.transactionEnded(false);
+    QCOMPARE(cache.pending(), 1);
+    QVERIFY(cache.flush().ok());
+    QCOMPARE(cache.pending(), 0);
+    QCOMPARE(countRows(), 1);
+
+    // Committed: written once, found in the database by a new store, nothing pending.
+    QVERIFY((*store)->database().transaction());
+    cache.insert(second, analysis);
+    cache.insert(third, analysis);
+    QVERIFY(cache.writeIntoTransaction().ok());
+    QVERIFY((*store)->database().commit());
+    cache.transactionEnded(true);
+    QCOMPARE(cache.pending(), 0);
+    QVERIFY(cache.flush().ok()); // nothing left to write
+    QCOMPARE(countRows(), 3);
+    loaded->reset();
+    store->reset();
+    auto reopened = StateStore::open(path);
+    QVERIFY(reopened.ok());
+    auto again = SqliteAnalysisCache::load(**reopened);
+    QVERIFY(again.ok());
+    for (const QByteArray &key : { first, second, third }) {
+        const auto found = (*again)->find(key);
+        QVERIFY(found.has_value());
+        QCOMPARE(found->error, analysis.error);
+    }
 }
 
 void TestStateStore::damagedRowIsNotTrusted()
