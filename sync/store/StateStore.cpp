@@ -168,9 +168,12 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
     if (!db.open())
         return sqlError(QStringLiteral("cannot open the state database %1").arg(path), db.lastError());
     QSqlQuery pragma(db);
+    // Pages of 16 KiB for a new database (an existing one keeps its size): a stored directory user is
+    // about 2.8 KB, so 4 KiB pages held one (8 KiB pages two) and a third of the file was empty;
+    // 16 KiB pages hold five (a 50,000-user snapshot and its cache: 270 MB instead of 315 MB).
     // WAL: the GUI reads while a job writes; NORMAL sync is durable enough with WAL.
-    for (const char *statement :
-         { "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON" })
+    for (const char *statement : { "PRAGMA page_size=16384", "PRAGMA journal_mode=WAL",
+                                   "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON" })
         if (!pragma.exec(QString::fromLatin1(statement)))
             return sqlError(QStringLiteral("cannot configure %1").arg(path), pragma.lastError());
     if (auto migrated = store->migrate(); !migrated)
@@ -430,11 +433,22 @@ Result<std::shared_ptr<SqliteAnalysisCache>> SqliteAnalysisCache::load(StateStor
 {
     if (!store.database().isOpen())
         return Error { QStringLiteral("state_db"), QStringLiteral("the state database is not open") };
-    return std::shared_ptr<SqliteAnalysisCache>(new SqliteAnalysisCache(store));
+    std::shared_ptr<SqliteAnalysisCache> cache(new SqliteAnalysisCache(store));
+    // A first run (or the first after a format change) finds nothing stored: its lookups would all
+    // miss, one SQLite query per value, so they are not made. What this run adds is found in memory.
+    QSqlQuery q(store.database());
+    q.prepare(QStringLiteral("SELECT 1 FROM analysis_cache WHERE format = ? LIMIT 1"));
+    q.addBindValue(codecFormat);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read the analysis cache"), q.lastError());
+    cache->m_nothingStored = !q.next();
+    return cache;
 }
 
 QByteArray SqliteAnalysisCache::lookup(const QByteArray &valueSha256)
 {
+    if (m_nothingStored)
+        return {};
     Reader *reader = nullptr;
     if (QThread::currentThread() == m_storeThread) {
         if (!m_storeReader) {
@@ -617,6 +631,7 @@ Result<void> SqliteAnalysisCache::flush()
     if (!db.commit())
         return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
     const QMutexLocker lock(&m_mutex); // written: found in the database from now on
+    m_nothingStored = false;
     for (const auto &row : std::as_const(rows))
         m_new.remove(row.first);
     return {};
@@ -644,6 +659,8 @@ Result<void> SqliteAnalysisCache::writeIntoTransaction()
 void SqliteAnalysisCache::transactionEnded(bool committed)
 {
     const QMutexLocker lock(&m_mutex);
+    if (committed && !m_written.isEmpty())
+        m_nothingStored = false; // found in the database from now on
     if (!committed)
         m_new.insert(m_written);
     m_written.clear();

@@ -12,6 +12,7 @@
 #include <QString>
 #include <QThreadStorage>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -119,6 +120,9 @@ private:
     mutable QMutex m_mutex;
     Result<void> write(const QList<QPair<QByteArray, QByteArray>> &rows);
 
+    // No row of this format when loaded, and nothing of this run's left memory since: lookups skip
+    // the database.
+    std::atomic<bool> m_nothingStored = false;
     QHash<QByteArray, QByteArray> m_new; // analysed this run, not yet written
     QHash<QByteArray, QByteArray> m_written; // written into the open transaction, not yet committed
 };

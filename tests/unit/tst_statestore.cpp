@@ -219,6 +219,8 @@ void TestStateStore::cacheWritesFollowTheOpenTransaction()
     QVERIFY(cache.flush().ok());
     QCOMPARE(cache.pending(), 0);
     QCOMPARE(countRows(), 1);
+    // The store was empty when the cache was loaded, so lookups skipped it; written now, it is asked.
+    QVERIFY(cache.find(first).has_value());
 
     // Committed: written once, found in the database by a new store, nothing pending.
     QVERIFY((*store)->database().transaction());
@@ -230,6 +232,7 @@ void TestStateStore::cacheWritesFollowTheOpenTransaction()
     QCOMPARE(cache.pending(), 0);
     QVERIFY(cache.flush().ok()); // nothing left to write
     QCOMPARE(countRows(), 3);
+    QVERIFY(cache.find(second).has_value()); // from the database now
     loaded->reset();
     store->reset();
     auto reopened = StateStore::open(path);
