@@ -25,11 +25,6 @@ struct BerFree
     void operator()(BerElement *b) const noexcept { ber_free(b, 0); }
 };
 using BerPtr = std::unique_ptr<BerElement, BerFree>;
-struct ValuesFree
-{
-    void operator()(berval **v) const noexcept { ldap_value_free_len(v); }
-};
-using ValuesPtr = std::unique_ptr<berval *, ValuesFree>;
 struct ControlFree
 {
     void operator()(LDAPControl *c) const noexcept { ldap_control_free(c); }
@@ -170,6 +165,52 @@ int connectTransport(LDAP *ld, const ConnectionProfile &profile)
 int saslInteract(LDAP *, unsigned, void *, void *)
 {
     return LDAP_SUCCESS; // GSSAPI takes everything from the Kerberos credential cache
+}
+
+// The lookup keys of the attribute names a search meets, each made once: every entry repeats the
+// same few names.
+class AttributeKeys
+{
+public:
+    QString key(const berval &name)
+    {
+        const QByteArrayView view(name.bv_val, qsizetype(name.bv_len));
+        for (const auto &[raw, key] : m_known)
+            if (raw == view)
+                return key; // shared, not copied
+        m_known.emplace_back(view.toByteArray(), LdapEntry::key(QString::fromUtf8(view)));
+        return m_known.back().second;
+    }
+
+private:
+    std::vector<std::pair<QByteArray, QString>> m_known;
+};
+
+// One entry in a single pass over its BER, the way ldapsearch reads it: the DN and the values are
+// taken in place (ldap_get_values_len would search the entry again for every attribute and copy
+// each value once more before it reached a QByteArray).
+LdapEntry decodeEntry(LDAP *ld, LDAPMessage *message, AttributeKeys &keys)
+{
+    LdapEntry entry;
+    BerElement *berRaw = nullptr;
+    berval dn {};
+    const int rc = ldap_get_dn_ber(ld, message, &berRaw, &dn);
+    const BerPtr ber(berRaw);
+    if (rc != LDAP_SUCCESS)
+        return entry;
+    entry.dn = QString::fromUtf8(dn.bv_val, qsizetype(dn.bv_len));
+    berval name {};
+    berval *values = nullptr;
+    while (ldap_get_attribute_ber(ld, message, ber.get(), &name, &values) == LDAP_SUCCESS && name.bv_val) {
+        QList<QByteArray> &target = entry.attributes[keys.key(name)];
+        if (!values)
+            continue;
+        for (const berval *v = values; v->bv_val; ++v)
+            target.append(QByteArray(v->bv_val, qsizetype(v->bv_len)));
+        ber_memfree(values);
+        values = nullptr;
+    }
+    return entry;
 }
 
 } // namespace
@@ -450,6 +491,7 @@ Result<SearchStats> LdapConnection::search(const SearchRequest &request, const P
             return errorFromCode(rc, QStringLiteral("search"));
 
         QList<LdapEntry> page;
+        AttributeKeys keys;
         bool pageDone = false;
         cookie.clear();
         QElapsedTimer silence;
@@ -485,26 +527,9 @@ Result<SearchStats> LdapConnection::search(const SearchRequest &request, const P
             for (LDAPMessage *message = ldap_first_message(ld, raw); message;
                  message = ldap_next_message(ld, message)) {
                 switch (ldap_msgtype(message)) {
-                case LDAP_RES_SEARCH_ENTRY: {
-                    LdapEntry entry;
-                    if (char *dn = ldap_get_dn(ld, message)) {
-                        entry.dn = QString::fromUtf8(dn);
-                        ldap_memfree(dn);
-                    }
-                    BerElement *berRaw = nullptr;
-                    for (char *name = ldap_first_attribute(ld, message, &berRaw); name;
-                         name = ldap_next_attribute(ld, message, berRaw)) {
-                        const LdapString ownedName(name);
-                        const ValuesPtr values(ldap_get_values_len(ld, message, name));
-                        QList<QByteArray> &target = entry.attributes[LdapEntry::key(QString::fromUtf8(name))];
-                        if (values)
-                            for (berval **v = values.get(); *v; ++v)
-                                target.append(QByteArray((*v)->bv_val, qsizetype((*v)->bv_len)));
-                    }
-                    const BerPtr ber(berRaw);
-                    page.append(std::move(entry));
+                case LDAP_RES_SEARCH_ENTRY:
+                    page.append(decodeEntry(ld, message, keys));
                     break;
-                }
                 case LDAP_RES_SEARCH_REFERENCE:
                     ++stats.referencesSkipped; // referrals are not chased unless the profile says so
                     break;
