@@ -410,7 +410,9 @@ struct SqliteAnalysisCache::Reader
     {
         QSqlQuery q(db);
         q.setForwardOnly(true);
-        if (q.prepare(QStringLiteral("SELECT data FROM analysis_cache WHERE sha256 = ? AND format = ?")))
+        // The format is part of the statement: one value fewer to bind, per value looked up.
+        if (q.prepare(QStringLiteral("SELECT data FROM analysis_cache WHERE sha256 = ? AND format = %1")
+                          .arg(codecFormat)))
             query = std::move(q);
         else
             qCWarning(lcStore) << "analysis cache lookups disabled:" << q.lastError().text();
@@ -480,7 +482,6 @@ QByteArray SqliteAnalysisCache::lookup(const QByteArray &valueSha256)
         return {};
     QSqlQuery &q = *reader->query;
     q.bindValue(0, valueSha256);
-    q.bindValue(1, codecFormat);
     QByteArray data;
     if (q.exec() && q.next())
         data = q.value(0).toByteArray();
