@@ -215,15 +215,34 @@ LdapEntry decodeEntry(LDAP *ld, LDAPMessage *message, AttributeKeys &keys)
 
 } // namespace
 
+namespace {
+
+// The values of the attribute that `name` means (its part before any ';' option, in any case). An
+// entry holds the dozen attributes asked for: comparing in place beats making the lowercase key,
+// which allocated for every field of every user read.
+const QList<QByteArray> *findAttribute(const QHash<QString, QList<QByteArray>> &attributes,
+                                       const QString &name)
+{
+    const qsizetype option = name.indexOf(QLatin1Char(';'));
+    const QStringView base = option < 0 ? QStringView(name) : QStringView(name).left(option);
+    for (auto it = attributes.cbegin(); it != attributes.cend(); ++it)
+        if (it.key().compare(base, Qt::CaseInsensitive) == 0)
+            return &it.value();
+    return nullptr;
+}
+
+} // namespace
+
 QList<QByteArray> LdapEntry::values(const QString &name) const
 {
-    return attributes.value(key(name));
+    const QList<QByteArray> *found = findAttribute(attributes, name);
+    return found ? *found : QList<QByteArray>();
 }
 
 QByteArray LdapEntry::first(const QString &name) const
 {
-    const auto it = attributes.constFind(key(name));
-    return it == attributes.cend() || it->isEmpty() ? QByteArray() : it->first();
+    const QList<QByteArray> *found = findAttribute(attributes, name);
+    return !found || found->isEmpty() ? QByteArray() : found->first();
 }
 
 QString LdapEntry::text(const QString &name) const
