@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Directory inventory benchmark (not a timed test): 50,000 seeded users in slapd on loopback, side by
-# side in one run: the ldapsearch paged dump of the same attributes, the bare OpenSSL loop over the
-# same certificates, and certsync inventory cold (empty state) and warm (state database).
-#   inventory-bench.sh BUILD_DIR [USERS]
+# side: the ldapsearch paged dump of the same attributes, the bare OpenSSL loop over the same
+# certificates, and certsync inventory cold (empty state), warm (state database, --full) and
+# incremental (the default next run).
+#   inventory-bench.sh BUILD_DIR [USERS] [ROUNDS]
+# ROUNDS (default 3) repeats the five runs back to back; each round's ratios use that round's own
+# floors, and the verdict uses the medians. The machine's speed drifts by tens of percent over
+# minutes (shared hosts), so one round can put a floor and a certsync run in different weather.
 # The seeded corpus (LDIF, PKI, corpus.bin) is cached in BUILD_DIR/bench-corpus and reused.
 set -euo pipefail
 build=$(cd "$1" && pwd)
 users=${2:-50000}
+rounds=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$build/bench-corpus
 work=$(mktemp -d)
@@ -21,43 +26,50 @@ attrs=(entryUUID uid mail cn modifyTimestamp entryCSN 'userCertificate;binary' u
 certs=$(( $(stat -c %s "$dir/corpus.bin") ))
 echo "   corpus.bin: $certs bytes"
 
-run() { # label, command...
-  local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2> "$work/err" || { cat "$work/err" >&2; exit 1; }
-  read -r secs kb < "$work/time"
-  printf '%-34s %8.2f s  %8d MB peak RSS\n' "$label" "$secs" "$((kb / 1024))"
-  eval "${label%% *}_secs=$secs; ${label%% *}_kb=$kb"
+run() { # key, label, command...: appends "secs kb cpu" to $work/KEY
+  local key=$1 label=$2; shift 2
+  /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" > "$work/out" 2> "$work/err" || { cat "$work/err" >&2; exit 1; }
+  read -r secs kb user sys < "$work/time"
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+  printf '   %-34s %8.2f s  %8d MB peak RSS  %8.2f s CPU\n' "$label" "$secs" "$((kb / 1024))" "$cpu"
+  echo "$secs $kb $cpu" >> "$work/$key"
 }
 
-echo "== one run, side by side"
 # warm the server's caches once, as every measured reader below gets them warm
 ldapsearch -x -LLL -H "$LDAP_URL" -D "$ADMIN_DN" -w "$ADMIN_PASSWORD" -b "$BASE_DN" -E pr=500/noprompt \
   '(objectClass=inetOrgPerson)' "${attrs[@]}" > /dev/null
-run "dump (ldapsearch -E pr=500)" ldapsearch -x -LLL -H "$LDAP_URL" -D "$ADMIN_DN" -w "$ADMIN_PASSWORD" \
-  -b "$BASE_DN" -E pr=500/noprompt '(objectClass=inetOrgPerson)' "${attrs[@]}" -o ldif-wrap=no
-run "openssl (bare loop, one core)" "$build/tests/bench/certsync-bench-openssl" "$dir/corpus.bin" "$dir/pki/trust.pem"
-cat "$work/out"
 export CERTSYNC_BENCH_PASSWORD=$ADMIN_PASSWORD
 inventory=("$build/app/certsync" inventory --profile ldap --ldap-url "$LDAP_URL" --no-tls --base-dn "$BASE_DN"
-  --bind-dn "$ADMIN_DN" --password-env CERTSYNC_BENCH_PASSWORD --trust "$dir/pki/trust.pem" --crl "$dir/pki/crl.pem"
-  --state-dir "$work/state")
-run "cold (certsync inventory)" "${inventory[@]}" --csv "$work/cold.csv"
-cat "$work/out"
-# warm as the budget defines it: a full read, every value already analysed in the state database
-run "warm (certsync inventory --full)" "${inventory[@]}" --full --csv "$work/warm.csv"
-cat "$work/out"
-# for information: the default next run, incremental (nothing changed since), CSV from the stored snapshot
-run "incremental (certsync inventory)" "${inventory[@]}" --csv "$work/incremental.csv"
-cat "$work/out"
-cmp -s "$work/cold.csv" "$work/incremental.csv" || { echo "   cold and incremental CSV differ" >&2; exit 1; }
-cmp -s "$work/cold.csv" "$work/warm.csv" && echo "   cold and warm CSV are identical ($(wc -l < "$work/cold.csv") lines)" \
-  || { echo "   cold and warm CSV differ" >&2; exit 1; }
+  --bind-dn "$ADMIN_DN" --password-env CERTSYNC_BENCH_PASSWORD --trust "$dir/pki/trust.pem" --crl "$dir/pki/crl.pem")
 
-awk -v d="$dump_secs" -v o="$openssl_secs" -v c="$cold_secs" -v w="$warm_secs" -v i="$incremental_secs" -v ck="$cold_kb" -v wk="$warm_kb" \
-    -v raw="$certs" 'BEGIN {
-  printf "== ratios\n";
+for round in $(seq 1 "$rounds"); do
+  echo "== round $round of $rounds (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  run dump "dump (ldapsearch -E pr=500)" ldapsearch -x -LLL -H "$LDAP_URL" -D "$ADMIN_DN" -w "$ADMIN_PASSWORD" \
+    -b "$BASE_DN" -E pr=500/noprompt '(objectClass=inetOrgPerson)' "${attrs[@]}" -o ldif-wrap=no
+  run openssl "openssl (bare loop, one core)" "$build/tests/bench/certsync-bench-openssl" "$dir/corpus.bin" "$dir/pki/trust.pem"
+  rm -rf "$work/state"
+  run cold "cold (certsync inventory)" "${inventory[@]}" --state-dir "$work/state" --csv "$work/cold.csv"
+  # warm as the budget defines it: a full read, every value already analysed in the state database
+  run warm "warm (certsync inventory --full)" "${inventory[@]}" --state-dir "$work/state" --full --csv "$work/warm.csv"
+  # for information: the default next run, incremental (nothing changed since), CSV from the stored snapshot
+  run incremental "incremental (certsync inventory)" "${inventory[@]}" --state-dir "$work/state" --csv "$work/incremental.csv"
+  cmp -s "$work/cold.csv" "$work/incremental.csv" || { echo "   cold and incremental CSV differ" >&2; exit 1; }
+  cmp -s "$work/cold.csv" "$work/warm.csv" || { echo "   cold and warm CSV differ" >&2; exit 1; }
+  paste "$work/dump" "$work/openssl" "$work/cold" "$work/warm" | tail -1 |
+    awk '{ printf "   this round: cold / (dump + openssl) = %.2f, warm / dump = %.2f; CPU: cold / openssl = %.2f, warm / dump = %.2f\n", $7 / ($1 + $4), $10 / $1, $9 / $6, $12 / $3 }'
+done
+echo "   cold, warm and incremental CSV are identical in every round ($(wc -l < "$work/cold.csv") lines)"
+
+median() { sort -n -k"$2" "$work/$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+peak() { sort -n -k2 "$work/$1" | tail -1 | awk '{ print $2 }'; }
+awk -v d="$(median dump 1)" -v o="$(median openssl 1)" -v c="$(median cold 1)" -v w="$(median warm 1)" \
+    -v i="$(median incremental 1)" -v ck="$(peak cold)" -v wk="$(peak warm)" -v raw="$certs" -v n="$rounds" \
+    -v dc="$(median dump 3)" -v oc="$(median openssl 3)" -v cc="$(median cold 3)" -v wc="$(median warm 3)" 'BEGIN {
+  printf "== medians of %d rounds\n", n;
+  printf "dump %.2f s, openssl %.2f s, cold %.2f s, warm %.2f s, incremental %.2f s\n", d, o, c, w, i;
   printf "cold / (dump + openssl) = %.2f (budget 0.6)\n", c / (d + o);
   printf "warm / dump             = %.2f (budget 1.5)\n", w / d;
   printf "incremental / dump      = %.2f (no budget; nothing changed since the warm run)\n", i / d;
-  printf "peak RSS cold %d MB, warm %d MB; budget 2 x %d MB raw + 100 MB = %d MB\n", ck/1024, wk/1024, raw/1048576, 2*raw/1048576 + 100;
+  printf "CPU (user + sys): dump %.2f s, openssl %.2f s, cold %.2f s (%.2fx openssl), warm %.2f s (%.2fx dump)\n", dc, oc, cc, cc / oc, wc, wc / dc;
+  printf "highest peak RSS cold %d MB, warm %d MB; budget 2 x %d MB raw + 100 MB = %d MB\n", ck/1024, wk/1024, raw/1048576, 2*raw/1048576 + 100;
 }'
