@@ -10,6 +10,7 @@
 #include <QNetworkRequest>
 #include <QRandomGenerator>
 #include <QSslCertificate>
+#include <QSslError>
 #include <QTimer>
 #include <QUuid>
 
@@ -18,6 +19,26 @@
 namespace certsync::tenant {
 
 namespace {
+
+// What a person needs to decide about a refused server certificate: OpenSSL's reasons, and the
+// certificate itself (subject, issuer and SHA-256, to compare with what the server should present).
+QString describeTlsErrors(const QList<QSslError> &errors)
+{
+    QStringList reasons;
+    QSslCertificate certificate;
+    for (const QSslError &error : errors) {
+        if (!reasons.contains(error.errorString()))
+            reasons.append(error.errorString());
+        if (certificate.isNull() && !error.certificate().isNull())
+            certificate = error.certificate();
+    }
+    QString text = reasons.join(QStringLiteral("; "));
+    if (!certificate.isNull())
+        text += QStringLiteral(" (server certificate: subject %1, issuer %2, SHA-256 %3)")
+                    .arg(certificate.subjectDisplayName(), certificate.issuerDisplayName(),
+                         QString::fromLatin1(certificate.digest(QCryptographicHash::Sha256).toHex(':')));
+    return text;
+}
 
 QString newGuid()
 {
@@ -246,6 +267,9 @@ void TenantHttp::startAttempt(const CallPtr &call, const QByteArray &accessToken
         reply = m_nam->sendCustomRequest(request, r.verb, r.body);
     }
     call->reply = reply;
+    call->tlsProblem.clear();
+    connect(reply, &QNetworkReply::sslErrors, this,
+            [call](const QList<QSslError> &errors) { call->tlsProblem = describeTlsErrors(errors); });
     connect(reply, &QNetworkReply::finished, this, [this, call, reply] { onFinished(call, reply); });
 }
 
@@ -309,6 +333,10 @@ void TenantHttp::onFinished(const CallPtr &call, QNetworkReply *reply)
             error == QNetworkReply::ConnectionRefusedError || error == QNetworkReply::HostNotFoundError;
         if (error == QNetworkReply::ContentReSendError)
             e.message = QStringLiteral("the connection closed after the request was sent, before the answer");
+        if (e.source == TenantError::Source::Tls && !call->tlsProblem.isEmpty())
+            e.message = QStringLiteral("TLS with %1 failed: %2; Microsoft 365 is reached with the system's "
+                                       "CAs, a test server's CA is given with --tenant-ca-file")
+                            .arg(r.url.host(), call->tlsProblem);
         if (e.source == TenantError::Source::Tls) {
             complete(call, e);
         } else if (r.isWrite && !notSent) {

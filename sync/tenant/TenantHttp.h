@@ -109,6 +109,7 @@ private:
         QByteArray accessToken;
         QString clientRequestId;
         int sends = 0; // times the current attempt's request left; more than one would be a resend
+        QString tlsProblem; // why the server's certificate was refused, and which certificate it was
         QPointer<QNetworkReply> reply;
         QPointer<QTimer> timer;
     };

@@ -16,6 +16,7 @@
 #include <QJsonDocument>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QSslCertificate>
 #include <QTest>
 #include <QUuid>
 
@@ -437,6 +438,14 @@ void TestTenantClient::tlsNeedsTheConfiguredCa()
     QTRY_VERIFY_WITH_TIMEOUT(token.value.has_value(), WaitMs);
     QVERIFY(!token.value->ok());
     QCOMPARE(token.value->error().source, TenantError::Source::Tls);
+    // The refusal names the certificate, so that a person can check it against the real server's.
+    const QString message = token.value->error().message;
+    const auto served = QSslCertificate::fromPath(secretSettings().caFile);
+    QVERIFY(!served.isEmpty());
+    QVERIFY2(message.contains(QStringLiteral("SHA-256 ")) && message.contains(QStringLiteral("subject ")),
+             qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("issuer ") + served.first().subjectDisplayName()),
+             qPrintable(message));
     QCOMPARE(logSince(m_logMark).size(), 0); // the handshake failed before any request
 }
 
