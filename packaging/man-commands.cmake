@@ -8,8 +8,6 @@ foreach(command IN LISTS commands)
     if(NOT status EQUAL 0)
         message(FATAL_ERROR "certsync ${command} --help failed (${status}): ${error}")
     endif()
-    # The parser names the program by the path it was run as and leaves out the command.
-    string(REPLACE "Usage: ${CERTSYNC} " "Usage: certsync ${command} " help "${help}")
     # Preformatted roff: escape backslashes, minus signs and line-leading control characters.
     string(REPLACE "\\" "\\e" help "${help}")
     string(REPLACE "-" "\\-" help "${help}")

@@ -5,6 +5,8 @@
 #include "cli/SyncCommands.h"
 #include "core/Versions.h"
 
+#include <QCoreApplication>
+
 namespace certsync::cli {
 
 namespace {
@@ -48,6 +50,17 @@ bool isHeadless(const QStringList &arguments)
     // Qt's own options (-platform, -style, -reverse) belong to the console; anything else, including
     // an unknown --option, goes to the command line, which names what it did not understand.
     return !(first.startsWith(QLatin1Char('-')) && !first.startsWith(QLatin1String("--")));
+}
+
+QString commandHelp(const QCommandLineParser &parser, const QString &command)
+{
+    QString text = parser.helpText();
+    const QString usage = QStringLiteral("Usage: ");
+    const QStringList arguments = QCoreApplication::arguments();
+    const QString program = arguments.isEmpty() ? QString() : arguments.constFirst();
+    if (!program.isEmpty() && text.startsWith(usage + program))
+        text.replace(usage.size(), program.size(), QStringLiteral("certsync ") + command);
+    return text;
 }
 
 QString versionText()

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QCommandLineParser>
 #include <QStringList>
 #include <QTextStream>
 
@@ -16,5 +17,9 @@ bool isHeadless(const QStringList &arguments);
 int run(const QStringList &arguments, QTextStream &out, QTextStream &err);
 
 QString versionText();
+
+// A command's --help text, its usage line naming the command ("Usage: certsync inventory
+// [options]"): QCommandLineParser names the program by the path it was started as, without it.
+QString commandHelp(const QCommandLineParser &parser, const QString &command);
 
 } // namespace certsync::cli

@@ -131,7 +131,7 @@ int runInspect(const QStringList &arguments, QTextStream &out, QTextStream &err)
         return Usage;
     }
     if (parser.isSet(QStringLiteral("help"))) {
-        out << parser.helpText();
+        out << commandHelp(parser, QStringLiteral("inspect"));
         return Success;
     }
     const QStringList files = parser.positionalArguments();

@@ -83,7 +83,7 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
         return Usage;
     }
     if (parser.isSet(QStringLiteral("help"))) {
-        out << parser.helpText();
+        out << commandHelp(parser, QStringLiteral("inventory"));
         return Success;
     }
     if (!o.settings.trust || o.settings.trust->anchorCount() == 0)

@@ -728,7 +728,7 @@ int runSyncCommand(const QString &command, const QStringList &arguments, QTextSt
     if (!c.parser.parse(QStringList { QStringLiteral("certsync ") + command } + arguments))
         return c.usage(c.parser.errorText());
     if (c.parser.isSet(QStringLiteral("help"))) {
-        out << c.parser.helpText();
+        out << commandHelp(c.parser, command);
         return Success;
     }
     auto configuration = effectiveConfiguration(c.parser, c.o.connection);

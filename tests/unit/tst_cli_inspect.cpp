@@ -21,6 +21,7 @@ private slots:
     void usageErrors_data();
     void usageErrors();
     void version();
+    void commandHelpNamesTheCommand();
 
 private:
     struct Run
@@ -161,6 +162,19 @@ void TestCliInspect::version()
     QVERIFY(run.out.contains(QStringLiteral("OpenSSL 3.")));
     QVERIFY(run.out.contains(QStringLiteral("Qt 6.")));
     QVERIFY(run.out.contains(QStringLiteral("OpenLDAP 2.")));
+}
+
+// `certsync COMMAND --help` shows the command in its usage line, not the path the binary ran as.
+void TestCliInspect::commandHelpNamesTheCommand()
+{
+    for (const char *command : { "inspect", "inventory", "diff", "publish" }) {
+        const Run run = certsync({ QString::fromLatin1(command), QStringLiteral("--help") });
+        QCOMPARE(run.exitCode, 0);
+        const QString firstLine = run.out.section(QLatin1Char('\n'), 0, 0);
+        QVERIFY2(
+            firstLine.startsWith(QStringLiteral("Usage: certsync %1 [options]").arg(QLatin1String(command))),
+            qPrintable(firstLine));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestCliInspect)
