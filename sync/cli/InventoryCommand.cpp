@@ -232,11 +232,10 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
                          .arg(snapshot->entries)
                          .arg(users);
         }
-        if (!storeFailed) {
-            if (stateCache)
-                keep(stateCache->writeIntoTransaction());
+        if (stateCache && !storeFailed)
+            keep(stateCache->writeIntoTransaction());
+        if (!storeFailed) // a failed cache write may have ended the transaction: never commit after it
             keep(stored->commit(snapshot->mark));
-        }
     }
     if (stored && storeFailed)
         stored->rollback(); // before the cache's own transaction below

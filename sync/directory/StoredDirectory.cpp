@@ -207,10 +207,10 @@ Result<qint64> StoredDirectory::forEachUser(const certs::ValueAnalyzer &analyzer
             submit();
         return !stopped;
     });
-    if (read && !damaged)
+    if (read && !damaged && !stopped) {
         submit();
-    if (read && !damaged)
         deliver(true);
+    }
     pool.waitForDone(); // batches still running after a stop use the analyzer
     if (!read)
         return read.error();
