@@ -171,30 +171,32 @@ QByteArray toByteArray(const ASN1_STRING *string)
                       ASN1_STRING_length(string));
 }
 
-QByteArray der(const X509 *cert)
+namespace {
+
+// The DER of an OpenSSL object through its i2d function: asked for the length, then written.
+template<typename T> QByteArray derOf(const T *object, int (*i2d)(const T *, unsigned char **))
 {
-    const int length = i2d_X509(cert, nullptr);
+    const int length = i2d(object, nullptr);
     if (length <= 0) {
         drainErrors();
         return {};
     }
     QByteArray out(length, Qt::Uninitialized);
     auto *p = reinterpret_cast<unsigned char *>(out.data());
-    i2d_X509(cert, &p);
+    i2d(object, &p);
     return out;
+}
+
+} // namespace
+
+QByteArray der(const X509 *cert)
+{
+    return derOf(cert, i2d_X509);
 }
 
 QByteArray der(const X509_CRL *crl)
 {
-    const int length = i2d_X509_CRL(crl, nullptr);
-    if (length <= 0) {
-        drainErrors();
-        return {};
-    }
-    QByteArray out(length, Qt::Uninitialized);
-    auto *p = reinterpret_cast<unsigned char *>(out.data());
-    i2d_X509_CRL(crl, &p);
-    return out;
+    return derOf(crl, i2d_X509_CRL);
 }
 
 QString serialHex(const X509 *cert)

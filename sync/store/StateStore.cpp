@@ -613,13 +613,15 @@ QList<QPair<QByteArray, QByteArray>> sortedRows(const QHash<QByteArray, QByteArr
 
 } // namespace
 
+QList<QPair<QByteArray, QByteArray>> SqliteAnalysisCache::pendingRows() const
+{
+    const QMutexLocker lock(&m_mutex);
+    return sortedRows(m_new);
+}
+
 Result<void> SqliteAnalysisCache::flush()
 {
-    QList<QPair<QByteArray, QByteArray>> rows;
-    {
-        const QMutexLocker lock(&m_mutex);
-        rows = sortedRows(m_new);
-    }
+    const QList<QPair<QByteArray, QByteArray>> rows = pendingRows();
     if (rows.isEmpty())
         return {};
     QSqlDatabase db = m_store.database();
@@ -640,11 +642,7 @@ Result<void> SqliteAnalysisCache::flush()
 
 Result<void> SqliteAnalysisCache::writeIntoTransaction()
 {
-    QList<QPair<QByteArray, QByteArray>> rows;
-    {
-        const QMutexLocker lock(&m_mutex);
-        rows = sortedRows(m_new);
-    }
+    const QList<QPair<QByteArray, QByteArray>> rows = pendingRows();
     if (rows.isEmpty())
         return {};
     if (auto written = write(rows); !written)

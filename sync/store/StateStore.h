@@ -119,6 +119,7 @@ private:
     QThreadStorage<Reader *> m_readers; // one read-only connection per other thread, closed at its exit
     mutable QMutex m_mutex;
     Result<void> write(const QList<QPair<QByteArray, QByteArray>> &rows);
+    [[nodiscard]] QList<QPair<QByteArray, QByteArray>> pendingRows() const; // in key order
 
     // No row of this format when loaded, and nothing of this run's left memory since: lookups skip
     // the database.
