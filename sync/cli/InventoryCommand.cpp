@@ -129,6 +129,17 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
     // With a state database the last snapshot is kept, and the next run reads only what changed.
     std::optional<StoredDirectory> stored;
     QStringList notes; // for stdout: how the directory was read
+    std::shared_ptr<ReportSettings> reports;
+    if (state && trustStore) {
+        // Each user's rows are kept with the snapshot; a later full read that meets an unchanged
+        // entry writes them again without analysing it, while its verdicts hold.
+        reports = std::make_shared<ReportSettings>();
+        reports->context = report::InventoryCsv::reportContext(*trustStore, policy);
+        reports->rowsOf = &report::InventoryCsv::userRows;
+        if (state->lastRowSeq(storedDirectoryKey(settings.profile)) > 0)
+            reports->stored = std::make_shared<StoredUserReader>(*state, settings.profile);
+        settings.reports = reports;
+    }
     if (state) {
         stored.emplace(*state, settings.profile);
         QString why;
@@ -218,18 +229,33 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
             const certs::ValueAnalyzer analyzer(*trustStore, certs::CertificateJudge(policy), cache.get());
             const QDateTime now = QDateTime::currentDateTimeUtc();
             users = values = 0;
-            auto merged = stored->forEachUser(analyzer, now, [&](DirectoryUser &&user) {
-                ++users;
-                values += user.valueCount();
-                if (csv.writeUser(user))
-                    return true;
-                writeFailed = true;
-                return false;
-            });
+            qint64 reused = 0;
+            auto merged = stored->forEachUser(
+                analyzer, now,
+                [&](DirectoryUser &&user) {
+                    ++users;
+                    values += user.valueCount();
+                    if (user.storedSeq >= 0)
+                        ++reused;
+                    if (csv.writeUser(user))
+                        return true;
+                    writeFailed = true;
+                    return false;
+                },
+                reports.get());
             if (!merged)
                 keep(merged.error());
-            notes << QStringLiteral("%1 changed users merged into the stored snapshot of %2 users")
+            notes << QStringLiteral(
+                         "%1 changed users merged into the stored snapshot of %2 users; the rows of %3 "
+                         "reused as stored")
                          .arg(snapshot->entries)
+                         .arg(users)
+                         .arg(reused);
+        } else if (reports && reports->stored) {
+            // What a full read found unchanged since the stored snapshot, and still judged the same.
+            notes << QStringLiteral(
+                         "%1 of %2 users unchanged since the stored snapshot: their rows reused as stored")
+                         .arg(snapshot->reused)
                          .arg(users);
         }
         if (stateCache && !storeFailed)

@@ -1,6 +1,7 @@
 #include "directory/DirectoryReadJob.h"
 
 #include "core/Logging.h"
+#include "directory/StoredDirectory.h"
 
 #include <QFuture>
 #include <QScopeGuard>
@@ -37,17 +38,57 @@ void slim(DirectoryUser &user)
     }
 }
 
+// What analysePage does besides analysing: reports, and the stored rows to compare entries with.
+struct PageReports
+{
+    const ReportSettings *settings = nullptr; // null: no reports
+    bool compare = false; // a full read with a stored snapshot
+    qint64 firstSeq = 0; // where the page's first user is in the stored snapshot, when unchanged
+    int warningDays = 0;
+};
+
+// With reports, a user whose entry is byte for byte its stored row, and whose stored report still
+// holds, is given that report and not analysed.
+bool reuseStoredReport(DirectoryUser &user, const QHash<QString, StoredUserReader::Row> &page,
+                       const PageReports &reports, const QDateTime &now)
+{
+    const QString key = user.dn.toLower();
+    std::optional<StoredUserReader::Row> row;
+    if (auto it = page.constFind(key); it != page.cend())
+        row = *it;
+    else // a user added or moved since the stored read
+        row = reports.settings->stored->find(key);
+    if (!row || !matchesStoredUser(user, row->data))
+        return false;
+    std::optional<UserReport> report = UserReport::decode(row->report, row->reportCsv);
+    if (!report || !report->holds(reports.settings->context, now))
+        return false;
+    user.report = std::move(report);
+    user.storedSeq = row->seq;
+    return true;
+}
+
 QList<DirectoryUser> analysePage(const certs::ValueAnalyzer &analyzer, QList<LdapEntry> entries,
-                                 const AttributeMapping &mapping, const QDateTime &now)
+                                 const AttributeMapping &mapping, const QDateTime &now,
+                                 const PageReports &reports)
 {
     QList<DirectoryUser> users;
     users.reserve(entries.size());
+    QHash<QString, StoredUserReader::Row> stored;
+    if (reports.compare)
+        stored = reports.settings->stored->range(reports.firstSeq, entries.size());
     for (LdapEntry &entry : entries) {
         DirectoryUser user = userFromEntry(entry, mapping);
         entry = LdapEntry {}; // free the entry's copy of the values as we go
+        if (reports.compare && reuseStoredReport(user, stored, reports, now)) {
+            users.append(std::move(user));
+            continue;
+        }
         user.values =
             analyzer.analyzeUser(user.userCertificate, user.userSmimeCertificate, user.context(), now);
         slim(user);
+        if (reports.settings)
+            user.report = reports.settings->make(user, now, reports.warningDays);
         users.append(std::move(user));
     }
     // A pool thread may still be ending when the process exits and OpenSSL's atexit cleanup has
@@ -169,6 +210,10 @@ void DirectoryReadJob::doStart()
         for (const DirectoryUser &user : users) {
             snapshot->values += user.valueCount();
             snapshot->valueBytes += user.valueBytes();
+            if (user.storedSeq >= 0 && user.report) { // a stored report, reused
+                snapshot->certificates += user.report->certificates;
+                ++snapshot->reused;
+            }
             for (const certs::AnalyzedValue &value : user.values)
                 snapshot->certificates += value.certificates.size();
         }
@@ -200,8 +245,15 @@ void DirectoryReadJob::doStart()
                     if (csn > mark.csn) // fixed-width CSNs sort as text
                         mark.csn = csn;
                 }
+            PageReports pageReports;
+            if (m_settings.reports) {
+                pageReports.settings = m_settings.reports.get();
+                pageReports.compare = !snapshot->incremental && m_settings.reports->stored;
+                pageReports.firstSeq = read - page.size() + 1; // a full read stores users in this order
+                pageReports.warningDays = m_settings.policy.warningDays;
+            }
             inFlight.push_back(QtConcurrent::run(&pool, analysePage, std::cref(analyzer), std::move(page),
-                                                 std::cref(mapping), now));
+                                                 std::cref(mapping), now, pageReports));
             deliverFinished(false);
             while (int(inFlight.size()) > m_settings.maxPagesInFlight) {
                 inFlight.front().waitForFinished();

@@ -13,6 +13,8 @@
 
 namespace certsync::directory {
 
+struct ReportSettings;
+
 struct DirectoryReadSettings
 {
     ConnectionProfile profile;
@@ -28,6 +30,9 @@ struct DirectoryReadSettings
     bool keepUsers = true;
     QDateTime now; // judgement time; invalid = the current time
     int maxPagesInFlight = 4; // pages read ahead of the analysis
+    // The inventory's: every user gets a report (DirectoryUser::report); a full read reuses the stored
+    // report of each user whose entry is unchanged. Null: no reports.
+    std::shared_ptr<const ReportSettings> reports;
 };
 
 // Reads every user (or every changed user) of a directory on the worker thread, page by page, and

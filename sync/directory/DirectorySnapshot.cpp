@@ -1,7 +1,11 @@
 #include "directory/DirectorySnapshot.h"
 
+#include <QDataStream>
+#include <QIODevice>
 #include <QJsonDocument>
 #include <QJsonObject>
+
+#include <limits>
 
 namespace certsync::directory {
 
@@ -32,6 +36,63 @@ QStringList texts(const QList<QByteArray> &values)
 }
 
 } // namespace
+
+bool UserReport::holds(const QByteArray &currentContext, const QDateTime &now) const
+{
+    const qint64 t = now.toMSecsSinceEpoch();
+    return context == currentContext && from <= t && t < until;
+}
+
+QByteArray UserReport::encode() const
+{
+    QByteArray bytes;
+    QDataStream s(&bytes, QIODevice::WriteOnly);
+    s.setVersion(QDataStream::Qt_6_4);
+    s << quint32(0x43535231) /* "CSR1" */ << context << from << until << rows << certificates;
+    return bytes;
+}
+
+std::optional<UserReport> UserReport::decode(const QByteArray &encoded, const QByteArray &csv)
+{
+    if (encoded.isEmpty())
+        return std::nullopt;
+    QDataStream s(encoded);
+    s.setVersion(QDataStream::Qt_6_4);
+    quint32 magic = 0;
+    UserReport r;
+    s >> magic >> r.context >> r.from >> r.until >> r.rows >> r.certificates;
+    if (magic != 0x43535231 || s.status() != QDataStream::Ok || !s.atEnd() || r.rows < 0
+        || r.rows > csv.size())
+        return std::nullopt;
+    r.csv = csv; // shared, not copied
+    return r;
+}
+
+qint64 verdictsHoldUntil(const QList<certs::AnalyzedValue> &values, const QDateTime &judgedAt,
+                         int warningDays)
+{
+    // CertificateJudge::judgeTime: not yet valid before notBefore, expired after notAfter, expiring
+    // soon after notAfter less the warning days. Each is a step at one instant; the first step at or
+    // after the judgement ends the verdicts' validity (at or after: reuse is strictly before it).
+    const qint64 from = judgedAt.toMSecsSinceEpoch();
+    const qint64 warning = qint64(warningDays) * 24 * 60 * 60 * 1000;
+    qint64 until = std::numeric_limits<qint64>::max();
+    const auto step = [&](qint64 at) {
+        if (at >= from && at < until)
+            until = at;
+    };
+    for (const certs::AnalyzedValue &value : values)
+        for (const certs::JudgedCertificate &judged : value.certificates) {
+            const certs::Certificate &c = judged.certificate;
+            if (c.notBefore.isValid())
+                step(c.notBefore.toMSecsSinceEpoch());
+            if (c.notAfter.isValid()) {
+                step(c.notAfter.toMSecsSinceEpoch());
+                step(c.notAfter.toMSecsSinceEpoch() - warning);
+            }
+        }
+    return until;
+}
 
 certs::UserContext DirectoryUser::context() const
 {

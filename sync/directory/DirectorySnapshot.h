@@ -13,8 +13,33 @@
 #include <QStringList>
 
 #include <memory>
+#include <optional>
 
 namespace certsync::directory {
+
+// What an inventory made of one user: the CSV rows, kept with the stored snapshot so that a later
+// full read that meets the same entry again writes them as they are, without analysing its values.
+// They hold as long as the context (trust, policy, certsync's judgement) is the same and the time is
+// before `until`, the first instant at which judging the values again could give another verdict.
+struct UserReport
+{
+    QByteArray context; // what the verdicts depend on besides the entry and the time
+    qint64 from = 0; // UTC epoch milliseconds: when they were judged (a clock set back reuses nothing)
+    qint64 until = 0; // UTC epoch milliseconds; reused only strictly before it
+    qint64 rows = 0;
+    qint64 certificates = 0;
+    QByteArray csv; // the user's rows, each ending in CRLF
+
+    [[nodiscard]] bool holds(const QByteArray &currentContext, const QDateTime &now) const;
+    [[nodiscard]] QByteArray encode() const; // all but `csv`, which is stored as it is
+    // nullopt when `encoded` is empty or damaged
+    static std::optional<UserReport> decode(const QByteArray &encoded, const QByteArray &csv);
+};
+
+// The first instant after `judgedAt` at which the time-based verdicts of these values (expired, not
+// yet valid, expiring soon within `warningDays`) can differ from those at `judgedAt`.
+qint64 verdictsHoldUntil(const QList<certs::AnalyzedValue> &values, const QDateTime &judgedAt,
+                         int warningDays);
 
 // One user as the directory has it: identifiers, the raw values of both certificate attributes
 // (exact bytes, for writes by value), and what the certificate engine made of them.
@@ -36,6 +61,10 @@ struct DirectoryUser
     // Both attributes analysed, userCertificate values first. Chain details are dropped to keep a
     // snapshot of 100,000 users small (status and message stay); re-analyse one user to show them.
     QList<certs::AnalyzedValue> values;
+    // Set by a read that makes reports (DirectoryReadSettings::reports). A report taken from the stored
+    // snapshot leaves `values` empty, and `storedSeq` says where the unchanged row is.
+    std::optional<UserReport> report;
+    qint64 storedSeq = -1;
 
     [[nodiscard]] certs::UserContext context() const;
     [[nodiscard]] int valueCount() const { return int(userCertificate.size() + userSmimeCertificate.size()); }
@@ -76,6 +105,7 @@ struct DirectorySnapshot
     qint64 values = 0;
     qint64 valueBytes = 0;
     qint64 certificates = 0;
+    qint64 reused = 0; // users whose stored report was reused (DirectoryReadSettings::reports)
     std::optional<ServerCertificate> serverCertificate;
 };
 

@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QUrl>
 
+#include <algorithm>
 #include <csignal>
 #include <mutex>
 #include <vector>
@@ -202,7 +203,14 @@ LdapEntry decodeEntry(LDAP *ld, LDAPMessage *message, AttributeKeys &keys)
     berval name {};
     berval *values = nullptr;
     while (ldap_get_attribute_ber(ld, message, ber.get(), &name, &values) == LDAP_SUCCESS && name.bv_val) {
-        QList<QByteArray> &target = entry.attributes[keys.key(name)];
+        const QString key = keys.key(name);
+        auto found = std::find_if(entry.attributes.begin(), entry.attributes.end(),
+                                  [&key](const LdapEntry::Attribute &a) { return a.key == key; });
+        if (found == entry.attributes.end()) { // each attribute once, unless with several options
+            entry.attributes.append(LdapEntry::Attribute { key, {} });
+            found = entry.attributes.end() - 1;
+        }
+        QList<QByteArray> &target = found->values;
         if (!values)
             continue;
         for (const berval *v = values; v->bv_val; ++v)
@@ -220,14 +228,13 @@ namespace {
 // The values of the attribute that `name` means (its part before any ';' option, in any case). An
 // entry holds the dozen attributes asked for: comparing in place beats making the lowercase key,
 // which allocated for every field of every user read.
-const QList<QByteArray> *findAttribute(const QHash<QString, QList<QByteArray>> &attributes,
-                                       const QString &name)
+const QList<QByteArray> *findAttribute(const QList<LdapEntry::Attribute> &attributes, const QString &name)
 {
     const qsizetype option = name.indexOf(QLatin1Char(';'));
     const QStringView base = option < 0 ? QStringView(name) : QStringView(name).left(option);
-    for (auto it = attributes.cbegin(); it != attributes.cend(); ++it)
-        if (it.key().compare(base, Qt::CaseInsensitive) == 0)
-            return &it.value();
+    for (const LdapEntry::Attribute &attribute : attributes) // lengths first: most differ
+        if (attribute.key.size() == base.size() && attribute.key.compare(base, Qt::CaseInsensitive) == 0)
+            return &attribute.values;
     return nullptr;
 }
 

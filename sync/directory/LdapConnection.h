@@ -33,8 +33,15 @@ using LdapMessagePtr = std::unique_ptr<LDAPMessage, LdapMessageFree>;
 // "userCertificate;binary"), values as the raw bytes the server sent.
 struct LdapEntry
 {
+    struct Attribute
+    {
+        QString key; // key(name): every option of the name and its case are gone
+        QList<QByteArray> values;
+    };
     QString dn;
-    QHash<QString, QList<QByteArray>> attributes;
+    // In the order the server sent them. A list, not a hash: an entry holds the dozen attributes
+    // asked for, and a hash's buckets cost more to make and free than a short scan costs to search.
+    QList<Attribute> attributes;
 
     [[nodiscard]] QList<QByteArray> values(const QString &name) const;
     [[nodiscard]] QByteArray first(const QString &name) const;

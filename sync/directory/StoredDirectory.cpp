@@ -6,10 +6,12 @@
 #include <QIODevice>
 #include <QSqlDatabase>
 #include <QSqlError>
+#include <QSqlQuery>
 #include <QThread>
 #include <QThreadPool>
 #include <QtConcurrent>
 
+#include <cstring>
 #include <deque>
 #include <utility>
 
@@ -33,16 +35,69 @@ QString storedDirectoryKey(const ConnectionProfile &profile)
              profile.mapping.attributes().join(QLatin1Char(',')));
 }
 
-QByteArray encodeStoredUser(const DirectoryUser &u)
+namespace {
+
+void writeStoredUser(QDataStream &s, const DirectoryUser &u)
 {
-    QByteArray bytes;
-    QDataStream s(&bytes, QIODevice::WriteOnly);
     s.setVersion(QDataStream::Qt_6_4);
     s << magic << u.dn << u.sourceAnchor << u.consistencyGuid << u.userPrincipalName << u.mail
       << u.proxyAddresses << u.accountName << u.displayName << u.disabled
       << (u.changed.isValid() ? u.changed.toMSecsSinceEpoch() : qint64(-1)) << u.changeNumber
       << u.userCertificate << u.userSmimeCertificate;
+}
+
+// Compares what is written with bytes it was given, keeping nothing: an unchanged user is found
+// without making its stored form.
+class ComparingDevice final : public QIODevice
+{
+public:
+    explicit ComparingDevice(const QByteArray &expected)
+        : m_expected(expected)
+    {
+        open(QIODevice::WriteOnly | QIODevice::Unbuffered);
+    }
+    [[nodiscard]] bool matched() const { return m_same && m_at == m_expected.size(); }
+
+protected:
+    qint64 readData(char *, qint64) override { return -1; }
+    qint64 writeData(const char *data, qint64 size) override
+    {
+        if (m_same
+            && (size > m_expected.size() - m_at
+                || std::memcmp(m_expected.constData() + m_at, data, size_t(size)) != 0))
+            m_same = false;
+        m_at += size;
+        return size;
+    }
+
+private:
+    const QByteArray &m_expected;
+    qint64 m_at = 0;
+    bool m_same = true;
+};
+
+} // namespace
+
+QByteArray encodeStoredUser(const DirectoryUser &u)
+{
+    QByteArray bytes;
+    // Room for all of it at once: grown write by write, the buffer was copied again and again.
+    qsizetype strings = u.dn.size() + u.sourceAnchor.size() + u.consistencyGuid.size()
+        + u.userPrincipalName.size() + u.mail.size() + u.accountName.size() + u.displayName.size();
+    for (const QString &address : u.proxyAddresses)
+        strings += address.size() + 2;
+    bytes.reserve(2 * strings + u.valueBytes() + 4 * (u.valueCount() + u.proxyAddresses.size()) + 96);
+    QDataStream s(&bytes, QIODevice::WriteOnly);
+    writeStoredUser(s, u);
     return bytes;
+}
+
+bool matchesStoredUser(const DirectoryUser &user, const QByteArray &stored)
+{
+    ComparingDevice device(stored);
+    QDataStream s(&device);
+    writeStoredUser(s, user);
+    return device.matched();
 }
 
 std::optional<DirectoryUser> decodeStoredUser(const QByteArray &bytes)
@@ -70,6 +125,67 @@ bool isReadPlanNote(const jobs::LogRecord &record)
     return record.level == jobs::LogRecord::Level::Info
         && (record.message.startsWith(QLatin1String("full read"))
             || record.message.startsWith(QLatin1String("incremental read")));
+}
+
+StoredUserReader::StoredUserReader(store::StateStore &state, const ConnectionProfile &profile)
+    : m_key(storedDirectoryKey(profile))
+    // Not mapped: a full read passes over every row once, and mapped pages would stay resident.
+    , m_readers(std::make_unique<store::ThreadReaders>(state, false))
+{ }
+
+StoredUserReader::~StoredUserReader() = default;
+
+QHash<QString, StoredUserReader::Row> StoredUserReader::range(qint64 firstSeq, qint64 count) const
+{
+    QHash<QString, Row> rows;
+    QSqlQuery *q = m_readers->query(
+        0,
+        QStringLiteral("SELECT dn, seq, data, report, report_csv FROM directory_users WHERE source = ? "
+                       "AND seq >= ? AND seq < ?"));
+    if (!q)
+        return rows;
+    q->bindValue(0, m_key);
+    q->bindValue(1, firstSeq);
+    q->bindValue(2, firstSeq + count);
+    if (q->exec()) {
+        rows.reserve(count);
+        while (q->next())
+            rows.insert(q->value(0).toString(),
+                        { q->value(1).toLongLong(), q->value(2).toByteArray(), q->value(3).toByteArray(),
+                          q->value(4).toByteArray() });
+    }
+    q->finish();
+    return rows;
+}
+
+std::optional<StoredUserReader::Row> StoredUserReader::find(const QString &rowKey) const
+{
+    QSqlQuery *q = m_readers->query(
+        1,
+        QStringLiteral(
+            "SELECT seq, data, report, report_csv FROM directory_users WHERE source = ? AND dn = ?"));
+    if (!q)
+        return std::nullopt;
+    q->bindValue(0, m_key);
+    q->bindValue(1, rowKey);
+    std::optional<Row> row;
+    if (q->exec() && q->next())
+        row = Row { q->value(0).toLongLong(), q->value(1).toByteArray(), q->value(2).toByteArray(),
+                    q->value(3).toByteArray() };
+    q->finish();
+    return row;
+}
+
+UserReport ReportSettings::make(const DirectoryUser &user, const QDateTime &judgedAt, int warningDays) const
+{
+    UserReport report;
+    report.context = context;
+    report.from = judgedAt.toMSecsSinceEpoch();
+    report.until = verdictsHoldUntil(user.values, judgedAt, warningDays);
+    report.csv = rowsOf(user, &report.rows);
+    for (const certs::AnalyzedValue &value : user.values)
+        report.certificates += value.certificates.size();
+    return report;
 }
 
 StoredDirectory::StoredDirectory(store::StateStore &state, const ConnectionProfile &profile)
@@ -113,10 +229,16 @@ Result<void> StoredDirectory::store(const QList<DirectoryUser> &users)
 {
     QList<store::StateStore::StoredRow> rows;
     rows.reserve(users.size());
-    for (const DirectoryUser &u : users) { // DNs compare without case
-        rows.append({ u.dn.toLower(), m_nextSeq++, encodeStoredUser(u) });
+    for (const DirectoryUser &u : users) {
+        QString key = u.dn.toLower(); // DNs compare without case
+        const qint64 seq = m_nextSeq++;
         if (m_fullRead)
-            m_read.insert(rows.constLast().key);
+            m_read.insert(key);
+        // Compared with its stored row and found the same, in the same place: nothing to write.
+        if (u.storedSeq == seq && u.report)
+            continue;
+        rows.append({ std::move(key), seq, encodeStoredUser(u), u.report ? u.report->encode() : QByteArray(),
+                      u.report ? u.report->csv : QByteArray() });
     }
     return m_state.storeRows(m_key, rows, m_fullRead, false);
 }
@@ -153,7 +275,8 @@ void StoredDirectory::rollback()
 }
 
 Result<qint64> StoredDirectory::forEachUser(const certs::ValueAnalyzer &analyzer, const QDateTime &now,
-                                            const std::function<bool(DirectoryUser &&)> &visit) const
+                                            const std::function<bool(DirectoryUser &&)> &visit,
+                                            const ReportSettings *reports) const
 {
     // Rows are read on this thread (the connection belongs to it) and analysed in batches on both
     // cores, a few batches ahead; users reach `visit` in the stored order. Analysed one by one here,
@@ -167,10 +290,16 @@ Result<qint64> StoredDirectory::forEachUser(const certs::ValueAnalyzer &analyzer
     bool damaged = false;
     bool stopped = false;
     qint64 visited = 0;
-    const auto analyse = [&analyzer, now](QList<DirectoryUser> users) {
-        for (DirectoryUser &user : users)
+    const int warningDays = analyzer.judge().policy().warningDays;
+    const auto analyse = [&analyzer, now, reports, warningDays](QList<DirectoryUser> users) {
+        for (DirectoryUser &user : users) {
+            if (user.report)
+                continue; // the stored report holds
             user.values =
                 analyzer.analyzeUser(user.userCertificate, user.userSmimeCertificate, user.context(), now);
+            if (reports)
+                user.report = reports->make(user, now, warningDays);
+        }
         return users;
     };
     const auto deliver = [&](bool wait) {
@@ -196,12 +325,18 @@ Result<qint64> StoredDirectory::forEachUser(const certs::ValueAnalyzer &analyzer
             deliver(false);
         }
     };
-    auto read = m_state.forEachRow(m_key, [&](const QString &, const QByteArray &bytes) {
-        std::optional<DirectoryUser> user = decodeStoredUser(bytes);
+    auto read = m_state.forEachRow(m_key, [&](const store::StateStore::StoredRow &row) {
+        std::optional<DirectoryUser> user = decodeStoredUser(row.data);
         if (!user) {
             damaged = true;
             return false;
         }
+        if (reports)
+            if (std::optional<UserReport> report = UserReport::decode(row.report, row.reportCsv);
+                report && report->holds(reports->context, now)) {
+                user->report = std::move(report);
+                user->storedSeq = row.seq;
+            }
         batch.append(std::move(*user));
         if (batch.size() >= batchSize)
             submit();

@@ -11,14 +11,17 @@
 #include "directory/DirectorySnapshot.h"
 #include "jobs/LogRecord.h"
 
+#include <QHash>
 #include <QSet>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace certsync::store {
 class StateStore;
-}
+class ThreadReaders;
+} // namespace certsync::store
 
 namespace certsync::directory {
 
@@ -29,10 +32,52 @@ QString storedDirectoryKey(const ConnectionProfile &profile);
 // Identifiers and raw values; no analysis (re-derived, and cached by SHA-256 elsewhere).
 QByteArray encodeStoredUser(const DirectoryUser &user);
 std::optional<DirectoryUser> decodeStoredUser(const QByteArray &bytes);
+// Whether encodeStoredUser(user) would give `stored`, without making it.
+bool matchesStoredUser(const DirectoryUser &user, const QByteArray &stored);
 
 // DirectoryReadJob's record of why a read is full or incremental (another DC; changes only, so
 // deleted users need a full read): commands show it to the person who ran them.
 bool isReadPlanNote(const jobs::LogRecord &record);
+
+// The rows of the last committed snapshot, readable from any thread (each through a read-only
+// connection of its own), for a full read that compares each entry with its stored row.
+class StoredUserReader
+{
+public:
+    struct Row
+    {
+        qint64 seq = 0;
+        QByteArray data; // encodeStoredUser
+        QByteArray report; // UserReport::encode(); empty when none
+        QByteArray reportCsv;
+    };
+    StoredUserReader(store::StateStore &state, const ConnectionProfile &profile); // on the store's thread
+    ~StoredUserReader();
+    StoredUserReader(const StoredUserReader &) = delete;
+    StoredUserReader &operator=(const StoredUserReader &) = delete;
+
+    // The rows at positions firstSeq .. firstSeq + count - 1, by row key (the DN in lower case): where
+    // a full read of an unchanged directory meets them again.
+    [[nodiscard]] QHash<QString, Row> range(qint64 firstSeq, qint64 count) const;
+    [[nodiscard]] std::optional<Row> find(const QString &rowKey) const;
+
+private:
+    QString m_key;
+    std::unique_ptr<store::ThreadReaders> m_readers;
+};
+
+// How the inventory makes and reuses user reports (UserReport). Each analysed user's CSV rows are made
+// on the analysing thread and stored with the user's row; a user whose entry is byte for byte the
+// stored one, with a report that still holds, takes the stored report and is not analysed.
+struct ReportSettings
+{
+    QByteArray context; // the trust, policy and judgement the verdicts were made under
+    std::function<QByteArray(const DirectoryUser &, qint64 *rows)> rowsOf; // the CSV rows of an analysed user
+    std::shared_ptr<const StoredUserReader> stored; // the last snapshot; null when there is none
+
+    [[nodiscard]] UserReport make(const DirectoryUser &user, const QDateTime &judgedAt,
+                                  int warningDays) const;
+};
 
 class StoredDirectory
 {
@@ -51,9 +96,11 @@ public:
     void rollback();
 
     // The stored users in the order they were first read, analysed. `visit` returns false to stop. Returns
-    // the users visited.
+    // the users visited. With `reports`, a user whose stored report holds is given it instead of being
+    // analysed (its `values` stay empty), and the others get a new one.
     Result<qint64> forEachUser(const certs::ValueAnalyzer &analyzer, const QDateTime &now,
-                               const std::function<bool(DirectoryUser &&)> &visit) const;
+                               const std::function<bool(DirectoryUser &&)> &visit,
+                               const ReportSettings *reports = nullptr) const;
 
 private:
     store::StateStore &m_state;

@@ -1,5 +1,9 @@
 #include "report/InventoryCsv.h"
 
+#include <QCryptographicHash>
+#include <QDataStream>
+#include <QIODevice>
+
 namespace certsync::report {
 
 using namespace certs;
@@ -103,8 +107,22 @@ QByteArray InventoryCsv::userRows(const directory::DirectoryUser &user, qint64 *
     return out;
 }
 
+QByteArray InventoryCsv::reportContext(const TrustStore &trust, const JudgePolicy &policy)
+{
+    QByteArray bytes;
+    QDataStream s(&bytes, QIODevice::WriteOnly);
+    s.setVersion(QDataStream::Qt_6_4);
+    s << QStringLiteral("certsync inventory rows") << QStringLiteral(CERTSYNC_VERSION)
+      << qint32(reportRevision) << header() << trust.fingerprint() << qint32(policy.warningDays)
+      << qint32(policy.minRsaBits) << qint32(policy.minEcBits) << policy.requireTrust
+      << qint32(policy.maxValuesPerAttribute);
+    return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256);
+}
+
 bool InventoryCsv::writeUser(const directory::DirectoryUser &user)
 {
+    if (user.report)
+        return m_csv.writeRows(user.report->csv, user.report->rows);
     qint64 rows = 0;
     const QByteArray bytes = userRows(user, &rows);
     return m_csv.writeRows(bytes, rows);

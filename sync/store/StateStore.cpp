@@ -12,6 +12,7 @@
 #include <QThread>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 namespace certsync::store {
@@ -72,6 +73,11 @@ const QList<QStringList> &migrations()
         // 5: analyses are keyed by the value and the trust store's fingerprint (anchors,
         // intermediates, CRLs): rows keyed by the value alone carried verdicts of unknown trust
         { QStringLiteral("DELETE FROM analysis_cache") },
+        // 6: what the inventory made of each stored user (its CSV rows, and until when their
+        // verdicts hold), reused while the user's entry is unchanged
+        // (the rows apart from the rest, so that reading them back copies them once)
+        { QStringLiteral("ALTER TABLE directory_users ADD COLUMN report BLOB"),
+          QStringLiteral("ALTER TABLE directory_users ADD COLUMN report_csv BLOB") },
     };
     return list;
 }
@@ -301,19 +307,30 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
     if (ownTransaction && !db.transaction())
         return sqlError(QStringLiteral("cannot begin saving the snapshot"), db.lastError());
     QSqlQuery q(db);
-    // Unchanged rows are compared, not written: SQLite skips the update when the WHERE is false.
-    q.prepare(reorder
-                  ? QStringLiteral("INSERT INTO directory_users (source, dn, seq, data) VALUES (?, ?, ?, ?) "
-                                   "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, "
-                                   "data = excluded.data WHERE seq <> excluded.seq OR data <> excluded.data")
-                  : QStringLiteral("INSERT INTO directory_users (source, dn, seq, data) VALUES (?, ?, ?, ?) "
-                                   "ON CONFLICT (source, dn) DO UPDATE SET data = excluded.data "
-                                   "WHERE data <> excluded.data"));
+    // Unchanged rows are compared, not written: SQLite skips the update when the WHERE is false. A
+    // row stored without a report keeps the report of the same data.
+    q.prepare(
+        QStringLiteral("INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
+                       "VALUES (?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (source, dn) DO UPDATE SET %1 data = excluded.data, "
+                       "report = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN report "
+                       "ELSE excluded.report END, "
+                       "report_csv = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN "
+                       "report_csv ELSE excluded.report_csv END "
+                       "WHERE %2 data <> excluded.data OR (excluded.report IS NOT NULL AND "
+                       "(report IS NOT excluded.report OR report_csv IS NOT excluded.report_csv))")
+            .arg(reorder ? QStringLiteral("seq = excluded.seq,") : QString(),
+                 reorder ? QStringLiteral("seq <> excluded.seq OR") : QString()));
     for (const StoredRow &row : rows) {
         q.bindValue(0, source);
         q.bindValue(1, row.key);
         q.bindValue(2, row.seq);
         q.bindValue(3, row.data);
+        const auto blob = [](const QByteArray &bytes) { // null binds NULL, not an empty blob
+            return bytes.isNull() ? QVariant(QMetaType::fromType<QByteArray>()) : QVariant(bytes);
+        };
+        q.bindValue(4, blob(row.report));
+        q.bindValue(5, blob(row.reportCsv));
         if (!q.exec()) {
             const Error error = sqlError(QStringLiteral("cannot save the snapshot"), q.lastError());
             if (ownTransaction)
@@ -367,35 +384,36 @@ qint64 StateStore::lastRowSeq(const QString &source) const
     return 0;
 }
 
-Result<qint64>
-StateStore::forEachRow(const QString &source,
-                       const std::function<bool(const QString &, const QByteArray &)> &visit) const
+Result<qint64> StateStore::forEachRow(const QString &source,
+                                      const std::function<bool(const StoredRow &)> &visit) const
 {
     QSqlQuery q(database());
     q.setForwardOnly(true); // rows stream from SQLite: 50,000 users are never all in memory here
-    q.prepare(QStringLiteral("SELECT dn, data FROM directory_users WHERE source = ? ORDER BY seq"));
+    q.prepare(QStringLiteral(
+        "SELECT dn, seq, data, report, report_csv FROM directory_users WHERE source = ? ORDER BY seq"));
     q.addBindValue(source);
     if (!q.exec())
         return sqlError(QStringLiteral("cannot read the stored snapshot"), q.lastError());
     qint64 n = 0;
     while (q.next()) {
         ++n;
-        if (!visit(q.value(0).toString(), q.value(1).toByteArray()))
+        if (!visit({ q.value(0).toString(), q.value(1).toLongLong(), q.value(2).toByteArray(),
+                     q.value(3).toByteArray(), q.value(4).toByteArray() }))
             break;
     }
     return n;
 }
 
-// One thread's prepared lookup. The store's own connection is only borrowed; another thread's
-// connection is opened read-only for it and closed by it, when the thread ends.
-struct SqliteAnalysisCache::Reader
+struct ThreadReaders::Reader
 {
-    QString connection; // empty: the store's connection
-    std::optional<QSqlQuery> query; // empty when the connection could not be used: every lookup misses
+    QString connection; // empty: the store's connection, borrowed
+    std::array<std::optional<QSqlQuery>, 8> queries;
+    bool unusable = false;
 
     ~Reader()
     {
-        query.reset(); // before its connection goes
+        for (auto &query : queries)
+            query.reset(); // before their connection goes
         if (connection.isEmpty())
             return;
         {
@@ -405,23 +423,65 @@ struct SqliteAnalysisCache::Reader
         }
         QSqlDatabase::removeDatabase(connection);
     }
+};
 
-    void prepare(const QSqlDatabase &db)
-    {
+ThreadReaders::ThreadReaders(StateStore &store, bool mapped)
+    : m_store(store)
+    , m_storeThread(QThread::currentThread())
+    , m_mapped(mapped)
+{ }
+
+ThreadReaders::~ThreadReaders() = default; // other threads' readers go when their threads end
+
+QSqlQuery *ThreadReaders::query(int slot, const QString &sql)
+{
+    Reader *reader = nullptr;
+    QSqlDatabase db;
+    if (QThread::currentThread() == m_storeThread) {
+        if (!m_storeReader)
+            m_storeReader = std::make_unique<Reader>();
+        reader = m_storeReader.get();
+        db = m_store.database();
+    } else {
+        if (!m_readers.hasLocalData()) {
+            static QAtomicInt counter;
+            auto *created = new Reader;
+            created->connection =
+                QStringLiteral("certsync-state-reader-%1").arg(counter.fetchAndAddRelaxed(1));
+            QSqlDatabase opened = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), created->connection);
+            opened.setDatabaseName(m_store.path());
+            opened.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
+            if (!opened.open()) {
+                qCWarning(lcStore) << "state database reads disabled on a worker thread:"
+                                   << opened.lastError().text();
+                created->unusable = true;
+            } else if (m_mapped) {
+                QSqlQuery(opened).exec(QStringLiteral("PRAGMA mmap_size = 1073741824"));
+            }
+            m_readers.setLocalData(created);
+        }
+        reader = m_readers.localData();
+        db = QSqlDatabase::database(reader->connection, false);
+    }
+    if (reader->unusable || slot < 0 || slot >= int(reader->queries.size()))
+        return nullptr;
+    std::optional<QSqlQuery> &query = reader->queries[size_t(slot)];
+    if (!query) {
         QSqlQuery q(db);
         q.setForwardOnly(true);
-        // The format is part of the statement: one value fewer to bind, per value looked up.
-        if (q.prepare(QStringLiteral("SELECT data FROM analysis_cache WHERE sha256 = ? AND format = %1")
-                          .arg(codecFormat)))
-            query = std::move(q);
-        else
-            qCWarning(lcStore) << "analysis cache lookups disabled:" << q.lastError().text();
+        if (!q.prepare(sql)) {
+            qCWarning(lcStore) << "state database reads disabled:" << q.lastError().text();
+            reader->unusable = true;
+            return nullptr;
+        }
+        query = std::move(q);
     }
-};
+    return &*query;
+}
 
 SqliteAnalysisCache::SqliteAnalysisCache(StateStore &store)
     : m_store(store)
-    , m_storeThread(QThread::currentThread())
+    , m_readers(store, true) // mapped: the lookups read pages in place, no system call and copy per page
 { }
 
 SqliteAnalysisCache::~SqliteAnalysisCache() = default;
@@ -451,41 +511,17 @@ QByteArray SqliteAnalysisCache::lookup(const QByteArray &valueSha256)
 {
     if (m_nothingStored)
         return {};
-    Reader *reader = nullptr;
-    if (QThread::currentThread() == m_storeThread) {
-        if (!m_storeReader) {
-            m_storeReader = std::make_unique<Reader>();
-            m_storeReader->prepare(m_store.database());
-        }
-        reader = m_storeReader.get();
-    } else {
-        if (!m_readers.hasLocalData()) {
-            static QAtomicInt counter;
-            auto *created = new Reader;
-            created->connection =
-                QStringLiteral("certsync-state-reader-%1").arg(counter.fetchAndAddRelaxed(1));
-            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), created->connection);
-            db.setDatabaseName(m_store.path());
-            db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
-            if (db.open()) {
-                // Mapped, the lookups read pages in place: no system call and copy per page.
-                QSqlQuery(db).exec(QStringLiteral("PRAGMA mmap_size = 1073741824"));
-                created->prepare(db);
-            } else
-                qCWarning(lcStore) << "analysis cache lookups disabled on a worker thread:"
-                                   << db.lastError().text();
-            m_readers.setLocalData(created);
-        }
-        reader = m_readers.localData();
-    }
-    if (!reader->query)
+    // The format is part of the statement: one value fewer to bind, per value looked up.
+    QSqlQuery *q = m_readers.query(
+        0,
+        QStringLiteral("SELECT data FROM analysis_cache WHERE sha256 = ? AND format = %1").arg(codecFormat));
+    if (!q)
         return {};
-    QSqlQuery &q = *reader->query;
-    q.bindValue(0, valueSha256);
+    q->bindValue(0, valueSha256);
     QByteArray data;
-    if (q.exec() && q.next())
-        data = q.value(0).toByteArray();
-    q.finish();
+    if (q->exec() && q->next())
+        data = q->value(0).toByteArray();
+    q->finish();
     return data;
 }
 

@@ -9,6 +9,7 @@
 #include <QMutex>
 #include <QSet>
 #include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QString>
 #include <QThreadStorage>
 
@@ -49,11 +50,15 @@ public:
     // incremental read: the order is the order rows were first stored); with it, it takes the new
     // one (a full read: the directory's order). Without ownTransaction the caller holds one around
     // several calls.
+    // `report` and `reportCsv` are what an inventory made of the row's user (directory::UserReport:
+    // encoded, and its rows); a null `report` (the writer made none) keeps a stored one of the same data.
     struct StoredRow
     {
         QString key;
         qint64 seq = 0;
         QByteArray data;
+        QByteArray report;
+        QByteArray reportCsv;
     };
     Result<void> storeRows(const QString &source, const QList<StoredRow> &rows, bool reorder,
                            bool ownTransaction = true);
@@ -63,7 +68,7 @@ public:
     [[nodiscard]] qint64 lastRowSeq(const QString &source) const; // 0 when none
     // Streams the source's rows in seq order; `visit` returns false to stop. Returns the rows visited.
     Result<qint64> forEachRow(const QString &source,
-                              const std::function<bool(const QString &, const QByteArray &)> &visit) const;
+                              const std::function<bool(const StoredRow &)> &visit) const;
 
 private:
     StateStore(QString path, QString connectionName);
@@ -71,6 +76,33 @@ private:
 
     QString m_path;
     QString m_connectionName;
+};
+
+// Read-only connections to one state database for threads other than the store's, one per thread,
+// each closed when its thread ends (a QtSql connection belongs to the thread that made it). With WAL
+// they read the last committed state while the store's thread writes in a transaction. On the
+// store's own thread, the store's connection is borrowed.
+class ThreadReaders
+{
+public:
+    // `mapped`: pages are read in place through a memory map (no system call per page, but every page
+    // read stays in the process's resident memory while the connection lives).
+    ThreadReaders(StateStore &store, bool mapped);
+    ~ThreadReaders();
+    ThreadReaders(const ThreadReaders &) = delete;
+    ThreadReaders &operator=(const ThreadReaders &) = delete;
+
+    // This thread's statement `slot` (0-7), prepared from `sql` on first use; null when the database
+    // cannot be read from this thread (logged once).
+    QSqlQuery *query(int slot, const QString &sql);
+
+private:
+    struct Reader;
+    StateStore &m_store;
+    QThread *m_storeThread;
+    bool m_mapped;
+    std::unique_ptr<Reader> m_storeReader; // on the store's thread
+    QThreadStorage<Reader *> m_readers;
 };
 
 // Analyses remembered across runs, keyed by the SHA-256 of the raw value. Nothing is read at start:
@@ -112,11 +144,8 @@ private:
     explicit SqliteAnalysisCache(StateStore &store);
     QByteArray lookup(const QByteArray &valueSha256); // the stored encoded form, empty when none
 
-    struct Reader;
     StateStore &m_store;
-    QThread *m_storeThread;
-    std::unique_ptr<Reader> m_storeReader; // the store's own connection, on its thread
-    QThreadStorage<Reader *> m_readers; // one read-only connection per other thread, closed at its exit
+    ThreadReaders m_readers;
     mutable QMutex m_mutex;
     Result<void> write(const QList<QPair<QByteArray, QByteArray>> &rows);
     [[nodiscard]] QList<QPair<QByteArray, QByteArray>> pendingRows() const; // in key order

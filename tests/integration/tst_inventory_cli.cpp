@@ -16,6 +16,8 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QScopeGuard>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -68,6 +70,19 @@ QStringList connectionArguments(const DirectoryFixture &f)
              QStringLiteral("--ca-file"),      f.value(QStringLiteral("CA_FILE")),
              QStringLiteral("--trust"),        f.value(QStringLiteral("TRUST_FILE")),
              QStringLiteral("--crl"),          f.value(QStringLiteral("CRL_FILE")) };
+}
+
+// `certsync inventory ARGUMENTS --csv CSV`, and the CSV's lines, sorted (none when it was not written).
+std::pair<Run, QStringList> runInventory(const QStringList &arguments, const QString &csv,
+                                         const QString &password)
+{
+    const Run run = runCli(arguments + QStringList { QStringLiteral("--csv"), csv }, password);
+    QFile file(csv);
+    QStringList lines;
+    if (file.open(QIODevice::ReadOnly))
+        lines = QString::fromUtf8(file.readAll()).split(QStringLiteral("\r\n"), Qt::SkipEmptyParts);
+    lines.sort();
+    return { run, lines };
 }
 
 const QStringList expectedHeader = { QStringLiteral("user_dn"),
@@ -123,6 +138,8 @@ private slots:
     void settingsFileWithOptionsOnTop();
     void incrementalInventoryMergesChanges_data();
     void incrementalInventoryMergesChanges();
+    void fullReadReusesRowsThatStillHold_data();
+    void fullReadReusesRowsThatStillHold();
 };
 
 void TestInventoryCli::writesTheInventory_data()
@@ -418,14 +435,7 @@ void TestInventoryCli::incrementalInventoryMergesChanges()
         QStringList { QStringLiteral("inventory"), QStringLiteral("--state-dir"), stateDir }
         + connectionArguments(f);
     auto inventory = [&](const QString &name, const QStringList &extra = {}) {
-        Run run =
-            runCli(base + QStringList { QStringLiteral("--csv"), dir.filePath(name) } + extra, f.password());
-        QFile file(dir.filePath(name));
-        QStringList lines;
-        if (file.open(QIODevice::ReadOnly))
-            lines = QString::fromUtf8(file.readAll()).split(QStringLiteral("\r\n"), Qt::SkipEmptyParts);
-        lines.sort();
-        return std::make_pair(run, lines);
+        return runInventory(base + extra, dir.filePath(name), f.password());
     };
 
     const auto [first, firstRows] = inventory(QStringLiteral("first.csv"));
@@ -503,6 +513,107 @@ void TestInventoryCli::incrementalInventoryMergesChanges()
                      : QStringLiteral("full read: the stored read mark is unusable")),
              qPrintable(again.out));
     QCOMPARE(againRows, fullRows);
+}
+
+void TestInventoryCli::fullReadReusesRowsThatStillHold_data()
+{
+    writesTheInventory_data();
+}
+
+// A full read writes the stored rows of every user whose entry is unchanged since the stored snapshot,
+// as long as their verdicts hold: the same trust, CRLs and policy, and no certificate's validity step
+// (expiry, its warning, not-before) passed since. Proved by planting rows in the state database: the
+// planted rows of a user whose report holds come out; those of a user whose report has run out, or
+// of every user under other trust, do not, and the inventory is then the one a run without a state
+// database writes.
+void TestInventoryCli::fullReadReusesRowsThatStillHold()
+{
+    QFETCH(QByteArray, fixture);
+    const DirectoryFixture f = DirectoryFixture::fromEnvironment(fixture.constData());
+    QVERIFY2(f.error.isEmpty(), qPrintable(f.error));
+    QTemporaryDir dir;
+    const QString stateDir = dir.filePath(QStringLiteral("state"));
+    const QStringList withCrl = connectionArguments(f);
+    auto inventory = [&](const QString &name, const QStringList &connection = {}, bool withState = true) {
+        QStringList arguments =
+            QStringList { QStringLiteral("inventory") } + (connection.isEmpty() ? withCrl : connection);
+        if (withState)
+            arguments << QStringLiteral("--state-dir") << stateDir << QStringLiteral("--full");
+        return runInventory(arguments, dir.filePath(name), f.password());
+    };
+    const auto [first, firstRows] = inventory(QStringLiteral("first.csv"));
+    QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+    const QRegularExpressionMatch counted =
+        QRegularExpression(QStringLiteral(": (\\d+) users, ")).match(first.out);
+    QVERIFY2(counted.hasMatch(), qPrintable(first.out));
+    const qint64 users = counted.captured(1).toLongLong();
+    QVERIFY(users > 5);
+    auto reusedNote = [](qint64 reused, qint64 of) {
+        return QStringLiteral(
+                   ": %1 of %2 users unchanged since the stored snapshot: their rows reused as stored")
+            .arg(reused)
+            .arg(of);
+    };
+
+    const auto [second, secondRows] = inventory(QStringLiteral("second.csv"));
+    QVERIFY2(second.exitCode == 0, qPrintable(second.err));
+    QVERIFY2(second.out.contains(reusedNote(users, users)), qPrintable(second.out));
+    QCOMPARE(secondRows, firstRows);
+
+    // Plant rows for two users: one whose stored report holds, one whose report ran out an hour ago.
+    const QString key = directory::storedDirectoryKey(f.profile());
+    QStringList planted;
+    {
+        auto state = store::StateStore::open(QDir(stateDir).filePath(QStringLiteral("certsync.db")));
+        QVERIFY(state.ok());
+        QSqlQuery q((*state)->database());
+        q.prepare(QStringLiteral("SELECT dn, report, report_csv FROM directory_users WHERE source = ? AND "
+                                 "report IS NOT NULL AND length(report_csv) > 0 ORDER BY seq LIMIT 2"));
+        q.addBindValue(key);
+        QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
+        QList<std::tuple<QString, directory::UserReport>> chosen;
+        while (q.next()) {
+            auto report = directory::UserReport::decode(q.value(1).toByteArray(), q.value(2).toByteArray());
+            QVERIFY(report);
+            chosen.append({ q.value(0).toString(), *report });
+        }
+        QCOMPARE(chosen.size(), 2);
+        for (int i = 0; i < 2; ++i) {
+            auto [dn, report] = chosen.at(i);
+            planted << QStringLiteral("planted row %1").arg(i);
+            report.csv.clear();
+            for (qint64 row = 0; row < report.rows; ++row)
+                report.csv += planted.last().toUtf8() + "\r\n";
+            if (i == 1) // ran out
+                report.until = QDateTime::currentDateTimeUtc().addSecs(-3600).toMSecsSinceEpoch();
+            QSqlQuery update((*state)->database());
+            update.prepare(QStringLiteral(
+                "UPDATE directory_users SET report = ?, report_csv = ? WHERE source = ? AND dn = ?"));
+            update.addBindValue(report.encode());
+            update.addBindValue(report.csv);
+            update.addBindValue(key);
+            update.addBindValue(dn);
+            QVERIFY2(update.exec() && update.numRowsAffected() == 1, qPrintable(update.lastError().text()));
+        }
+    }
+    const auto [third, thirdRows] = inventory(QStringLiteral("third.csv"));
+    QVERIFY2(third.exitCode == 0, qPrintable(third.err));
+    QVERIFY2(third.out.contains(reusedNote(users - 1, users)), qPrintable(third.out));
+    QVERIFY2(!thirdRows.filter(planted.at(0)).isEmpty(), "the report that holds is reused as stored");
+    QVERIFY2(thirdRows.filter(planted.at(1)).isEmpty(), "the report that ran out is made again");
+    QCOMPARE(thirdRows.size(), firstRows.size());
+
+    // Other trust (no CRL): nothing stored holds, and the inventory is a stateless run's.
+    const QStringList noCrl = withCrl.mid(0, withCrl.size() - 2);
+    QCOMPARE(withCrl.at(noCrl.size()), QStringLiteral("--crl"));
+    const auto [other, otherRows] = inventory(QStringLiteral("other.csv"), noCrl);
+    QVERIFY2(other.exitCode == 0, qPrintable(other.err));
+    QVERIFY2(other.out.contains(reusedNote(0, users)), qPrintable(other.out));
+    const auto [stateless, statelessRows] = inventory(QStringLiteral("stateless.csv"), noCrl, false);
+    QVERIFY2(stateless.exitCode == 0, qPrintable(stateless.err));
+    QCOMPARE(otherRows, statelessRows);
+    QVERIFY(otherRows.filter(QStringLiteral("planted row")).isEmpty());
+    QVERIFY(otherRows != firstRows); // without the CRL, the revoked certificates are not revoked
 }
 
 QTEST_GUILESS_MAIN(TestInventoryCli)

@@ -1,6 +1,7 @@
 // The state database: migrations, and the analysis cache that makes warm inventories fast.
 #include "TestPki.h"
 
+#include "certs/CertificateJudge.h"
 #include "certs/TrustStore.h"
 #include "directory/StoredDirectory.h"
 #include "store/StateStore.h"
@@ -9,10 +10,25 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
+#include <QtConcurrent>
 
 using namespace certsync;
 using namespace certsync::store;
 using namespace certsync::testing;
+
+namespace {
+
+directory::ConnectionProfile ldapProfile()
+{
+    directory::ConnectionProfile profile;
+    profile.kind = directory::SourceKind::GenericLdap;
+    profile.mapping = directory::AttributeMapping::defaults(profile.kind);
+    profile.url = QStringLiteral("ldap://127.0.0.1:3890");
+    profile.baseDn = QStringLiteral("dc=example");
+    return profile;
+}
+
+} // namespace
 
 class TestStateStore : public QObject
 {
@@ -26,6 +42,8 @@ private slots:
     void earlierCacheFormatsAreDropped();
     void marks();
     void storedDirectoryMergesAndRollsBack();
+    void verdictsHoldUntilTheirFirstStep();
+    void reportsAreStoredAndReadBack();
 };
 
 void TestStateStore::migratesAndUsesWal()
@@ -171,7 +189,10 @@ void TestStateStore::earlierCacheFormatsAreDropped()
         QVERIFY(cache.ok());
         QVERIFY(!(*cache)->find("old").has_value());
         QCOMPARE((*cache)->size(), 0);
+        // Back to version 3's tables (the later migrations add these columns).
         QSqlQuery q((*store)->database());
+        QVERIFY(q.exec(QStringLiteral("ALTER TABLE directory_users DROP COLUMN report_csv")));
+        QVERIFY(q.exec(QStringLiteral("ALTER TABLE directory_users DROP COLUMN report")));
         QVERIFY(q.exec(QStringLiteral("UPDATE schema_version SET version = 3")));
     }
     // ...and the migration to the compact form drops them all.
@@ -281,11 +302,7 @@ void TestStateStore::storedDirectoryMergesAndRollsBack()
     QTemporaryDir dir;
     auto store = StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
     QVERIFY(store.ok());
-    directory::ConnectionProfile profile;
-    profile.kind = directory::SourceKind::GenericLdap;
-    profile.mapping = directory::AttributeMapping::defaults(profile.kind);
-    profile.url = QStringLiteral("ldap://127.0.0.1:3890");
-    profile.baseDn = QStringLiteral("dc=example");
+    directory::ConnectionProfile profile = ldapProfile();
     auto user = [](const QString &name, const QByteArray &value) {
         directory::DirectoryUser u;
         u.dn = QStringLiteral("uid=%1,dc=example").arg(name);
@@ -386,6 +403,172 @@ void TestStateStore::storedDirectoryMergesAndRollsBack()
     directory::StoredDirectory other(**store, profile);
     QVERIFY(!other.mark(&why));
     QCOMPARE(order(other), QStringList());
+}
+
+// A stored report is reused strictly before the first instant at which judging its certificates again
+// could give another time-based verdict: checked against the judge itself over a sweep of instants.
+void TestStateStore::verdictsHoldUntilTheirFirstStep()
+{
+    const certs::CertificateJudge judge(certs::JudgePolicy {}); // 30 days' warning
+    const int warningDays = judge.policy().warningDays;
+    const QDateTime t0(QDate(2026, 11, 29), QTime(12, 0), Qt::UTC);
+    auto valueWith = [](const QList<QPair<QDateTime, QDateTime>> &validity) {
+        certs::AnalyzedValue value;
+        for (const auto &[notBefore, notAfter] : validity) {
+            certs::JudgedCertificate judged;
+            judged.certificate.notBefore = notBefore;
+            judged.certificate.notAfter = notAfter;
+            value.certificates.append(judged);
+        }
+        return value;
+    };
+    const QList<QPair<QDateTime, QDateTime>> cases = {
+        { t0.addDays(-100), t0.addDays(365) }, // good: the warning begins 30 days before the end
+        { t0.addDays(-100), t0.addDays(10) }, // in the warning window: expires
+        { t0.addDays(5), t0.addDays(400) }, // not yet valid
+        { t0.addDays(-400), t0.addDays(-1) }, // expired: never changes again
+    };
+    const QList<qint64> expected = {
+        t0.addDays(365 - warningDays).toMSecsSinceEpoch(),
+        t0.addDays(10).toMSecsSinceEpoch(),
+        t0.addDays(5).toMSecsSinceEpoch(),
+        std::numeric_limits<qint64>::max(),
+    };
+    for (int i = 0; i < cases.size(); ++i) {
+        const certs::AnalyzedValue value = valueWith({ cases.at(i) });
+        const qint64 until = directory::verdictsHoldUntil({ value }, t0, warningDays);
+        QCOMPARE(until, expected.at(i));
+        const certs::Certificate &c = value.certificates.first().certificate;
+        const auto verdict = [&](const QDateTime &at) { return judge.judgeTime(c, at).bits(); };
+        // The same verdict at every hour before `until`, another one an hour after it.
+        for (QDateTime at = t0; at.toMSecsSinceEpoch() < until && at < t0.addDays(500); at = at.addSecs(3600))
+            QCOMPARE(verdict(at), verdict(t0));
+        if (until != std::numeric_limits<qint64>::max())
+            QVERIFY(verdict(QDateTime::fromMSecsSinceEpoch(until, Qt::UTC).addSecs(3600)) != verdict(t0));
+    }
+    // Several certificates: the earliest step of any of them.
+    QCOMPARE(directory::verdictsHoldUntil(
+                 { valueWith({ cases.at(0), cases.at(2) }), valueWith({ cases.at(3) }) }, t0, warningDays),
+             expected.at(2));
+    QCOMPARE(directory::verdictsHoldUntil({}, t0, warningDays), std::numeric_limits<qint64>::max());
+}
+
+// What the inventory stores of a user (UserReport) round-trips through the snapshot's rows, is read
+// back from another thread, and is kept or dropped as the user's row is written again.
+void TestStateStore::reportsAreStoredAndReadBack()
+{
+    const QDateTime t0(QDate(2026, 11, 29), QTime(12, 0), Qt::UTC);
+    directory::UserReport report;
+    report.context = QByteArray(32, 'c');
+    report.from = t0.toMSecsSinceEpoch();
+    report.until = t0.addDays(10).toMSecsSinceEpoch();
+    report.rows = 2;
+    report.certificates = 3;
+    report.csv = "a,b\r\nc,d\r\n";
+    const auto decoded = directory::UserReport::decode(report.encode(), report.csv);
+    QVERIFY(decoded);
+    QCOMPARE(decoded->context, report.context);
+    QCOMPARE(decoded->until, report.until);
+    QCOMPARE(decoded->rows, 2);
+    QCOMPARE(decoded->certificates, 3);
+    QCOMPARE(decoded->csv, report.csv);
+    QVERIFY(!directory::UserReport::decode({}, report.csv));
+    QVERIFY(!directory::UserReport::decode(report.encode().chopped(1), report.csv));
+    QVERIFY(!directory::UserReport::decode(report.encode() + 'x', report.csv));
+    // Holds only under the same context, from its judgement on, strictly before `until`.
+    QVERIFY(report.holds(report.context, t0));
+    QVERIFY(report.holds(report.context, t0.addDays(10).addMSecs(-1)));
+    QVERIFY(!report.holds(report.context, t0.addDays(10)));
+    QVERIFY(!report.holds(report.context, t0.addSecs(-1))); // a clock set back
+    QVERIFY(!report.holds(QByteArray(32, 'd'), t0));
+
+    // The stored form is compared without being made: any byte of difference is a change.
+    directory::DirectoryUser user;
+    user.dn = QStringLiteral("uid=a,dc=example");
+    user.mail = QStringLiteral("a@example.test");
+    user.proxyAddresses = { QStringLiteral("SMTP:a@example.test") };
+    user.userCertificate = { QByteArray(1200, 'x'), QByteArray(900, 'y') };
+    const QByteArray stored = directory::encodeStoredUser(user);
+    QVERIFY(directory::matchesStoredUser(user, stored));
+    QVERIFY(!directory::matchesStoredUser(user, stored.chopped(1)));
+    QVERIFY(!directory::matchesStoredUser(user, stored + '\0'));
+    QByteArray flipped = stored;
+    flipped[flipped.size() - 100] = 'z';
+    QVERIFY(!directory::matchesStoredUser(user, flipped));
+    directory::DirectoryUser renamed = user;
+    renamed.mail = QStringLiteral("b@example.test");
+    QVERIFY(!directory::matchesStoredUser(renamed, stored));
+
+    QTemporaryDir dir;
+    auto store = StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    directory::ConnectionProfile profile = ldapProfile();
+    directory::ReadMark mark;
+    mark.kind = profile.kind;
+    mark.server = profile.url;
+    mark.csn = QStringLiteral("20261129120000.000000Z#000000#000#000000");
+    directory::StoredDirectory snapshot(**store, profile);
+    const directory::StoredUserReader reader(**store, profile);
+    QThreadPool elsewhere; // its threads end before the reader: their connections close with them
+    directory::DirectoryUser withReport = user;
+    withReport.report = report;
+    directory::DirectoryUser other = user;
+    other.dn = QStringLiteral("uid=b,dc=example");
+    QVERIFY(snapshot.begin(true).ok());
+    QVERIFY(snapshot.store({ other, withReport }).ok());
+    // Another thread reads the last committed snapshot only: nothing yet.
+    auto readElsewhere = [&reader, &elsewhere](qint64 first, qint64 count) {
+        return QtConcurrent::run(&elsewhere, [&reader, first, count] { return reader.range(first, count); })
+            .result();
+    };
+    QVERIFY(readElsewhere(1, 2).isEmpty());
+    QVERIFY(snapshot.commit(mark).ok());
+    const auto rows = readElsewhere(1, 2);
+    QCOMPARE(rows.size(), 2);
+    const auto row = rows.value(QStringLiteral("uid=a,dc=example"));
+    QCOMPARE(row.seq, 2);
+    QVERIFY(directory::matchesStoredUser(user, row.data));
+    QVERIFY(row.reportCsv == report.csv);
+    QVERIFY(directory::UserReport::decode(row.report, row.reportCsv));
+    QVERIFY(rows.value(QStringLiteral("uid=b,dc=example")).report.isEmpty()); // made without a report
+    QCOMPARE(readElsewhere(2, 1).size(), 1);
+    const auto found = QtConcurrent::run(&elsewhere, [&reader] {
+                           return reader.find(QStringLiteral("uid=a,dc=example"));
+                       }).result();
+    QVERIFY(found && found->seq == 2);
+    QVERIFY(!QtConcurrent::run(&elsewhere, [&reader] {
+                 return reader.find(QStringLiteral("uid=zz,dc=example"));
+             }).result());
+
+    // Written again without a report (a diff's read): the same data keeps its report, other data drops it.
+    QVERIFY(snapshot.begin(true).ok());
+    QVERIFY(snapshot.store({ other, user }).ok());
+    QVERIFY(snapshot.commit(mark).ok());
+    QVERIFY(readElsewhere(2, 1).value(QStringLiteral("uid=a,dc=example")).reportCsv == report.csv);
+    QVERIFY(snapshot.begin(true).ok());
+    QVERIFY(snapshot.store({ other, renamed }).ok());
+    QVERIFY(snapshot.commit(mark).ok());
+    const auto changed = readElsewhere(2, 1).value(QStringLiteral("uid=a,dc=example"));
+    QVERIFY(directory::matchesStoredUser(renamed, changed.data));
+    QVERIFY(changed.report.isEmpty() && changed.reportCsv.isEmpty());
+
+    // A user met unchanged in its place (its stored report reused) is not written at all.
+    QVERIFY(snapshot.begin(true).ok());
+    QVERIFY(snapshot.store({ other, withReport }).ok());
+    QVERIFY(snapshot.commit(mark).ok());
+    QSqlQuery changes((*store)->database());
+    QVERIFY(snapshot.begin(true).ok());
+    QVERIFY(changes.exec(QStringLiteral("SELECT total_changes()")) && changes.next());
+    const qint64 before = changes.value(0).toLongLong();
+    directory::DirectoryUser reused = renamed; // different data: proves the row is not even compared
+    reused.report = report;
+    reused.storedSeq = 2;
+    QVERIFY(snapshot.store({ other, reused }).ok());
+    QVERIFY(changes.exec(QStringLiteral("SELECT total_changes()")) && changes.next());
+    QCOMPARE(changes.value(0).toLongLong(), before);
+    QVERIFY(snapshot.commit(mark).ok());
+    QVERIFY(directory::matchesStoredUser(user,
+                                         readElsewhere(2, 1).value(QStringLiteral("uid=a,dc=example")).data));
 }
 
 QTEST_GUILESS_MAIN(TestStateStore)
