@@ -27,6 +27,8 @@ struct UserContext
 };
 
 // Judges single certificates. Pure: the same inputs give the same problems.
+// An inventory keeps the rows it wrote and reuses them while certsync's version is the same: a change
+// to what the judge (or the analysis before it) decides must bump InventoryCsv::reportRevision.
 class CertificateJudge
 {
 public:

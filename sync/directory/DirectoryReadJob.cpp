@@ -134,7 +134,9 @@ void DirectoryReadJob::doStart()
     const ConnectionProfile &profile = m_settings.profile;
     snapshot->server = profile.describe();
     snapshot->readAt = QDateTime::currentDateTimeUtc();
-    const QDateTime now = m_settings.now.isValid() ? m_settings.now : snapshot->readAt;
+    // In UTC: the judge's "expiring within N days" adds calendar days, which across a change of local
+    // time would differ from the fixed days of a stored report's validity (verdictsHoldUntil).
+    const QDateTime now = (m_settings.now.isValid() ? m_settings.now : snapshot->readAt).toUTC();
     if (!m_settings.trust) {
         fail(snapshot,
              Error { QStringLiteral("config"), tr("no trust configuration for judging certificates") });

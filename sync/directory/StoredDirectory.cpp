@@ -274,10 +274,11 @@ void StoredDirectory::rollback()
     m_read.clear();
 }
 
-Result<qint64> StoredDirectory::forEachUser(const certs::ValueAnalyzer &analyzer, const QDateTime &now,
+Result<qint64> StoredDirectory::forEachUser(const certs::ValueAnalyzer &analyzer, const QDateTime &judgedAt,
                                             const std::function<bool(DirectoryUser &&)> &visit,
                                             const ReportSettings *reports) const
 {
+    const QDateTime now = judgedAt.toUTC(); // as DirectoryReadJob judges
     // Rows are read on this thread (the connection belongs to it) and analysed in batches on both
     // cores, a few batches ahead; users reach `visit` in the stored order. Analysed one by one here,
     // the merged inventory of an unchanged directory took longer than reading it all again.

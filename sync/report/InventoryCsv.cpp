@@ -4,6 +4,8 @@
 #include <QDataStream>
 #include <QIODevice>
 
+#include <openssl/crypto.h>
+
 namespace certsync::report {
 
 using namespace certs;
@@ -112,10 +114,11 @@ QByteArray InventoryCsv::reportContext(const TrustStore &trust, const JudgePolic
     QByteArray bytes;
     QDataStream s(&bytes, QIODevice::WriteOnly);
     s.setVersion(QDataStream::Qt_6_4);
+    // The libraries at run time too: an OpenSSL or Qt update may change a verdict or a field.
     s << QStringLiteral("certsync inventory rows") << QStringLiteral(CERTSYNC_VERSION)
-      << qint32(reportRevision) << header() << trust.fingerprint() << qint32(policy.warningDays)
-      << qint32(policy.minRsaBits) << qint32(policy.minEcBits) << policy.requireTrust
-      << qint32(policy.maxValuesPerAttribute);
+      << qint32(reportRevision) << QByteArray(OpenSSL_version(OPENSSL_VERSION)) << QByteArray(qVersion())
+      << header() << trust.fingerprint() << qint32(policy.warningDays) << qint32(policy.minRsaBits)
+      << qint32(policy.minEcBits) << policy.requireTrust << qint32(policy.maxValuesPerAttribute);
     return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256);
 }
 

@@ -10,10 +10,13 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
+#include <QThreadStorage>
 
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <unordered_map>
+#include <vector>
 
 namespace certsync::store {
 
@@ -425,13 +428,42 @@ struct ThreadReaders::Reader
     }
 };
 
+namespace {
+
+// The ThreadReaders alive. (QThreadStorage would reuse the slot of one that is gone, and hand a
+// long-lived thread the old one's connection, to another database, with other statements.)
+QMutex liveReadersMutex;
+QSet<quint64> liveReaders;
+std::atomic<quint64> nextReadersId = 1;
+
+// A thread's connections, by ThreadReaders; closed on that thread when it ends. One storage for the
+// life of the process, so its slot is never handed to another.
+using Connections = std::unordered_map<quint64, std::unique_ptr<ThreadReaders::Reader>>;
+Connections &threadConnections()
+{
+    static QThreadStorage<Connections *> storage;
+    if (!storage.hasLocalData())
+        storage.setLocalData(new Connections);
+    return *storage.localData();
+}
+
+} // namespace
+
 ThreadReaders::ThreadReaders(StateStore &store, bool mapped)
     : m_store(store)
     , m_storeThread(QThread::currentThread())
     , m_mapped(mapped)
-{ }
+    , m_id(nextReadersId++)
+{
+    const QMutexLocker lock(&liveReadersMutex);
+    liveReaders.insert(m_id);
+}
 
-ThreadReaders::~ThreadReaders() = default; // other threads' readers go when their threads end
+ThreadReaders::~ThreadReaders()
+{
+    const QMutexLocker lock(&liveReadersMutex);
+    liveReaders.remove(m_id); // other threads close theirs (see threadConnections)
+}
 
 QSqlQuery *ThreadReaders::query(int slot, const QString &sql)
 {
@@ -443,9 +475,20 @@ QSqlQuery *ThreadReaders::query(int slot, const QString &sql)
         reader = m_storeReader.get();
         db = m_store.database();
     } else {
-        if (!m_readers.hasLocalData()) {
+        Connections &connections = threadConnections();
+        auto found = connections.find(m_id);
+        if (found == connections.end()) {
+            std::vector<quint64> gone; // this thread's connections for ThreadReaders that are no more
+            {
+                const QMutexLocker lock(&liveReadersMutex);
+                for (const auto &entry : connections)
+                    if (!liveReaders.contains(entry.first))
+                        gone.push_back(entry.first);
+            }
+            for (quint64 id : gone)
+                connections.erase(id);
             static QAtomicInt counter;
-            auto *created = new Reader;
+            auto created = std::make_unique<Reader>();
             created->connection =
                 QStringLiteral("certsync-state-reader-%1").arg(counter.fetchAndAddRelaxed(1));
             QSqlDatabase opened = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), created->connection);
@@ -458,9 +501,9 @@ QSqlQuery *ThreadReaders::query(int slot, const QString &sql)
             } else if (m_mapped) {
                 QSqlQuery(opened).exec(QStringLiteral("PRAGMA mmap_size = 1073741824"));
             }
-            m_readers.setLocalData(created);
+            found = connections.emplace(m_id, std::move(created)).first;
         }
-        reader = m_readers.localData();
+        reader = found->second.get();
         db = QSqlDatabase::database(reader->connection, false);
     }
     if (reader->unusable || slot < 0 || slot >= int(reader->queries.size()))

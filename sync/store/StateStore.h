@@ -11,7 +11,6 @@
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QString>
-#include <QThreadStorage>
 
 #include <atomic>
 #include <functional>
@@ -78,13 +77,15 @@ private:
     QString m_connectionName;
 };
 
-// Read-only connections to one state database for threads other than the store's, one per thread,
-// each closed when its thread ends (a QtSql connection belongs to the thread that made it). With WAL
-// they read the last committed state while the store's thread writes in a transaction. On the
-// store's own thread, the store's connection is borrowed.
+// Read-only connections to one state database for threads other than the store's, one per thread
+// (a QtSql connection belongs to the thread that made it). With WAL they read the last committed
+// state while the store's thread writes in a transaction. On the store's own thread, the store's
+// connection is borrowed. A thread's connection is closed by that thread: when it ends, or when it
+// next opens one for another ThreadReaders after this one is gone.
 class ThreadReaders
 {
 public:
+    struct Reader;
     // `mapped`: pages are read in place through a memory map (no system call per page, but every page
     // read stays in the process's resident memory while the connection lives).
     ThreadReaders(StateStore &store, bool mapped);
@@ -97,12 +98,11 @@ public:
     QSqlQuery *query(int slot, const QString &sql);
 
 private:
-    struct Reader;
     StateStore &m_store;
     QThread *m_storeThread;
     bool m_mapped;
+    quint64 m_id; // never reused: a thread's readers are found by it (not by a reusable TLS slot)
     std::unique_ptr<Reader> m_storeReader; // on the store's thread
-    QThreadStorage<Reader *> m_readers;
 };
 
 // Analyses remembered across runs, keyed by the SHA-256 of the raw value. Nothing is read at start:

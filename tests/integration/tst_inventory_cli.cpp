@@ -534,11 +534,14 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
     QTemporaryDir dir;
     const QString stateDir = dir.filePath(QStringLiteral("state"));
     const QStringList withCrl = connectionArguments(f);
-    auto inventory = [&](const QString &name, const QStringList &connection = {}, bool withState = true) {
+    enum class State { None, Full, Incremental };
+    auto inventory = [&](const QString &name, const QStringList &connection = {}, State state = State::Full) {
         QStringList arguments =
             QStringList { QStringLiteral("inventory") } + (connection.isEmpty() ? withCrl : connection);
-        if (withState)
-            arguments << QStringLiteral("--state-dir") << stateDir << QStringLiteral("--full");
+        if (state != State::None)
+            arguments << QStringLiteral("--state-dir") << stateDir;
+        if (state == State::Full)
+            arguments << QStringLiteral("--full");
         return runInventory(arguments, dir.filePath(name), f.password());
     };
     const auto [first, firstRows] = inventory(QStringLiteral("first.csv"));
@@ -560,48 +563,111 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
     QVERIFY2(second.out.contains(reusedNote(users, users)), qPrintable(second.out));
     QCOMPARE(secondRows, firstRows);
 
-    // Plant rows for two users: one whose stored report holds, one whose report ran out an hour ago.
+    // Two users (not the reader account, which changes below) get planted rows in the state database.
     const QString key = directory::storedDirectoryKey(f.profile());
-    QStringList planted;
+    const QString readerDn = f.isActiveDirectory()
+        ? QStringLiteral("CN=reader,CN=Users,") + f.value(QStringLiteral("BASE_DN"))
+        : f.value(QStringLiteral("READER_DN"));
+    auto state = store::StateStore::open(QDir(stateDir).filePath(QStringLiteral("certsync.db")));
+    QVERIFY(state.ok());
+    QStringList chosen;
     {
-        auto state = store::StateStore::open(QDir(stateDir).filePath(QStringLiteral("certsync.db")));
-        QVERIFY(state.ok());
         QSqlQuery q((*state)->database());
-        q.prepare(QStringLiteral("SELECT dn, report, report_csv FROM directory_users WHERE source = ? AND "
-                                 "report IS NOT NULL AND length(report_csv) > 0 ORDER BY seq LIMIT 2"));
+        q.prepare(
+            QStringLiteral("SELECT dn FROM directory_users WHERE source = ? AND dn <> ? AND report IS NOT "
+                           "NULL AND length(report_csv) > 0 ORDER BY seq LIMIT 2"));
         q.addBindValue(key);
+        q.addBindValue(readerDn.toLower());
         QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
-        QList<std::tuple<QString, directory::UserReport>> chosen;
-        while (q.next()) {
-            auto report = directory::UserReport::decode(q.value(1).toByteArray(), q.value(2).toByteArray());
-            QVERIFY(report);
-            chosen.append({ q.value(0).toString(), *report });
-        }
+        while (q.next())
+            chosen << q.value(0).toString();
         QCOMPARE(chosen.size(), 2);
-        for (int i = 0; i < 2; ++i) {
-            auto [dn, report] = chosen.at(i);
-            planted << QStringLiteral("planted row %1").arg(i);
-            report.csv.clear();
-            for (qint64 row = 0; row < report.rows; ++row)
-                report.csv += planted.last().toUtf8() + "\r\n";
-            if (i == 1) // ran out
-                report.until = QDateTime::currentDateTimeUtc().addSecs(-3600).toMSecsSinceEpoch();
-            QSqlQuery update((*state)->database());
-            update.prepare(QStringLiteral(
-                "UPDATE directory_users SET report = ?, report_csv = ? WHERE source = ? AND dn = ?"));
-            update.addBindValue(report.encode());
-            update.addBindValue(report.csv);
-            update.addBindValue(key);
-            update.addBindValue(dn);
-            QVERIFY2(update.exec() && update.numRowsAffected() == 1, qPrintable(update.lastError().text()));
-        }
+    }
+    // Replaces a user's stored rows by planted ones (as many), and makes its report run out or not.
+    auto plant = [&](const QString &dn, const QString &text, bool ranOut) {
+        QSqlQuery q((*state)->database());
+        q.prepare(
+            QStringLiteral("SELECT report, report_csv FROM directory_users WHERE source = ? AND dn = ?"));
+        q.addBindValue(key);
+        q.addBindValue(dn);
+        if (!q.exec() || !q.next())
+            return false;
+        auto report = directory::UserReport::decode(q.value(0).toByteArray(), q.value(1).toByteArray());
+        if (!report)
+            return false;
+        report->csv.clear();
+        for (qint64 row = 0; row < report->rows; ++row)
+            report->csv += text.toUtf8() + "\r\n";
+        if (ranOut)
+            report->until = QDateTime::currentDateTimeUtc().addSecs(-3600).toMSecsSinceEpoch();
+        q.prepare(QStringLiteral(
+            "UPDATE directory_users SET report = ?, report_csv = ? WHERE source = ? AND dn = ?"));
+        q.addBindValue(report->encode());
+        q.addBindValue(report->csv);
+        q.addBindValue(key);
+        q.addBindValue(dn);
+        return q.exec() && q.numRowsAffected() == 1;
+    };
+    const QString holds = QStringLiteral("planted row that holds");
+    const QString ranOut = QStringLiteral("planted row that ran out");
+    const auto without = [](QStringList rows, const QString &text) {
+        rows.removeIf([&text](const QString &row) { return row.contains(text, Qt::CaseInsensitive); });
+        return rows;
+    };
+    // The first user's rows as the inventory writes them, less its own (planted in their place).
+    const QStringList othersRows = without(firstRows, chosen.at(0));
+    QVERIFY(othersRows.size() < firstRows.size());
+
+    // A full read: the report that holds is reused, found by its DN after a move (not at its place);
+    // the one that ran out is made again.
+    QVERIFY(plant(chosen.at(0), holds, false));
+    QVERIFY(plant(chosen.at(1), ranOut, true));
+    {
+        QSqlQuery q((*state)->database());
+        q.prepare(QStringLiteral("UPDATE directory_users SET seq = 100000 WHERE source = ? AND dn = ?"));
+        q.addBindValue(key);
+        q.addBindValue(chosen.at(0));
+        QVERIFY(q.exec() && q.numRowsAffected() == 1);
     }
     const auto [third, thirdRows] = inventory(QStringLiteral("third.csv"));
     QVERIFY2(third.exitCode == 0, qPrintable(third.err));
     QVERIFY2(third.out.contains(reusedNote(users - 1, users)), qPrintable(third.out));
-    QVERIFY2(!thirdRows.filter(planted.at(0)).isEmpty(), "the report that holds is reused as stored");
-    QVERIFY2(thirdRows.filter(planted.at(1)).isEmpty(), "the report that ran out is made again");
-    QCOMPARE(thirdRows.size(), firstRows.size());
+    QVERIFY2(!thirdRows.filter(holds).isEmpty(), "the report that holds is reused as stored");
+    QVERIFY2(thirdRows.filter(ranOut).isEmpty(), "the report that ran out is made again");
+    QCOMPARE(without(thirdRows, holds), othersRows);
+
+    // The incremental run's merge, the same way.
+    QVERIFY(plant(chosen.at(1), ranOut, true));
+    const auto [merged, mergedRows] = inventory(QStringLiteral("merged.csv"), {}, State::Incremental);
+    QVERIFY2(merged.exitCode == 0, qPrintable(merged.err));
+    QVERIFY2(merged.out.contains(QStringLiteral("the rows of %1 reused as stored").arg(users - 1)),
+             qPrintable(merged.out));
+    QVERIFY(!mergedRows.filter(holds).isEmpty());
+    QVERIFY(mergedRows.filter(ranOut).isEmpty());
+    QCOMPARE(without(mergedRows, holds), othersRows);
+
+    // A changed entry is judged again on a full read: a value added to the reader account.
+    auto admin = directory::LdapConnection::open(f.profile(true), f.password(true));
+    QVERIFY(admin.ok());
+    const QString attribute = f.profile().mapping.userCertificate;
+    CertSpec spec = goodLeafSpec(QStringLiteral("reader@certsync.test"));
+    spec.keySlot = 43;
+    const QByteArray value = TestPki::selfSigned(spec).der;
+    QVERIFY((*admin)->modifyValues(readerDn, attribute, {}, { value }).ok());
+    const auto restore =
+        qScopeGuard([&] { (void)(*admin)->modifyValues(readerDn, attribute, { value }, {}); });
+    const auto [changed, changedRows] = inventory(QStringLiteral("changed.csv"));
+    QVERIFY2(changed.exitCode == 0, qPrintable(changed.err));
+        // Not reused: the reader, and the user whose report ran out (a merge does not store what it made).
+    QVERIFY2(changed.out.contains(reusedNote(users - 2, users)), qPrintable(changed.out));
+    const auto [fresh, freshRows] = inventory(QStringLiteral("fresh.csv"), {}, State::None);
+    QVERIFY2(fresh.exitCode == 0, qPrintable(fresh.err));
+    QCOMPARE(without(changedRows, holds), without(freshRows, chosen.at(0)));
+    QCOMPARE(
+        freshRows
+            .filter(QString::fromLatin1(QCryptographicHash::hash(value, QCryptographicHash::Sha256).toHex()))
+            .size(),
+        1);
 
     // Other trust (no CRL): nothing stored holds, and the inventory is a stateless run's.
     const QStringList noCrl = withCrl.mid(0, withCrl.size() - 2);
@@ -609,11 +675,11 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
     const auto [other, otherRows] = inventory(QStringLiteral("other.csv"), noCrl);
     QVERIFY2(other.exitCode == 0, qPrintable(other.err));
     QVERIFY2(other.out.contains(reusedNote(0, users)), qPrintable(other.out));
-    const auto [stateless, statelessRows] = inventory(QStringLiteral("stateless.csv"), noCrl, false);
+    const auto [stateless, statelessRows] = inventory(QStringLiteral("stateless.csv"), noCrl, State::None);
     QVERIFY2(stateless.exitCode == 0, qPrintable(stateless.err));
     QCOMPARE(otherRows, statelessRows);
     QVERIFY(otherRows.filter(QStringLiteral("planted row")).isEmpty());
-    QVERIFY(otherRows != firstRows); // without the CRL, the revoked certificates are not revoked
+    QVERIFY(otherRows != freshRows); // without the CRL, the revoked certificates are not revoked
 }
 
 QTEST_GUILESS_MAIN(TestInventoryCli)

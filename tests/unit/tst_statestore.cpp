@@ -6,17 +6,28 @@
 #include "directory/StoredDirectory.h"
 #include "store/StateStore.h"
 
+#include <QScopeGuard>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
-#include <QtConcurrent>
 
 using namespace certsync;
 using namespace certsync::store;
 using namespace certsync::testing;
 
 namespace {
+
+// Runs `work` on a thread of its own, which ends before this returns. (A pool's future may run its
+// task on the waiting thread instead, which would read through the store's own connection.)
+template<typename Work> auto onAnotherThread(Work work)
+{
+    decltype(work()) result;
+    const std::unique_ptr<QThread> thread(QThread::create([&] { result = work(); }));
+    thread->start();
+    thread->wait();
+    return result;
+}
 
 directory::ConnectionProfile ldapProfile()
 {
@@ -44,6 +55,7 @@ private slots:
     void storedDirectoryMergesAndRollsBack();
     void verdictsHoldUntilTheirFirstStep();
     void reportsAreStoredAndReadBack();
+    void threadReadersNeverMixDatabases();
 };
 
 void TestStateStore::migratesAndUsesWal()
@@ -443,8 +455,11 @@ void TestStateStore::verdictsHoldUntilTheirFirstStep()
         // The same verdict at every hour before `until`, another one an hour after it.
         for (QDateTime at = t0; at.toMSecsSinceEpoch() < until && at < t0.addDays(500); at = at.addSecs(3600))
             QCOMPARE(verdict(at), verdict(t0));
-        if (until != std::numeric_limits<qint64>::max())
-            QVERIFY(verdict(QDateTime::fromMSecsSinceEpoch(until, Qt::UTC).addSecs(3600)) != verdict(t0));
+        if (until != std::numeric_limits<qint64>::max()) {
+            const QDateTime step = QDateTime::fromMSecsSinceEpoch(until, Qt::UTC);
+            QCOMPARE(verdict(step.addMSecs(-1)), verdict(t0)); // the last instant it is reused
+            QVERIFY(verdict(step.addSecs(3600)) != verdict(t0));
+        }
     }
     // Several certificates: the earliest step of any of them.
     QCOMPARE(directory::verdictsHoldUntil(
@@ -509,7 +524,6 @@ void TestStateStore::reportsAreStoredAndReadBack()
     mark.csn = QStringLiteral("20261129120000.000000Z#000000#000#000000");
     directory::StoredDirectory snapshot(**store, profile);
     const directory::StoredUserReader reader(**store, profile);
-    QThreadPool elsewhere; // its threads end before the reader: their connections close with them
     directory::DirectoryUser withReport = user;
     withReport.report = report;
     directory::DirectoryUser other = user;
@@ -517,9 +531,8 @@ void TestStateStore::reportsAreStoredAndReadBack()
     QVERIFY(snapshot.begin(true).ok());
     QVERIFY(snapshot.store({ other, withReport }).ok());
     // Another thread reads the last committed snapshot only: nothing yet.
-    auto readElsewhere = [&reader, &elsewhere](qint64 first, qint64 count) {
-        return QtConcurrent::run(&elsewhere, [&reader, first, count] { return reader.range(first, count); })
-            .result();
+    auto readElsewhere = [&reader](qint64 first, qint64 count) {
+        return onAnotherThread([&reader, first, count] { return reader.range(first, count); });
     };
     QVERIFY(readElsewhere(1, 2).isEmpty());
     QVERIFY(snapshot.commit(mark).ok());
@@ -532,13 +545,9 @@ void TestStateStore::reportsAreStoredAndReadBack()
     QVERIFY(directory::UserReport::decode(row.report, row.reportCsv));
     QVERIFY(rows.value(QStringLiteral("uid=b,dc=example")).report.isEmpty()); // made without a report
     QCOMPARE(readElsewhere(2, 1).size(), 1);
-    const auto found = QtConcurrent::run(&elsewhere, [&reader] {
-                           return reader.find(QStringLiteral("uid=a,dc=example"));
-                       }).result();
+    const auto found = onAnotherThread([&reader] { return reader.find(QStringLiteral("uid=a,dc=example")); });
     QVERIFY(found && found->seq == 2);
-    QVERIFY(!QtConcurrent::run(&elsewhere, [&reader] {
-                 return reader.find(QStringLiteral("uid=zz,dc=example"));
-             }).result());
+    QVERIFY(!onAnotherThread([&reader] { return reader.find(QStringLiteral("uid=zz,dc=example")); }));
 
     // Written again without a report (a diff's read): the same data keeps its report, other data drops it.
     QVERIFY(snapshot.begin(true).ok());
@@ -569,6 +578,65 @@ void TestStateStore::reportsAreStoredAndReadBack()
     QVERIFY(snapshot.commit(mark).ok());
     QVERIFY(directory::matchesStoredUser(user,
                                          readElsewhere(2, 1).value(QStringLiteral("uid=a,dc=example")).data));
+}
+
+// A long-lived thread that read one state database for a reader that is gone, and then reads another
+// for a new reader, reads the new one (a reused thread-local slot once handed it the old connection).
+void TestStateStore::threadReadersNeverMixDatabases()
+{
+    QTemporaryDir dir;
+    const directory::ConnectionProfile profile = ldapProfile();
+    directory::ReadMark mark;
+    mark.kind = profile.kind;
+    mark.server = profile.url;
+    mark.csn = QStringLiteral("20261129120000.000000Z#000000#000#000000");
+    auto storeWith = [&](const QString &file, const QString &dn) -> std::unique_ptr<StateStore> {
+        auto store = StateStore::open(dir.filePath(file));
+        if (!store.ok())
+            return nullptr;
+        directory::StoredDirectory snapshot(**store, profile);
+        directory::DirectoryUser user;
+        user.dn = dn;
+        if (!snapshot.begin(true).ok() || !snapshot.store({ user }).ok() || !snapshot.commit(mark).ok())
+            return nullptr;
+        return std::move(*store);
+    };
+    const auto first = storeWith(QStringLiteral("first.db"), QStringLiteral("uid=first,dc=example"));
+    const auto second = storeWith(QStringLiteral("second.db"), QStringLiteral("uid=second,dc=example"));
+    QVERIFY(first && second);
+
+    QThread worker;
+    worker.start();
+    QObject onWorker;
+    onWorker.moveToThread(&worker);
+    const auto cleanup = qScopeGuard([&] {
+        worker.quit();
+        worker.wait();
+    });
+    auto keysOn = [&onWorker](const directory::StoredUserReader &reader) {
+        QStringList keys;
+        QMetaObject::invokeMethod(
+            &onWorker, [&] { keys = reader.range(1, 10).keys(); }, Qt::BlockingQueuedConnection);
+        return keys;
+    };
+    {
+        const directory::StoredUserReader reader(*first, profile);
+        QCOMPARE(keysOn(reader), QStringList { QStringLiteral("uid=first,dc=example") });
+    }
+    for (int i = 0; i < 3; ++i) {
+        const directory::StoredUserReader reader(*second, profile);
+        QCOMPARE(keysOn(reader), QStringList { QStringLiteral("uid=second,dc=example") });
+    }
+    // The worker's connections to readers that are gone were closed on it as it opened the new ones.
+    int open = 0;
+    QMetaObject::invokeMethod(
+        &onWorker,
+        [&open] {
+            for (const QString &name : QSqlDatabase::connectionNames())
+                open += name.startsWith(QLatin1String("certsync-state-reader-")) ? 1 : 0;
+        },
+        Qt::BlockingQueuedConnection);
+    QCOMPARE(open, 1);
 }
 
 QTEST_GUILESS_MAIN(TestStateStore)
