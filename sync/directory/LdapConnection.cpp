@@ -183,6 +183,8 @@ public:
         return m_known.back().second;
     }
 
+    [[nodiscard]] qsizetype count() const { return qsizetype(m_known.size()); }
+
 private:
     std::vector<std::pair<QByteArray, QString>> m_known;
 };
@@ -200,6 +202,7 @@ LdapEntry decodeEntry(LDAP *ld, LDAPMessage *message, AttributeKeys &keys)
     if (rc != LDAP_SUCCESS)
         return entry;
     entry.dn = QString::fromUtf8(dn.bv_val, qsizetype(dn.bv_len));
+    entry.attributes.reserve(keys.count()); // as many as the last entry had names: no regrowth
     berval name {};
     berval *values = nullptr;
     while (ldap_get_attribute_ber(ld, message, ber.get(), &name, &values) == LDAP_SUCCESS && name.bv_val) {
@@ -213,6 +216,10 @@ LdapEntry decodeEntry(LDAP *ld, LDAPMessage *message, AttributeKeys &keys)
         QList<QByteArray> &target = found->values;
         if (!values)
             continue;
+        qsizetype count = 0;
+        while (values[count].bv_val)
+            ++count;
+        target.reserve(target.size() + count);
         for (const berval *v = values; v->bv_val; ++v)
             target.append(QByteArray(v->bv_val, qsizetype(v->bv_len)));
         ber_memfree(values);
