@@ -85,6 +85,52 @@ std::pair<Run, QStringList> runInventory(const QStringList &arguments, const QSt
     return { run, lines };
 }
 
+QString readerDn(const DirectoryFixture &f)
+{
+    return f.isActiveDirectory() ? QStringLiteral("CN=reader,CN=Users,") + f.value(QStringLiteral("BASE_DN"))
+                                 : f.value(QStringLiteral("READER_DN"));
+}
+
+QString sha256Hex(const QByteArray &bytes)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+}
+
+// A new certificate in the reader account's userCertificate for the life of this object (the suites
+// that share the account know it may change; CTest's RESOURCE_LOCK reader_account serialises them).
+class ReaderValueAdded
+{
+public:
+    ReaderValueAdded(const DirectoryFixture &f, int keySlot)
+        : m_dn(readerDn(f))
+        , m_attribute(f.profile().mapping.userCertificate)
+    {
+        CertSpec spec = goodLeafSpec(QStringLiteral("reader@certsync.test"));
+        spec.keySlot = keySlot;
+        value = TestPki::selfSigned(spec).der;
+        auto admin = directory::LdapConnection::open(f.profile(true), f.password(true));
+        if (!admin.ok())
+            return;
+        m_admin = std::move(*admin);
+        added = m_admin->modifyValues(m_dn, m_attribute, {}, { value }).ok();
+    }
+    ~ReaderValueAdded()
+    {
+        if (added)
+            (void)m_admin->modifyValues(m_dn, m_attribute, { value }, {});
+    }
+    ReaderValueAdded(const ReaderValueAdded &) = delete;
+    ReaderValueAdded &operator=(const ReaderValueAdded &) = delete;
+
+    QByteArray value;
+    bool added = false;
+
+private:
+    QString m_dn;
+    QString m_attribute;
+    std::unique_ptr<directory::LdapConnection> m_admin;
+};
+
 const QStringList expectedHeader = { QStringLiteral("user_dn"),
                                      QStringLiteral("user_principal_name"),
                                      QStringLiteral("mail"),
@@ -442,21 +488,10 @@ void TestInventoryCli::incrementalInventoryMergesChanges()
     QVERIFY2(first.exitCode == 0, qPrintable(first.err));
     QVERIFY2(first.out.contains(QStringLiteral("full read: no stored snapshot")), qPrintable(first.out));
 
-    // One change: a value added to the reader account (which the other suites know may change).
-    auto admin = directory::LdapConnection::open(f.profile(true), f.password(true));
-    QVERIFY(admin.ok());
-    const QString attribute = f.profile().mapping.userCertificate;
-    const QString readerDn = f.isActiveDirectory()
-        ? QStringLiteral("CN=reader,CN=Users,") + f.value(QStringLiteral("BASE_DN"))
-        : f.value(QStringLiteral("READER_DN"));
-    CertSpec spec = goodLeafSpec(QStringLiteral("reader@certsync.test"));
-    spec.keySlot = 42;
-    const QByteArray value = TestPki::selfSigned(spec).der;
-    QVERIFY((*admin)->modifyValues(readerDn, attribute, {}, { value }).ok());
-    const auto restore =
-        qScopeGuard([&] { (void)(*admin)->modifyValues(readerDn, attribute, { value }, {}); });
-    const QString sha =
-        QString::fromLatin1(QCryptographicHash::hash(value, QCryptographicHash::Sha256).toHex());
+    // One change: a value added to the reader account.
+    const ReaderValueAdded change(f, 42);
+    QVERIFY(change.added);
+    const QString sha = sha256Hex(change.value);
 
     const auto [second, secondRows] = inventory(QStringLiteral("incremental.csv"));
     QVERIFY2(second.exitCode == 0, qPrintable(second.err));
@@ -565,9 +600,6 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
 
     // Two users (not the reader account, which changes below) get planted rows in the state database.
     const QString key = directory::storedDirectoryKey(f.profile());
-    const QString readerDn = f.isActiveDirectory()
-        ? QStringLiteral("CN=reader,CN=Users,") + f.value(QStringLiteral("BASE_DN"))
-        : f.value(QStringLiteral("READER_DN"));
     auto state = store::StateStore::open(QDir(stateDir).filePath(QStringLiteral("certsync.db")));
     QVERIFY(state.ok());
     QStringList chosen;
@@ -577,7 +609,7 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
             QStringLiteral("SELECT dn FROM directory_users WHERE source = ? AND dn <> ? AND report IS NOT "
                            "NULL AND length(report_csv) > 0 ORDER BY seq LIMIT 2"));
         q.addBindValue(key);
-        q.addBindValue(readerDn.toLower());
+        q.addBindValue(readerDn(f).toLower());
         QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
         while (q.next())
             chosen << q.value(0).toString();
@@ -647,27 +679,16 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
     QCOMPARE(without(mergedRows, holds), othersRows);
 
     // A changed entry is judged again on a full read: a value added to the reader account.
-    auto admin = directory::LdapConnection::open(f.profile(true), f.password(true));
-    QVERIFY(admin.ok());
-    const QString attribute = f.profile().mapping.userCertificate;
-    CertSpec spec = goodLeafSpec(QStringLiteral("reader@certsync.test"));
-    spec.keySlot = 43;
-    const QByteArray value = TestPki::selfSigned(spec).der;
-    QVERIFY((*admin)->modifyValues(readerDn, attribute, {}, { value }).ok());
-    const auto restore =
-        qScopeGuard([&] { (void)(*admin)->modifyValues(readerDn, attribute, { value }, {}); });
+    const ReaderValueAdded change(f, 43);
+    QVERIFY(change.added);
     const auto [changed, changedRows] = inventory(QStringLiteral("changed.csv"));
     QVERIFY2(changed.exitCode == 0, qPrintable(changed.err));
-        // Not reused: the reader, and the user whose report ran out (a merge does not store what it made).
+    // Not reused: the reader, and the user whose report ran out (a merge does not store what it made).
     QVERIFY2(changed.out.contains(reusedNote(users - 2, users)), qPrintable(changed.out));
     const auto [fresh, freshRows] = inventory(QStringLiteral("fresh.csv"), {}, State::None);
     QVERIFY2(fresh.exitCode == 0, qPrintable(fresh.err));
     QCOMPARE(without(changedRows, holds), without(freshRows, chosen.at(0)));
-    QCOMPARE(
-        freshRows
-            .filter(QString::fromLatin1(QCryptographicHash::hash(value, QCryptographicHash::Sha256).toHex()))
-            .size(),
-        1);
+    QCOMPARE(freshRows.filter(sha256Hex(change.value)).size(), 1);
 
     // Other trust (no CRL): nothing stored holds, and the inventory is a stateless run's.
     const QStringList noCrl = withCrl.mid(0, withCrl.size() - 2);
