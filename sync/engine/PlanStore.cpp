@@ -524,14 +524,23 @@ Result<void> PlanStore::updateJournal(qint64 planId, int itemNumber, const Journ
 Result<void> PlanStore::updateJournal(qint64 planId, int itemNumber, const JournalUpdate &update,
                                       const AuditEntry &entry)
 {
+    return updateJournal(planId, { JournalEntry { itemNumber, update, entry } });
+}
+
+Result<void> PlanStore::updateJournal(qint64 planId, const QList<JournalEntry> &entries)
+{
     QSqlDatabase db = m_store.database();
     Transaction tx(db);
     if (!tx.isOpen())
         return sqlError(QStringLiteral("cannot write the journal"), db.lastError());
-    if (auto written = updateJournal(planId, itemNumber, update); !written)
-        return written.error();
-    if (auto audited = audit(entry.who, entry.action, planId, itemNumber, entry.detail); !audited)
-        return audited.error();
+    for (const JournalEntry &e : entries) {
+        if (auto written = updateJournal(planId, e.itemNumber, e.update); !written)
+            return written.error();
+        if (e.audit.action.isEmpty())
+            continue;
+        if (auto audited = audit(e.audit.who, e.audit.action, planId, e.itemNumber, e.audit.detail); !audited)
+            return audited.error();
+    }
     if (!tx.commit())
         return sqlError(QStringLiteral("cannot write the journal"), db.lastError());
     return {};

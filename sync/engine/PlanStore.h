@@ -149,6 +149,15 @@ public:
     // A journal transition and its audit row in one transaction.
     Result<void> updateJournal(qint64 planId, int itemNumber, const JournalUpdate &update,
                                const AuditEntry &audit);
+    // Several transitions, each with its audit row (none where the action is empty), in one
+    // transaction: a publisher commits a chunk's transitions at once (one sync, not one per item).
+    struct JournalEntry
+    {
+        int itemNumber = 0;
+        JournalUpdate update;
+        AuditEntry audit;
+    };
+    Result<void> updateJournal(qint64 planId, const QList<JournalEntry> &entries);
 
     // One publisher per plan. Claims the plan for this process: refused (code "plan_claimed", naming
     // the holder) while another live process holds it; a dead holder's claim is taken over and

@@ -408,39 +408,48 @@ void PublishJob::decideChunk()
         return;
     // +1 for this function itself, as in readChunk.
     m_pending = 1;
+    QList<QPair<int, QList<Value>>> toSend;
     for (const int index : std::as_const(m_chunk)) {
         const StoredItem &item = m_queue.at(index);
         const Read &read = m_reads.value(index);
         bool go = true;
-        if (!read.conflict.isEmpty())
+        if (!read.conflict.isEmpty()) {
             go = conflict(item, read.conflict, {});
-        else if (read.tenantError)
+        } else if (read.tenantError) {
             go = failedTenant(item, *read.tenantError);
-        else if (!read.error.isEmpty())
+        } else if (!read.error.isEmpty()) {
             go = failed(item, read.error);
-        else if (sortedDigests(*read.current) == sortedDigests(item.item.newValues))
+        } else if (sortedDigests(*read.current) == sortedDigests(item.item.newValues)) {
             go = applied(item, {}, {}, 0, true);
-        else if (sortedDigests(*read.current) == sortedDigests(item.item.oldValues))
-            write(item, *read.current);
-        else
+        } else if (sortedDigests(*read.current) == sortedDigests(item.item.oldValues)) {
+            // The journal says in_flight before the request can leave: a kill from here on is
+            // resolved by a read on the next run, never by a blind second write.
+            go = journal(item, JournalUpdate { JournalState::InFlight, true, 0, {}, {}, {}, {} }, {}, {});
+            toSend.append({ index, *read.current });
+        } else {
             go =
                 conflict(item,
                          QStringLiteral("the target holds %1 where the plan saw %2; nothing was written, the "
                                         "next diff plans this user again")
                              .arg(shortSet(*read.current), shortSet(item.item.oldValues)),
                          *read.current);
+        }
         if (!go || isFinished())
+            return;
+    }
+    // One commit (one sync) for the chunk's decisions, before any of its writes leaves.
+    if (!flushJournal())
+        return;
+    for (const auto &[index, current] : std::as_const(toSend)) {
+        send(m_queue.at(index), current);
+        if (isFinished())
             return;
     }
     writeDone();
 }
 
-void PublishJob::write(const StoredItem &item, const QList<Value> &current)
+void PublishJob::send(const StoredItem &item, const QList<Value> &current)
 {
-    // The journal says in_flight before the request can leave: a kill from here on is resolved by a
-    // read on the next run, never by a blind second write.
-    if (!journal(item, JournalUpdate { JournalState::InFlight, true, 0, {}, {}, {}, {} }, {}, {}))
-        return;
     log(LogRecord::Level::Info, QStringLiteral("writing %1").arg(describe(item)), item.item.userLabel,
         channelName(item.item.channel));
     ++m_pending;
@@ -501,8 +510,13 @@ void PublishJob::write(const StoredItem &item, const QList<Value> &current)
 
 void PublishJob::writeDone()
 {
-    if (--m_pending == 0 && !isFinished())
-        QMetaObject::invokeMethod(this, &PublishJob::nextChunk, Qt::QueuedConnection);
+    if (--m_pending > 0 || isFinished())
+        return;
+    // The chunk's outcomes in one commit. Should the process die before it, those items are still
+    // in_flight: the next run reads them back and records them without writing again.
+    if (!flushJournal())
+        return;
+    QMetaObject::invokeMethod(this, &PublishJob::nextChunk, Qt::QueuedConnection);
 }
 
 bool PublishJob::applied(const StoredItem &item, const QString &requestId, const QString &clientRequestId,
@@ -624,10 +638,17 @@ bool PublishJob::stopOnError(const Result<void> &result)
 bool PublishJob::journal(const StoredItem &item, const JournalUpdate &update, const QString &auditAction,
                          const QString &auditDetail)
 {
-    if (auditAction.isEmpty())
-        return stopOnError(m_plans->updateJournal(m_settings.planId, item.item.number, update));
-    return stopOnError(m_plans->updateJournal(m_settings.planId, item.item.number, update,
-                                              AuditEntry { m_settings.who, auditAction, auditDetail }));
+    m_unsaved.append(PlanStore::JournalEntry { item.item.number, update,
+                                               AuditEntry { m_settings.who, auditAction, auditDetail } });
+    return true;
+}
+
+bool PublishJob::flushJournal()
+{
+    if (m_unsaved.isEmpty())
+        return true;
+    const QList<PlanStore::JournalEntry> entries = std::exchange(m_unsaved, {});
+    return stopOnError(m_plans->updateJournal(m_settings.planId, entries));
 }
 
 bool PublishJob::audit(const QString &action, int itemNumber, const QString &detail)
@@ -640,6 +661,12 @@ void PublishJob::end(bool success, const QString &summary)
     if (isFinished())
         return;
     if (m_plans && m_claimed) {
+        // What this chunk decided so far (a cancel or a stop in its middle), then the status.
+        if (auto flushed = m_plans->updateJournal(m_settings.planId, std::exchange(m_unsaved, {}));
+            !flushed && m_outcome.error.code.isEmpty()) {
+            m_outcome.error = flushed.error();
+            success = false;
+        }
         // A run that stopped on a store error still tries to leave an honest status and trail; if
         // those writes fail too, the error already set is the one reported.
         if (!m_outcome.refused && !m_outcome.staging) {

@@ -99,7 +99,8 @@ private:
     void checkDirectory(const StoredItem &item, Read &read);
     void readDone();
     void decideChunk();
-    void write(const StoredItem &item, const QList<Value> &current);
+    void send(const StoredItem &item, const QList<Value> &current);
+    bool flushJournal(); // commits the transitions gathered since the last flush
     void writeDone();
     bool applied(const StoredItem &item, const QString &requestId, const QString &clientRequestId,
                  int attempts, bool byRead);
@@ -125,6 +126,7 @@ private:
     QHash<int, Read> m_reads; // by index into m_queue
     int m_pending = 0; // reads or writes of the chunk still out
     int m_done = 0; // items finished, for progress
+    QList<PlanStore::JournalEntry> m_unsaved; // this chunk's transitions, committed together
     bool m_claimed = false;
     bool m_recheckDirectory = false; // the plan outlived its lifetime
     int m_undecided = 0; // items nobody approved or rejected yet: the plan stays open
