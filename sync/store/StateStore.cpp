@@ -81,6 +81,11 @@ const QList<QStringList> &migrations()
         // (the rows apart from the rest, so that reading them back copies them once)
         { QStringLiteral("ALTER TABLE directory_users ADD COLUMN report BLOB"),
           QStringLiteral("ALTER TABLE directory_users ADD COLUMN report_csv BLOB") },
+        // 7: a directory's users are keyed by their source anchor (directory::storedRowKey, in the `dn`
+        // column), so that a moved or renamed user replaces its row: the rows keyed by DN are dropped,
+        // with the directories' read marks, and the next read of each directory is a full one
+        { QStringLiteral("DELETE FROM directory_users"),
+          QStringLiteral("DELETE FROM directory_marks WHERE server LIKE 'directory %'") },
     };
     return list;
 }
