@@ -671,8 +671,6 @@ void TestDirectory::changeDuringReadIsSeenByTheNextRead()
 // its row at the next incremental read, instead of leaving its old row (and values) beside the new one.
 void TestDirectory::renamedUserReplacesItsStoredRow()
 {
-    if (m_fixture.isActiveDirectory())
-        QSKIP("slapd only: ldapmodrdn against Samba is not set up here (see the closing note)");
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     auto state = store::StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
