@@ -325,12 +325,13 @@ void DirectoryReadJob::doStart()
                 {}, QStringLiteral("ldap"));
         const LdapEntry &first = stats->unreadable.first();
         fail(snapshot,
-             Error { QStringLiteral("unreadable_entry"),
-                     tr("%1 directory entries could not be decoded (first: %2: %3); the snapshot is "
-                        "incomplete (%4 users read) and is not used as the directory")
-                         .arg(stats->unreadable.size())
-                         .arg(first.dn.isEmpty() ? tr("(DN unreadable)") : first.dn, first.unreadable)
-                         .arg(read) });
+             Error {
+                 QStringLiteral("unreadable_entry"),
+                 tr("%1 of the entries the server sent could not be decoded (first: %2: %3); the snapshot is "
+                    "incomplete (%4 users read) and is not used as the directory")
+                     .arg(stats->unreadable.size())
+                     .arg(first.dn.isEmpty() ? tr("(DN unreadable)") : first.dn, first.unreadable)
+                     .arg(read) });
         return;
     }
     snapshot->complete = true;

@@ -57,7 +57,8 @@ private slots:
 
 private:
     Run certsync(const QStringList &args) const;
-    QStringList connection(const SimHarness &sim, const QString &ldapUrl) const;
+    QStringList directory(const QString &ldapUrl) const; // the directory's options, and the state
+    QStringList connection(const SimHarness &sim, const QString &ldapUrl) const; // and the tenant's
     qint64 stagedRemovals() const; // removed values over every plan in the state database
 
     QString m_binary;
@@ -95,41 +96,36 @@ Run TestDirectoryFaults::certsync(const QStringList &args) const
     return r;
 }
 
+QStringList TestDirectoryFaults::directory(const QString &ldapUrl) const
+{
+    return { QStringLiteral("--profile"),      QStringLiteral("ldap"),
+             QStringLiteral("--ldap-url"),     ldapUrl,
+             QStringLiteral("--no-tls"), // the relay reads the messages
+             QStringLiteral("--base-dn"),      m_dir.value(QStringLiteral("BASE_DN")),
+             QStringLiteral("--bind-dn"),      m_dir.value(QStringLiteral("READER_DN")),
+             QStringLiteral("--password-env"), QStringLiteral("CERTSYNC_TEST_LDAP_PW"),
+             QStringLiteral("--page-size"),    QStringLiteral("5"),
+             QStringLiteral("--trust"),        m_dir.value(QStringLiteral("TRUST_FILE")),
+             QStringLiteral("--crl"),          m_dir.value(QStringLiteral("CRL_FILE")),
+             QStringLiteral("--state-dir"),    m_state.path() };
+}
+
 QStringList TestDirectoryFaults::connection(const SimHarness &sim, const QString &ldapUrl) const
 {
-    return { QStringLiteral("--profile"),
-             QStringLiteral("ldap"),
-             QStringLiteral("--ldap-url"),
-             ldapUrl,
-             QStringLiteral("--no-tls"), // the relay reads the messages
-             QStringLiteral("--base-dn"),
-             m_dir.value(QStringLiteral("BASE_DN")),
-             QStringLiteral("--bind-dn"),
-             m_dir.value(QStringLiteral("READER_DN")),
-             QStringLiteral("--password-env"),
-             QStringLiteral("CERTSYNC_TEST_LDAP_PW"),
-             QStringLiteral("--page-size"),
-             QStringLiteral("5"),
-             QStringLiteral("--trust"),
-             m_dir.value(QStringLiteral("TRUST_FILE")),
-             QStringLiteral("--crl"),
-             m_dir.value(QStringLiteral("CRL_FILE")),
-             QStringLiteral("--tenant-id"),
-             TenantId,
-             QStringLiteral("--client-id"),
-             ClientId,
-             QStringLiteral("--client-secret-env"),
-             QStringLiteral("CERTSYNC_TEST_SECRET"),
-             QStringLiteral("--authority-url"),
-             sim.baseUrl() + QStringLiteral("/{tenant}"),
-             QStringLiteral("--graph-url"),
-             sim.baseUrl() + QStringLiteral("/v1.0"),
-             QStringLiteral("--exchange-url"),
-             sim.baseUrl() + QStringLiteral("/adminapi/beta/{tenant}"),
-             QStringLiteral("--tenant-ca-file"),
-             sim.caFile(),
-             QStringLiteral("--state-dir"),
-             m_state.path() };
+    return directory(ldapUrl) + QStringList { QStringLiteral("--tenant-id"),
+                                              TenantId,
+                                              QStringLiteral("--client-id"),
+                                              ClientId,
+                                              QStringLiteral("--client-secret-env"),
+                                              QStringLiteral("CERTSYNC_TEST_SECRET"),
+                                              QStringLiteral("--authority-url"),
+                                              sim.baseUrl() + QStringLiteral("/{tenant}"),
+                                              QStringLiteral("--graph-url"),
+                                              sim.baseUrl() + QStringLiteral("/v1.0"),
+                                              QStringLiteral("--exchange-url"),
+                                              sim.baseUrl() + QStringLiteral("/adminapi/beta/{tenant}"),
+                                              QStringLiteral("--tenant-ca-file"),
+                                              sim.caFile() };
 }
 
 qint64 TestDirectoryFaults::stagedRemovals() const
@@ -206,6 +202,15 @@ void TestDirectoryFaults::undecodableEntryStagesNoRemoval()
     QVERIFY2(diff.err.contains("could not be decoded"), diff.err.constData());
     QVERIFY2(diff.err.contains("Decoding error"), diff.err.constData());
     QCOMPARE(stagedRemovals(), 0);
+
+    // The inventory the same way: no file, and the entry named.
+    const QString csv = m_state.filePath(QStringLiteral("inventory.csv"));
+    const Run inventory = certsync(QStringList { QStringLiteral("inventory"), QStringLiteral("--full") }
+                                   + directory(relay.url()) + QStringList { QStringLiteral("--csv"), csv });
+    QCOMPARE(relay.damaged(), 2);
+    QVERIFY2(inventory.exitCode != 0, inventory.out.constData());
+    QVERIFY2(inventory.err.contains(victim->dn.toUtf8()), inventory.err.constData());
+    QVERIFY(!QFile::exists(csv));
 }
 
 QTEST_GUILESS_MAIN(TestDirectoryFaults)
