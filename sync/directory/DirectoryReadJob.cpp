@@ -222,13 +222,16 @@ void DirectoryReadJob::doStart()
         // AD's from highestCommittedUSN): a change made while the search goes on, to an entry already
         // read, has a CSN above it and is read again next time. (The newest entryCSN among the entries
         // read would lie above such a change and miss it.)
+        // Unreadable (an ACL on the suffix entry, say) is no reason to fail the read: it is full next
+        // time too. A connection that is gone fails the search that follows.
         auto context = contextCsn(ldap, profile.baseDn);
-        if (!context) {
-            fail(snapshot, context.error());
-            return;
-        }
-        mark.csn = *context;
-        if (mark.csn.isEmpty())
+        mark.csn = context ? *context : QString();
+        if (!context)
+            log(jobs::LogRecord::Level::Warning,
+                tr("full reads only: the contextCSN of the naming context of %1 cannot be read: %2")
+                    .arg(profile.baseDn, context.error().message),
+                {}, QStringLiteral("ldap"));
+        else if (mark.csn.isEmpty())
             log(jobs::LogRecord::Level::Info,
                 tr("full reads only: the naming context of %1 has no contextCSN (OpenLDAP keeps it with "
                    "the syncprov overlay), so no read can start from where this one began")
