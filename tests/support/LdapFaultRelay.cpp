@@ -181,6 +181,7 @@ void LdapFaultRelay::run()
             continue;
         if (fds[0].revents)
             break;
+        const size_t polled = pairs.size(); // a pair accepted below is polled from the next round on
         if (fds[1].revents & POLLIN) {
             const int client = ::accept4(m_listener, nullptr, nullptr, SOCK_CLOEXEC);
             const int server = client < 0 ? -1 : ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -198,7 +199,7 @@ void LdapFaultRelay::run()
                     ::close(server);
             }
         }
-        for (size_t i = 0; i < pairs.size(); ++i) {
+        for (size_t i = 0; i < polled; ++i) {
             Pair &p = pairs[i];
             const short clientEvents = fds[2 + 2 * i].revents;
             const short serverEvents = fds[3 + 2 * i].revents;
