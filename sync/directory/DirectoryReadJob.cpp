@@ -52,7 +52,7 @@ struct PageReports
 bool reuseStoredReport(DirectoryUser &user, const QHash<QString, StoredUserReader::Row> &page,
                        const PageReports &reports, const QDateTime &now)
 {
-    const QString key = user.dn.toLower();
+    const QString key = storedRowKey(user);
     std::optional<StoredUserReader::Row> row;
     if (auto it = page.constFind(key); it != page.cend())
         row = *it;
@@ -95,6 +95,37 @@ QList<DirectoryUser> analysePage(const certs::ValueAnalyzer &analyzer, QList<Lda
     // dropped its thread-local key; its error state would then leak. Free it now, once per page.
     OPENSSL_thread_stop();
     return users;
+}
+
+// The contextCSN of the naming context that holds `baseDn`: the CSN of the last change anywhere in
+// it. Empty when the server keeps none (OpenLDAP without syncprov, other servers). With several values
+// (one per provider of a multi-provider setup) the oldest: no change after any of them is missed.
+Result<QString> contextCsn(LdapConnection &ldap, const QString &baseDn)
+{
+    auto rootDse = ldap.readEntry(QString(), { QStringLiteral("namingContexts") });
+    if (!rootDse)
+        return rootDse.error();
+    QString suffix;
+    for (const QByteArray &value : rootDse->values(QStringLiteral("namingContexts"))) {
+        const QString context = QString::fromUtf8(value);
+        const bool holds = !context.isEmpty()
+            && (baseDn.compare(context, Qt::CaseInsensitive) == 0
+                || baseDn.endsWith(QLatin1Char(',') + context, Qt::CaseInsensitive));
+        if (holds && context.size() > suffix.size())
+            suffix = context;
+    }
+    if (suffix.isEmpty())
+        return QString();
+    auto entry = ldap.readEntry(suffix, { QStringLiteral("contextCSN") });
+    if (!entry)
+        return entry.error();
+    QString oldest;
+    for (const QByteArray &value : entry->values(QStringLiteral("contextCSN"))) {
+        const QString csn = QString::fromUtf8(value);
+        if (oldest.isEmpty() || csn < oldest) // fixed-width CSNs sort as text
+            oldest = csn;
+    }
+    return oldest;
 }
 
 QString andFilter(const QString &base, const QString &extra)
@@ -186,13 +217,32 @@ void DirectoryReadJob::doStart()
                 filter = andFilter(filter, QStringLiteral("(uSNChanged>=%1)").arg(previous->usn + 1));
             }
         }
-    } else if (previous && previous->isValid() && previous->server == mark.server && !previous->csn.isEmpty()
-               && !mapping.changeSequence.isEmpty()) {
-        snapshot->incremental = true;
-        // Strictly after the mark: CSNs grow with every change on the server. (modifyTimestamp has
-        // one-second resolution and cannot tell changes in the mark's own second apart.)
-        filter = andFilter(filter, QStringLiteral("(!(%1<=%2))").arg(mapping.changeSequence, previous->csn));
-        mark.csn = previous->csn;
+    } else if (!mapping.changeSequence.isEmpty()) {
+        // The next read continues from the suffix's contextCSN as it is before this search begins (as
+        // AD's from highestCommittedUSN): a change made while the search goes on, to an entry already
+        // read, has a CSN above it and is read again next time. (The newest entryCSN among the entries
+        // read would lie above such a change and miss it.)
+        // Unreadable (an ACL on the suffix entry, say) is no reason to fail the read: it is full next
+        // time too. A connection that is gone fails the search that follows.
+        auto context = contextCsn(ldap, profile.baseDn);
+        mark.csn = context ? *context : QString();
+        if (!context)
+            log(jobs::LogRecord::Level::Warning,
+                tr("full reads only: the contextCSN of the naming context of %1 cannot be read: %2")
+                    .arg(profile.baseDn, context.error().message),
+                {}, QStringLiteral("ldap"));
+        else if (mark.csn.isEmpty())
+            log(jobs::LogRecord::Level::Info,
+                tr("full reads only: the naming context of %1 has no contextCSN (OpenLDAP keeps it with "
+                   "the syncprov overlay), so no read can start from where this one began")
+                    .arg(profile.baseDn));
+        if (previous && previous->isValid() && previous->server == mark.server && !previous->csn.isEmpty()) {
+            snapshot->incremental = true;
+            // Strictly after the mark: CSNs grow with every change on the server. (modifyTimestamp has
+            // one-second resolution and cannot tell changes in the mark's own second apart.)
+            filter =
+                andFilter(filter, QStringLiteral("(!(%1<=%2))").arg(mapping.changeSequence, previous->csn));
+        }
     }
     if (snapshot->incremental)
         log(jobs::LogRecord::Level::Info,
@@ -205,7 +255,6 @@ void DirectoryReadJob::doStart()
     QThreadPool pool;
     pool.setMaxThreadCount(qMax(1, QThread::idealThreadCount()));
     std::deque<QFuture<QList<DirectoryUser>>> inFlight;
-    const QString sequenceKey = LdapEntry::key(mapping.changeSequence);
     qint64 read = 0;
 
     auto deliver = [&](QList<DirectoryUser> users) {
@@ -241,12 +290,6 @@ void DirectoryReadJob::doStart()
         request,
         [&](QList<LdapEntry> &&page) {
             read += page.size();
-            if (profile.kind == SourceKind::GenericLdap && !sequenceKey.isEmpty())
-                for (const LdapEntry &entry : page) {
-                    const QString csn = entry.text(sequenceKey);
-                    if (csn > mark.csn) // fixed-width CSNs sort as text
-                        mark.csn = csn;
-                }
             PageReports pageReports;
             if (m_settings.reports) {
                 pageReports.settings = m_settings.reports.get();
@@ -275,6 +318,25 @@ void DirectoryReadJob::doStart()
         return;
     }
     snapshot->pages = stats->pages;
+    if (!stats->unreadable.isEmpty()) {
+        // A user whose entry was cut short would look as if they had fewer values, and a plan would
+        // remove the rest: the whole snapshot is incomplete, so that nothing is derived from it.
+        for (const LdapEntry &entry : std::as_const(stats->unreadable))
+            log(jobs::LogRecord::Level::Error,
+                tr("entry %1 could not be decoded: %2")
+                    .arg(entry.dn.isEmpty() ? tr("(DN unreadable)") : entry.dn, entry.unreadable),
+                {}, QStringLiteral("ldap"));
+        const LdapEntry &first = stats->unreadable.first();
+        fail(snapshot,
+             Error {
+                 QStringLiteral("unreadable_entry"),
+                 tr("%1 of the entries the server sent could not be decoded (first: %2: %3); the snapshot is "
+                    "incomplete (%4 users read) and is not used as the directory")
+                     .arg(stats->unreadable.size())
+                     .arg(first.dn.isEmpty() ? tr("(DN unreadable)") : first.dn, first.unreadable)
+                     .arg(read) });
+        return;
+    }
     snapshot->complete = true;
     snapshot->mark = mark;
     if (stats->referencesSkipped)

@@ -74,14 +74,15 @@ struct DirectoryUser
 DirectoryUser userFromEntry(const LdapEntry &entry, const AttributeMapping &mapping);
 
 // Where an incremental read continues. AD: uSNChanged is per domain controller, so the mark holds
-// the DC's identity too; OpenLDAP: the newest entryCSN seen (the change sequence of modifyTimestamp).
+// the DC's identity too; OpenLDAP: the suffix's contextCSN when the read began (entryCSN is the change
+// sequence of modifyTimestamp).
 struct ReadMark
 {
     SourceKind kind = SourceKind::ActiveDirectory;
     QString server; // url + base: a mark for another directory or subtree is worthless
     QString dcIdentity; // dsServiceName + invocationId
     qint64 usn = -1; // highestCommittedUSN when the read began
-    QString csn; // "20261128093000.123456Z#000000#000#000000"
+    QString csn; // contextCSN when the read began: "20261128093000.123456Z#000000#000#000000"
 
     [[nodiscard]] bool isValid() const { return !server.isEmpty() && (usn >= 0 || !csn.isEmpty()); }
     [[nodiscard]] QByteArray toJson() const;

@@ -189,9 +189,20 @@ private:
     std::vector<std::pair<QByteArray, QString>> m_known;
 };
 
+QString decodingError(LDAP *ld, int rc)
+{
+    QString text = QString::fromUtf8(ldap_err2string(rc));
+    if (const QString diag = diagnostic(ld); !diag.isEmpty())
+        text += QStringLiteral(" (%1)").arg(diag);
+    return text;
+}
+
 // One entry in a single pass over its BER, the way ldapsearch reads it: the DN and the values are
 // taken in place (ldap_get_values_len would search the entry again for every attribute and copy
 // each value once more before it reached a QByteArray).
+//
+// Never a shorter entry: when the DN, an attribute's name or its values cannot be decoded, the entry
+// comes back with no attributes and `unreadable` set to libldap's error (with the DN when it was read).
 LdapEntry decodeEntry(LDAP *ld, LDAPMessage *message, AttributeKeys &keys)
 {
     LdapEntry entry;
@@ -199,13 +210,18 @@ LdapEntry decodeEntry(LDAP *ld, LDAPMessage *message, AttributeKeys &keys)
     berval dn {};
     const int rc = ldap_get_dn_ber(ld, message, &berRaw, &dn);
     const BerPtr ber(berRaw);
-    if (rc != LDAP_SUCCESS)
+    if (rc != LDAP_SUCCESS || !dn.bv_val) {
+        entry.unreadable = QStringLiteral("the DN cannot be decoded: %1")
+                               .arg(decodingError(ld, rc != LDAP_SUCCESS ? rc : LDAP_DECODING_ERROR));
         return entry;
+    }
     entry.dn = QString::fromUtf8(dn.bv_val, qsizetype(dn.bv_len));
     entry.attributes.reserve(keys.count()); // as many as the last entry had names: no regrowth
     berval name {};
     berval *values = nullptr;
-    while (ldap_get_attribute_ber(ld, message, ber.get(), &name, &values) == LDAP_SUCCESS && name.bv_val) {
+    int attributeRc = LDAP_SUCCESS;
+    while ((attributeRc = ldap_get_attribute_ber(ld, message, ber.get(), &name, &values)) == LDAP_SUCCESS
+           && name.bv_val) {
         const QString key = keys.key(name);
         auto found = std::find_if(entry.attributes.begin(), entry.attributes.end(),
                                   [&key](const LdapEntry::Attribute &a) { return a.key == key; });
@@ -224,6 +240,16 @@ LdapEntry decodeEntry(LDAP *ld, LDAPMessage *message, AttributeKeys &keys)
             target.append(QByteArray(v->bv_val, qsizetype(v->bv_len)));
         ber_memfree(values);
         values = nullptr;
+    }
+    if (values)
+        ber_memfree(values);
+    if (attributeRc != LDAP_SUCCESS) {
+        const QString after = entry.attributes.isEmpty()
+            ? QStringLiteral("its first attribute")
+            : QStringLiteral("the attribute after %1").arg(entry.attributes.last().key);
+        entry.attributes.clear();
+        entry.unreadable =
+            QStringLiteral("%1 cannot be decoded: %2").arg(after, decodingError(ld, attributeRc));
     }
     return entry;
 }
@@ -560,9 +586,14 @@ Result<SearchStats> LdapConnection::search(const SearchRequest &request, const P
             for (LDAPMessage *message = ldap_first_message(ld, raw); message;
                  message = ldap_next_message(ld, message)) {
                 switch (ldap_msgtype(message)) {
-                case LDAP_RES_SEARCH_ENTRY:
-                    page.append(decodeEntry(ld, message, keys));
+                case LDAP_RES_SEARCH_ENTRY: {
+                    LdapEntry entry = decodeEntry(ld, message, keys);
+                    if (entry.unreadable.isEmpty())
+                        page.append(std::move(entry));
+                    else
+                        stats.unreadable.append(std::move(entry));
                     break;
+                }
                 case LDAP_RES_SEARCH_REFERENCE:
                     ++stats.referencesSkipped; // referrals are not chased unless the profile says so
                     break;
@@ -630,6 +661,10 @@ Result<LdapEntry> LdapConnection::readEntry(const QString &dn, const QStringList
     });
     if (!stats)
         return stats.error();
+    if (!stats->unreadable.isEmpty())
+        return Error { QStringLiteral("unreadable_entry"),
+                       QStringLiteral("%1: entry %2 could not be decoded: %3")
+                           .arg(m_profile.url, dn, stats->unreadable.first().unreadable) };
     if (!found)
         return Error { QStringLiteral("no_such_object"),
                        QStringLiteral("%1 has no entry %2").arg(m_profile.url, dn) };

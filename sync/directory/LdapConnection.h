@@ -39,6 +39,10 @@ struct LdapEntry
         QList<QByteArray> values;
     };
     QString dn;
+    // Empty when the entry was decoded completely. Otherwise libldap's error (a BER decoding failure,
+    // no DN, an attribute cut short): `attributes` is then empty, never a part of the entry, and `dn`
+    // is set when the DN itself could be read.
+    QString unreadable;
     // In the order the server sent them. A list, not a hash: an entry holds the dozen attributes
     // asked for, and a hash's buckets cost more to make and free than a short scan costs to search.
     QList<Attribute> attributes;
@@ -64,6 +68,10 @@ struct SearchStats
     qint64 entries = 0;
     int pages = 0;
     qint64 referencesSkipped = 0; // continuation references not chased
+    // Entries libldap could not decode completely (LdapEntry::unreadable set, no attributes). Not in
+    // `entries` and never handed to the page sink: a shorter entry would look like a user with fewer
+    // values.
+    QList<LdapEntry> unreadable;
 };
 
 // The server's TLS certificate as seen during the handshake.
@@ -85,7 +93,8 @@ using CancelCheck = std::function<bool()>;
 //
 // Error codes, for branching and tests: config, unreachable, tls, bad_credentials,
 // strong_auth_required, no_kerberos, insufficient_rights, limit, timeout, server_gone, canceled,
-// no_such_object, value_exists, value_not_present, changed_meanwhile, ldap (anything else).
+// no_such_object, value_exists, value_not_present, changed_meanwhile, unreadable_entry (libldap could
+// not decode an entry the server sent), ldap (anything else).
 class LdapConnection
 {
 public:

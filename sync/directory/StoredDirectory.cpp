@@ -35,6 +35,13 @@ QString storedDirectoryKey(const ConnectionProfile &profile)
              profile.mapping.attributes().join(QLatin1Char(',')));
 }
 
+QString storedRowKey(const DirectoryUser &user)
+{
+    if (!user.sourceAnchor.isEmpty())
+        return QStringLiteral("anchor:") + user.sourceAnchor;
+    return QStringLiteral("dn:") + user.dn.toLower(); // DNs compare without case
+}
+
 namespace {
 
 void writeStoredUser(QDataStream &s, const DirectoryUser &u)
@@ -230,7 +237,7 @@ Result<void> StoredDirectory::store(const QList<DirectoryUser> &users)
     QList<store::StateStore::StoredRow> rows;
     rows.reserve(users.size());
     for (const DirectoryUser &u : users) {
-        QString key = u.dn.toLower(); // DNs compare without case
+        QString key = storedRowKey(u);
         const qint64 seq = m_nextSeq++;
         if (m_fullRead)
             m_read.insert(key);

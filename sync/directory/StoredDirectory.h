@@ -29,6 +29,11 @@ namespace certsync::directory {
 // attributes read. Any of them changed finds nothing stored, and so reads in full.
 QString storedDirectoryKey(const ConnectionProfile &profile);
 
+// A stored user's row key: its source anchor (objectGUID on AD, entryUUID on OpenLDAP), which a move or
+// a rename keeps, so that the user's row is replaced instead of a second one added; the DN in lower
+// case only for an entry without one. "anchor:<anchor>" or "dn:<dn>".
+QString storedRowKey(const DirectoryUser &user);
+
 // Identifiers and raw values; no analysis (re-derived, and cached by SHA-256 elsewhere).
 QByteArray encodeStoredUser(const DirectoryUser &user);
 std::optional<DirectoryUser> decodeStoredUser(const QByteArray &bytes);
@@ -56,8 +61,8 @@ public:
     StoredUserReader(const StoredUserReader &) = delete;
     StoredUserReader &operator=(const StoredUserReader &) = delete;
 
-    // The rows at positions firstSeq .. firstSeq + count - 1, by row key (the DN in lower case): where
-    // a full read of an unchanged directory meets them again.
+    // The rows at positions firstSeq .. firstSeq + count - 1, by row key (storedRowKey): where a full
+    // read of an unchanged directory meets them again.
     [[nodiscard]] QHash<QString, Row> range(qint64 firstSeq, qint64 count) const;
     [[nodiscard]] std::optional<Row> find(const QString &rowKey) const;
 
@@ -91,7 +96,7 @@ public:
     // One transaction per read: nothing of a failed read is kept. A full read stores every user in
     // the directory's order (rewriting only what changed) and drops the users it did not meet.
     Result<void> begin(bool fullRead);
-    Result<void> store(const QList<DirectoryUser> &users); // replaces rows by DN
+    Result<void> store(const QList<DirectoryUser> &users); // replaces rows by storedRowKey
     Result<void> commit(const ReadMark &mark);
     void rollback();
 

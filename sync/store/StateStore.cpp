@@ -87,6 +87,11 @@ const QList<QStringList> &migrations()
                          "host TEXT NOT NULL, pid INTEGER NOT NULL, process_start TEXT NOT NULL, "
                          "started TEXT NOT NULL, heartbeat TEXT NOT NULL)"),
           QStringLiteral("ALTER TABLE journal ADD COLUMN seen_values TEXT") },
+        // 8: a directory's users are keyed by their source anchor (directory::storedRowKey, in the `dn`
+        // column), so that a moved or renamed user replaces its row: the rows keyed by DN are dropped,
+        // with the directories' read marks, and the next read of each directory is a full one
+        { QStringLiteral("DELETE FROM directory_users"),
+          QStringLiteral("DELETE FROM directory_marks WHERE server LIKE 'directory %'") },
     };
     return list;
 }

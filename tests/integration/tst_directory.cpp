@@ -1,9 +1,12 @@
 // The directory reader against a real server: slapd or a Samba AD DC, started by a CTest fixture.
 // The same suite runs against both (CERTSYNC_DIRECTORY_ENV names the fixture's server.env).
 #include "DirectoryFixture.h"
+#include "LdapFaultRelay.h"
 #include "TestPki.h"
 
 #include "directory/LdapConnection.h"
+#include "directory/StoredDirectory.h"
+#include "store/StateStore.h"
 
 #include <QCryptographicHash>
 #include <QJsonArray>
@@ -13,7 +16,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QUrl>
 
+#include <atomic>
 #include <csignal>
 
 using namespace certsync;
@@ -107,6 +112,10 @@ private slots:
     void cancelMidRead();
     void sizeLimit();
     void serverPausedCanceledTimedOutAndGone();
+    void undecodableEntryMakesTheReadIncomplete_data();
+    void undecodableEntryMakesTheReadIncomplete();
+    void changeDuringReadIsSeenByTheNextRead();
+    void renamedUserReplacesItsStoredRow();
 
 private:
     QString readerDn() const;
@@ -530,6 +539,194 @@ void TestDirectory::serverPausedCanceledTimedOutAndGone()
              qPrintable(outcome.snapshot->error.message));
     QCOMPARE(outcome.snapshot->entries, 10);
     QCOMPARE(outcome.snapshot->users.size(), 10);
+}
+
+void TestDirectory::undecodableEntryMakesTheReadIncomplete_data()
+{
+    QTest::addColumn<int>("fault");
+    QTest::newRow("attribute cut short") << int(LdapFaultRelay::Fault::ValueLength);
+    QTest::newRow("DN cut short") << int(LdapFaultRelay::Fault::DnLength);
+}
+
+// An entry libldap cannot decode completely never becomes a shorter entry (a user with fewer
+// certificates, whose others a plan would then remove): the read goes on, says which entry and why,
+// and the snapshot is incomplete, so that no diff is computed from it.
+void TestDirectory::undecodableEntryMakesTheReadIncomplete()
+{
+    if (m_fixture.isActiveDirectory())
+        QSKIP("slapd only: the relay must see plain LDAP, and AD refuses simple binds without TLS");
+    QFETCH(int, fault);
+    const ReadOutcome before = readDirectory(m_fixture.readSettings());
+    QVERIFY(before.success);
+    const QString attribute = m_fixture.profile().mapping.userCertificate;
+    // A user with certificates, whose values the damaged attribute holds.
+    auto victim = std::find_if(before.snapshot->users.cbegin(), before.snapshot->users.cend(),
+                               [](const DirectoryUser &u) { return !u.userCertificate.isEmpty(); });
+    QVERIFY(victim != before.snapshot->users.cend());
+    const QString victimDn = victim->dn;
+    const QByteArray marker = victimDn.section(QLatin1Char(','), 0, 0).toUtf8() + ',';
+
+    const QUrl server(m_fixture.value(QStringLiteral("LDAP_URL")));
+    LdapFaultRelay relay(server.host(), quint16(server.port()), marker, LdapFaultRelay::Fault(fault),
+                         attribute.toUtf8());
+    QVERIFY(relay.start());
+    DirectoryReadSettings settings = m_fixture.readSettings();
+    settings.profile.url = relay.url();
+    settings.profile.startTls = false; // the relay reads the messages
+    settings.profile.pageSize = 5;
+    QStringList errors;
+    const ReadOutcome outcome = readDirectory(settings, [&errors](DirectoryReadJob *job) {
+        QObject::connect(job, &jobs::Job::logRecord, job, [&errors](const jobs::LogRecord &r) {
+            if (r.level == jobs::LogRecord::Level::Error)
+                errors << r.message;
+        });
+    });
+    QCOMPARE(relay.damaged(), 1);
+    QVERIFY(outcome.finished);
+    QVERIFY2(!outcome.success, "a read with an undecodable entry is not a successful read");
+    QVERIFY(outcome.snapshot);
+    QVERIFY(!outcome.snapshot->complete);
+    QCOMPARE(outcome.snapshot->error.code, QStringLiteral("unreadable_entry"));
+    QVERIFY(!outcome.snapshot->mark.isValid());
+    // The rest was read; the damaged entry is in no form among the users.
+    QCOMPARE(outcome.snapshot->entries, before.snapshot->entries - 1);
+    for (const DirectoryUser &u : std::as_const(outcome.streamed)) {
+        QVERIFY2(!u.dn.isEmpty(), "an entry without a DN is not a user");
+        QVERIFY2(u.dn.compare(victimDn, Qt::CaseInsensitive) != 0, qPrintable(u.dn));
+    }
+    // The log names the entry (when its DN could be read) and libldap's error.
+    const QString named = LdapFaultRelay::Fault(fault) == LdapFaultRelay::Fault::DnLength
+        ? QStringLiteral("(DN unreadable)")
+        : victimDn;
+    QVERIFY2(outcome.snapshot->error.message.contains(named), qPrintable(outcome.snapshot->error.message));
+    QVERIFY2(outcome.snapshot->error.message.contains(QStringLiteral("Decoding error")),
+             qPrintable(outcome.snapshot->error.message));
+    QVERIFY2(!errors.filter(named).filter(QStringLiteral("Decoding error")).isEmpty(),
+             qPrintable(errors.join(QLatin1Char('\n'))));
+}
+
+// The next incremental read starts where this one began (OpenLDAP: the suffix's contextCSN, AD:
+// highestCommittedUSN): a change to an entry already read, made while the read goes on, is read next
+// time even when an entry read later was changed after it.
+void TestDirectory::changeDuringReadIsSeenByTheNextRead()
+{
+    DirectoryReadSettings settings = m_fixture.readSettings();
+    settings.profile.pageSize = 5;
+    const ReadOutcome order = readDirectory(settings);
+    QVERIFY(order.success);
+    QVERIFY(order.snapshot->users.size() > 5);
+    const QString early = order.snapshot->users.first().dn; // in the first page
+    const QString late = order.snapshot->users.last().dn; // in the last
+    const QString attribute = m_fixture.profile().mapping.userCertificate;
+    CertSpec spec = goodLeafSpec(QStringLiteral("midread@certsync.test"));
+    spec.keySlot = 42;
+    const QByteArray value = TestPki::selfSigned(spec).der;
+    auto admin = LdapConnection::open(m_fixture.profile(true), m_fixture.password(true));
+    QVERIFY(admin.ok());
+    LdapConnection &writer = **admin;
+    std::atomic<bool> changed = false;
+    auto restore = qScopeGuard([&] {
+        if (changed) {
+            (void)writer.modifyValues(early, attribute, { value }, {});
+            (void)writer.modifyValues(late, attribute, { value }, {});
+        }
+    });
+    std::atomic<bool> writesOk = false;
+    const ReadOutcome full = readDirectory(settings, [&](DirectoryReadJob *job) {
+        // On the worker thread, after the first page: the early entry is read, the late one is not.
+        QObject::connect(
+            job, &jobs::Job::progress, job,
+            [&] {
+                if (changed.exchange(true))
+                    return;
+                writesOk = writer.modifyValues(early, attribute, {}, { value }).ok()
+                    && writer.modifyValues(late, attribute, {}, { value }).ok();
+            },
+            Qt::DirectConnection);
+    });
+    QVERIFY(changed);
+    QVERIFY(writesOk);
+    QVERIFY(full.success);
+    const auto inFull = [&](const QString &dn) {
+        for (const DirectoryUser &u : std::as_const(full.snapshot->users))
+            if (u.dn == dn)
+                return u.userCertificate.contains(value);
+        return false;
+    };
+    QVERIFY2(!inFull(early), "the early entry was read before the change");
+    QVERIFY2(inFull(late), "the late entry was read after the change");
+
+    settings.previous = full.snapshot->mark;
+    const ReadOutcome next = readDirectory(settings);
+    QVERIFY(next.success);
+    QVERIFY(next.snapshot->incremental);
+    QStringList seen;
+    for (const DirectoryUser &u : std::as_const(next.snapshot->users))
+        if (u.userCertificate.contains(value))
+            seen << u.dn;
+    QVERIFY2(seen.contains(early), qPrintable(seen.join(QLatin1Char(';'))));
+}
+
+// Rows of the stored snapshot are keyed by the source anchor: a user renamed in the directory replaces
+// its row at the next incremental read, instead of leaving its old row (and values) beside the new one.
+void TestDirectory::renamedUserReplacesItsStoredRow()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    auto state = store::StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(state.ok());
+    DirectoryReadSettings settings = m_fixture.readSettings();
+    const ReadOutcome full = readDirectory(settings);
+    QVERIFY(full.success);
+    {
+        StoredDirectory stored(**state, settings.profile);
+        QVERIFY(stored.begin(true).ok());
+        QVERIFY(stored.store(full.snapshot->users).ok());
+        QVERIFY(stored.commit(full.snapshot->mark).ok());
+    }
+    const DirectoryUser &user = full.snapshot->users.at(1);
+    QVERIFY(!user.sourceAnchor.isEmpty());
+    const QString oldRdn = user.dn.section(QLatin1Char(','), 0, 0);
+    const QString parent = user.dn.section(QLatin1Char(','), 1);
+    const QString newRdn = oldRdn + QStringLiteral("-renamed");
+    const QString newDn = newRdn + QLatin1Char(',') + parent;
+    const auto rename = [&](const QString &from, const QString &to) {
+        QProcess modrdn;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("LDAPTLS_CACERT"), m_fixture.value(QStringLiteral("CA_FILE")));
+        modrdn.setProcessEnvironment(env);
+        modrdn.start(QStringLiteral("ldapmodrdn"),
+                     { QStringLiteral("-x"), QStringLiteral("-ZZ"), QStringLiteral("-H"),
+                       m_fixture.value(QStringLiteral("LDAP_URL")), QStringLiteral("-D"),
+                       m_fixture.value(QStringLiteral("ADMIN_DN")), QStringLiteral("-w"),
+                       m_fixture.password(true), QStringLiteral("-r"), from, to });
+        return modrdn.waitForFinished(10000) && modrdn.exitCode() == 0;
+    };
+    QVERIFY(rename(user.dn, newRdn));
+    auto renameBack = qScopeGuard([&] { rename(newDn, oldRdn); });
+
+    settings = m_fixture.readSettings();
+    settings.previous = full.snapshot->mark;
+    const ReadOutcome changes = readDirectory(settings);
+    QVERIFY(changes.success);
+    QVERIFY(changes.snapshot->incremental);
+    StoredDirectory stored(**state, settings.profile);
+    QVERIFY(stored.begin(false).ok());
+    QVERIFY(stored.store(changes.snapshot->users).ok());
+    QVERIFY(stored.commit(changes.snapshot->mark).ok());
+    const certs::ValueAnalyzer analyzer(*settings.trust, certs::CertificateJudge(settings.policy));
+    QStringList dns;
+    QStringList anchored; // the DNs stored with the renamed user's anchor
+    auto visited = stored.forEachUser(analyzer, QDateTime::currentDateTimeUtc(), [&](DirectoryUser &&u) {
+        dns << u.dn.toLower();
+        if (u.sourceAnchor == user.sourceAnchor)
+            anchored << u.dn;
+        return true;
+    });
+    QVERIFY(visited.ok());
+    QCOMPARE(int(*visited), int(full.snapshot->users.size()));
+    QCOMPARE(anchored, QStringList { newDn });
+    QVERIFY(!dns.contains(user.dn.toLower()));
 }
 
 QTEST_GUILESS_MAIN(TestDirectory)

@@ -602,17 +602,23 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
     const QString key = directory::storedDirectoryKey(f.profile());
     auto state = store::StateStore::open(QDir(stateDir).filePath(QStringLiteral("certsync.db")));
     QVERIFY(state.ok());
-    QStringList chosen;
+    QStringList chosen; // their DNs, as the CSV has them
+    QHash<QString, QString> rowKeys; // DN -> the row's key (the source anchor)
     {
         QSqlQuery q((*state)->database());
-        q.prepare(
-            QStringLiteral("SELECT dn FROM directory_users WHERE source = ? AND dn <> ? AND report IS NOT "
-                           "NULL AND length(report_csv) > 0 ORDER BY seq LIMIT 2"));
+        q.prepare(QStringLiteral("SELECT dn, data FROM directory_users WHERE source = ? AND report IS NOT "
+                                 "NULL AND length(report_csv) > 0 ORDER BY seq"));
         q.addBindValue(key);
-        q.addBindValue(readerDn(f).toLower());
         QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
-        while (q.next())
-            chosen << q.value(0).toString();
+        while (q.next() && chosen.size() < 2) {
+            const auto user = directory::decodeStoredUser(q.value(1).toByteArray());
+            QVERIFY(user);
+            QCOMPARE(q.value(0).toString(), directory::storedRowKey(*user));
+            if (user->dn.compare(readerDn(f), Qt::CaseInsensitive) == 0)
+                continue;
+            chosen << user->dn;
+            rowKeys.insert(user->dn, q.value(0).toString());
+        }
         QCOMPARE(chosen.size(), 2);
     }
     // Replaces a user's stored rows by planted ones (as many), and makes its report run out or not.
@@ -621,7 +627,7 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
         q.prepare(
             QStringLiteral("SELECT report, report_csv FROM directory_users WHERE source = ? AND dn = ?"));
         q.addBindValue(key);
-        q.addBindValue(dn);
+        q.addBindValue(rowKeys.value(dn));
         if (!q.exec() || !q.next())
             return false;
         auto report = directory::UserReport::decode(q.value(0).toByteArray(), q.value(1).toByteArray());
@@ -637,7 +643,7 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
         q.addBindValue(report->encode());
         q.addBindValue(report->csv);
         q.addBindValue(key);
-        q.addBindValue(dn);
+        q.addBindValue(rowKeys.value(dn));
         return q.exec() && q.numRowsAffected() == 1;
     };
     const QString holds = QStringLiteral("planted row that holds");
@@ -650,15 +656,15 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
     const QStringList othersRows = without(firstRows, chosen.at(0));
     QVERIFY(othersRows.size() < firstRows.size());
 
-    // A full read: the report that holds is reused, found by its DN after a move (not at its place);
-    // the one that ran out is made again.
+    // A full read: the report that holds is reused, found by its row key after a move (not at its
+    // place); the one that ran out is made again.
     QVERIFY(plant(chosen.at(0), holds, false));
     QVERIFY(plant(chosen.at(1), ranOut, true));
     {
         QSqlQuery q((*state)->database());
         q.prepare(QStringLiteral("UPDATE directory_users SET seq = 100000 WHERE source = ? AND dn = ?"));
         q.addBindValue(key);
-        q.addBindValue(chosen.at(0));
+        q.addBindValue(rowKeys.value(chosen.at(0)));
         QVERIFY(q.exec() && q.numRowsAffected() == 1);
     }
     const auto [third, thirdRows] = inventory(QStringLiteral("third.csv"));

@@ -412,6 +412,27 @@ void TestStateStore::storedDirectoryMergesAndRollsBack()
     QVERIFY(stored.commit(mark).ok());
     QCOMPARE(order(stored), (QStringList { QStringLiteral("f2"), QStringLiteral("e1") }));
 
+    // Rows are keyed by the source anchor: a user renamed or moved (another DN, the same anchor)
+    // replaces its row in place on an incremental read; the DN keys only a user without an anchor.
+    auto anchored = [&user](const QString &name, const QByteArray &value, const QString &anchor) {
+        directory::DirectoryUser u = user(name, value);
+        u.sourceAnchor = anchor;
+        return u;
+    };
+    QCOMPARE(directory::storedRowKey(anchored(QStringLiteral("g"), "1", QStringLiteral("0f1e"))),
+             QStringLiteral("anchor:0f1e"));
+    QCOMPARE(directory::storedRowKey(user(QStringLiteral("G"), "1")), QStringLiteral("dn:uid=g,dc=example"));
+    QVERIFY(stored.begin(true).ok());
+    QVERIFY(stored
+                .store({ anchored(QStringLiteral("g"), "1", QStringLiteral("0f1e")),
+                         user(QStringLiteral("e"), "1") })
+                .ok());
+    QVERIFY(stored.commit(mark).ok());
+    QVERIFY(stored.begin(false).ok());
+    QVERIFY(stored.store({ anchored(QStringLiteral("h"), "2", QStringLiteral("0f1e")) }).ok());
+    QVERIFY(stored.commit(mark).ok());
+    QCOMPARE(order(stored), (QStringList { QStringLiteral("h2"), QStringLiteral("e1") }));
+
     // Another filter is another snapshot.
     profile.filter = QStringLiteral("(uid=a)");
     directory::StoredDirectory other(**store, profile);
@@ -540,26 +561,27 @@ void TestStateStore::reportsAreStoredAndReadBack()
     QVERIFY(snapshot.commit(mark).ok());
     const auto rows = readElsewhere(1, 2);
     QCOMPARE(rows.size(), 2);
-    const auto row = rows.value(QStringLiteral("uid=a,dc=example"));
+    const auto row = rows.value(directory::storedRowKey(user));
     QCOMPARE(row.seq, 2);
     QVERIFY(directory::matchesStoredUser(user, row.data));
     QVERIFY(row.reportCsv == report.csv);
     QVERIFY(directory::UserReport::decode(row.report, row.reportCsv));
-    QVERIFY(rows.value(QStringLiteral("uid=b,dc=example")).report.isEmpty()); // made without a report
+    QVERIFY(rows.value(directory::storedRowKey(other)).report.isEmpty()); // made without a report
     QCOMPARE(readElsewhere(2, 1).size(), 1);
-    const auto found = onAnotherThread([&reader] { return reader.find(QStringLiteral("uid=a,dc=example")); });
+    const auto found =
+        onAnotherThread([&reader, &user] { return reader.find(directory::storedRowKey(user)); });
     QVERIFY(found && found->seq == 2);
-    QVERIFY(!onAnotherThread([&reader] { return reader.find(QStringLiteral("uid=zz,dc=example")); }));
+    QVERIFY(!onAnotherThread([&reader] { return reader.find(QStringLiteral("dn:uid=zz,dc=example")); }));
 
     // Written again without a report (a diff's read): the same data keeps its report, other data drops it.
     QVERIFY(snapshot.begin(true).ok());
     QVERIFY(snapshot.store({ other, user }).ok());
     QVERIFY(snapshot.commit(mark).ok());
-    QVERIFY(readElsewhere(2, 1).value(QStringLiteral("uid=a,dc=example")).reportCsv == report.csv);
+    QVERIFY(readElsewhere(2, 1).value(directory::storedRowKey(user)).reportCsv == report.csv);
     QVERIFY(snapshot.begin(true).ok());
     QVERIFY(snapshot.store({ other, renamed }).ok());
     QVERIFY(snapshot.commit(mark).ok());
-    const auto changed = readElsewhere(2, 1).value(QStringLiteral("uid=a,dc=example"));
+    const auto changed = readElsewhere(2, 1).value(directory::storedRowKey(user));
     QVERIFY(directory::matchesStoredUser(renamed, changed.data));
     QVERIFY(changed.report.isEmpty() && changed.reportCsv.isEmpty());
 
@@ -578,8 +600,8 @@ void TestStateStore::reportsAreStoredAndReadBack()
     QVERIFY(changes.exec(QStringLiteral("SELECT total_changes()")) && changes.next());
     QCOMPARE(changes.value(0).toLongLong(), before);
     QVERIFY(snapshot.commit(mark).ok());
-    QVERIFY(directory::matchesStoredUser(user,
-                                         readElsewhere(2, 1).value(QStringLiteral("uid=a,dc=example")).data));
+    QVERIFY(
+        directory::matchesStoredUser(user, readElsewhere(2, 1).value(directory::storedRowKey(user)).data));
 }
 
 // A long-lived thread that read one state database for a reader that is gone, and then reads another
@@ -623,11 +645,11 @@ void TestStateStore::threadReadersNeverMixDatabases()
     };
     {
         const directory::StoredUserReader reader(*first, profile);
-        QCOMPARE(keysOn(reader), QStringList { QStringLiteral("uid=first,dc=example") });
+        QCOMPARE(keysOn(reader), QStringList { QStringLiteral("dn:uid=first,dc=example") });
     }
     for (int i = 0; i < 3; ++i) {
         const directory::StoredUserReader reader(*second, profile);
-        QCOMPARE(keysOn(reader), QStringList { QStringLiteral("uid=second,dc=example") });
+        QCOMPARE(keysOn(reader), QStringList { QStringLiteral("dn:uid=second,dc=example") });
     }
     // The worker's connections to readers that are gone were closed on it as it opened the new ones.
     int open = 0;
