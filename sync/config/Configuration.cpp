@@ -151,7 +151,8 @@ Result<void> loadPolicy(const QSettings &s, PolicyConfig &p)
            readInt(s, QStringLiteral("policy/maxValues"), 1, 15, p.engine.maxValues),
            readBool(s, QStringLiteral("policy/consistencyGuidAnchor"), p.engine.consistencyGuidAnchor),
            readInt(s, QStringLiteral("sync/deletionThreshold"), 0, 1000000, p.deletionThreshold),
-           readBool(s, QStringLiteral("sync/staging"), p.staging) })
+           readBool(s, QStringLiteral("sync/staging"), p.staging),
+           readInt(s, QStringLiteral("history/retentionDays"), 1, 36500, p.runRetentionDays) })
         if (!r)
             return r.error();
     if (s.contains(QStringLiteral("policy/certificateUserIds"))) {
@@ -333,6 +334,7 @@ void save(const Configuration &c, QSettings &s)
     s.setValue(QStringLiteral("policy/consistencyGuidAnchor"), p.engine.consistencyGuidAnchor);
     s.setValue(QStringLiteral("sync/deletionThreshold"), p.deletionThreshold);
     s.setValue(QStringLiteral("sync/staging"), p.staging);
+    s.setValue(QStringLiteral("history/retentionDays"), p.runRetentionDays);
 }
 
 Result<void> saveFile(const Configuration &configuration, const QString &path)

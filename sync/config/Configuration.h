@@ -30,6 +30,7 @@ struct PolicyConfig
     int warningDays = 30; // the judge's expiring_soon window
     int deletionThreshold = 500; // removed values per publish, Entra Connect's default
     bool staging = false; // compute and stage, never publish
+    int runRetentionDays = 90; // the run history's (RunHistory) kept days
 };
 
 enum class TenantCredential { Secret, Certificate };
