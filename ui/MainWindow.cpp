@@ -188,50 +188,58 @@ void MainWindow::appendLog(const jobs::LogRecord &record)
         m_run->add(record);
 }
 
+void MainWindow::withRunHistory(std::function<QString(store::RunHistory &)> use,
+                                std::function<void(const QString &error)> done)
+{
+    auto *job =
+        new jobs::TaskJob(tr("run history"), [path = m_statePath, use = std::move(use)](jobs::TaskJob &) {
+            auto state = store::StateStore::open(path);
+            if (!state)
+                return state.error().message;
+            store::RunHistory history(**state);
+            return use(history);
+        });
+    connect(job, &jobs::Job::finished, this,
+            [done = std::move(done)](bool, const QString &error) { done(error); });
+    m_viewRunner.run(job);
+}
+
 void MainWindow::refreshRuns()
 {
     auto runs = std::make_shared<QList<store::RunRow>>();
-    auto *job = new jobs::TaskJob(tr("run history"), [path = m_statePath, runs](jobs::TaskJob &) {
-        if (!QFileInfo::exists(path))
-            return QString(); // nothing recorded yet
-        auto state = store::StateStore::open(path);
-        if (!state)
-            return state.error().message;
-        auto stored = store::RunHistory(**state).runs(500);
-        if (!stored)
-            return stored.error().message;
-        *runs = std::move(*stored);
-        return QString();
-    });
-    connect(job, &jobs::Job::finished, this, [this, runs](bool ok, const QString &error) {
-        if (!ok)
-            logLine(jobs::LogRecord::Level::Warning, tr("run history"),
-                    tr("The run history cannot be read: %1").arg(error));
-        m_logPane->setRuns(*runs);
-        emit runsRefreshed();
-    });
-    m_viewRunner.run(job);
+    withRunHistory(
+        [runs](store::RunHistory &history) {
+            auto stored = history.runs(500);
+            if (!stored)
+                return stored.error().message;
+            *runs = std::move(*stored);
+            return QString();
+        },
+        [this, runs](const QString &error) {
+            if (!error.isEmpty())
+                logLine(jobs::LogRecord::Level::Warning, tr("run history"),
+                        tr("The run history cannot be read: %1").arg(error));
+            m_logPane->setRuns(*runs);
+            emit runsRefreshed();
+        });
 }
 
 void MainWindow::loadRun(qint64 runId)
 {
     auto records = std::make_shared<QList<jobs::LogRecord>>();
-    auto *job = new jobs::TaskJob(tr("run history"), [path = m_statePath, runId, records](jobs::TaskJob &) {
-        auto state = store::StateStore::open(path);
-        if (!state)
-            return state.error().message;
-        auto stored = store::RunHistory(**state).records(runId);
-        if (!stored)
-            return stored.error().message;
-        *records = std::move(*stored);
-        return QString();
-    });
-    connect(job, &jobs::Job::finished, this, [this, runId, records](bool ok, const QString &error) {
-        if (!ok)
-            statusBar()->showMessage(tr("Run %1 cannot be read: %2").arg(runId).arg(error), 15000);
-        m_logPane->showRun(runId, *records);
-    });
-    m_viewRunner.run(job);
+    withRunHistory(
+        [runId, records](store::RunHistory &history) {
+            auto stored = history.records(runId);
+            if (!stored)
+                return stored.error().message;
+            *records = std::move(*stored);
+            return QString();
+        },
+        [this, runId, records](const QString &error) {
+            if (!error.isEmpty())
+                statusBar()->showMessage(tr("Run %1 cannot be read: %2").arg(runId).arg(error), 15000);
+            m_logPane->showRun(runId, *records);
+        });
 }
 
 void MainWindow::recordRun(const QString &outcome, const QString &summary)
@@ -242,26 +250,21 @@ void MainWindow::recordRun(const QString &outcome, const QString &summary)
     auto records = std::make_shared<const QList<jobs::LogRecord>>(m_run->records());
     m_run.reset();
     auto id = std::make_shared<qint64>(0);
-    const int retention = m_configuration.policy.runRetentionDays;
-    auto *job = new jobs::TaskJob(
-        tr("run history"), [path = m_statePath, run, records, retention, id](jobs::TaskJob &) {
-            auto state = store::StateStore::open(path);
-            if (!state)
-                return state.error().message;
-            auto stored = store::RunHistory(**state).record(run, *records, retention);
+    withRunHistory(
+        [run, records, retention = m_configuration.policy.runRetentionDays, id](store::RunHistory &history) {
+            auto stored = history.record(run, *records, retention);
             if (!stored)
                 return stored.error().message;
             *id = *stored;
             return QString();
+        },
+        [this, id](const QString &error) {
+            if (!error.isEmpty())
+                logLine(jobs::LogRecord::Level::Warning, tr("run history"),
+                        tr("The run was not recorded in the run history: %1").arg(error));
+            emit runRecorded(*id);
+            refreshRuns();
         });
-    connect(job, &jobs::Job::finished, this, [this, id](bool ok, const QString &error) {
-        if (!ok)
-            logLine(jobs::LogRecord::Level::Warning, tr("run history"),
-                    tr("The run was not recorded in the run history: %1").arg(error));
-        emit runRecorded(*id);
-        refreshRuns();
-    });
-    m_viewRunner.run(job);
 }
 
 bool MainWindow::idle()

@@ -14,6 +14,7 @@
 
 #include <QHash>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -136,6 +137,10 @@ private:
     // the run history with every line logged meanwhile.
     void follow(jobs::Job *job, jobs::Job *last = nullptr);
     void recordRun(const QString &outcome, const QString &summary);
+    // Runs `use` on the view worker with the state database's run history (opened there); `done`
+    // gets its error text, empty on success, back on this thread.
+    void withRunHistory(std::function<QString(store::RunHistory &)> use,
+                        std::function<void(const QString &error)> done);
     void loadRun(qint64 runId);
     void saveWindowState();
     void restoreWindowState();

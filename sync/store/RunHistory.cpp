@@ -116,19 +116,16 @@ Result<qint64> RunHistory::prune(const QDateTime &before)
         return sqlError(QStringLiteral("cannot begin pruning the run history"), db.lastError());
     QSqlQuery q(db);
     // run_log's foreign key cascades; deleting the records first keeps that true without it too.
-    q.prepare(QStringLiteral("DELETE FROM run_log WHERE run_id IN (SELECT id FROM runs WHERE started < ?)"));
-    q.addBindValue(before.toMSecsSinceEpoch());
-    if (!q.exec()) {
-        const Error error = sqlError(QStringLiteral("cannot prune the run history"), q.lastError());
-        db.rollback();
-        return error;
-    }
-    q.prepare(QStringLiteral("DELETE FROM runs WHERE started < ?"));
-    q.addBindValue(before.toMSecsSinceEpoch());
-    if (!q.exec()) {
-        const Error error = sqlError(QStringLiteral("cannot prune the run history"), q.lastError());
-        db.rollback();
-        return error;
+    for (const char *statement :
+         { "DELETE FROM run_log WHERE run_id IN (SELECT id FROM runs WHERE started < ?)",
+           "DELETE FROM runs WHERE started < ?" }) {
+        q.prepare(QString::fromLatin1(statement));
+        q.addBindValue(before.toMSecsSinceEpoch());
+        if (!q.exec()) {
+            const Error error = sqlError(QStringLiteral("cannot prune the run history"), q.lastError());
+            db.rollback();
+            return error;
+        }
     }
     const qint64 dropped = q.numRowsAffected();
     if (!db.commit())

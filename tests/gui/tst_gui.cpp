@@ -112,6 +112,7 @@ private slots:
     void runHistoryOfTheCommandLine();
 
 private:
+    void openWindow(const directory::DirectoryReadSettings &settings);
     void loadDirectory();
     void screenshot(const QString &name);
     QHash<QString, QString> m_env;
@@ -163,9 +164,14 @@ void TestGui::init()
 {
     QSettings().clear(); // no remembered window state between tests
     m_stateDir = std::make_unique<QTemporaryDir>();
+    openWindow(m_settings);
+}
+
+void TestGui::openWindow(const directory::DirectoryReadSettings &settings)
+{
     m_window = std::make_unique<ui::MainWindow>();
     m_window->setStatePath(m_stateDir->filePath(QStringLiteral("certsync.db")));
-    m_window->setDirectorySettings(m_settings);
+    m_window->setDirectorySettings(settings);
     m_window->resize(1400, 860);
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
@@ -326,12 +332,7 @@ void TestGui::storedUsersFirstThenTheRefresh()
     m_window.reset();
 
     relay.hold(); // the directory stops answering
-    m_window = std::make_unique<ui::MainWindow>();
-    m_window->setStatePath(m_stateDir->filePath(QStringLiteral("certsync.db")));
-    m_window->setDirectorySettings(relayed);
-    m_window->resize(1400, 860);
-    m_window->show();
-    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    openWindow(relayed);
     QSignalSpy shown(m_window.get(), &ui::MainWindow::storedDirectoryShown);
     QSignalSpy loaded(m_window.get(), &ui::MainWindow::directoryLoaded);
     m_window->startFromState();
