@@ -387,7 +387,7 @@ void TestGui::runHistoryOfTheCommandLine()
     env.insert(QStringLiteral("CERTSYNC_READER_PW"), password);
     env.insert(QStringLiteral("CERTSYNC_CONFIG"), m_stateDir->filePath(QStringLiteral("none.ini")));
     env.insert(QStringLiteral("CERTSYNC_APPROVER"), QStringLiteral("nightly-job"));
-    auto certsync = [&](const QStringList &arguments, QByteArray *out = nullptr) {
+    auto runCli = [&](const QStringList &arguments, QByteArray *out = nullptr) {
         QProcess p;
         p.setProcessEnvironment(env);
         p.start(cli, arguments);
@@ -409,22 +409,22 @@ void TestGui::runHistoryOfTheCommandLine()
         QStringLiteral("--state-dir"),    m_stateDir->path(),
         QStringLiteral("--profile"),      QStringLiteral("ldap"),
     };
-    QCOMPARE(certsync(QStringList { QStringLiteral("inventory"), QStringLiteral("--csv"),
-                                    m_stateDir->filePath(QStringLiteral("inventory.csv")) }
-                      + connection),
+    QCOMPARE(runCli(QStringList { QStringLiteral("inventory"), QStringLiteral("--csv"),
+                                  m_stateDir->filePath(QStringLiteral("inventory.csv")) }
+                    + connection),
              0);
     // A failed run is recorded with its reason.
     QStringList wrongBase = connection;
     wrongBase[3] = QStringLiteral("ou=nowhere,") + m_settings.profile.baseDn;
-    QCOMPARE(certsync(QStringList { QStringLiteral("inventory"), QStringLiteral("--csv"),
-                                    m_stateDir->filePath(QStringLiteral("nowhere.csv")) }
-                      + wrongBase),
+    QCOMPARE(runCli(QStringList { QStringLiteral("inventory"), QStringLiteral("--csv"),
+                                  m_stateDir->filePath(QStringLiteral("nowhere.csv")) }
+                    + wrongBase),
              1);
 
     QByteArray out;
-    QCOMPARE(certsync({ QStringLiteral("runs"), QStringLiteral("--json"), QStringLiteral("--state-dir"),
-                        m_stateDir->path() },
-                      &out),
+    QCOMPARE(runCli({ QStringLiteral("runs"), QStringLiteral("--json"), QStringLiteral("--state-dir"),
+                      m_stateDir->path() },
+                    &out),
              0);
     const QJsonArray runs = QJsonDocument::fromJson(out).array();
     QCOMPARE(runs.size(), 2);
@@ -438,9 +438,9 @@ void TestGui::runHistoryOfTheCommandLine()
              int(m_manifestUsers.size()) + 2);
     QCOMPARE(failed.value(QStringLiteral("outcome")).toString(), QStringLiteral("failure"));
     const int failedId = failed.value(QStringLiteral("run")).toInt();
-    QCOMPARE(certsync({ QStringLiteral("log"), QString::number(failedId), QStringLiteral("--json"),
-                        QStringLiteral("--state-dir"), m_stateDir->path() },
-                      &out),
+    QCOMPARE(runCli({ QStringLiteral("log"), QString::number(failedId), QStringLiteral("--json"),
+                      QStringLiteral("--state-dir"), m_stateDir->path() },
+                    &out),
              0);
     const QJsonArray log = QJsonDocument::fromJson(out).object().value(QStringLiteral("log")).toArray();
     QVERIFY(!log.isEmpty());
@@ -449,11 +449,11 @@ void TestGui::runHistoryOfTheCommandLine()
     QVERIFY(!last.value(QStringLiteral("message")).toString().isEmpty());
     QCOMPARE(failed.value(QStringLiteral("summary")).toString(),
              last.value(QStringLiteral("message")).toString());
-    QCOMPARE(certsync({ QStringLiteral("log"), QStringLiteral("99"), QStringLiteral("--state-dir"),
-                        m_stateDir->path() }),
+    QCOMPARE(runCli({ QStringLiteral("log"), QStringLiteral("99"), QStringLiteral("--state-dir"),
+                      m_stateDir->path() }),
              1);
-    QCOMPARE(certsync({ QStringLiteral("log"), QStringLiteral("x"), QStringLiteral("--state-dir"),
-                        m_stateDir->path() }),
+    QCOMPARE(runCli({ QStringLiteral("log"), QStringLiteral("x"), QStringLiteral("--state-dir"),
+                      m_stateDir->path() }),
              2);
 
     // The console lists both runs (latest first, after this session) and shows a chosen run's log.
