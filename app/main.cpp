@@ -118,7 +118,11 @@ int main(int argc, char *argv[])
         demo->start();
     }
 #endif
-    if (!runDemo)
+    if (!runDemo) {
+        // The stored snapshot at once, then a read, once the settings (and the keychain) are in.
+        QObject::connect(&window, &certsync::ui::MainWindow::settingsApplied, &window,
+                         &certsync::ui::MainWindow::startFromState, Qt::SingleShotConnection);
         window.loadSettings(); // the demo brings its own directory and tenant
+    }
     return QApplication::exec();
 }

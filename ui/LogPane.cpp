@@ -1,7 +1,6 @@
 #include "ui/LogPane.h"
 
 #include "models/LogModel.h"
-#include "report/CsvWriter.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -11,6 +10,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLineEdit>
+#include <QLocale>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -26,7 +26,10 @@ using jobs::LogRecord;
 LogPane::LogPane(models::LogModel *model, QWidget *parent)
     : QWidget(parent)
     , m_model(model)
+    , m_stored(new models::LogModel(this))
+    , m_shown(model)
     , m_proxy(new models::LogFilterProxy(this))
+    , m_run(new QComboBox(this))
     , m_job(new QComboBox(this))
     , m_text(new QLineEdit(this))
     , m_table(new QTableView(this))
@@ -36,6 +39,13 @@ LogPane::LogPane(models::LogModel *model, QWidget *parent)
     m_proxy->setSourceModel(m_model);
 
     auto *filters = new QHBoxLayout;
+    m_run->setObjectName(QStringLiteral("logRun"));
+    m_run->setAccessibleName(tr("Run"));
+    m_run->setToolTip(tr("This session's log, or a recorded run's (command line, timer or console)"));
+    m_run->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_run->addItem(tr("This session"), qint64(0));
+    connect(m_run, &QComboBox::currentIndexChanged, this, &LogPane::pickRun);
+    filters->addWidget(m_run);
     const struct
     {
         LogRecord::Level level;
@@ -63,6 +73,7 @@ LogPane::LogPane(models::LogModel *model, QWidget *parent)
     connect(m_job, &QComboBox::currentIndexChanged, this,
             [this](int index) { m_proxy->setJob(m_job->itemData(index).toString()); });
     connect(m_model, &models::LogModel::jobNamesChanged, this, &LogPane::updateJobs);
+    connect(m_stored, &models::LogModel::jobNamesChanged, this, &LogPane::updateJobs);
     filters->addWidget(m_job);
     m_text->setObjectName(QStringLiteral("logSearch"));
     m_text->setPlaceholderText(tr("Filter messages, users, request ids…"));
@@ -117,15 +128,68 @@ LogPane::LogPane(models::LogModel *model, QWidget *parent)
 
 void LogPane::updateJobs()
 {
-    for (const QString &job : m_model->jobNames())
+    for (const QString &job : m_shown->jobNames())
         if (m_job->findData(job) < 0)
             m_job->addItem(job, job);
+}
+
+void LogPane::setRuns(const QList<store::RunRow> &runs)
+{
+    const QSignalBlocker blocker(m_run);
+    const qint64 chosen = m_run->currentData().toLongLong();
+    while (m_run->count() > 1)
+        m_run->removeItem(1);
+    for (const store::RunRow &run : runs) {
+        const QString when =
+            QLocale().toString(run.started.toLocalTime(), QStringLiteral("yyyy-MM-dd HH:mm"));
+        m_run->addItem(tr("Run %1: %2 %3, %4 (%5, %6)")
+                           .arg(run.id)
+                           .arg(when, run.command, run.outcome, run.origin, run.who),
+                       run.id);
+        m_run->setItemData(m_run->count() - 1, run.summary, Qt::ToolTipRole);
+    }
+    const int index = m_run->findData(chosen);
+    m_run->setCurrentIndex(index < 0 ? 0 : index);
+    if (index < 0 && chosen != 0)
+        pickRun(0); // the shown run was pruned: back to this session
+}
+
+void LogPane::pickRun(int index)
+{
+    const qint64 run = m_run->itemData(index).toLongLong();
+    m_shownRun = run;
+    if (run == 0) {
+        showModel(m_model);
+        return;
+    }
+    m_stored->clear();
+    showModel(m_stored);
+    emit runChosen(run);
+}
+
+void LogPane::showRun(qint64 runId, const QList<jobs::LogRecord> &records)
+{
+    if (runId != m_shownRun)
+        return;
+    m_stored->clear();
+    for (const jobs::LogRecord &record : records)
+        m_stored->append(record);
+}
+
+void LogPane::showModel(models::LogModel *model)
+{
+    if (m_shown == model)
+        return;
+    m_shown = model;
+    m_proxy->setSourceModel(model); // the filters stay as they are
+    m_details->clear();
+    updateJobs();
 }
 
 void LogPane::showDetails()
 {
     const QModelIndex current = m_proxy->mapToSource(m_table->currentIndex());
-    m_details->setPlainText(current.isValid() ? models::LogModel::describe(m_model->record(current.row()))
+    m_details->setPlainText(current.isValid() ? models::LogModel::describe(m_shown->record(current.row()))
                                               : QString());
 }
 
@@ -134,18 +198,13 @@ QString LogPane::exportCsv(const QString &path) const
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
         return tr("Cannot write %1: %2").arg(path, file.errorString());
-    report::CsvWriter csv(&file);
-    csv.writeRow({ QStringLiteral("time"), QStringLiteral("level"), QStringLiteral("job"),
-                   QStringLiteral("user"), QStringLiteral("channel"), QStringLiteral("message"),
-                   QStringLiteral("http_status"), QStringLiteral("request_id"),
-                   QStringLiteral("client_request_id") });
-    for (int row = 0; row < m_proxy->rowCount(); ++row) {
-        const LogRecord &r = m_model->record(m_proxy->mapToSource(m_proxy->index(row, 0)).row());
-        csv.writeRow({ r.time.toUTC().toString(Qt::ISODate), jobs::levelName(r.level), r.job, r.user,
-                       r.channel, r.message, r.httpStatus ? QString::number(r.httpStatus) : QString(),
-                       r.requestId, r.clientRequestId });
-    }
-    return file.error() == QFile::NoError ? QString() : file.errorString();
+    QList<LogRecord> shown;
+    shown.reserve(m_proxy->rowCount());
+    for (int row = 0; row < m_proxy->rowCount(); ++row)
+        shown.append(m_shown->record(m_proxy->mapToSource(m_proxy->index(row, 0)).row()));
+    if (!store::writeLogCsv(&file, shown) || file.error() != QFile::NoError)
+        return tr("Cannot write %1: %2").arg(path, file.errorString());
+    return {};
 }
 
 } // namespace certsync::ui

@@ -19,7 +19,9 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
+#include <QFileInfo>
 #include <QLabel>
+#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
@@ -138,6 +140,7 @@ MainWindow::MainWindow(QWidget *parent)
     QDir().mkpath(stateDir);
     setStatePath(QDir(stateDir).filePath(QStringLiteral("certsync.db")));
     connect(m_stagedPane, &StagedPane::publishRequested, this, &MainWindow::publish);
+    connect(m_logPane, &LogPane::runChosen, this, &MainWindow::loadRun);
     addHelpMenu(this);
     resize(1280, 800);
     restoreWindowState();
@@ -175,11 +178,93 @@ void MainWindow::setStatePath(const QString &path)
 {
     m_statePath = path;
     m_stagedPane->setStatePath(path);
+    refreshRuns();
 }
 
 void MainWindow::appendLog(const jobs::LogRecord &record)
 {
     m_log->append(record);
+    if (m_run)
+        m_run->add(record);
+}
+
+void MainWindow::withRunHistory(std::function<QString(store::RunHistory &)> use,
+                                std::function<void(const QString &error)> done)
+{
+    auto *job =
+        new jobs::TaskJob(tr("run history"), [path = m_statePath, use = std::move(use)](jobs::TaskJob &) {
+            auto state = store::StateStore::open(path);
+            if (!state)
+                return state.error().message;
+            store::RunHistory history(**state);
+            return use(history);
+        });
+    connect(job, &jobs::Job::finished, this,
+            [done = std::move(done)](bool, const QString &error) { done(error); });
+    m_viewRunner.run(job);
+}
+
+void MainWindow::refreshRuns()
+{
+    auto runs = std::make_shared<QList<store::RunRow>>();
+    withRunHistory(
+        [runs](store::RunHistory &history) {
+            auto stored = history.runs(500);
+            if (!stored)
+                return stored.error().message;
+            *runs = std::move(*stored);
+            return QString();
+        },
+        [this, runs](const QString &error) {
+            if (!error.isEmpty())
+                logLine(jobs::LogRecord::Level::Warning, tr("run history"),
+                        tr("The run history cannot be read: %1").arg(error));
+            m_logPane->setRuns(*runs);
+            emit runsRefreshed();
+        });
+}
+
+void MainWindow::loadRun(qint64 runId)
+{
+    auto records = std::make_shared<QList<jobs::LogRecord>>();
+    withRunHistory(
+        [runId, records](store::RunHistory &history) {
+            auto stored = history.records(runId);
+            if (!stored)
+                return stored.error().message;
+            *records = std::move(*stored);
+            return QString();
+        },
+        [this, runId, records](const QString &error) {
+            if (!error.isEmpty())
+                statusBar()->showMessage(tr("Run %1 cannot be read: %2").arg(runId).arg(error), 15000);
+            m_logPane->showRun(runId, *records);
+        });
+}
+
+void MainWindow::recordRun(const QString &outcome, const QString &summary)
+{
+    if (!m_run)
+        return;
+    const store::RunRow run = m_run->finish(outcome, summary);
+    auto records = std::make_shared<const QList<jobs::LogRecord>>(m_run->records());
+    m_run.reset();
+    auto id = std::make_shared<qint64>(0);
+    withRunHistory(
+        [run, records, retention = m_configuration.policy.runRetentionDays, id](store::RunHistory &history) {
+            auto stored = history.record(run, *records, retention);
+            if (!stored)
+                return stored.error().message;
+            *id = *stored;
+            return QString();
+        },
+        [this, id](const QString &error) {
+            if (!error.isEmpty())
+                logLine(jobs::LogRecord::Level::Warning, tr("run history"),
+                        tr("The run was not recorded in the run history: %1").arg(error));
+            emit runRecorded(*id);
+            refreshRuns();
+        });
 }
 
 bool MainWindow::idle()
@@ -190,11 +275,23 @@ bool MainWindow::idle()
     return false;
 }
 
-void MainWindow::follow(jobs::Job *job)
+void MainWindow::follow(jobs::Job *job, jobs::Job *last)
 {
     connect(job, &jobs::Job::logRecord, this, &MainWindow::appendLog);
     m_jobStatus->follow(job);
     statusBar()->clearMessage();
+    // Jobs on m_runner run one after another, so one run is open at a time. Connected after the
+    // callers' own finished() handlers, so that what they log still belongs to the run.
+    m_run = std::make_unique<store::RunRecorder>(QStringLiteral("console"), job->name());
+    if (m_directorySettings)
+        m_run->addSecret(m_directorySettings->password);
+    if (m_tenantSettings) {
+        m_run->addSecret(m_tenantSettings->clientSecret);
+        m_run->addSecret(QString::fromUtf8(m_tenantSettings->clientKeyPassphrase));
+    }
+    connect(last ? last : job, &jobs::Job::finished, this, [this](bool ok, const QString &summary) {
+        recordRun(ok ? QStringLiteral("success") : QStringLiteral("failure"), summary);
+    });
 }
 
 bool MainWindow::tenantConfigured(const QString &what)
@@ -217,28 +314,6 @@ void MainWindow::logLine(jobs::LogRecord::Level level, const QString &job, const
     record.job = job;
     record.message = message;
     appendLog(record);
-}
-
-void MainWindow::readDirectory()
-{
-    if (!m_directorySettings) {
-        statusBar()->showMessage(tr("No directory is configured. Start with --demo to try the built-in one."),
-                                 10000);
-        return;
-    }
-    if (!idle())
-        return;
-    auto *job = new directory::DirectoryReadJob(*m_directorySettings);
-    connect(job, &directory::DirectoryReadJob::snapshotReady, this, &MainWindow::onSnapshot);
-    connect(job, &jobs::Job::finished, this, [this](bool ok, const QString &summary) {
-        statusBar()->showMessage(ok ? summary : tr("Directory read stopped: %1").arg(summary), 15000);
-        // The status bar's message is gone at the next status tip; the log keeps why a read stopped.
-        if (!ok)
-            logLine(jobs::LogRecord::Level::Warning, tr("directory read"),
-                    tr("Directory read stopped: %1").arg(summary));
-    });
-    follow(job);
-    m_runner.run(job);
 }
 
 void MainWindow::readTenant()
@@ -379,7 +454,7 @@ void MainWindow::runDiff()
         m_tabs->setCurrentWidget(m_stagedPane);
         emit planStaged(staged->summary.id);
     });
-    follow(diff);
+    follow(diff, store);
     connect(store, &jobs::Job::logRecord, this, &MainWindow::appendLog);
     m_runner.run(diff);
     m_runner.run(store);
@@ -446,19 +521,22 @@ void MainWindow::onSnapshot(const std::shared_ptr<directory::DirectorySnapshot> 
 {
     if (!snapshot->complete) {
         // An incomplete read must never look like the whole directory.
-        m_banner->setText(tr("The last directory read is incomplete (%1). Showing what was read before it.")
-                              .arg(snapshot->error.message));
+        const auto shown = m_users->snapshot();
+        m_banner->setText(
+            m_shownSnapshotIsStored && shown
+                ? tr("The directory read did not complete (%1). Showing the directory as read at %2 "
+                     "(stored).")
+                      .arg(snapshot->error.message,
+                           QLocale().toString(shown->readAt.toLocalTime(), QLocale::ShortFormat))
+                : tr("The last directory read is incomplete (%1). Showing what was read before it.")
+                      .arg(snapshot->error.message));
         m_banner->show();
         emit directoryLoaded(false);
         return;
     }
     m_banner->hide();
-    m_users->setSnapshot(snapshot, QDateTime::currentDateTimeUtc());
-    m_dashboard->setSnapshot(*snapshot, QDateTime::currentDateTimeUtc());
-    m_certificatePane->clear();
-    m_shownRow = -1;
-    m_matchByDn.clear();
-    m_matchedTenant.reset();
+    m_shownSnapshotIsStored = false;
+    applySnapshot(snapshot);
     emit directoryLoaded(true);
     matchTenant();
 }

@@ -6,6 +6,7 @@
 #include "engine/Diff.h"
 #include "jobs/Job.h"
 #include "report/Reports.h"
+#include "store/RunHistory.h"
 #include "tenant/TenantSettings.h"
 #include "tenant/TenantSnapshot.h"
 
@@ -13,6 +14,7 @@
 
 #include <QHash>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -61,8 +63,14 @@ public:
     // The state database (plans, approvals, journal); by default the one `certsync` uses.
     void setStatePath(const QString &path);
     [[nodiscard]] QString statePath() const { return m_statePath; }
-    // Starts a directory read now (a no-op with a message when none is configured or one runs).
+    // Starts a directory read now (a no-op with a message when none is configured or one runs). It
+    // looks analyses up in the state database's cache and keeps its snapshot there (MainWindowState.cpp).
     void readDirectory();
+    // At start: shows the directory's stored snapshot at once, then reads it again in the background.
+    void startFromState();
+    // Shows the last stored snapshot of the configured directory, "as read at" its time (on a worker;
+    // storedDirectoryShown() when done). Nothing happens when nothing is stored or a read came first.
+    void showStoredDirectory();
     // Reads Microsoft 365 (a no-op with a message pointing at Settings when no tenant is set).
     void readTenant();
     // Compares the last directory and tenant reads and stores a staged plan, as `certsync diff`.
@@ -97,6 +105,8 @@ public:
     [[nodiscard]] JobStatus *jobStatus() const { return m_jobStatus; }
     [[nodiscard]] bool isBusy() const { return m_runner.isBusy(); }
     void appendLog(const jobs::LogRecord &record);
+    // Reads the stored runs for the log pane's run picker (on the view worker).
+    void refreshRuns();
 
 signals:
     void directoryLoaded(bool complete);
@@ -107,6 +117,9 @@ signals:
     void userShown(int sourceRow); // the certificate pane shows this user, both sides
     void settingsApplied();
     void reportExported(bool ok, const QString &summary);
+    void runRecorded(qint64 runId); // a console job's run is in the run history (0: storing it failed)
+    void runsRefreshed(); // the log pane's run picker lists the stored runs
+    void storedDirectoryShown(int users);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -114,11 +127,21 @@ protected:
 private:
     void showUser(int sourceRow);
     void onSnapshot(const std::shared_ptr<directory::DirectorySnapshot> &snapshot);
+    // Shows a snapshot, keeping the selected user and the scroll position.
+    void applySnapshot(const std::shared_ptr<directory::DirectorySnapshot> &snapshot);
     void matchTenant();
     bool tenantConfigured(const QString &what);
     void logLine(jobs::LogRecord::Level level, const QString &job, const QString &message);
     bool idle();
-    void follow(jobs::Job *job);
+    // Shows the job's progress and log; its run (ending when `last`, or the job, finishes) is kept in
+    // the run history with every line logged meanwhile.
+    void follow(jobs::Job *job, jobs::Job *last = nullptr);
+    void recordRun(const QString &outcome, const QString &summary);
+    // Runs `use` on the view worker with the state database's run history (opened there); `done`
+    // gets its error text, empty on success, back on this thread.
+    void withRunHistory(std::function<QString(store::RunHistory &)> use,
+                        std::function<void(const QString &error)> done);
+    void loadRun(qint64 runId);
     void saveWindowState();
     void restoreWindowState();
     void addSettingsAndExportActions(QMenu *file, QMenu *edit);
@@ -150,6 +173,8 @@ private:
     quint64 m_shownGeneration = 0; // the latest showUser(); older answers are dropped
     int m_shownRow = -1;
     config::Configuration m_configuration; // as last saved or loaded; no secrets
+    std::unique_ptr<store::RunRecorder> m_run; // the job running now, for the run history
+    bool m_shownSnapshotIsStored = false; // the users shown come from the state database, not a read
 };
 
 } // namespace certsync::ui

@@ -94,6 +94,14 @@ void UsersPane::focusSearch()
     m_search->selectAll();
 }
 
+void UsersPane::selectSourceRow(int sourceRow)
+{
+    const QModelIndex index = m_proxy->mapFromSource(m_model->index(sourceRow, 0));
+    if (index.isValid())
+        m_table->selectionModel()->setCurrentIndex(
+            index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+}
+
 void UsersPane::updateCount()
 {
     m_count->setText(tr("%1 of %2 users").arg(m_proxy->rowCount()).arg(m_model->rowCount()));

@@ -24,6 +24,8 @@ public:
     [[nodiscard]] models::UserFilterProxy *proxy() const { return m_proxy; }
     [[nodiscard]] QTableView *table() const { return m_table; }
     void focusSearch();
+    // Selects the user at this row of the model (when the filters show it), as a click would.
+    void selectSourceRow(int sourceRow);
 
 signals:
     // The selected user's row in the source model, -1 when none.

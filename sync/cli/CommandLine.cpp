@@ -29,6 +29,8 @@ QString usage()
         "  reject PLAN       reject items (--item N ... or --all, --comment TEXT)\n"
         "  publish PLAN      apply the approved items (exit 3: some failed, 4: refused by a guard)\n"
         "  export REPORT     inventory, expiring, problems, plan PLAN or audit as CSV (--csv FILE)\n"
+        "  runs              the run history: every run, latest first (--json, --limit N)\n"
+        "  log RUN           a run's log records (--json, or --csv FILE)\n"
         "\n"
         "Options:\n"
         "  --demo            open the console on the built-in demo\n"

@@ -316,4 +316,15 @@ tenantSettings(const config::Configuration &c, const QCommandLineParser &p, cons
     return config::tenantSettings(c, secrets);
 }
 
+QStringList secretsFromEnvironment(const QCommandLineParser &parser, const ConnectionOptions &options)
+{
+    QStringList secrets;
+    for (const QCommandLineOption *option :
+         { &options.passwordEnv, &options.secretEnv, &options.keyPassphraseEnv })
+        if (parser.isSet(*option))
+            if (auto value = fromEnvironment(parser, *option); value)
+                secrets.append(*value);
+    return secrets;
+}
+
 } // namespace certsync::cli

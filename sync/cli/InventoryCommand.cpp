@@ -2,9 +2,11 @@
 
 #include "cli/CommandLine.h"
 #include "cli/ConnectionOptions.h"
+#include "cli/SyncCommands.h"
 #include "directory/DirectoryReadJob.h"
 #include "directory/StoredDirectory.h"
 #include "report/InventoryCsv.h"
+#include "store/RunHistory.h"
 #include "store/StateStore.h"
 
 #include <QCommandLineParser>
@@ -28,6 +30,7 @@ struct Options
     QString csvPath;
     QString stateDir;
     bool full = false;
+    int retentionDays = store::RunHistory::defaultRetentionDays;
 };
 
 // Parses the connection options of DESIGN.md's command-line contract over the settings file.
@@ -68,54 +71,28 @@ QString parse(const QStringList &arguments, QCommandLineParser &parser, Options 
     o.csvPath = parser.value(csv);
     o.stateDir = parser.value(o.connection.stateDir);
     o.full = parser.isSet(full);
+    o.retentionDays = configuration->policy.runRetentionDays;
     return {};
 }
 
-} // namespace
-
-int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &err)
+// The read, the CSV and storing the snapshot; `run` (with a state database) keeps what is said.
+int inventory(Options &o, store::StateStore *state,
+              const std::shared_ptr<store::SqliteAnalysisCache> &stateCache,
+              const std::shared_ptr<certs::AnalysisCache> &cache, store::RunRecorder *run, QTextStream &out,
+              QTextStream &err)
 {
     constexpr qsizetype cacheBatch = 5000; // new analyses written at a time during the read
-    QCommandLineParser parser;
-    Options o;
-    if (const QString problem = parse(arguments, parser, o); !problem.isEmpty()) {
-        err << "certsync inventory: " << problem << "; run 'certsync inventory --help'\n";
-        return Usage;
-    }
-    if (parser.isSet(QStringLiteral("help"))) {
-        out << commandHelp(parser, QStringLiteral("inventory"));
-        return Success;
-    }
-    if (!o.settings.trust || o.settings.trust->anchorCount() == 0)
-        err << "certsync inventory: warning: no --trust bundle, so every chain is reported as incomplete\n";
-
-    std::shared_ptr<certs::AnalysisCache> cache;
-    std::unique_ptr<store::StateStore> state;
-    std::shared_ptr<store::SqliteAnalysisCache> stateCache;
-    if (!o.stateDir.isEmpty()) {
-        auto opened = store::StateStore::open(QDir(o.stateDir).filePath(QStringLiteral("certsync.db")));
-        if (!opened) {
-            err << "certsync inventory: " << opened.error().message << '\n';
-            return Failure;
-        }
-        state = std::move(*opened);
-        auto loaded = store::SqliteAnalysisCache::load(*state);
-        if (!loaded) {
-            err << "certsync inventory: " << loaded.error().message << '\n';
-            return Failure;
-        }
-        stateCache = std::move(*loaded);
-        cache = stateCache;
-    }
-    // Without a state database there is no cache: a run-long memory cache would hold every analysis
-    // of the directory at once, for the rare value that appears twice.
-
+    auto fail = [&](const QString &problem) {
+        err << "certsync inventory: " << problem << '\n';
+        if (run)
+            run->add(jobs::LogRecord::Level::Error, problem);
+        return Failure;
+    };
     // Written to a temporary file and renamed at the end: a failed or partial read leaves no CSV
     // that could pass for a whole inventory.
     QSaveFile file(o.csvPath);
     if (!file.open(QIODevice::WriteOnly)) {
-        err << "certsync inventory: cannot write " << o.csvPath << ": " << file.errorString() << '\n';
-        return Failure;
+        return fail(QStringLiteral("cannot write %1: %2").arg(o.csvPath, file.errorString()));
     }
     report::InventoryCsv csv(&file);
     bool writeFailed = !csv.writeHeader();
@@ -197,6 +174,8 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
             err << "\rcertsync inventory: " << done << " users read" << Qt::flush;
         });
     QObject::connect(job, &jobs::Job::logRecord, &loop, [&](const jobs::LogRecord &record) {
+        if (run)
+            run->add(record);
         if (record.level == jobs::LogRecord::Level::Warning && terminal)
             err << "\ncertsync inventory: warning: " << record.message << '\n';
         // Why a read is full or incremental (another DC, changes only: deleted users need --full).
@@ -217,9 +196,7 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
             (void)stateCache->flush(); // what was analysed stays useful
         }
         file.cancelWriting();
-        err << "certsync inventory: "
-            << (snapshot ? snapshot->error.message : QStringLiteral("the read did not finish")) << '\n';
-        return Failure;
+        return fail(snapshot ? snapshot->error.message : QStringLiteral("the read did not finish"));
     }
     qint64 users = snapshot->entries;
     qint64 values = snapshot->values;
@@ -272,19 +249,78 @@ int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &er
     }
     if (storeFailed) {
         file.cancelWriting();
-        err << "certsync inventory: the state database: " << storeError.message << '\n';
-        return Failure;
+        return fail(QStringLiteral("the state database: ") + storeError.message);
     }
     if (writeFailed || !file.commit()) {
-        err << "certsync inventory: cannot write " << o.csvPath << ": " << file.errorString() << '\n';
-        return Failure;
+        return fail(QStringLiteral("cannot write %1: %2").arg(o.csvPath, file.errorString()));
     }
     for (const QString &note : std::as_const(notes))
         out << "certsync inventory: " << note << '\n';
-    out << "certsync inventory: " << users << " users, " << values << " values, " << csv.rows() - 1
-        << " rows written to " << o.csvPath << " in " << QString::number(clock.elapsed() / 1000.0, 'f', 2)
-        << " s\n";
+    const QString summary = QStringLiteral("%1 users, %2 values, %3 rows written to %4 in %5 s")
+                                .arg(users)
+                                .arg(values)
+                                .arg(csv.rows() - 1)
+                                .arg(o.csvPath, QString::number(clock.elapsed() / 1000.0, 'f', 2));
+    out << "certsync inventory: " << summary << '\n';
+    if (run) {
+        for (const QString &note : std::as_const(notes))
+            run->add(jobs::LogRecord::Level::Info, note);
+        run->setFigure(QStringLiteral("users"), users);
+        run->setFigure(QStringLiteral("values"), values);
+        run->setFigure(QStringLiteral("rows"), csv.rows() - 1);
+        run->add(jobs::LogRecord::Level::Info, summary);
+    }
     return Success;
+}
+
+} // namespace
+
+int runInventory(const QStringList &arguments, QTextStream &out, QTextStream &err)
+{
+    QCommandLineParser parser;
+    Options o;
+    if (const QString problem = parse(arguments, parser, o); !problem.isEmpty()) {
+        err << "certsync inventory: " << problem << "; run 'certsync inventory --help'\n";
+        return Usage;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        out << commandHelp(parser, QStringLiteral("inventory"));
+        return Success;
+    }
+    if (!o.settings.trust || o.settings.trust->anchorCount() == 0)
+        err << "certsync inventory: warning: no --trust bundle, so every chain is reported as incomplete\n";
+
+    std::shared_ptr<certs::AnalysisCache> cache;
+    std::unique_ptr<store::StateStore> state;
+    std::shared_ptr<store::SqliteAnalysisCache> stateCache;
+    if (!o.stateDir.isEmpty()) {
+        auto opened = store::StateStore::open(QDir(o.stateDir).filePath(QStringLiteral("certsync.db")));
+        if (!opened) {
+            err << "certsync inventory: " << opened.error().message << '\n';
+            return Failure;
+        }
+        state = std::move(*opened);
+        auto loaded = store::SqliteAnalysisCache::load(*state);
+        if (!loaded) {
+            err << "certsync inventory: " << loaded.error().message << '\n';
+            return Failure;
+        }
+        stateCache = std::move(*loaded);
+        cache = stateCache;
+    }
+    // Without a state database there is no cache: a run-long memory cache would hold every analysis
+    // of the directory at once, for the rare value that appears twice.
+
+    std::optional<store::RunRecorder> run;
+    if (state) {
+        run.emplace(store::RunHistory::commandLineOrigin(), QStringLiteral("inventory"));
+        for (const QString &secret : secretsFromEnvironment(parser, o.connection))
+            run->addSecret(secret);
+    }
+    const int code = inventory(o, state.get(), stateCache, cache, run ? &*run : nullptr, out, err);
+    if (run)
+        recordRun(state->path(), *run, code, o.retentionDays, err);
+    return code;
 }
 
 } // namespace certsync::cli

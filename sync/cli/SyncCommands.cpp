@@ -14,6 +14,7 @@
 #include "report/CsvWriter.h"
 #include "report/InventoryCsv.h"
 #include "report/Reports.h"
+#include "store/RunHistory.h"
 #include "store/StateStore.h"
 #include "tenant/StoredTenantRead.h"
 #include "tenant/TenantSnapshot.h"
@@ -36,7 +37,11 @@ namespace {
 
 const QStringList commands = { QStringLiteral("diff"),    QStringLiteral("plans"),  QStringLiteral("show"),
                                QStringLiteral("approve"), QStringLiteral("reject"), QStringLiteral("publish"),
-                               QStringLiteral("export") };
+                               QStringLiteral("export"),  QStringLiteral("runs"),   QStringLiteral("log") };
+
+// The commands whose runs the run history keeps (the others only read it).
+const QStringList recordedCommands = { QStringLiteral("diff"), QStringLiteral("approve"),
+                                       QStringLiteral("reject"), QStringLiteral("publish") };
 
 // Every option of the sync commands. One parser for all of them keeps the words identical across
 // commands; each command reads what it needs and ignores the rest.
@@ -76,6 +81,8 @@ struct Options
     // export
     QCommandLineOption csv { QStringLiteral("csv"), QStringLiteral("Write the report to FILE."),
                              QStringLiteral("FILE") };
+    QCommandLineOption limit { QStringLiteral("limit"), QStringLiteral("Show at most N runs (default 50)."),
+                               QStringLiteral("N"), QStringLiteral("50") };
     QCommandLineOption days { QStringLiteral("days"),
                               QStringLiteral("Window of the expiring report (default 30)."),
                               QStringLiteral("DAYS"), QStringLiteral("30") };
@@ -84,7 +91,7 @@ struct Options
     {
         p.addOptions(connection.all());
         p.addOptions({ json, keepExpired, smimeOnly, certificateUserIds, consistencyGuid, item, all, comment,
-                       threshold, allowDeletions, staging, full, csv, days });
+                       threshold, allowDeletions, staging, full, csv, limit, days });
     }
 };
 
@@ -96,6 +103,7 @@ struct Context
     QCommandLineParser parser;
     Options o;
     config::Configuration config; // the settings file with the options on top
+    std::optional<store::RunRecorder> run; // for the commands the run history keeps
 
     int usage(const QString &problem)
     {
@@ -105,7 +113,21 @@ struct Context
     int fail(const QString &problem)
     {
         err << "certsync " << command << ": " << problem << '\n';
+        if (run)
+            run->add(jobs::LogRecord::Level::Error, problem);
         return Failure;
+    }
+    // A line for stderr that the run's log keeps too.
+    void note(const QString &text)
+    {
+        err << "certsync " << command << ": " << text << '\n';
+        if (run)
+            run->add(jobs::LogRecord::Level::Info, text);
+    }
+    void follow(jobs::Job *job, QObject *context)
+    {
+        if (run)
+            run->follow(job, context);
     }
     QString statePath() const
     {
@@ -173,9 +195,8 @@ readDirectoryIncrementally(directory::DirectoryReadSettings settings, store::Sta
     if (!c.parser.isSet(c.o.full))
         settings.previous = stored.mark(&why);
     if (!settings.previous)
-        c.err << "certsync " << c.command
-              << ": directory: full read: " << (c.parser.isSet(c.o.full) ? QStringLiteral("--full") : why)
-              << '\n';
+        c.note(QStringLiteral("directory: full read: ")
+               + (c.parser.isSet(c.o.full) ? QStringLiteral("--full") : why));
     // Kept here: the job, which owns the settings, is gone when the merge analyses stored users.
     const std::shared_ptr<const certs::TrustStore> trust = settings.trust;
     const std::shared_ptr<certs::AnalysisCache> cache = settings.cache;
@@ -183,6 +204,7 @@ readDirectoryIncrementally(directory::DirectoryReadSettings settings, store::Sta
     bool incremental = false;
     Result<void> begun;
     auto read = readDirectory(std::move(settings), [&](DirectoryReadJob *job, QEventLoop &loop) {
+        c.follow(job, &loop);
         QObject::connect(job, &DirectoryReadJob::readPlanned, &loop, [&](bool changesOnly) {
             incremental = changesOnly;
             begun = stored.begin(!changesOnly);
@@ -209,8 +231,9 @@ readDirectoryIncrementally(directory::DirectoryReadSettings settings, store::Sta
         if (!visited)
             return visited.error();
         snapshot->users = std::move(merged);
-        c.err << "certsync " << c.command << ": directory: " << changed
-              << " changed users merged into the stored snapshot of " << snapshot->users.size() << " users\n";
+        c.note(QStringLiteral("directory: %1 changed users merged into the stored snapshot of %2 users")
+                   .arg(changed)
+                   .arg(snapshot->users.size()));
     }
     if (auto committed = stored.commit(snapshot->mark); !committed)
         return committed.error();
@@ -226,10 +249,11 @@ Result<tenant::TenantSnapshot> readTenant(const tenant::TenantSettings &settings
     jobs::JobRunner runner;
     tenant::StoredTenantRead stored = tenant::loadTenantRead(state, settings);
     if (!stored.previous)
-        c.err << "certsync " << c.command << ": tenant: " << stored.why << '\n';
+        c.note(QStringLiteral("tenant: ") + stored.why);
     tenant::TenantSnapshotJob::Options options;
     options.previous = std::move(stored.previous);
     auto *job = new tenant::TenantSnapshotJob(settings, std::move(options));
+    c.follow(job, &loop);
     QObject::connect(job, &tenant::TenantSnapshotJob::snapshotReady, &loop,
                      [&](const tenant::TenantSnapshot &s) { snapshot = s; });
     QObject::connect(job, &jobs::Job::logRecord, &loop, [&](const jobs::LogRecord &r) {
@@ -395,6 +419,7 @@ int runDiff(Context &c)
         QEventLoop loop;
         jobs::JobRunner runner;
         auto *job = new DiffJob(*directory, tenantShared, policy);
+        c.follow(job, &loop);
         QObject::connect(job, &DiffJob::diffReady, &loop,
                          [&](const std::shared_ptr<const DiffResult> &r) { computed = r; });
         QObject::connect(job, &jobs::Job::finished, &loop, &QEventLoop::quit);
@@ -414,6 +439,21 @@ int runDiff(Context &c)
     const qint64 *id = &summary->id;
     const int exchange = staged->exchangeItems, graph = staged->graphItems,
               directoryItems = staged->directoryItems;
+    if (c.run) {
+        c.run->setFigure(QStringLiteral("plan"), *id);
+        c.run->setFigure(QStringLiteral("items"), int(diff.items.size()));
+        c.run->setFigure(QStringLiteral("removed_values"), diff.removedValues);
+        c.run->setFigure(QStringLiteral("added_values"), diff.addedValues);
+        c.run->setFigure(QStringLiteral("matched"), diff.matched);
+        c.run->setFigure(QStringLiteral("directory_users"), int((*directory)->users.size()));
+        c.run->setFigure(QStringLiteral("tenant_users"), int(tenantShared->users.size()));
+        c.run->add(jobs::LogRecord::Level::Info,
+                   QStringLiteral("plan %1 staged: %2 items, %3 values removed, %4 added")
+                       .arg(*id)
+                       .arg(diff.items.size())
+                       .arg(diff.removedValues)
+                       .arg(diff.addedValues));
+    }
     if (c.parser.isSet(c.o.json)) {
         QJsonObject o = summaryJson(*summary);
         o.insert(QStringLiteral("exchange_items"), exchange);
@@ -567,6 +607,13 @@ int runDecide(Context &c, Decision decision)
     auto changed = plans.decide(*id, numbers, decision, who, c.parser.value(c.o.comment));
     if (!changed)
         return c.fail(changed.error().message);
+    if (c.run) {
+        c.run->setFigure(QStringLiteral("plan"), *id);
+        c.run->setFigure(QStringLiteral("changed"), *changed);
+        c.run->add(
+            jobs::LogRecord::Level::Info,
+            QStringLiteral("plan %1: %2 item(s) %3").arg(*id).arg(*changed).arg(decisionName(decision)));
+    }
     if (c.parser.isSet(c.o.json))
         return printDecisionJson(c, plans, *id, decision, numbers, *changed, who);
     c.out << "plan " << *id << ": " << *changed << " item(s) " << decisionName(decision) << " by " << who
@@ -613,6 +660,7 @@ int runPublish(Context &c)
     QEventLoop loop;
     jobs::JobRunner runner;
     auto *job = new PublishJob(s);
+    c.follow(job, &loop);
     QObject::connect(job, &PublishJob::outcomeReady, &loop, [&](const PublishOutcome &o) { outcome = o; });
     QObject::connect(job, &jobs::Job::logRecord, &loop, [&](const jobs::LogRecord &r) {
         if (r.level == jobs::LogRecord::Level::Error && r.channel.isEmpty())
@@ -632,6 +680,17 @@ int runPublish(Context &c)
     });
     runner.run(job);
     loop.exec();
+
+    if (c.run) {
+        c.run->setFigure(QStringLiteral("plan"), *id);
+        c.run->setFigure(QStringLiteral("applied"), outcome.applied);
+        c.run->setFigure(QStringLiteral("failed"), outcome.failed);
+        c.run->setFigure(QStringLiteral("removed_values"), outcome.removedValues);
+        if (outcome.refused)
+            c.run->add(jobs::LogRecord::Level::Error, QStringLiteral("refused: ") + outcome.error.message);
+        else if (!summary.isEmpty())
+            c.run->add(success ? jobs::LogRecord::Level::Info : jobs::LogRecord::Level::Error, summary);
+    }
 
     if (c.parser.isSet(c.o.json)) {
         c.out << QJsonDocument(
@@ -727,30 +786,116 @@ int runExport(Context &c, const QStringList &arguments)
     return Success;
 }
 
-} // namespace
-
-bool isSyncCommand(const QString &command)
+QJsonObject runJson(const store::RunRow &r)
 {
-    return commands.contains(command);
+    return QJsonObject { { QStringLiteral("run"), r.id },
+                         { QStringLiteral("started"), r.started.toString(Qt::ISODateWithMs) },
+                         { QStringLiteral("finished"), r.finished.toString(Qt::ISODateWithMs) },
+                         { QStringLiteral("who"), r.who },
+                         { QStringLiteral("origin"), r.origin },
+                         { QStringLiteral("command"), r.command },
+                         { QStringLiteral("outcome"), r.outcome },
+                         { QStringLiteral("summary"), r.summary },
+                         { QStringLiteral("figures"), r.figures },
+                         { QStringLiteral("records"), r.records } };
 }
 
-int runSyncCommand(const QString &command, const QStringList &arguments, QTextStream &out, QTextStream &err)
+int runRuns(Context &c)
 {
-    Context c { command, out, err, {}, {}, {} };
-    c.parser.addHelpOption();
-    c.o.addTo(c.parser);
-    c.parser.addPositionalArgument(QStringLiteral("ARGS"),
-                                   QStringLiteral("PLAN, or REPORT [PLAN] for export"));
-    if (!c.parser.parse(QStringList { QStringLiteral("certsync ") + command } + arguments))
-        return c.usage(c.parser.errorText());
-    if (c.parser.isSet(QStringLiteral("help"))) {
-        out << commandHelp(c.parser, command);
+    bool ok = false;
+    const int limit = c.parser.value(c.o.limit).toInt(&ok);
+    if (!ok || limit < 0)
+        return c.usage(QStringLiteral("--limit takes a whole number (0: every run)"));
+    auto state = openState(c);
+    if (!state)
+        return c.fail(state.error().message);
+    auto runs = store::RunHistory(**state).runs(limit);
+    if (!runs)
+        return c.fail(runs.error().message);
+    if (c.parser.isSet(c.o.json)) {
+        QJsonArray a;
+        for (const store::RunRow &r : std::as_const(*runs))
+            a.append(runJson(r));
+        c.out << QJsonDocument(a).toJson(QJsonDocument::Indented);
         return Success;
     }
-    auto configuration = effectiveConfiguration(c.parser, c.o.connection);
-    if (!configuration)
-        return c.usage(configuration.error().message);
-    c.config = std::move(*configuration);
+    for (const store::RunRow &r : std::as_const(*runs))
+        c.out << "run " << r.id << "  " << r.started.toString(Qt::ISODate) << "  " << r.command << "  "
+              << r.outcome << "  " << r.who << " (" << r.origin << "), "
+              << QString::number(r.started.msecsTo(r.finished) / 1000.0, 'f', 1) << " s, " << r.records
+              << " log records" << (r.summary.isEmpty() ? QString() : QStringLiteral(": ") + r.summary)
+              << '\n';
+    if (runs->isEmpty())
+        c.out << "no runs recorded yet\n";
+    return Success;
+}
+
+int runLog(Context &c)
+{
+    const QStringList pos = c.parser.positionalArguments();
+    bool ok = false;
+    const qint64 id = pos.isEmpty() ? 0 : pos.first().toLongLong(&ok);
+    if (pos.isEmpty())
+        return c.usage(QStringLiteral("RUN is required (see 'certsync runs')"));
+    if (!ok || id < 1)
+        return c.usage(QStringLiteral("RUN is a run number, not '%1'").arg(pos.first()));
+    auto state = openState(c);
+    if (!state)
+        return c.fail(state.error().message);
+    const store::RunHistory history(**state);
+    auto run = history.run(id);
+    if (!run)
+        return c.fail(run.error().message);
+    auto records = history.records(id);
+    if (!records)
+        return c.fail(records.error().message);
+    if (c.parser.isSet(c.o.csv)) {
+        const QString path = c.parser.value(c.o.csv);
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || !store::writeLogCsv(&file, *records) || !file.commit())
+            return c.fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        c.out << "certsync log: " << records->size() << " records of run " << id << " written to " << path
+              << '\n';
+        return Success;
+    }
+    if (c.parser.isSet(c.o.json)) {
+        QJsonObject o = runJson(*run);
+        QJsonArray a;
+        for (const jobs::LogRecord &r : std::as_const(*records)) {
+            QJsonObject record { { QStringLiteral("time"), r.time.toString(Qt::ISODateWithMs) },
+                                 { QStringLiteral("level"), jobs::levelName(r.level) },
+                                 { QStringLiteral("job"), r.job },
+                                 { QStringLiteral("message"), r.message } };
+            for (const auto &[name, value] :
+                 { std::pair { "user", r.user }, std::pair { "channel", r.channel },
+                   std::pair { "request_id", r.requestId },
+                   std::pair { "client_request_id", r.clientRequestId } })
+                if (!value.isEmpty())
+                    record.insert(QLatin1String(name), value);
+            if (r.httpStatus)
+                record.insert(QStringLiteral("http_status"), r.httpStatus);
+            a.append(record);
+        }
+        o.insert(QStringLiteral("log"), a);
+        c.out << QJsonDocument(o).toJson(QJsonDocument::Indented);
+        return Success;
+    }
+    c.out << "run " << run->id << ": " << run->command << ", " << run->outcome << ", by " << run->who << " ("
+          << run->origin << ") from " << run->started.toString(Qt::ISODate) << " to "
+          << run->finished.toString(Qt::ISODate) << '\n';
+    for (const jobs::LogRecord &r : std::as_const(*records))
+        c.out << r.time.toString(Qt::ISODate) << ' ' << jobs::levelName(r.level) << ' ' << r.job << ": "
+              << r.message
+              << (r.user.isEmpty() ? QString() : QStringLiteral(" [") + r.user + QLatin1Char(']'))
+              << (r.requestId.isEmpty() ? QString()
+                                        : QStringLiteral(" (request-id ") + r.requestId + QLatin1Char(')'))
+              << '\n';
+    return Success;
+}
+
+int dispatch(Context &c, const QStringList &arguments)
+{
+    const QString &command = c.command;
     if (command == QLatin1String("diff"))
         return runDiff(c);
     if (command == QLatin1String("plans"))
@@ -765,7 +910,80 @@ int runSyncCommand(const QString &command, const QStringList &arguments, QTextSt
         return runPublish(c);
     if (command == QLatin1String("export"))
         return runExport(c, arguments);
+    if (command == QLatin1String("runs"))
+        return runRuns(c);
+    if (command == QLatin1String("log"))
+        return runLog(c);
     return c.usage(QStringLiteral("unknown command"));
+}
+
+} // namespace
+
+QString outcomeName(int exitCode)
+{
+    switch (exitCode) {
+    case Success:
+        return QStringLiteral("success");
+    case Partial:
+        return QStringLiteral("partial");
+    case Refused:
+        return QStringLiteral("refused");
+    case Usage:
+        return QStringLiteral("usage");
+    default:
+        return QStringLiteral("failure");
+    }
+}
+
+void recordRun(const QString &statePath, const store::RunRecorder &run, int exitCode, int retentionDays,
+               QTextStream &err)
+{
+    const QList<jobs::LogRecord> &records = run.records();
+    QString summary;
+    for (auto it = records.crbegin(); it != records.crend() && summary.isEmpty(); ++it)
+        if (it->level >= jobs::LogRecord::Level::Info)
+            summary = it->message; // the last thing said: the outcome's sentence
+    auto state = store::StateStore::open(statePath);
+    Result<qint64> stored = state ? store::RunHistory(**state).record(
+                                run.finish(outcomeName(exitCode), summary), records, retentionDays)
+                                  : Result<qint64>(state.error());
+    if (!stored)
+        err << "certsync: warning: the run was not recorded in the run history: " << stored.error().message
+            << '\n';
+}
+
+bool isSyncCommand(const QString &command)
+{
+    return commands.contains(command);
+}
+
+int runSyncCommand(const QString &command, const QStringList &arguments, QTextStream &out, QTextStream &err)
+{
+    Context c { command, out, err, {}, {}, {}, {} };
+    c.parser.addHelpOption();
+    c.o.addTo(c.parser);
+    c.parser.addPositionalArgument(QStringLiteral("ARGS"),
+                                   QStringLiteral("PLAN, or REPORT [PLAN] for export"));
+    if (!c.parser.parse(QStringList { QStringLiteral("certsync ") + command } + arguments))
+        return c.usage(c.parser.errorText());
+    if (c.parser.isSet(QStringLiteral("help"))) {
+        out << commandHelp(c.parser, command);
+        return Success;
+    }
+    auto configuration = effectiveConfiguration(c.parser, c.o.connection);
+    if (!configuration)
+        return c.usage(configuration.error().message);
+    c.config = std::move(*configuration);
+    if (!recordedCommands.contains(command))
+        return dispatch(c, arguments);
+    c.run.emplace(store::RunHistory::commandLineOrigin(), command);
+    for (const QString &secret : secretsFromEnvironment(c.parser, c.o.connection))
+        c.run->addSecret(secret);
+    const int code = dispatch(c, arguments);
+    // A usage error ran nothing; a run whose state database cannot be opened has nowhere to go.
+    if (code != Usage && QFileInfo::exists(c.statePath()))
+        recordRun(c.statePath(), *c.run, code, c.config.policy.runRetentionDays, err);
+    return code;
 }
 
 } // namespace certsync::cli

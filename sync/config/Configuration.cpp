@@ -164,7 +164,8 @@ Result<void> loadPolicy(const QSettings &s, PolicyConfig &p)
            readBool(s, QStringLiteral("policy/consistencyGuidAnchor"), p.engine.consistencyGuidAnchor),
            readInt(s, QStringLiteral("sync/deletionThreshold"), 0, 1000000, p.deletionThreshold),
            readBool(s, QStringLiteral("sync/staging"), p.staging),
-           readInt(s, QStringLiteral("sync/planLifetimeHours"), 1, 8760, p.planLifetimeHours) })
+           readInt(s, QStringLiteral("sync/planLifetimeHours"), 1, 8760, p.planLifetimeHours),
+           readInt(s, QStringLiteral("history/retentionDays"), 1, 36500, p.runRetentionDays) })
         if (!r)
             return r.error();
     if (s.contains(QStringLiteral("policy/certificateUserIds"))) {
@@ -352,6 +353,7 @@ void save(const Configuration &c, QSettings &s)
     s.setValue(QStringLiteral("sync/deletionThreshold"), p.deletionThreshold);
     s.setValue(QStringLiteral("sync/staging"), p.staging);
     s.setValue(QStringLiteral("sync/planLifetimeHours"), p.planLifetimeHours);
+    s.setValue(QStringLiteral("history/retentionDays"), p.runRetentionDays);
 }
 
 Result<void> saveFile(const Configuration &configuration, const QString &path)

@@ -32,6 +32,7 @@ struct PolicyConfig
     bool staging = false; // compute and stage, never publish
     // A plan older than this is published only after every item's directory values are read again.
     int planLifetimeHours = 24;
+    int runRetentionDays = 90; // the run history's (RunHistory) kept days
 };
 
 enum class TenantCredential { Secret, Certificate };

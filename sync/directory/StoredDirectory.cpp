@@ -205,6 +205,11 @@ StoredDirectory::~StoredDirectory()
     rollback();
 }
 
+QDateTime StoredDirectory::storedAt() const
+{
+    return m_state.markSaved(m_key);
+}
+
 std::optional<ReadMark> StoredDirectory::mark(QString *why) const
 {
     const QByteArray json = m_state.mark(m_key);

@@ -92,6 +92,8 @@ public:
 
     // The mark of the last complete read, when there is one; `why` says why there is none.
     [[nodiscard]] std::optional<ReadMark> mark(QString *why) const;
+    // When the last complete read was stored (its end); invalid when none is.
+    [[nodiscard]] QDateTime storedAt() const;
 
     // One transaction per read: nothing of a failed read is kept. A full read stores every user in
     // the directory's order (rewriting only what changed) and drops the users it did not meet.

@@ -92,6 +92,17 @@ const QList<QStringList> &migrations()
         // with the directories' read marks, and the next read of each directory is a full one
         { QStringLiteral("DELETE FROM directory_users"),
           QStringLiteral("DELETE FROM directory_marks WHERE server LIKE 'directory %'") },
+        // 9: the run history: every command's run and its log records (RunHistory);
+        // times as UTC epoch milliseconds, pruned by age
+        { QStringLiteral("CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, started INTEGER NOT NULL, "
+                         "finished INTEGER, who TEXT NOT NULL, origin TEXT NOT NULL, command TEXT NOT NULL, "
+                         "outcome TEXT NOT NULL, summary TEXT, figures TEXT)"),
+          QStringLiteral("CREATE INDEX runs_started ON runs (started)"),
+          QStringLiteral(
+              "CREATE TABLE run_log (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, "
+              "seq INTEGER NOT NULL, at INTEGER NOT NULL, level INTEGER NOT NULL, job TEXT, "
+              "user TEXT, channel TEXT, message TEXT, http_status INTEGER, request_id TEXT, "
+              "client_request_id TEXT, PRIMARY KEY (run_id, seq)) WITHOUT ROWID") },
     };
     return list;
 }
@@ -275,6 +286,16 @@ QByteArray StateStore::mark(const QString &server) const
     q.addBindValue(server);
     if (q.exec() && q.next())
         return q.value(0).toString().toUtf8();
+    return {};
+}
+
+QDateTime StateStore::markSaved(const QString &server) const
+{
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("SELECT updated FROM directory_marks WHERE server = ?"));
+    q.addBindValue(server);
+    if (q.exec() && q.next())
+        return QDateTime::fromString(q.value(0).toString(), Qt::ISODate).toUTC();
     return {};
 }
 

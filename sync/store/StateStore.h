@@ -4,6 +4,7 @@
 #include "core/Result.h"
 
 #include <QByteArray>
+#include <QDateTime>
 #include <QHash>
 #include <QList>
 #include <QMutex>
@@ -38,6 +39,7 @@ public:
     // Incremental-read marks per directory (ReadMark JSON), keyed by the profile's server text.
     Result<void> saveMark(const QString &server, const QByteArray &markJson);
     [[nodiscard]] QByteArray mark(const QString &server) const;
+    [[nodiscard]] QDateTime markSaved(const QString &server) const; // UTC; invalid when none
 
     // Last snapshots (DESIGN.md's State), for incremental reads: one blob per key...
     Result<void> saveSnapshot(const QString &key, const QByteArray &data);

@@ -13,14 +13,17 @@
 #include "ui/UsersPane.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -28,13 +31,72 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
 #include <QToolButton>
 #include <QTreeView>
+#include <QUrl>
 
 using namespace certsync;
+
+namespace {
+
+// A TCP relay between the console and slapd that can stop answering: connections made while it
+// holds are accepted and left waiting (a directory that hangs) until release() relays them.
+class HoldingRelay : public QObject
+{
+public:
+    HoldingRelay(const QString &host, quint16 port)
+        : m_host(host)
+        , m_port(port)
+    {
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *client = m_server.nextPendingConnection()) {
+                client->setParent(this);
+                if (m_holding)
+                    m_held.append(client);
+                else
+                    relay(client);
+            }
+        });
+        m_server.listen(QHostAddress::LocalHost);
+    }
+    [[nodiscard]] quint16 port() const { return m_server.serverPort(); }
+    void hold() { m_holding = true; }
+    void release()
+    {
+        m_holding = false;
+        for (QTcpSocket *client : std::exchange(m_held, {}))
+            relay(client);
+    }
+
+private:
+    void relay(QTcpSocket *client)
+    {
+        auto *upstream = new QTcpSocket(this);
+        auto pump = [](QTcpSocket *from, QTcpSocket *to) {
+            if (to->state() == QAbstractSocket::ConnectedState)
+                to->write(from->readAll());
+        };
+        connect(client, &QTcpSocket::readyRead, upstream, [=] { pump(client, upstream); });
+        connect(upstream, &QTcpSocket::readyRead, client, [=] { pump(upstream, client); });
+        connect(upstream, &QTcpSocket::connected, client, [=] { pump(client, upstream); });
+        connect(client, &QTcpSocket::disconnected, upstream, &QTcpSocket::disconnectFromHost);
+        connect(upstream, &QTcpSocket::disconnected, client, &QTcpSocket::disconnectFromHost);
+        upstream->connectToHost(m_host, m_port);
+    }
+
+    QTcpServer m_server;
+    QString m_host;
+    quint16 m_port;
+    bool m_holding = false;
+    QList<QTcpSocket *> m_held;
+};
+
+} // namespace
 
 class TestGui : public QObject
 {
@@ -46,8 +108,11 @@ private slots:
     void readSelectAndSeeTheChain();
     void filterAndExportTheLog();
     void cancelARunningRead();
+    void storedUsersFirstThenTheRefresh();
+    void runHistoryOfTheCommandLine();
 
 private:
+    void openWindow(const directory::DirectoryReadSettings &settings);
     void loadDirectory();
     void screenshot(const QString &name);
     QHash<QString, QString> m_env;
@@ -55,6 +120,7 @@ private:
     directory::DirectoryReadSettings m_settings;
     std::unique_ptr<ui::MainWindow> m_window;
     QString m_shots;
+    std::unique_ptr<QTemporaryDir> m_stateDir; // each test's own state database
 };
 
 void TestGui::initTestCase()
@@ -97,8 +163,15 @@ void TestGui::initTestCase()
 void TestGui::init()
 {
     QSettings().clear(); // no remembered window state between tests
+    m_stateDir = std::make_unique<QTemporaryDir>();
+    openWindow(m_settings);
+}
+
+void TestGui::openWindow(const directory::DirectoryReadSettings &settings)
+{
     m_window = std::make_unique<ui::MainWindow>();
-    m_window->setDirectorySettings(m_settings);
+    m_window->setStatePath(m_stateDir->filePath(QStringLiteral("certsync.db")));
+    m_window->setDirectorySettings(settings);
     m_window->resize(1400, 860);
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
@@ -107,6 +180,7 @@ void TestGui::init()
 void TestGui::cleanup()
 {
     m_window.reset();
+    m_stateDir.reset();
 }
 
 void TestGui::screenshot(const QString &name)
@@ -236,6 +310,181 @@ void TestGui::cancelARunningRead()
                          }),
              qPrintable(messages.join(QLatin1Char('\n'))));
     QCOMPARE(m_window->usersModel()->rowCount(), 0); // a canceled read is never shown as the directory
+}
+
+// The issue's instant start: a console started on a filled state database shows the stored users
+// while the directory does not answer, then the refresh applies and the selected user stays.
+void TestGui::storedUsersFirstThenTheRefresh()
+{
+    const QUrl url(m_settings.profile.url);
+    HoldingRelay relay(url.host(), quint16(url.port()));
+    QVERIFY(relay.port() > 0);
+    directory::DirectoryReadSettings relayed = m_settings;
+    QUrl relayUrl = url;
+    relayUrl.setPort(relay.port());
+    relayed.profile.url = relayUrl.toString();
+    m_window->setDirectorySettings(relayed);
+    loadDirectory(); // through the relay: the state database keeps this read
+    QSignalSpy recorded(m_window.get(), &ui::MainWindow::runRecorded);
+    QTRY_VERIFY(!recorded.isEmpty() || m_window->logPane()->runPicker()->count() > 1);
+    const int users = m_window->usersModel()->rowCount();
+    QCOMPARE(users, int(m_manifestUsers.size()) + 2);
+    m_window.reset();
+
+    relay.hold(); // the directory stops answering
+    openWindow(relayed);
+    QSignalSpy shown(m_window.get(), &ui::MainWindow::storedDirectoryShown);
+    QSignalSpy loaded(m_window.get(), &ui::MainWindow::directoryLoaded);
+    m_window->startFromState();
+    QTRY_COMPARE_WITH_TIMEOUT(shown.count(), 1, 30000);
+    QCOMPARE(shown.first().at(0).toInt(), users);
+    QCOMPARE(m_window->usersModel()->rowCount(), users);
+    QVERIFY(m_window->isBusy()); // the read waits for the directory
+    QCOMPARE(loaded.count(), 0);
+    auto *banner = m_window->findChild<QLabel *>(QStringLiteral("banner"));
+    QVERIFY(banner->isVisible());
+    QVERIFY2(banner->text().contains(QStringLiteral("as read at")), qPrintable(banner->text()));
+    // Filterable at once, and a user can be opened.
+    auto *tabs = m_window->findChild<QTabWidget *>(QStringLiteral("mainTabs"));
+    tabs->setCurrentIndex(1);
+    auto *table = m_window->findChild<QTableView *>(QStringLiteral("usersTable"));
+    auto *search = m_window->findChild<QLineEdit *>(QStringLiteral("userSearch"));
+    QTest::keyClicks(search, QStringLiteral("outlook@"));
+    QTRY_COMPARE(table->model()->rowCount(), 1);
+    const QModelIndex first = table->model()->index(0, models::UsersModel::DisplayName);
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, table->visualRect(first).center());
+    auto *title = m_window->findChild<QLabel *>(QStringLiteral("certificateTitle"));
+    QTRY_VERIFY2(title->text().contains(QStringLiteral("outlook")), qPrintable(title->text()));
+    const auto dnAt = [this](const QModelIndex &index) {
+        const directory::DirectoryUser *user =
+            m_window->usersModel()->user(index.data(models::UsersModel::UserIndexRole).toInt());
+        return user ? user->dn : QString();
+    };
+    const QString selectedDn = dnAt(first);
+    QVERIFY(!selectedDn.isEmpty());
+    screenshot(QStringLiteral("stored-snapshot"));
+
+    relay.release(); // the directory answers: the refresh applies
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QCOMPARE(loaded.first().at(0).toBool(), true);
+    QVERIFY(!banner->isVisible());
+    QCOMPARE(m_window->usersModel()->rowCount(), users);
+    QCOMPARE(table->model()->rowCount(), 1); // the filter stays
+    QTRY_VERIFY(table->currentIndex().isValid());
+    QCOMPARE(dnAt(table->currentIndex()), selectedDn);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isBusy(), 30000);
+}
+
+// A run made by the command line is in the console's run history, with its log, and no secret is
+// in the state database; `certsync runs` and `certsync log RUN` show the same run headless.
+void TestGui::runHistoryOfTheCommandLine()
+{
+    const QString cli = qEnvironmentVariable("CERTSYNC_CLI");
+    QVERIFY2(QFileInfo(cli).isExecutable(), qPrintable(cli));
+    const QString password = m_settings.password;
+    QVERIFY(password.size() >= 4);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("CERTSYNC_READER_PW"), password);
+    env.insert(QStringLiteral("CERTSYNC_CONFIG"), m_stateDir->filePath(QStringLiteral("none.ini")));
+    env.insert(QStringLiteral("CERTSYNC_APPROVER"), QStringLiteral("nightly-job"));
+    auto runCli = [&](const QStringList &arguments, QByteArray *out = nullptr) {
+        QProcess p;
+        p.setProcessEnvironment(env);
+        p.start(cli, arguments);
+        const bool done = p.waitForFinished(120000);
+        if (out)
+            *out = p.readAllStandardOutput();
+        const QByteArray err = p.readAllStandardError();
+        if (!err.isEmpty())
+            qInfo().noquote() << "certsync" << arguments.first() << "stderr:" << err;
+        return done && p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    };
+    const QStringList connection = {
+        QStringLiteral("--ldap-url"),     m_settings.profile.url,
+        QStringLiteral("--base-dn"),      m_settings.profile.baseDn,
+        QStringLiteral("--bind-dn"),      m_settings.profile.bindDn,
+        QStringLiteral("--password-env"), QStringLiteral("CERTSYNC_READER_PW"),
+        QStringLiteral("--ca-file"),      m_settings.profile.caFile,
+        QStringLiteral("--trust"),        m_env.value(QStringLiteral("TRUST_FILE")),
+        QStringLiteral("--state-dir"),    m_stateDir->path(),
+        QStringLiteral("--profile"),      QStringLiteral("ldap"),
+    };
+    QCOMPARE(runCli(QStringList { QStringLiteral("inventory"), QStringLiteral("--csv"),
+                                  m_stateDir->filePath(QStringLiteral("inventory.csv")) }
+                    + connection),
+             0);
+    // A failed run is recorded with its reason.
+    QStringList wrongBase = connection;
+    wrongBase[3] = QStringLiteral("ou=nowhere,") + m_settings.profile.baseDn;
+    QCOMPARE(runCli(QStringList { QStringLiteral("inventory"), QStringLiteral("--csv"),
+                                  m_stateDir->filePath(QStringLiteral("nowhere.csv")) }
+                    + wrongBase),
+             1);
+
+    QByteArray out;
+    QCOMPARE(runCli({ QStringLiteral("runs"), QStringLiteral("--json"), QStringLiteral("--state-dir"),
+                      m_stateDir->path() },
+                    &out),
+             0);
+    const QJsonArray runs = QJsonDocument::fromJson(out).array();
+    QCOMPARE(runs.size(), 2);
+    const QJsonObject failed = runs.at(0).toObject(); // latest first
+    const QJsonObject inventory = runs.at(1).toObject();
+    QCOMPARE(inventory.value(QStringLiteral("command")).toString(), QStringLiteral("inventory"));
+    QCOMPARE(inventory.value(QStringLiteral("outcome")).toString(), QStringLiteral("success"));
+    QCOMPARE(inventory.value(QStringLiteral("who")).toString(), QStringLiteral("nightly-job"));
+    QCOMPARE(inventory.value(QStringLiteral("origin")).toString(), QStringLiteral("cli"));
+    QCOMPARE(inventory.value(QStringLiteral("figures")).toObject().value(QStringLiteral("users")).toInt(),
+             int(m_manifestUsers.size()) + 2);
+    QCOMPARE(failed.value(QStringLiteral("outcome")).toString(), QStringLiteral("failure"));
+    const int failedId = failed.value(QStringLiteral("run")).toInt();
+    QCOMPARE(runCli({ QStringLiteral("log"), QString::number(failedId), QStringLiteral("--json"),
+                      QStringLiteral("--state-dir"), m_stateDir->path() },
+                    &out),
+             0);
+    const QJsonArray log = QJsonDocument::fromJson(out).object().value(QStringLiteral("log")).toArray();
+    QVERIFY(!log.isEmpty());
+    const QJsonObject last = log.last().toObject();
+    QCOMPARE(last.value(QStringLiteral("level")).toString(), QStringLiteral("error"));
+    QVERIFY(!last.value(QStringLiteral("message")).toString().isEmpty());
+    QCOMPARE(failed.value(QStringLiteral("summary")).toString(),
+             last.value(QStringLiteral("message")).toString());
+    QCOMPARE(runCli({ QStringLiteral("log"), QStringLiteral("99"), QStringLiteral("--state-dir"),
+                      m_stateDir->path() }),
+             1);
+    QCOMPARE(runCli({ QStringLiteral("log"), QStringLiteral("x"), QStringLiteral("--state-dir"),
+                      m_stateDir->path() }),
+             2);
+
+    // The console lists both runs (latest first, after this session) and shows a chosen run's log.
+    m_window->refreshRuns();
+    QComboBox *picker = m_window->logPane()->runPicker();
+    QTRY_COMPARE(picker->count(), 3);
+    QCOMPARE(picker->itemData(1).toInt(), failedId);
+    QVERIFY2(picker->itemText(2).contains(QStringLiteral("inventory")), qPrintable(picker->itemText(2)));
+    auto *tabs = m_window->findChild<QTabWidget *>(QStringLiteral("mainTabs"));
+    tabs->setCurrentIndex(3);
+    auto *logTable = m_window->findChild<QTableView *>(QStringLiteral("logTable"));
+    picker->setCurrentIndex(1);
+    QTRY_COMPARE(logTable->model()->rowCount(), int(log.size()));
+    QCOMPARE(m_window->logPane()->shownRun(), qint64(failedId));
+    // Its CSV export is that run's log.
+    const QString csvPath = m_stateDir->filePath(QStringLiteral("run-log.csv"));
+    QCOMPARE(m_window->logPane()->exportCsv(csvPath), QString());
+    QFile csv(csvPath);
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    QCOMPARE(report::parseCsv(csv.readAll()).size(), int(log.size()) + 1);
+    screenshot(QStringLiteral("log-run-history"));
+    picker->setCurrentIndex(0);
+    QCOMPARE(m_window->logPane()->shownRun(), qint64(0));
+
+    // The bind password is nowhere in the state database's files.
+    for (const QString &name :
+         QDir(m_stateDir->path()).entryList({ QStringLiteral("certsync.db*") }, QDir::Files)) {
+        QFile file(m_stateDir->filePath(name));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QVERIFY2(!file.readAll().contains(password.toUtf8()), qPrintable(name));
+    }
 }
 
 QTEST_MAIN(TestGui)
