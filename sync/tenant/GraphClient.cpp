@@ -379,17 +379,19 @@ void GraphClient::sendChunk(QList<BatchRequest> chunk, QHash<QString, int> attem
             for (auto it = headers.begin(); it != headers.end(); ++it)
                 resp.headers.insert(it.key().toLower(), it.value().toString());
             resp.body = item.value(QStringLiteral("body")).toObject();
-            const bool retryable = resp.status == 429 || resp.status == 503 || item.isEmpty();
+            bool ok = false;
+            const qlonglong retryAfter = resp.headers.value(QStringLiteral("retry-after")).toLongLong(&ok);
+            // A Retry-After beyond the limit fails the item, as TenantHttp fails such a request.
+            const bool retryable = (resp.status == 429 || resp.status == 503 || item.isEmpty())
+                && !(ok && retryAfter > settings.maxRetryAfterSeconds);
             if (retryable && resp.attempts < settings.maxAttempts) {
                 // Each item is throttled on its own: honour its Retry-After, else back off.
-                bool ok = false;
-                const int retryAfter = resp.headers.value(QStringLiteral("retry-after")).toInt(&ok);
                 const int backoff =
                     int(std::min<qint64>(settings.backoffMaxMs,
                                          qint64(settings.backoffBaseMs) << std::min(resp.attempts - 1, 20)));
                 delayMs =
                     std::max(delayMs,
-                             ok ? retryAfter * 1000
+                             ok ? int(std::max<qlonglong>(retryAfter, 0) * 1000)
                                 : backoff / 2 + int(QRandomGenerator::global()->bounded(backoff / 2 + 1)));
                 again.append(r);
                 continue;

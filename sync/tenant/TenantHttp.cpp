@@ -279,9 +279,9 @@ std::optional<int> TenantHttp::retryAfterMs(const QHash<QByteArray, QByteArray> 
     if (value.isEmpty())
         return std::nullopt;
     bool ok = false;
-    const int seconds = value.toInt(&ok);
-    if (ok && seconds >= 0)
-        return seconds * 1000;
+    const qlonglong seconds = value.toLongLong(&ok);
+    if (ok && seconds >= 0) // beyond the limit only "too long" matters, and that fits in an int
+        return int(std::min<qlonglong>(seconds, qlonglong(m_settings.maxRetryAfterSeconds) + 1) * 1000);
     const QDateTime at = QDateTime::fromString(QString::fromLatin1(value), Qt::RFC2822Date);
     if (at.isValid())
         return int(std::clamp<qint64>(QDateTime::currentDateTimeUtc().msecsTo(at), 0,
