@@ -955,7 +955,7 @@ void TestTenantClient::serviceUnavailableIsRetried()
     QCOMPARE(failed.value->error().attempts, 2);
 }
 
-// Found with fuzz_tenant (its Retry-After path): a Retry-After in seconds was multiplied into
+// Found while writing fuzz_tenant (its Retry-After seeds): a Retry-After in seconds was multiplied into
 // milliseconds as an int, so one of 2,147,484 s (about 25 days) or more overflowed: undefined
 // behaviour, in practice a negative delay. TenantHttp then started no timer at all and the request
 // never finished; a $batch item went again at once. Both must fail as throttled, as any Retry-After
