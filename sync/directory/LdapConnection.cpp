@@ -256,6 +256,12 @@ LdapEntry decodeEntry(LDAP *ld, LDAPMessage *message, AttributeKeys &keys)
 
 } // namespace
 
+LdapEntry decodeSearchEntry(LDAP *ld, LDAPMessage *message)
+{
+    AttributeKeys keys;
+    return decodeEntry(ld, message, keys);
+}
+
 namespace {
 
 // The values of the attribute that `name` means (its part before any ';' option, in any case). An

@@ -135,6 +135,10 @@ private:
     std::optional<ServerCertificate> m_serverCertificate;
 };
 
+// The reader's decoding of one search result entry (LDAP_RES_SEARCH_ENTRY), exactly as search()
+// applies it to every entry; public for the fuzz target, which hands it messages built from its bytes.
+LdapEntry decodeSearchEntry(LDAP *ld, LDAPMessage *message);
+
 // Maps a libldap result code to certsync's error code words (see LdapConnection).
 QString errorCodeFor(int ldapResultCode);
 

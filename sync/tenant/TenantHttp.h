@@ -93,6 +93,9 @@ public:
     void cancelAll();
     // Forgets the cached token of a service (tests, and after a credential change).
     void invalidateToken(Service service);
+    // Sends through `nam` (owned by the caller, outliving this object) instead of its own: the fuzz
+    // target answers with bytes it makes up. Call before the first send().
+    void setNetworkAccessManager(QNetworkAccessManager *nam) { m_nam = nam; }
     // The token for a service, fetched or from the cache (exposed for the token tests).
     void token(Service service, std::function<void(TenantResult<QByteArray>)> done);
 

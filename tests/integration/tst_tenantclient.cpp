@@ -104,6 +104,7 @@ private slots:
     void rateCeilingHoldsTheWholeService();
     void serviceUnavailableIsRetried();
     void retryAfterPastTheCapEndsTheRequest();
+    void retryAfterBeyondIntRangeFailsTheRequest();
     void droppedGraphWriteIsReadBeforeRetry();
     void droppedExchangeWriteIsReadBeforeRetry();
     void exchangeRefusesSyncedObject();
@@ -1010,6 +1011,47 @@ void TestTenantClient::retryAfterPastTheCapEndsTheRequest()
         // Asked once, never again (a batch logs its item and itself).
         QCOMPARE(logSince(mark).size(), round == 2 ? 2 : 1);
     }
+}
+
+// Found while writing fuzz_tenant (its Retry-After seeds): a Retry-After in seconds was multiplied into
+// milliseconds as an int, so one of 2,147,484 s (about 25 days) or more overflowed: undefined
+// behaviour, in practice a negative delay. TenantHttp then started no timer at all and the request
+// never finished; a $batch item went again at once. Both must fail as throttled, as any Retry-After
+// beyond maxRetryAfterSeconds does. Regression inputs: tests/fuzz/corpus/tenant/regress-retry-after-*.
+void TestTenantClient::retryAfterBeyondIntRangeFailsTheRequest()
+{
+    TenantHttp http(secretSettings());
+    GraphClient graph(&http);
+    Awaited<TenantResult<QByteArray>> token;
+    http.token(Service::Graph, token.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(token.value.has_value(), WaitMs);
+    m_sim.setFaults(
+        { { QStringLiteral("throttleNext"), 1 }, { QStringLiteral("retryAfterSeconds"), 2147484 } });
+    Awaited<TenantResult<GraphUser>> user;
+    graph.getUser(cloudUpn(9), user.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(user.value.has_value(), WaitMs);
+    QVERIFY(!user.value->ok());
+    QCOMPARE(user.value->error().httpStatus, 429);
+    QCOMPARE(user.value->error().code, errc::Throttled);
+    QCOMPARE(user.value->error().attempts, 1);
+
+    // The same inside $batch: the item fails as throttled instead of going again at once. (A new
+    // client: the first one now holds every Graph request for the longest Retry-After it accepts.)
+    TenantHttp batchHttp(secretSettings());
+    GraphClient batchGraph(&batchHttp);
+    m_sim.setFaults(
+        { { QStringLiteral("throttleNext"), 1 }, { QStringLiteral("retryAfterSeconds"), 2147484 } });
+    Awaited<QList<BatchResponse>> responses;
+    batchGraph.batch(
+        { { QStringLiteral("a"), "GET", QStringLiteral("/users/") + idOf(cloudUpn(4)), std::nullopt } },
+        responses.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(responses.value.has_value(), WaitMs);
+    QCOMPARE(responses.value->size(), 1);
+    const BatchResponse &item = responses.value->first();
+    QCOMPARE(item.status, 429);
+    QCOMPARE(item.attempts, 1);
+    QVERIFY(item.error.has_value());
+    QCOMPARE(item.error->code, errc::Throttled);
 }
 
 void TestTenantClient::droppedGraphWriteIsReadBeforeRetry()
