@@ -1,5 +1,6 @@
 #include "cli/CheckCommand.h"
 
+#include "certs/SerializedStore.h"
 #include "cli/CommandLine.h"
 #include "cli/ConnectionOptions.h"
 #include "directory/UserLookup.h"
@@ -80,9 +81,39 @@ Result<TenantRead> readTenant(const tenant::TenantSettings &settings, const dire
     read.view.userFound = true;
     read.view.synced = graphUser->isSynced();
     read.view.hasRecipient = recipient.has_value();
-    if (recipient)
-        read.view.published = analyzer.analyzeUser(recipient->userCertificate,
-                                                   recipient->userSMimeCertificate, user.context(), now);
+    if (!recipient)
+        return read;
+    read.view.published = analyzer.analyzeUser(recipient->userCertificate, recipient->userSMimeCertificate,
+                                               user.context(), now);
+
+    // Exchange Online's own trust: the S/MIME CA collection. None uploaded trusts nothing.
+    std::optional<QByteArray> store;
+    exchange.getSmimeIssuingCa([&](tenant::TenantResult<QByteArray> r) {
+        if (r)
+            store = std::move(r).value();
+        else
+            failure = r.error();
+        loop.quit();
+    });
+    loop.exec();
+    if (failure)
+        return failure->toError();
+    QList<certs::Certificate> collection;
+    if (!store->isEmpty()) {
+        auto entries = certs::decodeSerializedStore(*store);
+        if (!entries)
+            return Error { entries.error().code,
+                           QStringLiteral("Get-SmimeConfig: ") + entries.error().message };
+        for (const certs::SerializedStoreEntry &entry : *entries) {
+            auto parsed = certs::parseDer(entry.der);
+            if (!parsed)
+                return Error { parsed.error().code,
+                               QStringLiteral("Get-SmimeConfig: a certificate of the S/MIME collection: ")
+                                   + parsed.error().message };
+            collection.append(parsed->info);
+        }
+    }
+    read.view.smimeCollection = collection;
     return read;
 }
 

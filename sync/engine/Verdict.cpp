@@ -95,7 +95,7 @@ PathVerdict tenantPath(const TenantView &view, const PathVerdict &directory, con
     if (view.smimeCollection && gal.chosen
         && !chainInCollection(gal.chosen->certificate, *view.smimeCollection)) {
         t.canEncrypt = false;
-        t.reasons.prepend(QString::fromLatin1(reason::TenantUntrusted));
+        t.reasons.prepend(certs::problemCode(Problem::TenantUntrusted));
     }
     if (directory.canEncrypt && !sameCertificate(directory.chosen, gal.chosen))
         addReason(t.reasons, QString::fromLatin1(reason::NotPublished));
@@ -134,7 +134,7 @@ QString fixFor(const EncryptionVerdict &v, const VerdictInput &input)
             return QStringLiteral("Approved and published %1 hours ago: Outlook clients can take up to "
                                   "about 48 hours.")
                 .arg(item.appliedAt.secsTo(input.now) / 3600);
-    if (has(reason::TenantUntrusted) && tenant && tenant->chosen)
+    if (tenant && tenant->chosen && tenant->reasons.contains(certs::problemCode(Problem::TenantUntrusted)))
         return QStringLiteral("Add the issuing CA (%1) and its chain to the tenant's S/MIME collection "
                               "(Set-SmimeConfig -SMIMECertificateIssuingCA).")
             .arg(tenant->chosen->certificate.issuer);
@@ -195,9 +195,6 @@ QString verdictReasonText(const QString &code)
         { QString::fromLatin1(reason::OabExcluded),
           QStringLiteral("The offline address book leaves this certificate out (not valid for e-mail): "
                          "Outlook in cached mode picks otherwise.") },
-        { QString::fromLatin1(reason::TenantUntrusted),
-          QStringLiteral("The issuing CA chain is not in Exchange Online's S/MIME collection "
-                         "(Get-SmimeConfig).") },
     };
     return texts.value(code, code);
 }

@@ -18,7 +18,8 @@
 namespace certsync::engine {
 
 // Reason codes of a verdict that are not a certificate's problem codes (certs::problemCode). A
-// verdict's reasons mix both: the chosen certificate's problems and these.
+// verdict's reasons mix both: the chosen certificate's problems (tenant_untrusted among them, on the
+// tenant path) and these.
 namespace reason {
 inline constexpr auto NoCertificate = "no_certificate"; // neither attribute holds a certificate
 inline constexpr auto NoUsableCertificate = "no_usable_certificate"; // userCertificate: none usable
@@ -28,7 +29,6 @@ inline constexpr auto NoRecipient = "no_recipient"; // no Exchange recipient to 
 inline constexpr auto NotPublished = "not_published"; // senders get another certificate than AD's
 inline constexpr auto Propagating = "propagating"; // published < 48 h ago: clients may not have it
 inline constexpr auto OabExcluded = "oab_excluded"; // the offline address book leaves the choice out
-inline constexpr auto TenantUntrusted = "tenant_untrusted"; // issuer chain not in the S/MIME collection
 } // namespace reason
 
 // A sentence for a person for any reason code of a verdict (certificate problem codes included).

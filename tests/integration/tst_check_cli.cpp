@@ -3,6 +3,7 @@
 // verdict's fields against the seeding manifest, the exit codes, and the tenant's side.
 #include "DirectoryFixture.h"
 #include "SimHarness.h"
+#include "certs/SerializedStore.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -102,8 +103,29 @@ void TestCheckCli::initTestCase()
                            { QStringLiteral("onPremisesSyncEnabled"), true },
                            { QStringLiteral("recipientTypeDetails"), QStringLiteral("UserMailbox") },
                            { QStringLiteral("userCertificate"), b64(expired.userCertificate) } };
-    QVERIFY2(m_sim.start(SimHarness::seed(TenantId, SimHarness::app(ClientId, Secret, {}), users)),
-             qPrintable(m_sim.lastError()));
+    // sha1: synced and published as in AD, but its EC issuing CA is not in the S/MIME collection.
+    const directory::DirectoryUser sha1 = m_users.value(mailOf(QStringLiteral("sha1")));
+    QVERIFY(!sha1.userCertificate.isEmpty());
+    users << QJsonObject { { QStringLiteral("userPrincipalName"), sha1.mail },
+                           { QStringLiteral("mail"), sha1.mail },
+                           { QStringLiteral("onPremisesImmutableId"), sha1.sourceAnchor },
+                           { QStringLiteral("onPremisesSyncEnabled"), true },
+                           { QStringLiteral("recipientTypeDetails"), QStringLiteral("UserMailbox") },
+                           { QStringLiteral("userCertificate"), b64(sha1.userCertificate) } };
+    QJsonObject seed = SimHarness::seed(TenantId, SimHarness::app(ClientId, Secret, {}), users);
+    // The tenant trusts the fixture's CAs but its EC issuing CA (the SST Set-SmimeConfig was given).
+    QFile trustFile(m_dir.value(QStringLiteral("TRUST_FILE")));
+    QVERIFY(trustFile.open(QIODevice::ReadOnly));
+    auto trusted = certs::parseFileBytes(trustFile.readAll());
+    QVERIFY(trusted.ok());
+    QList<QByteArray> collection;
+    for (const certs::ParsedCertificate &c : *trusted)
+        if (!c.info.subject.contains(QLatin1String("EC Issuing CA")))
+            collection << c.info.der;
+    QVERIFY(collection.size() >= 2 && collection.size() < qsizetype(trusted->size()));
+    seed.insert(QStringLiteral("smimeCertificateIssuingCA"),
+                QString::fromLatin1(certs::encodeSerializedStore(collection).toBase64()));
+    QVERIFY2(m_sim.start(seed), qPrintable(m_sim.lastError()));
 }
 
 QJsonObject TestCheckCli::seeded(const QString &name) const

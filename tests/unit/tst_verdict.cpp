@@ -387,7 +387,8 @@ void TestVerdict::ticketText()
     QVERIFY(lines.at(1).contains(EngineNow.addDays(300).date().toString(Qt::ISODate)));
     QVERIFY(
         lines.at(2).startsWith(QStringLiteral("Exchange Online (what senders get): no, userCertificate")));
-    QVERIFY(lines.at(3).startsWith(QStringLiteral("  - tenant_untrusted: The issuing CA chain is not in")));
+    QVERIFY(lines.at(3).startsWith(
+        QStringLiteral("  - tenant_untrusted: Exchange Online does not trust the issuer")));
     QVERIFY(lines.at(4).startsWith(QStringLiteral("Fix: Add the issuing CA (") + IssuingName));
 }
 
