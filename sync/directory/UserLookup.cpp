@@ -95,8 +95,11 @@ Result<DirectoryUser> lookUpUser(const DirectoryReadSettings &settings, const QS
                            .arg(who, settings.profile.baseDn) };
     if (entries.size() > 1) {
         QStringList dns;
-        for (const LdapEntry &e : entries)
+        constexpr qsizetype shown = 5; // enough to tell the candidates apart, short enough for one line
+        for (const LdapEntry &e : entries.first(std::min(shown, entries.size())))
             dns << e.dn;
+        if (entries.size() > shown)
+            dns << QStringLiteral("and %1 more").arg(entries.size() - shown);
         return Error { QStringLiteral("ambiguous"),
                        QStringLiteral("%1 directory users match '%2': %3")
                            .arg(entries.size())
