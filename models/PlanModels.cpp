@@ -53,6 +53,8 @@ QString journalStateText(JournalState state)
         return QCoreApplication::translate("certsync", "applied");
     case JournalState::Failed:
         return QCoreApplication::translate("certsync", "failed");
+    case JournalState::Conflict:
+        return QCoreApplication::translate("certsync", "conflict");
     }
     return {};
 }
@@ -258,10 +260,21 @@ QVariant PlanItemsModel::data(const QModelIndex &index, int role) const
     case Qt::DecorationRole:
         if (index.column() == State && s.state == JournalState::Failed)
             return statusIcon(certs::Status::Error);
+        if (index.column() == State && s.state == JournalState::Conflict)
+            return statusIcon(certs::Status::Warning);
         if (index.column() == Decision && s.decision == engine::Decision::Approved)
             return statusIcon(certs::Status::Ok);
         break;
     case Qt::ToolTipRole:
+        if (index.column() == State && s.state == JournalState::Conflict) {
+            // Both sets, in full: what the plan was computed from, what the target held instead.
+            QStringList planned;
+            for (const Value &v : i.oldValues)
+                planned.append(v.sha256Hex());
+            return tr("%1\nThe plan saw: %2\nThe target held: %3")
+                .arg(s.error, planned.isEmpty() ? tr("(nothing)") : planned.join(QStringLiteral(", ")),
+                     s.seenValues.isEmpty() ? tr("(nothing)") : s.seenValues.join(QStringLiteral(", ")));
+        }
         if (index.column() == State && !s.error.isEmpty())
             return s.error;
         if (index.column() == Change)

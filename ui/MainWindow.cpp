@@ -401,13 +401,18 @@ void MainWindow::publish(qint64 planId, bool allowDeletions)
     s.deletionThreshold = m_stagedPane->deletionThreshold();
     s.allowDeletions = allowDeletions;
     s.staging = engine::stagingMode(m_configuration.policy.staging);
+    s.planLifetimeHours = m_configuration.policy.planLifetimeHours;
     auto outcome = std::make_shared<engine::PublishOutcome>();
     auto *job = new engine::PublishJob(s);
     connect(job, &engine::PublishJob::outcomeReady, this,
             [outcome](const engine::PublishOutcome &o) { *outcome = o; });
     connect(job, &jobs::Job::finished, this, [this, outcome, planId](bool ok, const QString &summary) {
         QString text;
-        if (outcome->refused)
+        if (outcome->claimed)
+            text = tr("Plan %1 was not published: %2.").arg(planId).arg(outcome->error.message);
+        else if (outcome->refused && outcome->error.code != QLatin1String("deletion_threshold"))
+            text = tr("Plan %1 was not published: %2.").arg(planId).arg(outcome->error.message);
+        else if (outcome->refused)
             text = tr("Plan %1 was not published: %2. Review the plan; tick the override under Staged "
                       "changes to publish it anyway (recorded in the audit trail).")
                        .arg(planId)
@@ -417,8 +422,11 @@ void MainWindow::publish(qint64 planId, bool allowDeletions)
         else if (outcome->staging)
             text =
                 tr("Staging mode: plan %1 was checked, nothing was published. %2").arg(planId).arg(summary);
-        else if (outcome->failed > 0)
-            text = tr("Plan %1 published in part: %2 See the Log for each failure.").arg(planId).arg(summary);
+        else if (outcome->failed > 0 || outcome->conflicts > 0)
+            text = tr("Plan %1 published in part: %2. See the Log for each failure and conflict (a conflict "
+                      "is someone else's change: the next diff plans that user again).")
+                       .arg(planId)
+                       .arg(summary);
         else
             text = ok ? tr("Plan %1: %2").arg(planId).arg(summary)
                       : tr("Publishing plan %1 stopped: %2").arg(planId).arg(summary);
@@ -426,7 +434,9 @@ void MainWindow::publish(qint64 planId, bool allowDeletions)
         logLine(ok && !outcome->refused ? jobs::LogRecord::Level::Info : jobs::LogRecord::Level::Warning,
                 tr("publish"), text);
         m_stagedPane->refresh();
-        emit publishFinished(ok && !outcome->refused && outcome->failed == 0, text);
+        emit publishFinished(ok && !outcome->refused && !outcome->claimed && outcome->failed == 0
+                                 && outcome->conflicts == 0,
+                             text);
     });
     follow(job);
     m_runner.run(job);

@@ -271,6 +271,7 @@ QJsonObject summaryJson(const PlanSummary &s)
                          { QStringLiteral("rejected"), s.rejected },
                          { QStringLiteral("applied"), s.applied },
                          { QStringLiteral("failed"), s.failed },
+                         { QStringLiteral("conflicts"), s.conflicts },
                          { QStringLiteral("removed_values"), s.removedValues },
                          { QStringLiteral("added_values"), s.addedValues },
                          { QStringLiteral("matched"), s.matched },
@@ -318,6 +319,8 @@ QJsonObject itemJson(const StoredItem &s)
         o.insert(QStringLiteral("request_id"), s.requestId);
     if (!s.error.isEmpty())
         o.insert(QStringLiteral("error"), s.error);
+    if (s.state == JournalState::Conflict) // both sets: what the plan saw, what the target held instead
+        o.insert(QStringLiteral("seen"), QJsonArray::fromStringList(s.seenValues));
     return o;
 }
 
@@ -460,8 +463,8 @@ int runPlans(Context &c)
     for (const PlanSummary &s : std::as_const(*list))
         c.out << "plan " << s.id << "  " << s.created.toString(Qt::ISODate) << "  " << s.status << "  "
               << s.items << " items, " << s.approved << " approved, " << s.rejected << " rejected, "
-              << s.applied << " applied, " << s.failed << " failed, -" << s.removedValues << " +"
-              << s.addedValues << " values\n";
+              << s.applied << " applied, " << s.failed << " failed, " << s.conflicts << " conflicts, -"
+              << s.removedValues << " +" << s.addedValues << " values\n";
     if (list->isEmpty())
         c.out << "no plans yet: run 'certsync diff'\n";
     return Success;
@@ -505,7 +508,9 @@ int runShow(Context &c)
           << " and tenant " << summary->source.tenantId << "\n";
     for (const StoredItem &s : std::as_const(*items)) {
         c.out << itemLine(s) << '\n';
-        if (!s.error.isEmpty())
+        if (s.state == JournalState::Conflict)
+            c.out << "       conflict: " << s.error << '\n';
+        else if (!s.error.isEmpty())
             c.out << "       error: " << s.error << '\n';
     }
     for (const Finding &f : std::as_const(*findings))
@@ -585,6 +590,7 @@ int runPublish(Context &c)
     s.planId = *id;
     s.who = PlanStore::currentOperator();
     s.deletionThreshold = c.config.policy.deletionThreshold;
+    s.planLifetimeHours = c.config.policy.planLifetimeHours;
     s.tenant = *ten;
     if (*dir) {
         s.directory = (*dir)->profile;
@@ -628,29 +634,39 @@ int runPublish(Context &c)
     loop.exec();
 
     if (c.parser.isSet(c.o.json)) {
-        c.out << QJsonDocument(QJsonObject { { QStringLiteral("plan"), *id },
-                                             { QStringLiteral("refused"), outcome.refused },
-                                             { QStringLiteral("staging"), outcome.staging },
-                                             { QStringLiteral("considered"), outcome.considered },
-                                             { QStringLiteral("applied"), outcome.applied },
-                                             { QStringLiteral("confirmed_by_read"), outcome.confirmedByRead },
-                                             { QStringLiteral("failed"), outcome.failed },
-                                             { QStringLiteral("skipped_applied"), outcome.skippedApplied },
-                                             { QStringLiteral("unapproved"), outcome.unapproved },
-                                             { QStringLiteral("removed_values"), outcome.removedValues },
-                                             { QStringLiteral("summary"), summary } })
+        c.out << QJsonDocument(
+                     QJsonObject { { QStringLiteral("plan"), *id },
+                                   { QStringLiteral("refused"), outcome.refused },
+                                   { QStringLiteral("staging"), outcome.staging },
+                                   { QStringLiteral("considered"), outcome.considered },
+                                   { QStringLiteral("applied"), outcome.applied },
+                                   { QStringLiteral("confirmed_by_read"), outcome.confirmedByRead },
+                                   { QStringLiteral("failed"), outcome.failed },
+                                   { QStringLiteral("conflicts"), outcome.conflicts },
+                                   { QStringLiteral("skipped_applied"), outcome.skippedApplied },
+                                   { QStringLiteral("skipped_conflicts"), outcome.skippedConflicts },
+                                   { QStringLiteral("unapproved"), outcome.unapproved },
+                                   { QStringLiteral("removed_values"), outcome.removedValues },
+                                   { QStringLiteral("summary"), summary } })
                      .toJson(QJsonDocument::Indented);
+    }
+    if (outcome.claimed) { // another publisher holds the plan: nothing was done
+        c.err << "certsync publish: refused: " << outcome.error.message << '\n';
+        return Refused;
     }
     if (outcome.refused) {
         c.err << "certsync publish: refused: " << outcome.error.message
-              << "; review the plan, then publish with --allow-deletions to override\n";
+              << (outcome.error.code == QLatin1String("deletion_threshold")
+                      ? QStringLiteral("; review the plan, then publish with --allow-deletions to override")
+                      : QString())
+              << '\n';
         return Refused;
     }
     if (!outcome.error.code.isEmpty())
         return c.fail(outcome.error.message);
     if (!c.parser.isSet(c.o.json))
         c.out << "plan " << *id << ": " << summary << '\n';
-    if (outcome.failed > 0)
+    if (outcome.failed > 0 || outcome.conflicts > 0)
         return Partial;
     return success ? Success : Failure;
 }

@@ -137,6 +137,18 @@ Result<void> loadTenant(const QSettings &s, Configuration &c)
     readString(s, QStringLiteral("tenant/graphUrl"), t.graphUrl);
     readString(s, QStringLiteral("tenant/exchangeUrl"), t.exchangeUrl);
     readString(s, QStringLiteral("tenant/caFile"), t.caFile);
+    if (auto r = readInt(s, QStringLiteral("tenant/maxRetryAfterSeconds"), 1, 86400, t.maxRetryAfterSeconds);
+        !r)
+        return r.error();
+    const QString update =
+        s.value(QStringLiteral("tenant/exchangeMultiValuedUpdate"), QStringLiteral("add-remove")).toString();
+    if (update == QLatin1String("add-remove"))
+        t.exchangeMultiValuedUpdate = tenant::MultiValuedUpdate::AddRemove;
+    else if (update == QLatin1String("replace"))
+        t.exchangeMultiValuedUpdate = tenant::MultiValuedUpdate::Replace;
+    else
+        return badValue(QStringLiteral("tenant/exchangeMultiValuedUpdate"), update,
+                        QStringLiteral("add-remove or replace"));
     c.tenant = std::move(t);
     return {};
 }
@@ -151,7 +163,8 @@ Result<void> loadPolicy(const QSettings &s, PolicyConfig &p)
            readInt(s, QStringLiteral("policy/maxValues"), 1, 15, p.engine.maxValues),
            readBool(s, QStringLiteral("policy/consistencyGuidAnchor"), p.engine.consistencyGuidAnchor),
            readInt(s, QStringLiteral("sync/deletionThreshold"), 0, 1000000, p.deletionThreshold),
-           readBool(s, QStringLiteral("sync/staging"), p.staging) })
+           readBool(s, QStringLiteral("sync/staging"), p.staging),
+           readInt(s, QStringLiteral("sync/planLifetimeHours"), 1, 8760, p.planLifetimeHours) })
         if (!r)
             return r.error();
     if (s.contains(QStringLiteral("policy/certificateUserIds"))) {
@@ -321,6 +334,11 @@ void save(const Configuration &c, QSettings &s)
         s.setValue(QStringLiteral("graphUrl"), t.graphUrl);
         s.setValue(QStringLiteral("exchangeUrl"), t.exchangeUrl);
         s.setValue(QStringLiteral("caFile"), t.caFile);
+        s.setValue(QStringLiteral("maxRetryAfterSeconds"), t.maxRetryAfterSeconds);
+        s.setValue(QStringLiteral("exchangeMultiValuedUpdate"),
+                   t.exchangeMultiValuedUpdate == tenant::MultiValuedUpdate::Replace
+                       ? QStringLiteral("replace")
+                       : QStringLiteral("add-remove"));
         s.endGroup();
     }
     const PolicyConfig &p = c.policy;
@@ -333,6 +351,7 @@ void save(const Configuration &c, QSettings &s)
     s.setValue(QStringLiteral("policy/consistencyGuidAnchor"), p.engine.consistencyGuidAnchor);
     s.setValue(QStringLiteral("sync/deletionThreshold"), p.deletionThreshold);
     s.setValue(QStringLiteral("sync/staging"), p.staging);
+    s.setValue(QStringLiteral("sync/planLifetimeHours"), p.planLifetimeHours);
 }
 
 Result<void> saveFile(const Configuration &configuration, const QString &path)

@@ -30,6 +30,8 @@ struct PolicyConfig
     int warningDays = 30; // the judge's expiring_soon window
     int deletionThreshold = 500; // removed values per publish, Entra Connect's default
     bool staging = false; // compute and stage, never publish
+    // A plan older than this is published only after every item's directory values are read again.
+    int planLifetimeHours = 24;
 };
 
 enum class TenantCredential { Secret, Certificate };

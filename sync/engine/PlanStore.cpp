@@ -1,9 +1,13 @@
 #include "engine/PlanStore.h"
 
 #include <QDataStream>
+#include <QFile>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSysInfo>
 
+#include <cerrno>
+#include <csignal>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -113,14 +117,16 @@ QString journalStateName(JournalState state)
         return QStringLiteral("applied");
     case JournalState::Failed:
         return QStringLiteral("failed");
+    case JournalState::Conflict:
+        return QStringLiteral("conflict");
     }
     return {};
 }
 
 std::optional<JournalState> journalStateFromName(const QString &name)
 {
-    for (JournalState s :
-         { JournalState::Pending, JournalState::InFlight, JournalState::Applied, JournalState::Failed })
+    for (JournalState s : { JournalState::Pending, JournalState::InFlight, JournalState::Applied,
+                            JournalState::Failed, JournalState::Conflict })
         if (journalStateName(s) == name)
             return s;
     return std::nullopt;
@@ -150,6 +156,30 @@ Result<qint64> PlanStore::savePlan(const DiffResult &diff, const PlanSource &sou
     // Whatever was staged before was computed from older data: publishing it re-checks every item.
     if (!q.exec(QStringLiteral("UPDATE plans SET status = 'stale' WHERE status IN ('staged', 'partial')")))
         return sqlError(QStringLiteral("cannot mark older plans stale"), q.lastError());
+    // A plan left in `publishing` by a process that is gone is as stale as a staged one; one that is
+    // being published right now stays with its publisher (who sees the newer plan afterwards).
+    if (!q.exec(QStringLiteral("SELECT p.id, c.plan_id, c.who, c.host, c.pid, c.process_start, c.started, "
+                               "c.heartbeat FROM plans p LEFT JOIN plan_claims c ON c.plan_id = p.id "
+                               "WHERE p.status = 'publishing'")))
+        return sqlError(QStringLiteral("cannot mark older plans stale"), q.lastError());
+    QList<qint64> abandoned;
+    while (q.next()) {
+        if (q.value(1).isNull()) {
+            abandoned.append(q.value(0).toLongLong());
+            continue;
+        }
+        const PlanClaim holder { q.value(1).toLongLong(), q.value(2).toString(), q.value(3).toString(),
+                                 q.value(4).toLongLong(), q.value(5).toString(), parseTime(q.value(6)),
+                                 parseTime(q.value(7)) };
+        if (!holder.isAlive())
+            abandoned.append(holder.planId);
+    }
+    for (const qint64 planId : std::as_const(abandoned)) {
+        q.prepare(QStringLiteral("UPDATE plans SET status = 'stale' WHERE id = ?"));
+        q.addBindValue(planId);
+        if (!q.exec())
+            return sqlError(QStringLiteral("cannot mark older plans stale"), q.lastError());
+    }
     q.prepare(
         QStringLiteral("INSERT INTO plans (created, status, directory_server, directory_read_at, tenant_id, "
                        "tenant_read_at, items, removed_values, added_values, matched) "
@@ -269,7 +299,8 @@ const QString summarySelect = QStringLiteral(
     "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'warning'), "
     "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'unmatched_directory'), "
     "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'unmatched_tenant'), "
-    "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'awaiting_entra_connect') "
+    "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'awaiting_entra_connect'), "
+    "(SELECT COUNT(*) FROM journal j WHERE j.plan_id = p.id AND j.state = 'conflict') "
     "FROM plans p");
 
 PlanSummary summaryFrom(const QSqlQuery &q)
@@ -294,6 +325,7 @@ PlanSummary summaryFrom(const QSqlQuery &q)
     s.unmatchedDirectory = q.value(16).toInt();
     s.unmatchedTenant = q.value(17).toInt();
     s.awaiting = q.value(18).toInt();
+    s.conflicts = q.value(19).toInt();
     return s;
 }
 
@@ -332,7 +364,7 @@ Result<QList<StoredItem>> PlanStore::items(qint64 planId) const
                        "i.operation, i.target, i.recipient_type, i.old_values, i.new_values, "
                        "i.removed_values, i.added, i.reasons, "
                        "i.decision, j.state, j.attempts, j.http_status, j.request_id, j.client_request_id, "
-                       "j.error, j.updated "
+                       "j.error, j.updated, j.seen_values "
                        "FROM plan_items i JOIN journal j ON j.plan_id = i.plan_id AND j.item_no = i.item_no "
                        "WHERE i.plan_id = ? ORDER BY i.item_no"));
     q.addBindValue(planId);
@@ -379,6 +411,8 @@ Result<QList<StoredItem>> PlanStore::items(qint64 planId) const
         s.clientRequestId = q.value(20).toString();
         s.error = q.value(21).toString();
         s.updated = parseTime(q.value(22));
+        const QString seen = q.value(23).toString();
+        s.seenValues = seen.isEmpty() ? QStringList() : seen.split(QLatin1Char(' '));
         out.append(std::move(s));
     }
     return out;
@@ -467,7 +501,7 @@ Result<void> PlanStore::updateJournal(qint64 planId, int itemNumber, const Journ
 {
     QSqlQuery q(m_store.database());
     q.prepare(QStringLiteral("UPDATE journal SET state = ?, attempts = attempts + ?, http_status = ?, "
-                             "request_id = ?, client_request_id = ?, error = ?, updated = ? "
+                             "request_id = ?, client_request_id = ?, error = ?, updated = ?, seen_values = ? "
                              "WHERE plan_id = ? AND item_no = ?"));
     q.addBindValue(journalStateName(u.state));
     q.addBindValue(u.countAttempt ? 1 : 0);
@@ -476,6 +510,7 @@ Result<void> PlanStore::updateJournal(qint64 planId, int itemNumber, const Journ
     q.addBindValue(u.clientRequestId);
     q.addBindValue(u.error);
     q.addBindValue(now());
+    q.addBindValue(u.seenValues.isEmpty() ? QVariant() : QVariant(u.seenValues.join(QLatin1Char(' '))));
     q.addBindValue(planId);
     q.addBindValue(itemNumber);
     if (!q.exec())
@@ -483,6 +518,22 @@ Result<void> PlanStore::updateJournal(qint64 planId, int itemNumber, const Journ
     if (q.numRowsAffected() != 1)
         return Error { QStringLiteral("no_such_item"),
                        QStringLiteral("plan %1 has no item %2").arg(planId).arg(itemNumber) };
+    return {};
+}
+
+Result<void> PlanStore::updateJournal(qint64 planId, int itemNumber, const JournalUpdate &update,
+                                      const AuditEntry &entry)
+{
+    QSqlDatabase db = m_store.database();
+    Transaction tx(db);
+    if (!tx.isOpen())
+        return sqlError(QStringLiteral("cannot write the journal"), db.lastError());
+    if (auto written = updateJournal(planId, itemNumber, update); !written)
+        return written.error();
+    if (auto audited = audit(entry.who, entry.action, planId, itemNumber, entry.detail); !audited)
+        return audited.error();
+    if (!tx.commit())
+        return sqlError(QStringLiteral("cannot write the journal"), db.lastError());
     return {};
 }
 
@@ -529,6 +580,150 @@ Result<QList<AuditRow>> PlanStore::auditRows(qint64 planId) const
                               q.value(3).toString(), q.value(4).toLongLong(), q.value(5).toInt(),
                               q.value(6).toString() });
     return out;
+}
+
+namespace {
+
+// The kernel's start time of a process (clock ticks since boot, /proc/PID/stat field 22) with the
+// boot's id: together with the pid it names one process, even after the pid is reused.
+QString processStartOf(qint64 pid)
+{
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray line = stat.readAll();
+    const qsizetype close = line.lastIndexOf(')'); // the command name may hold blanks and parentheses
+    if (close < 0)
+        return {};
+    const QList<QByteArray> fields = line.mid(close + 2).split(' ');
+    if (fields.size() < 20)
+        return {};
+    QFile boot(QStringLiteral("/proc/sys/kernel/random/boot_id"));
+    const QByteArray bootId = boot.open(QIODevice::ReadOnly) ? boot.readAll().trimmed() : QByteArray();
+    return QString::fromLatin1(bootId + ':' + fields.at(19)); // field 22: starttime
+}
+
+} // namespace
+
+QString PlanClaim::describe() const
+{
+    return QStringLiteral("%1 (pid %2 on %3, since %4, last heartbeat %5)")
+        .arg(who)
+        .arg(pid)
+        .arg(host, started.toString(Qt::ISODate), heartbeat.toString(Qt::ISODate));
+}
+
+bool PlanClaim::isAlive(int staleAfterSeconds) const
+{
+    if (host == QSysInfo::machineHostName()) {
+        if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+            return false;
+        return processStartOf(pid) == processStart;
+    }
+    // Another machine sharing the state folder: only its heartbeat can tell.
+    return heartbeat.isValid() && heartbeat.secsTo(QDateTime::currentDateTimeUtc()) < staleAfterSeconds;
+}
+
+PlanClaim PlanClaim::ofThisProcess(qint64 planId, const QString &who)
+{
+    const QDateTime t = QDateTime::currentDateTimeUtc();
+    const qint64 pid = ::getpid();
+    return PlanClaim { planId, who, QSysInfo::machineHostName(), pid, processStartOf(pid), t, t };
+}
+
+Result<std::optional<PlanClaim>> PlanStore::claimOf(qint64 planId) const
+{
+    QSqlQuery q(m_store.database());
+    q.prepare(
+        QStringLiteral("SELECT plan_id, who, host, pid, process_start, started, heartbeat FROM plan_claims "
+                       "WHERE plan_id = ?"));
+    q.addBindValue(planId);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read the claim on plan %1").arg(planId), q.lastError());
+    if (!q.next())
+        return std::optional<PlanClaim>();
+    return std::optional<PlanClaim>(PlanClaim {
+        q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(), q.value(3).toLongLong(),
+        q.value(4).toString(), parseTime(q.value(5)), parseTime(q.value(6)) });
+}
+
+Result<void> PlanStore::claim(const PlanClaim &c, std::optional<PlanClaim> *previous)
+{
+    // Two tries: the second after a dead holder's claim was removed. Each step is a single statement,
+    // atomic in SQLite: the primary key lets one INSERT win; the DELETE removes exactly the dead claim
+    // that was read (another process that took it over in between is not touched).
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        QSqlQuery insert(m_store.database());
+        insert.prepare(QStringLiteral("INSERT OR IGNORE INTO plan_claims (plan_id, who, host, pid, "
+                                      "process_start, started, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+        for (const QVariant &v : { QVariant(c.planId), QVariant(c.who), QVariant(c.host), QVariant(c.pid),
+                                   QVariant(c.processStart), QVariant(c.started.toString(Qt::ISODateWithMs)),
+                                   QVariant(c.heartbeat.toString(Qt::ISODateWithMs)) })
+            insert.addBindValue(v);
+        if (!insert.exec())
+            return sqlError(QStringLiteral("cannot claim plan %1").arg(c.planId), insert.lastError());
+        if (insert.numRowsAffected() == 1)
+            return {};
+        auto holder = claimOf(c.planId);
+        if (!holder)
+            return holder.error();
+        if (!*holder)
+            continue; // released in between: try again
+        if ((*holder)->isAlive())
+            return Error {
+                QStringLiteral("plan_claimed"),
+                QStringLiteral("plan %1 is being published by %2").arg(c.planId).arg((*holder)->describe())
+            };
+        QSqlQuery remove(m_store.database());
+        remove.prepare(
+            QStringLiteral("DELETE FROM plan_claims WHERE plan_id = ? AND host = ? AND pid = ? AND "
+                           "process_start = ? AND started = ?"));
+        remove.addBindValue(c.planId);
+        remove.addBindValue((*holder)->host);
+        remove.addBindValue((*holder)->pid);
+        remove.addBindValue((*holder)->processStart);
+        remove.addBindValue((*holder)->started.toString(Qt::ISODateWithMs));
+        if (!remove.exec())
+            return sqlError(QStringLiteral("cannot take over the claim on plan %1").arg(c.planId),
+                            remove.lastError());
+        if (previous)
+            *previous = *holder;
+    }
+    return Error {
+        QStringLiteral("plan_claimed"),
+        QStringLiteral("plan %1 is being claimed by another publisher at the same moment").arg(c.planId)
+    };
+}
+
+Result<void> PlanStore::heartbeat(qint64 planId)
+{
+    QSqlQuery q(m_store.database());
+    q.prepare(
+        QStringLiteral("UPDATE plan_claims SET heartbeat = ? WHERE plan_id = ? AND host = ? AND pid = ?"));
+    q.addBindValue(now());
+    q.addBindValue(planId);
+    q.addBindValue(QSysInfo::machineHostName());
+    q.addBindValue(qint64(::getpid()));
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot renew the claim on plan %1").arg(planId), q.lastError());
+    if (q.numRowsAffected() != 1)
+        return Error {
+            QStringLiteral("plan_claimed"),
+            QStringLiteral("this process no longer holds plan %1: another publisher took it over").arg(planId)
+        };
+    return {};
+}
+
+Result<void> PlanStore::release(qint64 planId)
+{
+    QSqlQuery q(m_store.database());
+    q.prepare(QStringLiteral("DELETE FROM plan_claims WHERE plan_id = ? AND host = ? AND pid = ?"));
+    q.addBindValue(planId);
+    q.addBindValue(QSysInfo::machineHostName());
+    q.addBindValue(qint64(::getpid()));
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot release plan %1").arg(planId), q.lastError());
+    return {};
 }
 
 } // namespace certsync::engine

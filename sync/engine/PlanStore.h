@@ -17,9 +17,11 @@ namespace certsync::engine {
 enum class Decision { Pending, Approved, Rejected };
 QString decisionName(Decision decision); // "pending", "approved", "rejected"
 
-// pending -> in_flight -> applied | failed; failed -> in_flight again on a retry.
-enum class JournalState { Pending, InFlight, Applied, Failed };
-QString journalStateName(JournalState state); // "pending", "in_flight", "applied", "failed"
+// pending -> in_flight -> applied | failed; failed -> in_flight again on a retry. conflict: the target
+// no longer held what the plan was computed from; nothing was written, and nothing will be: the next
+// diff plans that user again.
+enum class JournalState { Pending, InFlight, Applied, Failed, Conflict };
+QString journalStateName(JournalState state); // "pending", "in_flight", "applied", "failed", "conflict"
 std::optional<JournalState> journalStateFromName(const QString &name);
 
 // Plan status: staged (approvals open), stale (newer data has been read since), publishing,
@@ -45,6 +47,7 @@ struct PlanSummary
     int rejected = 0;
     int applied = 0;
     int failed = 0;
+    int conflicts = 0; // items whose target changed after the plan: not written
     int matched = 0;
     int warnings = 0;
     int unmatchedDirectory = 0;
@@ -63,6 +66,7 @@ struct StoredItem
     QString clientRequestId;
     QString error;
     QDateTime updated;
+    QStringList seenValues; // a conflict: the SHA-256 (hex) of what the target held instead
 };
 
 // One finding of the diff kept with the plan for `show` and `export`.
@@ -94,6 +98,34 @@ struct JournalUpdate
     QString requestId;
     QString clientRequestId;
     QString error;
+    QStringList seenValues; // with Conflict
+};
+
+// The audit row that commits with a journal transition (same transaction): the trail never says
+// less, or more, than the journal.
+struct AuditEntry
+{
+    QString who;
+    QString action;
+    QString detail;
+};
+
+// Who holds a plan for publishing: the process, so that a dead holder can be told from a live one.
+struct PlanClaim
+{
+    qint64 planId = 0;
+    QString who;
+    QString host;
+    qint64 pid = 0;
+    QString processStart; // the process's start time as the kernel counts it: a reused pid differs
+    QDateTime started;
+    QDateTime heartbeat;
+
+    [[nodiscard]] QString describe() const; // "alice (pid 4242 on host, since ..., last heartbeat ...)"
+    // The claiming process still runs (same host: pid and start time; another host: a heartbeat
+    // younger than `staleAfterSeconds`).
+    [[nodiscard]] bool isAlive(int staleAfterSeconds = 120) const;
+    static PlanClaim ofThisProcess(qint64 planId, const QString &who);
 };
 
 class PlanStore
@@ -101,7 +133,8 @@ class PlanStore
 public:
     explicit PlanStore(store::StateStore &store);
 
-    // Stores the diff as a new staged plan (one transaction) and marks older open plans stale.
+    // Stores the diff as a new staged plan (one transaction) and marks older open plans stale:
+    // staged, partial, and publishing ones whose publisher is gone.
     Result<qint64> savePlan(const DiffResult &diff, const PlanSource &source, const QString &who);
     Result<QList<PlanSummary>> plans() const;
     Result<PlanSummary> plan(qint64 id) const;
@@ -113,6 +146,18 @@ public:
     Result<int> decide(qint64 planId, const QList<int> &itemNumbers, Decision decision, const QString &who,
                        const QString &comment);
     Result<void> updateJournal(qint64 planId, int itemNumber, const JournalUpdate &update);
+    // A journal transition and its audit row in one transaction.
+    Result<void> updateJournal(qint64 planId, int itemNumber, const JournalUpdate &update,
+                               const AuditEntry &audit);
+
+    // One publisher per plan. Claims the plan for this process: refused (code "plan_claimed", naming
+    // the holder) while another live process holds it; a dead holder's claim is taken over and
+    // returned in `previous`. Atomic across processes (a primary key, and a compare-and-delete of
+    // the dead claim).
+    Result<void> claim(const PlanClaim &claim, std::optional<PlanClaim> *previous = nullptr);
+    Result<void> heartbeat(qint64 planId);
+    Result<void> release(qint64 planId);
+    Result<std::optional<PlanClaim>> claimOf(qint64 planId) const;
     Result<void> setStatus(qint64 planId, const QString &status);
     Result<void> audit(const QString &who, const QString &action, qint64 planId, int itemNumber,
                        const QString &detail);

@@ -6,6 +6,9 @@
 #include "tenant/GraphClient.h"
 #include "tenant/TenantHttp.h"
 
+#include <QJsonArray>
+#include <QSqlQuery>
+
 #include <algorithm>
 
 namespace certsync::engine {
@@ -39,6 +42,23 @@ QList<QByteArray> bytesOf(const QList<Value> &values)
     return out;
 }
 
+QStringList hexOf(const QList<Value> &values)
+{
+    QStringList out;
+    for (const Value &v : values)
+        out.append(v.sha256Hex());
+    return out;
+}
+
+// "{ab12cd34, 9f00e1d2}": short digests for a log line; the journal keeps the whole ones.
+QString shortSet(const QList<Value> &values)
+{
+    QStringList out;
+    for (const Value &v : values)
+        out.append(v.sha256Hex().left(8));
+    return QLatin1Char('{') + out.join(QStringLiteral(", ")) + QLatin1Char('}');
+}
+
 QString describe(const StoredItem &s)
 {
     return QStringLiteral("item %1 (%2 %3 of %4)")
@@ -66,6 +86,16 @@ void PublishJob::doStart()
         return;
     }
     m_store = std::move(*opened);
+    // This connection writes only journal transitions, their audit rows and the claim. With WAL,
+    // synchronous=NORMAL survives a killed process but may lose the last commits on power loss;
+    // FULL syncs the WAL at every commit, so a transition that returned is on disk before the
+    // request it announces leaves. Its cost is in docs/BENCHMARKS.md ("Tenant publish").
+    if (QSqlQuery pragma(m_store->database()); !pragma.exec(QStringLiteral("PRAGMA synchronous=FULL"))) {
+        m_outcome.error =
+            Error { QStringLiteral("state_db"), QStringLiteral("cannot make the journal durable") };
+        end(false, m_outcome.error.message);
+        return;
+    }
     m_plans = std::make_unique<PlanStore>(*m_store);
     auto plan = m_plans->plan(m_settings.planId);
     if (!plan) {
@@ -73,8 +103,50 @@ void PublishJob::doStart()
         end(false, plan.error().message);
         return;
     }
+
+    // One publisher per plan, before anything else is looked at or written.
+    std::optional<PlanClaim> previous;
+    if (auto claimed = m_plans->claim(PlanClaim::ofThisProcess(m_settings.planId, m_settings.who), &previous);
+        !claimed) {
+        m_outcome.claimed = claimed.error().code == QLatin1String("plan_claimed");
+        m_outcome.error = claimed.error();
+        end(false, claimed.error().message);
+        return;
+    }
+    m_claimed = true;
+    if (previous) {
+        const QString detail = QStringLiteral("took over from %1, whose process is gone; its in-flight items "
+                                              "are read back first")
+                                   .arg(previous->describe());
+        log(LogRecord::Level::Warning, detail);
+        if (!audit(QStringLiteral("publish_takeover"), 0, detail))
+            return;
+    }
+
     m_originalStatus = plan->status;
-    m_recheckAll = plan->status == QLatin1String("stale");
+    const qint64 ageSeconds = plan->created.secsTo(QDateTime::currentDateTimeUtc());
+    if (ageSeconds > qint64(m_settings.planLifetimeHours) * 3600) {
+        const QString age = QStringLiteral("plan %1 is %2 h old, over the plan lifetime of %3 h")
+                                .arg(m_settings.planId)
+                                .arg(ageSeconds / 3600)
+                                .arg(m_settings.planLifetimeHours);
+        if (!m_settings.directory) {
+            m_outcome.refused = true;
+            m_outcome.error =
+                Error { QStringLiteral("plan_expired"),
+                        age
+                            + QStringLiteral(": publishing it reads every item's directory values "
+                                             "again, which needs the directory settings; give "
+                                             "them, or run diff for a new plan") };
+            (void)audit(QStringLiteral("publish_refused"), 0, m_outcome.error.message);
+            end(false, m_outcome.error.message);
+            return;
+        }
+        m_recheckDirectory = true;
+        log(LogRecord::Level::Info,
+            age + QStringLiteral(": every item is read again in the directory and the tenant first"));
+    }
+
     auto items = m_plans->items(m_settings.planId);
     if (!items) {
         m_outcome.error = items.error();
@@ -86,9 +158,11 @@ void PublishJob::doStart()
             ++m_outcome.unapproved; // never touched, whatever its journal says
             if (s.decision == Decision::Pending)
                 ++m_undecided;
-        } else if (s.state == JournalState::Applied)
+        } else if (s.state == JournalState::Applied) {
             ++m_outcome.skippedApplied;
-        else {
+        } else if (s.state == JournalState::Conflict) {
+            ++m_outcome.skippedConflicts;
+        } else {
             m_queue.append(s);
             m_outcome.removedValues += s.item.removed.size();
         }
@@ -101,16 +175,16 @@ void PublishJob::doStart()
                                    .arg(m_settings.deletionThreshold);
         if (!m_settings.allowDeletions) {
             m_outcome.refused = true;
-            (void)m_plans->audit(m_settings.who, QStringLiteral("publish_refused"), m_settings.planId, 0,
-                                 detail);
-            log(LogRecord::Level::Error, detail + QStringLiteral("; nothing was published"));
             m_outcome.error = Error { QStringLiteral("deletion_threshold"), detail };
+            if (!audit(QStringLiteral("publish_refused"), 0, detail))
+                return;
+            log(LogRecord::Level::Error, detail + QStringLiteral("; nothing was published"));
             end(false, detail);
             return;
         }
         // The override is a decision someone took: it goes in the audit trail before any write.
-        (void)m_plans->audit(m_settings.who, QStringLiteral("threshold_override"), m_settings.planId, 0,
-                             detail);
+        if (!audit(QStringLiteral("threshold_override"), 0, detail))
+            return;
         log(LogRecord::Level::Warning, detail + QStringLiteral("; allowed by an explicit override"));
     }
     if (m_settings.staging) {
@@ -118,7 +192,8 @@ void PublishJob::doStart()
         const QString detail =
             QStringLiteral("staging mode: %1 approved items would be published, nothing was written")
                 .arg(m_outcome.considered);
-        (void)m_plans->audit(m_settings.who, QStringLiteral("publish_staging"), m_settings.planId, 0, detail);
+        if (!audit(QStringLiteral("publish_staging"), 0, detail))
+            return;
         log(LogRecord::Level::Info, detail);
         end(true, detail);
         return;
@@ -150,16 +225,18 @@ void PublishJob::doStart()
         m_graph = new tenant::GraphClient(m_http, this);
         m_exchange = new tenant::ExchangeClient(m_http, this);
     }
-    (void)m_plans->setStatus(m_settings.planId, QStringLiteral("publishing"));
-    (void)m_plans->audit(
-        m_settings.who, QStringLiteral("publish_start"), m_settings.planId, 0,
-        QStringLiteral("%1 approved items to publish, %2 already applied, %3 not approved%4")
-            .arg(m_outcome.considered)
-            .arg(m_outcome.skippedApplied)
-            .arg(m_outcome.unapproved)
-            .arg(m_recheckAll ? QStringLiteral(", stale plan: every item re-read first") : QString()));
+    if (!stopOnError(m_plans->setStatus(m_settings.planId, QStringLiteral("publishing"))))
+        return;
+    if (!audit(QStringLiteral("publish_start"), 0,
+               QStringLiteral("%1 approved items to publish, %2 already applied, %3 conflicts left to the "
+                              "next diff, %4 not approved; every target read first")
+                   .arg(m_outcome.considered)
+                   .arg(m_outcome.skippedApplied)
+                   .arg(m_outcome.skippedConflicts)
+                   .arg(m_outcome.unapproved)))
+        return;
     reportProgress(0, m_outcome.considered);
-    next();
+    nextChunk();
 }
 
 void PublishJob::doCancel()
@@ -168,136 +245,233 @@ void PublishJob::doCancel()
         m_http->cancelAll();
 }
 
-void PublishJob::next()
+void PublishJob::nextChunk()
 {
+    if (isFinished())
+        return;
     if (isCanceled()) {
-        end(false, QStringLiteral("canceled after %1 of %2 items").arg(m_index).arg(m_queue.size()));
+        end(false, QStringLiteral("canceled after %1 of %2 items").arg(m_done).arg(m_queue.size()));
         return;
     }
     if (m_index >= m_queue.size()) {
-        end(m_outcome.failed == 0,
-            QStringLiteral("%1 applied, %2 already in place, %3 failed, %4 applied before, %5 not approved")
+        end(m_outcome.failed == 0 && m_outcome.conflicts == 0,
+            QStringLiteral(
+                "%1 applied, %2 already in place, %3 conflicts, %4 failed, %5 applied before, %6 not "
+                "approved")
                 .arg(m_outcome.applied)
                 .arg(m_outcome.confirmedByRead)
+                .arg(m_outcome.conflicts)
                 .arg(m_outcome.failed)
                 .arg(m_outcome.skippedApplied)
                 .arg(m_outcome.unapproved));
         return;
     }
-    const StoredItem &item = m_queue.at(m_index);
-    // An in_flight item may or may not have reached its target before the process died; a failed one
-    // may have failed after the write; a stale plan's targets may have moved: read, then decide.
-    const bool readFirst = m_recheckAll || item.state == JournalState::InFlight
-        || item.state == JournalState::Failed || item.item.channel == Channel::Directory;
-    if (readFirst)
-        readTarget(item);
-    else
-        write(item);
+    // The claim's heartbeat: a publisher on another machine sharing the folder sees this one alive.
+    if (!stopOnError(m_plans->heartbeat(m_settings.planId)))
+        return;
+    m_chunk.clear();
+    m_reads.clear();
+    for (int i = m_index; i < m_queue.size() && m_chunk.size() < m_settings.chunkSize; ++i)
+        m_chunk.append(i);
+    m_index += int(m_chunk.size());
+    readChunk();
 }
 
-void PublishJob::readTarget(const StoredItem &item)
+void PublishJob::readChunk()
 {
-    const StoredItem copy = item;
-    switch (item.item.channel) {
-    case Channel::Exchange:
-        m_exchange->getRecipient(
-            item.item.target, [this, copy](tenant::TenantResult<tenant::ExchangeRecipient> r) {
-                if (!r) {
-                    failedTenant(copy, r.error());
-                    return;
-                }
-                decideAfterRead(copy,
-                                valuesOfBytes(copy.item.attribute == ItemAttribute::UserCertificate
-                                                  ? r->userCertificate
-                                                  : r->userSMimeCertificate));
-            });
-        return;
-    case Channel::Graph:
-        m_graph->getUser(item.item.target, [this, copy](tenant::TenantResult<tenant::GraphUser> r) {
-            if (!r) {
-                failedTenant(copy, r.error());
-                return;
+    // +1 for this function itself: results that arrive synchronously cannot end the chunk early.
+    m_pending = 1;
+    QList<tenant::BatchRequest> graphReads;
+    for (const int index : std::as_const(m_chunk)) {
+        const StoredItem &item = m_queue.at(index);
+        Read &read = m_reads[index];
+        if (item.item.channel != Channel::Directory && m_settings.directory) {
+            checkDirectory(item, read);
+            if (!read.conflict.isEmpty() || !read.error.isEmpty())
+                continue; // no tenant read: the item is not published whatever the tenant holds
+        }
+        switch (item.item.channel) {
+        case Channel::Exchange:
+            ++m_pending;
+            m_exchange->getCertificates(item.item.target, item.item.recipientTypeDetails,
+                                        [this, index](tenant::TenantResult<tenant::ExchangeRecipient> r) {
+                                            if (isFinished())
+                                                return;
+                                            Read &got = m_reads[index];
+                                            if (!r) {
+                                                got.tenantError = r.error();
+                                                got.error = r.error().toString();
+                                            } else {
+                                                got.current =
+                                                    valuesOfBytes(m_queue.at(index).item.attribute
+                                                                          == ItemAttribute::UserCertificate
+                                                                      ? r->userCertificate
+                                                                      : r->userSMimeCertificate);
+                                            }
+                                            readDone();
+                                        });
+            break;
+        case Channel::Graph:
+            graphReads.append(tenant::BatchRequest {
+                QString::number(index), "GET",
+                QStringLiteral("/users/%1?$select=id,authorizationInfo")
+                    .arg(QString::fromLatin1(QUrl::toPercentEncoding(item.item.target))),
+                std::nullopt });
+            break;
+        case Channel::Directory: {
+            auto connection = ldap();
+            if (!connection) {
+                read.error = connection.error().toString();
+                break;
             }
-            QList<Value> current;
-            for (const QString &id : std::as_const(r->certificateUserIds))
-                current.append(valueOf(id.toUtf8()));
-            decideAfterRead(copy, current);
+            auto entry = (*connection)->readEntry(item.item.target, { ldapAttribute(item.item.attribute) });
+            if (!entry)
+                read.error = entry.error().toString();
+            else
+                read.current = valuesOfBytes(entry->values(ldapAttribute(item.item.attribute)));
+            break;
+        }
+        }
+    }
+    if (!graphReads.isEmpty()) {
+        ++m_pending;
+        m_graph->batch(graphReads, [this](QList<tenant::BatchResponse> responses) {
+            if (isFinished())
+                return;
+            for (const tenant::BatchResponse &r : std::as_const(responses)) {
+                Read &got = m_reads[r.id.toInt()];
+                if (r.error) {
+                    got.tenantError = *r.error;
+                    got.error = r.error->toString();
+                    continue;
+                }
+                QList<Value> current;
+                const QJsonArray ids = r.body.value(QStringLiteral("authorizationInfo"))
+                                           .toObject()
+                                           .value(QStringLiteral("certificateUserIds"))
+                                           .toArray();
+                for (const QJsonValue &id : ids)
+                    current.append(valueOf(id.toString().toUtf8()));
+                got.current = current;
+            }
+            readDone();
         });
-        return;
-    case Channel::Directory: {
-        auto connection = ldap();
-        if (!connection) {
-            failed(copy, connection.error().toString());
-            return;
-        }
-        const QString attribute = ldapAttribute(copy.item.attribute);
-        auto entry = (*connection)->readEntry(copy.item.target, { attribute });
-        if (!entry) {
-            failed(copy, entry.error().toString());
-            return;
-        }
-        // Value deletes by exact bytes: delete what is still there, and only that.
-        const QList<QByteArray> present = entry->values(attribute);
-        QList<QByteArray> remove;
-        for (const Value &v : copy.item.removed)
-            if (present.contains(v.bytes))
-                remove.append(v.bytes);
-        if (remove.isEmpty())
-            applied(copy, {}, {}, 0, true);
-        else
-            write(copy, remove);
-        return;
     }
-    }
+    readDone();
 }
 
-void PublishJob::decideAfterRead(const StoredItem &item, const QList<Value> &current)
+void PublishJob::checkDirectory(const StoredItem &item, Read &read)
 {
-    const QList<QByteArray> now = sortedDigests(current);
-    if (now == sortedDigests(item.item.newValues)) {
-        applied(item, {}, {}, 0, true);
+    // The values this item would add come from the directory as the plan saw it. Publish none that
+    // the directory no longer holds, or that expired since.
+    if (item.item.attribute == ItemAttribute::CertificateUserIds || item.item.added.isEmpty())
+        return;
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    for (const Value &v : item.item.added)
+        if (v.notAfter.isValid() && v.notAfter < now) {
+            read.conflict =
+                QStringLiteral("value %1 expired at %2, after the plan was computed; not published")
+                    .arg(v.sha256Hex().left(16), v.notAfter.toString(Qt::ISODate));
+            return;
+        }
+    auto connection = ldap();
+    if (!connection) {
+        read.error = connection.error().toString();
         return;
     }
-    if (now == sortedDigests(item.item.oldValues)) {
-        write(item);
+    const QString attribute = ldapAttribute(item.item.attribute);
+    auto entry = (*connection)->readEntry(item.item.userKey, { attribute });
+    if (!entry) {
+        read.error = QStringLiteral("reading %1 in the directory to check the plan's values: %2")
+                         .arg(item.item.userKey, entry.error().toString());
         return;
     }
-    failed(item,
-           QStringLiteral(
-               "changed_meanwhile: the target holds %1 values that are neither the plan's old nor its new "
-               "set; run diff again")
-               .arg(current.size()));
+    const QList<QByteArray> present = entry->values(attribute);
+    for (const Value &v : item.item.added)
+        if (!present.contains(v.bytes)) {
+            read.conflict =
+                QStringLiteral("the directory no longer holds value %1 in %2 of %3; not published")
+                    .arg(v.sha256Hex().left(16), attribute, item.item.userKey);
+            return;
+        }
 }
 
-void PublishJob::write(const StoredItem &item, const QList<QByteArray> &ldapRemove)
+void PublishJob::readDone()
+{
+    if (--m_pending == 0)
+        decideChunk();
+}
+
+void PublishJob::decideChunk()
+{
+    if (isFinished())
+        return;
+    // +1 for this function itself, as in readChunk.
+    m_pending = 1;
+    for (const int index : std::as_const(m_chunk)) {
+        const StoredItem &item = m_queue.at(index);
+        const Read &read = m_reads.value(index);
+        bool go = true;
+        if (!read.conflict.isEmpty())
+            go = conflict(item, read.conflict, {});
+        else if (read.tenantError)
+            go = failedTenant(item, *read.tenantError);
+        else if (!read.error.isEmpty())
+            go = failed(item, read.error);
+        else if (sortedDigests(*read.current) == sortedDigests(item.item.newValues))
+            go = applied(item, {}, {}, 0, true);
+        else if (sortedDigests(*read.current) == sortedDigests(item.item.oldValues))
+            write(item, *read.current);
+        else
+            go =
+                conflict(item,
+                         QStringLiteral("the target holds %1 where the plan saw %2; nothing was written, the "
+                                        "next diff plans this user again")
+                             .arg(shortSet(*read.current), shortSet(item.item.oldValues)),
+                         *read.current);
+        if (!go || isFinished())
+            return;
+    }
+    writeDone();
+}
+
+void PublishJob::write(const StoredItem &item, const QList<Value> &current)
 {
     // The journal says in_flight before the request can leave: a kill from here on is resolved by a
     // read on the next run, never by a blind second write.
-    if (!journal(item, JournalUpdate { JournalState::InFlight, true, 0, {}, {}, {} }))
+    if (!journal(item, JournalUpdate { JournalState::InFlight, true, 0, {}, {}, {}, {} }, {}, {}))
         return;
     log(LogRecord::Level::Info, QStringLiteral("writing %1").arg(describe(item)), item.item.userLabel,
         channelName(item.item.channel));
+    ++m_pending;
     const StoredItem copy = item;
     // Both tenant channels answer with a write receipt: journal it as applied, or the error as failed.
     const auto onTenantWrite = [this, copy](tenant::TenantResult<tenant::WriteReceipt> r) {
-        if (!r)
-            failedTenant(copy, r.error());
-        else
-            applied(copy, r->requestId, r->clientRequestId, r->attempts, r->confirmedByRead);
+        if (isFinished())
+            return;
+        const bool go = r ? applied(copy, r->requestId, r->clientRequestId, r->attempts, r->confirmedByRead)
+                          : failedTenant(copy, r.error());
+        if (go)
+            writeDone();
     };
     switch (item.item.channel) {
     case Channel::Exchange: {
         tenant::RecipientCertificateChange change;
         change.identity = item.item.target;
         change.recipientTypeDetails = item.item.recipientTypeDetails;
-        if (item.item.attribute == ItemAttribute::UserCertificate)
+        if (item.item.attribute == ItemAttribute::UserCertificate) {
             change.userCertificate = bytesOf(item.item.newValues);
-        else
+            change.userCertificateBefore = bytesOf(current);
+        } else {
             change.userSMimeCertificate = bytesOf(item.item.newValues);
+            change.userSMimeCertificateBefore = bytesOf(current);
+        }
         m_exchange->setCertificates(change, onTenantWrite);
         return;
     }
     case Channel::Graph: {
+        // Graph has no add/remove for this property, nor an ETag on users: the read just before is
+        // the compare, the PATCH the set.
         tenant::CertificateUserIdsChange change;
         change.userId = item.item.target;
         for (const Value &v : item.item.newValues)
@@ -306,29 +480,39 @@ void PublishJob::write(const StoredItem &item, const QList<QByteArray> &ldapRemo
         return;
     }
     case Channel::Directory: {
+        // Value deletes by exact bytes: the server refuses the whole modify if one of them is gone,
+        // and leaves every other value (someone else's) alone.
         auto connection = ldap();
+        bool go = true;
         if (!connection) {
-            failed(copy, connection.error().toString());
-            return;
+            go = failed(copy, connection.error().toString());
+        } else {
+            auto done = (*connection)
+                            ->modifyValues(copy.item.target, ldapAttribute(copy.item.attribute),
+                                           bytesOf(copy.item.removed), {});
+            go = done ? applied(copy, {}, {}, 1, false) : failed(copy, done.error().toString());
         }
-        auto done =
-            (*connection)->modifyValues(copy.item.target, ldapAttribute(copy.item.attribute), ldapRemove, {});
-        if (!done)
-            failed(copy, done.error().toString());
-        else
-            applied(copy, {}, {}, 1, false);
+        if (go)
+            writeDone();
         return;
     }
     }
 }
 
-void PublishJob::applied(const StoredItem &item, const QString &requestId, const QString &clientRequestId,
+void PublishJob::writeDone()
+{
+    if (--m_pending == 0 && !isFinished())
+        QMetaObject::invokeMethod(this, &PublishJob::nextChunk, Qt::QueuedConnection);
+}
+
+bool PublishJob::applied(const StoredItem &item, const QString &requestId, const QString &clientRequestId,
                          int attempts, bool byRead)
 {
-    if (!journal(
-            item,
-            JournalUpdate { JournalState::Applied, false, byRead ? 0 : 200, requestId, clientRequestId, {} }))
-        return;
+    if (!journal(item,
+                 JournalUpdate {
+                     JournalState::Applied, false, byRead ? 0 : 200, requestId, clientRequestId, {}, {} },
+                 byRead ? QStringLiteral("item_confirmed") : QStringLiteral("item_applied"), requestId))
+        return false;
     if (byRead)
         ++m_outcome.confirmedByRead;
     else
@@ -347,21 +531,18 @@ void PublishJob::applied(const StoredItem &item, const QString &requestId, const
     record.requestId = requestId;
     record.clientRequestId = clientRequestId;
     log(record);
-    (void)m_plans->audit(m_settings.who,
-                         byRead ? QStringLiteral("item_confirmed") : QStringLiteral("item_applied"),
-                         m_settings.planId, item.item.number, requestId);
-    ++m_index;
-    reportProgress(m_index, m_queue.size(), item.item.userLabel);
-    QMetaObject::invokeMethod(this, &PublishJob::next, Qt::QueuedConnection);
+    reportProgress(++m_done, m_queue.size(), item.item.userLabel);
+    return true;
 }
 
-void PublishJob::failed(const StoredItem &item, const QString &error, int httpStatus,
+bool PublishJob::failed(const StoredItem &item, const QString &error, int httpStatus,
                         const QString &requestId, const QString &clientRequestId)
 {
     if (!journal(
             item,
-            JournalUpdate { JournalState::Failed, false, httpStatus, requestId, clientRequestId, error }))
-        return;
+            JournalUpdate { JournalState::Failed, false, httpStatus, requestId, clientRequestId, error, {} },
+            QStringLiteral("item_failed"), error))
+        return false;
     ++m_outcome.failed;
     LogRecord record;
     record.level = LogRecord::Level::Error;
@@ -372,20 +553,44 @@ void PublishJob::failed(const StoredItem &item, const QString &error, int httpSt
     record.requestId = requestId;
     record.clientRequestId = clientRequestId;
     log(record);
-    (void)m_plans->audit(m_settings.who, QStringLiteral("item_failed"), m_settings.planId, item.item.number,
-                         error);
-    ++m_index;
-    reportProgress(m_index, m_queue.size(), item.item.userLabel);
-    QMetaObject::invokeMethod(this, &PublishJob::next, Qt::QueuedConnection);
+    reportProgress(++m_done, m_queue.size(), item.item.userLabel);
+    return true;
 }
 
-void PublishJob::failedTenant(const StoredItem &item, const tenant::TenantError &error)
+bool PublishJob::conflict(const StoredItem &item, const QString &why, const QList<Value> &current)
+{
+    if (!journal(item, JournalUpdate { JournalState::Conflict, false, 0, {}, {}, why, hexOf(current) },
+                 QStringLiteral("item_conflict"), why))
+        return false;
+    ++m_outcome.conflicts;
+    LogRecord record;
+    record.level = LogRecord::Level::Warning;
+    record.user = item.item.userLabel;
+    record.channel = channelName(item.item.channel);
+    record.message = QStringLiteral("%1 conflict: %2").arg(describe(item), why);
+    log(record);
+    reportProgress(++m_done, m_queue.size(), item.item.userLabel);
+    return true;
+}
+
+bool PublishJob::failedTenant(const StoredItem &item, const tenant::TenantError &error)
 {
     if (error.source == tenant::TenantError::Source::Canceled) {
         end(false, QStringLiteral("canceled"));
-        return; // the item stays in_flight or pending: the next run reads it back
+        return false; // the item stays in_flight or pending: the next run reads it back
     }
-    failed(item, error.toString(), error.httpStatus, error.requestId, error.clientRequestId);
+    if (error.retryAfterSeconds > 0) {
+        // The service wants more time than this run waits: stop cleanly. The item stays as the
+        // journal has it (pending, or in_flight and read back first next time).
+        const QString summary =
+            QStringLiteral("%1; stopped at %2, the journal is intact: publish again later")
+                .arg(error.message, describe(item));
+        log(LogRecord::Level::Error, summary, item.item.userLabel, channelName(item.item.channel));
+        m_outcome.error = Error { QStringLiteral("throttled"), summary };
+        end(false, summary);
+        return false;
+    }
+    return failed(item, error.toString(), error.httpStatus, error.requestId, error.clientRequestId);
 }
 
 Result<directory::LdapConnection *> PublishJob::ldap()
@@ -405,34 +610,62 @@ QString PublishJob::ldapAttribute(ItemAttribute attribute) const
     return attribute == ItemAttribute::UserSmimeCertificate ? m.userSmimeCertificate : m.userCertificate;
 }
 
-bool PublishJob::journal(const StoredItem &item, const JournalUpdate &update)
+bool PublishJob::stopOnError(const Result<void> &result)
 {
-    auto written = m_plans->updateJournal(m_settings.planId, item.item.number, update);
-    if (written)
+    if (result)
         return true;
-    // Without its journal the run cannot promise exactly-once: stop here.
-    m_outcome.error = written.error();
-    end(false, written.error().message);
+    // Without its journal, status or audit trail the run cannot promise exactly-once, nor say
+    // afterwards what it did: stop here.
+    m_outcome.error = result.error();
+    end(false, result.error().message);
     return false;
+}
+
+bool PublishJob::journal(const StoredItem &item, const JournalUpdate &update, const QString &auditAction,
+                         const QString &auditDetail)
+{
+    if (auditAction.isEmpty())
+        return stopOnError(m_plans->updateJournal(m_settings.planId, item.item.number, update));
+    return stopOnError(m_plans->updateJournal(m_settings.planId, item.item.number, update,
+                                              AuditEntry { m_settings.who, auditAction, auditDetail }));
+}
+
+bool PublishJob::audit(const QString &action, int itemNumber, const QString &detail)
+{
+    return stopOnError(m_plans->audit(m_settings.who, action, m_settings.planId, itemNumber, detail));
 }
 
 void PublishJob::end(bool success, const QString &summary)
 {
     if (isFinished())
         return;
-    if (m_plans && !m_outcome.refused && !m_outcome.staging && m_outcome.error.code.isEmpty()) {
-        QString status = m_originalStatus;
-        const int done = m_outcome.applied + m_outcome.confirmedByRead;
-        if (m_outcome.failed > 0)
-            status = QStringLiteral("partial");
-        else if (m_outcome.considered > 0 && done == m_outcome.considered && m_undecided == 0
-                 && !isCanceled())
-            status = QStringLiteral("published");
-        (void)m_plans->setStatus(m_settings.planId, status);
-        (void)m_plans->audit(m_settings.who, QStringLiteral("publish_end"), m_settings.planId, 0, summary);
+    if (m_plans && m_claimed) {
+        // A run that stopped on a store error still tries to leave an honest status and trail; if
+        // those writes fail too, the error already set is the one reported.
+        if (!m_outcome.refused && !m_outcome.staging) {
+            QString status = m_originalStatus;
+            const int done = m_outcome.applied + m_outcome.confirmedByRead;
+            if (m_outcome.failed > 0 || m_outcome.conflicts > 0 || m_outcome.skippedConflicts > 0)
+                status = QStringLiteral("partial");
+            else if (m_outcome.considered > 0 && done == m_outcome.considered && m_undecided == 0
+                     && !isCanceled() && m_outcome.error.code.isEmpty())
+                status = QStringLiteral("published");
+            const Result<void> statusWritten = m_plans->setStatus(m_settings.planId, status);
+            const Result<void> audited =
+                m_plans->audit(m_settings.who, QStringLiteral("publish_end"), m_settings.planId, 0, summary);
+            if (m_outcome.error.code.isEmpty() && (!statusWritten || !audited)) {
+                m_outcome.error = !statusWritten ? statusWritten.error() : audited.error();
+                success = false;
+            }
+        }
+        if (auto released = m_plans->release(m_settings.planId);
+            !released && m_outcome.error.code.isEmpty()) {
+            m_outcome.error = released.error();
+            success = false;
+        }
     }
     emit outcomeReady(m_outcome);
-    finish(success, summary);
+    finish(success, m_outcome.error.code.isEmpty() ? summary : m_outcome.error.message);
 }
 
 } // namespace certsync::engine

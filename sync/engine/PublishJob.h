@@ -1,16 +1,24 @@
 #pragma once
 
-// Applies the approved items of a plan, one at a time, through the journal:
-//   pending -> in_flight (written before the request leaves) -> applied | failed.
-// After a crash or kill an item left in_flight is read back from its target first: if the target
-// already holds the new values the item is marked applied without writing again; if it still holds
-// the old ones the write is sent; anything else is someone else's change and fails the item.
-// Failed items are retried the same way (read first). A stale plan reads every item first.
+// Applies the approved items of a plan through the journal:
+//   pending -> in_flight (written before the request leaves) -> applied | failed | conflict.
+// Compare-and-set, always: every item's target is read first (in chunks: Graph through $batch,
+// Exchange one Get- per recipient, LDAP one read per entry). The target still holds the set the plan
+// was computed from: the write is sent. It holds the new set already (a resumed in_flight item, or
+// someone did the same): applied without writing. Anything else is someone else's change: the item
+// becomes a conflict, nothing is written, and the next diff plans that user again. With directory
+// settings, a tenant item's new values are also checked against the directory: a value removed
+// there since, or expired since, is not published (conflict).
+// One publisher per plan: the run claims the plan in the state database first (PlanClaim) and
+// renews the claim per chunk; a dead holder's claim is taken over.
 
 #include "directory/ConnectionProfile.h"
 #include "engine/PlanStore.h"
 #include "jobs/Job.h"
+#include "tenant/TenantError.h"
 #include "tenant/TenantSettings.h"
+
+#include <QHash>
 
 #include <QPointer>
 
@@ -24,7 +32,6 @@ namespace certsync::tenant {
 class TenantHttp;
 class GraphClient;
 class ExchangeClient;
-struct TenantError;
 struct WriteReceipt;
 } // namespace certsync::tenant
 
@@ -39,19 +46,26 @@ struct PublishSettings
     std::optional<directory::ConnectionProfile> directory; // needed for Directory items
     QString directoryPassword; // never logged
     int deletionThreshold = 500; // removed values per publish, as Entra Connect's default
+    // A plan older than this is published only with every tenant item's directory values read
+    // again (needs `directory`); without directory settings such a plan is refused.
+    int planLifetimeHours = 24;
+    int chunkSize = 20; // items read (and then written) together: Graph's $batch limit
     bool allowDeletions = false; // the explicit, audited override of the threshold
     bool staging = false; // compute and report, never write
 };
 
 struct PublishOutcome
 {
-    bool refused = false; // a guard (deletion threshold) said no; nothing was written
+    bool refused = false; // a guard (deletion threshold, plan lifetime) said no; nothing was written
+    bool claimed = false; // another live publisher holds the plan (error says who); nothing was done
     bool staging = false;
     int considered = 0; // approved items not yet applied when the run began
     int applied = 0; // written in this run
     int confirmedByRead = 0; // found already in place (a resumed in_flight item, or someone else's write)
     int failed = 0;
+    int conflicts = 0; // the target (or the directory) changed after the plan: not written
     int skippedApplied = 0; // applied by an earlier run: not redone
+    int skippedConflicts = 0; // conflicts of an earlier run: re-planned by the next diff, never forced
     int unapproved = 0; // pending or rejected: never touched
     qint64 removedValues = 0; // what the threshold counted
     Error error; // set when the run itself failed (state database, settings)
@@ -72,26 +86,47 @@ protected:
     void doCancel() override;
 
 private:
-    void next();
-    void readTarget(const StoredItem &item);
-    void decideAfterRead(const StoredItem &item, const QList<Value> &current);
-    void write(const StoredItem &item, const QList<QByteArray> &ldapRemove = {});
-    void applied(const StoredItem &item, const QString &requestId, const QString &clientRequestId,
+    struct Read
+    {
+        std::optional<QList<Value>> current; // the target's values now
+        std::optional<tenant::TenantError> tenantError;
+        QString error; // set when the read failed
+        QString conflict; // set when the directory check said no
+    };
+
+    void nextChunk();
+    void readChunk();
+    void checkDirectory(const StoredItem &item, Read &read);
+    void readDone();
+    void decideChunk();
+    void write(const StoredItem &item, const QList<Value> &current);
+    void writeDone();
+    bool applied(const StoredItem &item, const QString &requestId, const QString &clientRequestId,
                  int attempts, bool byRead);
-    void failed(const StoredItem &item, const QString &error, int httpStatus = 0,
+    bool failed(const StoredItem &item, const QString &error, int httpStatus = 0,
                 const QString &requestId = {}, const QString &clientRequestId = {});
-    void failedTenant(const StoredItem &item, const tenant::TenantError &error);
+    bool conflict(const StoredItem &item, const QString &why, const QList<Value> &current);
+    // A tenant failure: the item fails, or the run ends (canceled, or throttled past the cap).
+    bool failedTenant(const StoredItem &item, const tenant::TenantError &error);
     Result<directory::LdapConnection *> ldap();
     QString ldapAttribute(ItemAttribute attribute) const;
     void end(bool success, const QString &summary);
-    bool journal(const StoredItem &item, const JournalUpdate &update);
+    bool stopOnError(const Result<void> &result); // false (and the run ends) when a store write failed
+    bool journal(const StoredItem &item, const JournalUpdate &update, const QString &auditAction,
+                 const QString &auditDetail);
+    bool audit(const QString &action, int itemNumber, const QString &detail);
 
     PublishSettings m_settings;
     std::unique_ptr<store::StateStore> m_store;
     std::unique_ptr<PlanStore> m_plans;
     QList<StoredItem> m_queue;
-    int m_index = 0;
-    bool m_recheckAll = false;
+    int m_index = 0; // the next chunk starts here
+    QList<int> m_chunk; // indices into m_queue
+    QHash<int, Read> m_reads; // by index into m_queue
+    int m_pending = 0; // reads or writes of the chunk still out
+    int m_done = 0; // items finished, for progress
+    bool m_claimed = false;
+    bool m_recheckDirectory = false; // the plan outlived its lifetime
     int m_undecided = 0; // items nobody approved or rejected yet: the plan stays open
     QString m_originalStatus;
     PublishOutcome m_outcome;

@@ -81,6 +81,12 @@ const QList<QStringList> &migrations()
         // (the rows apart from the rest, so that reading them back copies them once)
         { QStringLiteral("ALTER TABLE directory_users ADD COLUMN report BLOB"),
           QStringLiteral("ALTER TABLE directory_users ADD COLUMN report_csv BLOB") },
+        // 7: one publisher per plan (a claim with the holder's process identity and a heartbeat), and
+        // what a target held when its item became a conflict
+        { QStringLiteral("CREATE TABLE plan_claims (plan_id INTEGER PRIMARY KEY, who TEXT NOT NULL, "
+                         "host TEXT NOT NULL, pid INTEGER NOT NULL, process_start TEXT NOT NULL, "
+                         "started TEXT NOT NULL, heartbeat TEXT NOT NULL)"),
+          QStringLiteral("ALTER TABLE journal ADD COLUMN seen_values TEXT") },
     };
     return list;
 }

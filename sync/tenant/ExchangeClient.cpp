@@ -3,6 +3,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <algorithm>
+
 namespace certsync::tenant {
 
 namespace {
@@ -27,6 +29,36 @@ QString getCmdletFor(const QString &recipientTypeDetails)
 {
     return recipientTypeDetails == QStringLiteral("MailUser") ? QStringLiteral("Get-MailUser")
                                                               : QStringLiteral("Get-Mailbox");
+}
+
+QList<QByteArray> sorted(QList<QByteArray> values)
+{
+    std::sort(values.begin(), values.end());
+    return values;
+}
+
+// Same values, whatever their order (an Add/Remove update appends where a replace would reorder).
+bool sameValues(const QList<QByteArray> &a, const QList<QByteArray> &b)
+{
+    return sorted(a) == sorted(b);
+}
+
+QJsonValue parameterValue(const QList<QByteArray> &after, const std::optional<QList<QByteArray>> &before,
+                          const TenantSettings &settings)
+{
+    if (!before || settings.exchangeMultiValuedUpdate != MultiValuedUpdate::AddRemove)
+        return encodeByteArrays(after, settings.exchangeByteEncoding);
+    QList<QByteArray> add, remove;
+    for (const QByteArray &v : after)
+        if (!before->contains(v))
+            add.append(v);
+    for (const QByteArray &v : *before)
+        if (!after.contains(v))
+            remove.append(v);
+    return QJsonObject { { QStringLiteral("@odata.type"), QStringLiteral("#Exchange.GenericHashTable") },
+                         { QStringLiteral("Add"), encodeByteArrays(add, settings.exchangeByteEncoding) },
+                         { QStringLiteral("Remove"),
+                           encodeByteArrays(remove, settings.exchangeByteEncoding) } };
 }
 
 } // namespace
@@ -257,6 +289,26 @@ void ExchangeClient::getSmimeIssuingCa(std::function<void(TenantResult<QByteArra
     });
 }
 
+void ExchangeClient::getCertificates(const QString &identity, const QString &recipientTypeDetails,
+                                     std::function<void(TenantResult<ExchangeRecipient>)> done)
+{
+    const ByteArrayEncoding encoding = m_http->settings().exchangeByteEncoding;
+    invoke(getCmdletFor(recipientTypeDetails), QJsonObject { { QStringLiteral("Identity"), identity } },
+           false, {}, [done, identity, encoding](TenantResult<QList<QJsonObject>> rows) {
+               if (!rows) {
+                   done(rows.error());
+               } else if (rows->isEmpty()) {
+                   TenantError e;
+                   e.source = TenantError::Source::Exchange;
+                   e.code = QStringLiteral("notFound");
+                   e.message = QStringLiteral("no recipient %1").arg(identity);
+                   done(e);
+               } else {
+                   done(ExchangeRecipient::fromJson(rows->first(), encoding));
+               }
+           });
+}
+
 void ExchangeClient::setCertificates(const RecipientCertificateChange &change,
                                      std::function<void(TenantResult<WriteReceipt>)> done)
 {
@@ -268,14 +320,15 @@ void ExchangeClient::setAttempt(const RecipientCertificateChange &change, int wr
 {
     if (!m_http)
         return;
-    const ByteArrayEncoding encoding = m_http->settings().exchangeByteEncoding;
+    const TenantSettings &settings = m_http->settings();
     QJsonObject parameters { { QStringLiteral("Identity"), change.identity } };
     if (change.userCertificate)
         parameters.insert(QStringLiteral("UserCertificate"),
-                          encodeByteArrays(*change.userCertificate, encoding));
+                          parameterValue(*change.userCertificate, change.userCertificateBefore, settings));
     if (change.userSMimeCertificate)
-        parameters.insert(QStringLiteral("UserSMimeCertificate"),
-                          encodeByteArrays(*change.userSMimeCertificate, encoding));
+        parameters.insert(
+            QStringLiteral("UserSMimeCertificate"),
+            parameterValue(*change.userSMimeCertificate, change.userSMimeCertificateBefore, settings));
     const QString cmdlet = setCmdletFor(change.recipientTypeDetails);
     const QByteArray body =
         QJsonDocument(QJsonObject { { QStringLiteral("CmdletInput"),
@@ -323,10 +376,10 @@ void ExchangeClient::setAttempt(const RecipientCertificateChange &change, int wr
                          }
                          const ExchangeRecipient now = ExchangeRecipient::fromJson(
                              rows->first(), self->m_http->settings().exchangeByteEncoding);
-                         const bool inPlace =
-                             (!change.userCertificate || now.userCertificate == *change.userCertificate)
+                         const bool inPlace = (!change.userCertificate
+                                               || sameValues(now.userCertificate, *change.userCertificate))
                              && (!change.userSMimeCertificate
-                                 || now.userSMimeCertificate == *change.userSMimeCertificate);
+                                 || sameValues(now.userSMimeCertificate, *change.userSMimeCertificate));
                          if (inPlace)
                              done(WriteReceipt { {}, lost.clientRequestId, writes + 1, true });
                          else

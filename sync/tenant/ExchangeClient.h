@@ -35,8 +35,13 @@ struct RecipientCertificateChange
 {
     QString identity; // UPN, primary SMTP address or ExternalDirectoryObjectId
     QString recipientTypeDetails; // picks Set-Mailbox or Set-MailUser
-    std::optional<QList<QByteArray>> userCertificate; // replaces the list when set
+    std::optional<QList<QByteArray>> userCertificate; // the list afterwards, when set
     std::optional<QList<QByteArray>> userSMimeCertificate;
+    // What the recipient held when read just before (compare-and-set): with these, and the setting
+    // MultiValuedUpdate::AddRemove, only the difference is sent (Add/Remove), so a value someone
+    // else added between the read and the write is kept. Without them the list is replaced.
+    std::optional<QList<QByteArray>> userCertificateBefore;
+    std::optional<QList<QByteArray>> userSMimeCertificateBefore;
     // The recipient's IsDirSynced as last read, when known: a refusal is then explained without
     // another read.
     std::optional<bool> isDirSynced;
@@ -64,6 +69,9 @@ public:
                         std::function<void(TenantResult<QList<ExchangeRecipient>>)> done);
     // Get-Recipient, then Get-Mailbox/Get-MailUser as its type says: one recipient with certificates.
     void getRecipient(const QString &identity, std::function<void(TenantResult<ExchangeRecipient>)> done);
+    // One request: Get-Mailbox or Get-MailUser (as `recipientTypeDetails` says) for one recipient.
+    void getCertificates(const QString &identity, const QString &recipientTypeDetails,
+                         std::function<void(TenantResult<ExchangeRecipient>)> done);
 
     // Get-SmimeConfig's SMIMECertificateIssuingCA: the tenant's S/MIME CA collection as a serialized
     // certificate store (certs::decodeSerializedStore); empty when none was uploaded.

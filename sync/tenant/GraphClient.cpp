@@ -1,5 +1,7 @@
 #include "tenant/GraphClient.h"
 
+#include "tenant/RetryAfter.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
@@ -380,19 +382,24 @@ void GraphClient::sendChunk(QList<BatchRequest> chunk, QHash<QString, int> attem
                 resp.headers.insert(it.key().toLower(), it.value().toString());
             resp.body = item.value(QStringLiteral("body")).toObject();
             const bool retryable = resp.status == 429 || resp.status == 503 || item.isEmpty();
+            qint64 throttledFor = 0;
             if (retryable && resp.attempts < settings.maxAttempts) {
                 // Each item is throttled on its own: honour its Retry-After, else back off.
-                bool ok = false;
-                const int retryAfter = resp.headers.value(QStringLiteral("retry-after")).toInt(&ok);
-                const int backoff =
-                    int(std::min<qint64>(settings.backoffMaxMs,
+                const std::optional<qint64> retryAfter =
+                    parseRetryAfterSeconds(resp.headers.value(QStringLiteral("retry-after")).toLatin1(),
+                                           QDateTime::currentDateTimeUtc());
+                if (!retryAfter || *retryAfter <= settings.maxRetryAfterSeconds) {
+                    const int backoff = int(
+                        std::min<qint64>(settings.backoffMaxMs,
                                          qint64(settings.backoffBaseMs) << std::min(resp.attempts - 1, 20)));
-                delayMs =
-                    std::max(delayMs,
-                             ok ? retryAfter * 1000
-                                : backoff / 2 + int(QRandomGenerator::global()->bounded(backoff / 2 + 1)));
-                again.append(r);
-                continue;
+                    delayMs = std::max(delayMs,
+                                       retryAfter ? int(*retryAfter * 1000)
+                                                  : backoff / 2
+                                               + int(QRandomGenerator::global()->bounded(backoff / 2 + 1)));
+                    again.append(r);
+                    continue;
+                }
+                throttledFor = *retryAfter; // past the cap: the item fails, the caller ends its run
             }
             if (resp.status < 200 || resp.status >= 300) {
                 TenantError e = item.isEmpty()
@@ -403,8 +410,17 @@ void GraphClient::sendChunk(QList<BatchRequest> chunk, QHash<QString, int> attem
                     e.code = QStringLiteral("missingBatchResponse");
                     e.message = QStringLiteral("the batch answer has no response for item %1").arg(r.id);
                 }
-                if (resp.status == 429 || resp.status == 503)
+                if (resp.status == 429 || resp.status == 503) {
                     e.code = errc::Throttled;
+                    e.retryAfterSeconds = throttledFor;
+                    if (e.retryAfterSeconds > 0)
+                        e.message =
+                            QStringLiteral("throttled for %1 s by Microsoft Graph (over the %2 s this "
+                                           "run waits); %3")
+                                .arg(e.retryAfterSeconds)
+                                .arg(settings.maxRetryAfterSeconds)
+                                .arg(e.message);
+                }
                 if (e.requestId.isEmpty())
                     e.requestId = resp.headers.value(QStringLiteral("request-id"), result->requestId);
                 e.clientRequestId = result->clientRequestId;

@@ -40,6 +40,9 @@ struct TenantError
     // request left): the caller must read the current state before deciding to write again.
     bool outcomeUnknown = false;
     int attempts = 0;
+    // Throttled with a Retry-After longer than the run may wait (TenantSettings::
+    // maxRetryAfterSeconds): the seconds asked for. The caller ends its run cleanly.
+    qint64 retryAfterSeconds = 0;
 
     [[nodiscard]] QString sourceName() const;
     // One line for a person: source, status, code, message, and the ids.

@@ -1,6 +1,7 @@
 #include "tenant/TenantHttp.h"
 
 #include "core/Logging.h"
+#include "tenant/RetryAfter.h"
 
 #include <QIODevice>
 #include <QJsonDocument>
@@ -273,20 +274,13 @@ void TenantHttp::startAttempt(const CallPtr &call, const QByteArray &accessToken
     connect(reply, &QNetworkReply::finished, this, [this, call, reply] { onFinished(call, reply); });
 }
 
-std::optional<int> TenantHttp::retryAfterMs(const QHash<QByteArray, QByteArray> &headers) const
+std::optional<qint64> TenantHttp::retryAfterMs(const QHash<QByteArray, QByteArray> &headers) const
 {
-    const QByteArray value = headers.value("retry-after").trimmed();
-    if (value.isEmpty())
+    const auto seconds =
+        parseRetryAfterSeconds(headers.value("retry-after"), QDateTime::currentDateTimeUtc());
+    if (!seconds)
         return std::nullopt;
-    bool ok = false;
-    const int seconds = value.toInt(&ok);
-    if (ok && seconds >= 0)
-        return seconds * 1000;
-    const QDateTime at = QDateTime::fromString(QString::fromLatin1(value), Qt::RFC2822Date);
-    if (at.isValid())
-        return int(std::clamp<qint64>(QDateTime::currentDateTimeUtc().msecsTo(at), 0,
-                                      qint64(m_settings.maxRetryAfterSeconds) * 1000 + 1));
-    return std::nullopt;
+    return *seconds * 1000;
 }
 
 int TenantHttp::backoffMs(int attempt) const
@@ -368,24 +362,29 @@ void TenantHttp::onFinished(const CallPtr &call, QNetworkReply *reply)
         return;
     }
 
+    qint64 throttledFor = 0; // a Retry-After past the cap: the run ends instead of waiting
     if (resp.httpStatus == 429 || resp.httpStatus == 503) {
         (resp.httpStatus == 429 ? m_stats.throttled : m_stats.unavailable)++;
-        const std::optional<int> retryAfter = retryAfterMs(resp.headers);
+        const std::optional<qint64> retryAfter = retryAfterMs(resp.headers);
         // A long Retry-After means the app hit the service's limit, not that this one request was
         // unlucky: hold every new request to that service until then instead of collecting a 429
         // for each of them (Graph counts those against the app too). Short ones stay per request.
+        // (Not past the cap: a run that will not wait that long must not hold later calls for it.)
         if (retryAfter && m_settings.throttleGateSeconds > 0
-            && *retryAfter >= m_settings.throttleGateSeconds * 1000) {
+            && *retryAfter >= m_settings.throttleGateSeconds * 1000
+            && *retryAfter <= qint64(m_settings.maxRetryAfterSeconds) * 1000) {
             qint64 &gate = m_gateUntil[int(r.service)];
             gate = std::max(gate, m_clock.elapsed() + *retryAfter);
         }
         if (call->attempts < m_settings.maxAttempts
-            && retryAfter.value_or(0) <= m_settings.maxRetryAfterSeconds * 1000) {
-            retryLater(call, retryAfter.value_or(backoffMs(call->attempts)),
+            && retryAfter.value_or(0) <= qint64(m_settings.maxRetryAfterSeconds) * 1000) {
+            retryLater(call, int(retryAfter.value_or(backoffMs(call->attempts))),
                        QStringLiteral("HTTP %1").arg(resp.httpStatus), resp);
             pump();
             return;
         }
+        if (retryAfter && *retryAfter > qint64(m_settings.maxRetryAfterSeconds) * 1000)
+            throttledFor = *retryAfter / 1000;
     }
 
     if (resp.httpStatus >= 200 && resp.httpStatus < 300) {
@@ -401,8 +400,16 @@ void TenantHttp::onFinished(const CallPtr &call, QNetworkReply *reply)
         e.requestId = resp.requestId;
     e.clientRequestId = call->clientRequestId;
     e.attempts = call->attempts;
-    if (resp.httpStatus == 429 || resp.httpStatus == 503)
+    if (resp.httpStatus == 429 || resp.httpStatus == 503) {
         e.code = errc::Throttled;
+        e.retryAfterSeconds = throttledFor;
+        if (throttledFor > 0)
+            e.message = QStringLiteral("throttled for %1 s by %2 (over the %3 s this run waits); %4")
+                            .arg(throttledFor)
+                            .arg(r.url.host())
+                            .arg(m_settings.maxRetryAfterSeconds)
+                            .arg(e.message);
+    }
     complete(call, e);
     pump();
 }

@@ -133,7 +133,7 @@ private:
     void fetchToken(Service service);
     Result<QByteArray> tokenRequestBody(Service service);
     [[nodiscard]] int backoffMs(int attempt) const;
-    [[nodiscard]] std::optional<int> retryAfterMs(const QHash<QByteArray, QByteArray> &headers) const;
+    [[nodiscard]] std::optional<qint64> retryAfterMs(const QHash<QByteArray, QByteArray> &headers) const;
     [[nodiscard]] QString scopeOf(Service service) const;
     void log(jobs::LogRecord::Level level, const QString &message, int status = 0,
              const QString &requestId = {}, const QString &clientRequestId = {},

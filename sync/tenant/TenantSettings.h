@@ -13,6 +13,10 @@ enum class AssertionAlgorithm {
 // How Exchange's InvokeCommand JSON carries byte[] parameters and properties. Microsoft does not
 // document it; base64 strings are what the Exchange module sends. Kept here, in one place.
 enum class ByteArrayEncoding { Base64String, NumberArray };
+// How a multi-valued Exchange parameter is changed: a GenericHashTable of values to add and to
+// remove (what `Set-Mailbox -UserCertificate @{Add=...;Remove=...}` sends; a value someone else
+// added meanwhile survives), or the whole list replaced.
+enum class MultiValuedUpdate { AddRemove, Replace };
 
 // Everything needed to reach one tenant. Secrets are held in memory only: they come from the
 // keychain or an environment variable and are never written to settings, logs or files.
@@ -51,6 +55,7 @@ struct TenantSettings
     int tokenRefreshMarginSeconds = 300; // renew a token this long before it expires
     int assertionLifetimeSeconds = 600; // at most 10 minutes, as Entra ID requires
     ByteArrayEncoding exchangeByteEncoding = ByteArrayEncoding::Base64String;
+    MultiValuedUpdate exchangeMultiValuedUpdate = MultiValuedUpdate::AddRemove;
 
     [[nodiscard]] QUrl tokenUrl() const;
     [[nodiscard]] QUrl graphBase() const;

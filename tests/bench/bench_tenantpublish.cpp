@@ -4,13 +4,19 @@
 // twice. Not a timed test: run it by hand, see docs/BENCHMARKS.md ("Tenant publish").
 #include "SimHarness.h"
 #include "TestPki.h"
+#include "engine/PlanStore.h"
+#include "engine/PublishJob.h"
+#include "jobs/Job.h"
+#include "store/StateStore.h"
 #include "tenant/ExchangeClient.h"
 #include "tenant/TenantHttp.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QJsonArray>
+#include <QTemporaryDir>
 #include <QTimer>
 
 #include <cstdio>
@@ -42,11 +48,16 @@ int main(int argc, char *argv[])
     const QCommandLineOption concurrencyOpt(QStringLiteral("concurrency"),
                                             QStringLiteral("Client requests in flight."), QStringLiteral("n"),
                                             QStringLiteral("8"));
+    const QCommandLineOption jobOpt(
+        QStringLiteral("job"),
+        QStringLiteral(
+            "Publish through the product's PublishJob (a staged, approved plan in a state database: "
+            "journal, compare-and-set reads, claim) instead of ExchangeClient alone."));
     const QCommandLineOption smokeOpt(
         QStringLiteral("smoke"),
         QStringLiteral("Check exactly-once only (inputs too small for a throughput figure)."));
     parser.addOptions(
-        { changesOpt, limitOpt, windowOpt, throttleOpt, retryAfterOpt, concurrencyOpt, smokeOpt });
+        { changesOpt, limitOpt, windowOpt, throttleOpt, retryAfterOpt, concurrencyOpt, jobOpt, smokeOpt });
     parser.process(app);
     const int changes = parser.value(changesOpt).toInt();
     const int limit = parser.value(limitOpt).toInt();
@@ -113,25 +124,85 @@ int main(int argc, char *argv[])
     int confirmedByRead = 0;
     qint64 attempts = 0;
     QElapsedTimer clock;
-    clock.start();
-    for (int i = 0; i < changes; ++i) {
-        RecipientCertificateChange change;
-        change.identity = QStringLiteral("bench%1@contoso.test").arg(i, 5, 10, QLatin1Char('0'));
-        change.recipientTypeDetails = i % 2 ? QStringLiteral("MailUser") : QStringLiteral("UserMailbox");
-        change.userSMimeCertificate = desired;
-        exchange.setCertificates(change, [&](TenantResult<WriteReceipt> r) {
-            if (r.ok()) {
-                attempts += r.value().attempts;
-                confirmedByRead += r.value().confirmedByRead;
-            } else {
-                ++failed;
-                std::fprintf(stderr, "bench: %s\n", qPrintable(r.error().toString()));
+    QTemporaryDir stateDir;
+    if (parser.isSet(jobOpt)) {
+        // A staged plan of `changes` Exchange items, every one approved, as `certsync diff` and
+        // `approve --all` would leave it; then the product's publish job over it.
+        const QString statePath = stateDir.filePath(QStringLiteral("certsync.db"));
+        {
+            auto store = store::StateStore::open(statePath);
+            if (!store) {
+                std::fprintf(stderr, "bench: %s\n", qPrintable(store.error().message));
+                return 1;
             }
-            if (++done == changes)
-                QCoreApplication::exit(0);
+            engine::PlanStore plans(**store);
+            engine::DiffResult diff;
+            for (int i = 0; i < changes; ++i) {
+                engine::PlanItem item;
+                item.number = i + 1;
+                item.target = QStringLiteral("bench%1@contoso.test").arg(i, 5, 10, QLatin1Char('0'));
+                item.userKey = QStringLiteral("cn=%1,dc=contoso,dc=test").arg(item.target);
+                item.userLabel = item.target;
+                item.channel = engine::Channel::Exchange;
+                item.attribute = engine::ItemAttribute::UserSmimeCertificate;
+                item.recipientTypeDetails =
+                    i % 2 ? QStringLiteral("MailUser") : QStringLiteral("UserMailbox");
+                item.oldValues = { engine::valueOf(certB.der) };
+                item.newValues = { engine::valueOf(smime) };
+                item.removed = item.oldValues;
+                item.added = item.newValues;
+                diff.items.append(item);
+            }
+            auto id = plans.savePlan(diff, {}, QStringLiteral("bench"));
+            if (!id || !plans.decide(*id, {}, engine::Decision::Approved, QStringLiteral("bench"), {})) {
+                std::fprintf(stderr, "bench: cannot stage the plan\n");
+                return 1;
+            }
+        }
+        engine::PublishSettings ps;
+        ps.statePath = statePath;
+        ps.planId = 1;
+        ps.who = QStringLiteral("bench");
+        ps.tenant = settings;
+        ps.deletionThreshold = changes;
+        engine::PublishOutcome outcome;
+        QEventLoop loop;
+        jobs::JobRunner runner;
+        auto *job = new engine::PublishJob(ps);
+        QObject::connect(job, &engine::PublishJob::outcomeReady, &loop,
+                         [&](const engine::PublishOutcome &o) { outcome = o; });
+        QObject::connect(job, &jobs::Job::finished, &loop, [&](bool, const QString &summary) {
+            std::printf("publish job: %s\n", qPrintable(summary));
+            loop.quit();
         });
+        clock.start();
+        runner.run(job);
+        loop.exec();
+        done = outcome.applied + outcome.confirmedByRead;
+        failed = outcome.failed + (changes - done - outcome.failed);
+        confirmedByRead = outcome.confirmedByRead;
+        attempts = -1; // the job's receipts are in its journal, not counted here
+    } else {
+        clock.start();
+        for (int i = 0; i < changes; ++i) {
+            RecipientCertificateChange change;
+            change.identity = QStringLiteral("bench%1@contoso.test").arg(i, 5, 10, QLatin1Char('0'));
+            change.recipientTypeDetails = i % 2 ? QStringLiteral("MailUser") : QStringLiteral("UserMailbox");
+            change.userSMimeCertificate = desired;
+            exchange.setCertificates(change, [&](TenantResult<WriteReceipt> r) {
+                if (r.ok()) {
+                    attempts += r.value().attempts;
+                    confirmedByRead += r.value().confirmedByRead;
+                } else {
+                    ++failed;
+                    std::fprintf(stderr, "bench: %s\n", qPrintable(r.error().toString()));
+                }
+                if (++done == changes)
+                    QCoreApplication::exit(0);
+            });
+        }
+        QCoreApplication::exec();
     }
-    QCoreApplication::exec();
     const double elapsedS = clock.elapsed() / 1000.0;
 
     // The simulator's side: per-window accepted requests, and the per-user write counters.
@@ -168,8 +239,14 @@ int main(int argc, char *argv[])
 
     std::printf("changes %d, rate ceiling %d per %d ms, injected 429 rate %s, concurrency %d\n", changes,
                 limit, windowMs, qPrintable(parser.value(throttleOpt)), settings.maxConcurrency);
-    std::printf("elapsed %.1f s, %.1f changes/s; HTTP attempts %lld (%.2f per change); client saw %d 429s\n",
-                elapsedS, changes / elapsedS, attempts, double(attempts) / changes, http.stats().throttled);
+    if (parser.isSet(jobOpt))
+        std::printf("elapsed %.1f s, %.1f changes/s through PublishJob (a compare-and-set read and a write "
+                    "per change)\n",
+                    elapsedS, changes / elapsedS);
+    else
+        std::printf(
+            "elapsed %.1f s, %.1f changes/s; HTTP attempts %lld (%.2f per change); client saw %d 429s\n",
+            elapsedS, changes / elapsedS, attempts, double(attempts) / changes, http.stats().throttled);
     std::printf("simulator: %lld ceiling 429s, %lld injected 429s, %lld windows\n",
                 stats.value(QStringLiteral("ceiling429")).toInteger(),
                 stats.value(QStringLiteral("injected429")).toInteger(), qint64(windows.size()));

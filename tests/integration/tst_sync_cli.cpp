@@ -6,14 +6,21 @@
 #include "DirectoryFixture.h"
 #include "SimHarness.h"
 
+#include "TestPki.h"
+#include "directory/LdapConnection.h"
 #include "engine/Diff.h"
 #include "report/CsvWriter.h"
 
+#include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRandomGenerator>
+#include <QScopeGuard>
 #include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -45,8 +52,23 @@ private slots:
     void endToEnd();
     void crashSafety();
     void stalePlanIsRechecked();
+    void someoneElsesChangeIsAConflict();
+    void someoneElsesGraphChangeIsAConflict();
+    void onePublisherPerPlan();
+    void killedBetweenApplyAndJournalIsResumedOnce();
+    void failedAuditStopsThePublish();
+    void abandonedAndOldPlans();
 
 private:
+    // A fresh tenant and state folder, a diff, and the plan's items (show --json).
+    struct Staged
+    {
+        QString id;
+        QJsonArray items;
+        QStringList conn;
+    };
+    Staged stage(SimHarness &sim, const QTemporaryDir &state);
+    QProcessEnvironment env() const;
     QJsonObject tenantSeed() const;
     QStringList connection(const SimHarness &sim) const;
     Run certsync(const QStringList &args, const QProcessEnvironment &extra = {}) const;
@@ -480,26 +502,463 @@ void TestSyncCli::stalePlanIsRechecked()
     QVERIFY2(!upsert.contains(QStringLiteral("error")),
              qPrintable(upsert.value(QStringLiteral("error")).toString()));
 
-    // The stale plan reads every target first: the changed one fails, the others are applied.
+    // The stale plan reads every target first: the changed one is a conflict, the others are applied.
     Run publish =
         certsync(QStringList { QStringLiteral("publish"), idText, QStringLiteral("--json") } + conn);
     QCOMPARE(publish.exitCode, 3);
-    QCOMPARE(publish.json().value(QStringLiteral("failed")).toInt(), 1);
+    QCOMPARE(publish.json().value(QStringLiteral("conflicts")).toInt(), 1);
+    QCOMPARE(publish.json().value(QStringLiteral("failed")).toInt(), 0);
     QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), tenantItems - 1);
     QCOMPARE(writesByUpn(sim).value(changedUpn), itemsOfChanged - 1);
     show = certsync({ QStringLiteral("show"), idText, QStringLiteral("--json"), QStringLiteral("--state-dir"),
                       state.path() });
     QCOMPARE(show.json().value(QStringLiteral("status")).toString(), QStringLiteral("partial"));
-    int failed = 0;
+    int conflicts = 0;
     for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray()) {
         const QJsonObject o = v.toObject();
-        if (o.value(QStringLiteral("state")).toString() != QLatin1String("failed"))
+        if (o.value(QStringLiteral("state")).toString() != QLatin1String("conflict"))
             continue;
-        ++failed;
+        ++conflicts;
         QCOMPARE(o.value(QStringLiteral("label")).toString().toLower(), changedUpn);
-        QVERIFY(o.value(QStringLiteral("error")).toString().startsWith(QStringLiteral("changed_meanwhile")));
+        QVERIFY(o.value(QStringLiteral("error")).toString().startsWith(QStringLiteral("the target holds")));
     }
-    QCOMPARE(failed, 1);
+    QCOMPARE(conflicts, 1);
+}
+
+QProcessEnvironment TestSyncCli::env() const
+{
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    e.insert(QStringLiteral("CERTSYNC_TEST_LDAP_PW"), m_dir.password(true));
+    e.insert(QStringLiteral("CERTSYNC_TEST_SECRET"), Secret);
+    e.insert(QStringLiteral("CERTSYNC_APPROVER"), QStringLiteral("suite-admin"));
+    return e;
+}
+
+TestSyncCli::Staged TestSyncCli::stage(SimHarness &sim, const QTemporaryDir &state)
+{
+    Staged st;
+    if (!sim.start(tenantSeed())) {
+        qWarning("simulator: %s", qPrintable(sim.lastError()));
+        return st;
+    }
+    st.conn = connection(sim);
+    st.conn.replace(st.conn.indexOf(m_state.path()), state.path());
+    const Run diff = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + st.conn);
+    if (diff.exitCode != 0) {
+        qWarning("diff: %s", diff.err.constData());
+        return st;
+    }
+    st.id = QString::number(diff.json().value(QStringLiteral("plan")).toInteger());
+    const Run show = certsync({ QStringLiteral("show"), st.id, QStringLiteral("--json"),
+                                QStringLiteral("--state-dir"), state.path() });
+    st.items = show.json().value(QStringLiteral("item_list")).toArray();
+    return st;
+}
+
+namespace {
+
+// The state database of a folder, opened beside certsync (SQLite's WAL lets both work).
+class StateDb
+{
+public:
+    explicit StateDb(const QString &folder)
+        : m_name(QStringLiteral("test-state-%1").arg(QRandomGenerator::global()->generate()))
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_name);
+        db.setDatabaseName(folder + QStringLiteral("/certsync.db"));
+        m_open = db.open();
+    }
+    ~StateDb() { QSqlDatabase::removeDatabase(m_name); }
+    bool exec(const QString &sql)
+    {
+        QSqlQuery q(QSqlDatabase::database(m_name));
+        const bool ok = m_open && q.exec(sql);
+        if (!ok)
+            qWarning("%s: %s", qPrintable(sql), qPrintable(q.lastError().text()));
+        return ok;
+    }
+
+private:
+    QString m_name;
+    bool m_open = false;
+};
+
+QString sha256Hex(const QByteArray &bytes)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+}
+
+QJsonObject simUser(SimHarness &sim, const QString &upn)
+{
+    for (const QJsonValue &v :
+         sim.admin("GET", QStringLiteral("/admin/state")).value(QStringLiteral("users")).toArray())
+        if (v.toObject()
+                .value(QStringLiteral("userPrincipalName"))
+                .toString()
+                .compare(upn, Qt::CaseInsensitive)
+            == 0)
+            return v.toObject();
+    return {};
+}
+
+} // namespace
+
+void TestSyncCli::someoneElsesChangeIsAConflict()
+{
+    // A synced user gets an expired value in AD, so that the plan has a directory item to remove it.
+    QString syncedDn;
+    for (const QJsonValue &v : tenantSeed().value(QStringLiteral("users")).toArray())
+        if (v.toObject().value(QStringLiteral("onPremisesSyncEnabled")).toBool())
+            for (const directory::DirectoryUser &u : std::as_const(m_users))
+                if (syncedDn.isEmpty()
+                    && u.userPrincipalName.compare(
+                           v.toObject().value(QStringLiteral("userPrincipalName")).toString(),
+                           Qt::CaseInsensitive)
+                        == 0)
+                    syncedDn = u.dn;
+    QVERIFY(!syncedDn.isEmpty());
+    const QString attribute = m_dir.profile().mapping.userCertificate;
+    auto admin = directory::LdapConnection::open(m_dir.profile(true), m_dir.password(true));
+    QVERIFY2(admin.ok(), admin.ok() ? "" : qPrintable(admin.error().toString()));
+    CertSpec expiredSpec = goodLeafSpec(QStringLiteral("conflict-test@certsync.test"));
+    expiredSpec.notBeforeDays = -60;
+    expiredSpec.notAfterDays = -2;
+    expiredSpec.keySlot = 31;
+    const QByteArray expired = TestPki::selfSigned(expiredSpec).der;
+    CertSpec otherSpec = goodLeafSpec(QStringLiteral("conflict-test@certsync.test"));
+    otherSpec.keySlot = 32;
+    const QByteArray someoneElses = TestPki::selfSigned(otherSpec).der;
+    QVERIFY((*admin)->modifyValues(syncedDn, attribute, {}, { expired }).ok());
+    auto cleanUp = qScopeGuard([&] {
+        (void)(*admin)->modifyValues(syncedDn, attribute, { expired }, {});
+        (void)(*admin)->modifyValues(syncedDn, attribute, { someoneElses }, {});
+    });
+
+    QTemporaryDir state;
+    SimHarness sim;
+    const Staged st = stage(sim, state);
+    QVERIFY(!st.id.isEmpty());
+    QString exchangeUpn; // a cloud recipient whose userCertificate the plan replaces
+    int directoryItem = 0;
+    QHash<QString, int> itemsByUpn;
+    for (const QJsonValue &v : st.items) {
+        const QJsonObject o = v.toObject();
+        const QString channel = o.value(QStringLiteral("channel")).toString();
+        if (channel == QLatin1String("directory") && o.value(QStringLiteral("user")).toString() == syncedDn)
+            directoryItem = o.value(QStringLiteral("item")).toInt();
+        if (channel != QLatin1String("exchange"))
+            continue;
+        const QString upn = o.value(QStringLiteral("label")).toString().toLower();
+        ++itemsByUpn[upn];
+        if (exchangeUpn.isEmpty()
+            && o.value(QStringLiteral("attribute")).toString() == QLatin1String("userCertificate"))
+            exchangeUpn = upn;
+    }
+    QVERIFY2(directoryItem > 0, "the plan has no directory item for the planted expired value");
+    QVERIFY(!exchangeUpn.isEmpty());
+    QCOMPARE(certsync({ QStringLiteral("approve"), st.id, QStringLiteral("--all"),
+                        QStringLiteral("--state-dir"), state.path() })
+                 .exitCode,
+             0);
+
+    // After the plan, before the publish: another admin adds a certificate to the cloud recipient
+    // (as in Exchange), and someone adds one to the synced user in AD.
+    const QJsonObject upsert =
+        sim.admin("POST", QStringLiteral("/admin/users"),
+                  QJsonObject { { QStringLiteral("userPrincipalName"), exchangeUpn },
+                                { QStringLiteral("userCertificate"),
+                                  QJsonArray { QString::fromLatin1(someoneElses.toBase64()) } } });
+    QVERIFY2(!upsert.contains(QStringLiteral("error")),
+             qPrintable(upsert.value(QStringLiteral("error")).toString()));
+    QVERIFY((*admin)->modifyValues(syncedDn, attribute, {}, { someoneElses }).ok());
+    const int writesBefore = writesByUpn(sim).value(exchangeUpn);
+
+    Run publish =
+        certsync(QStringList { QStringLiteral("publish"), st.id, QStringLiteral("--json") } + st.conn);
+    QVERIFY2(publish.exitCode == 3, publish.err.constData()); // partial: conflicts
+    QCOMPARE(publish.json().value(QStringLiteral("conflicts")).toInt(), 2);
+    QCOMPARE(publish.json().value(QStringLiteral("failed")).toInt(), 0);
+
+    // The other admin's certificate is still there, nothing was written for that item, and both of
+    // AD's values are still there.
+    const QJsonArray published = simUser(sim, exchangeUpn).value(QStringLiteral("userCertificate")).toArray();
+    QCOMPARE(published, QJsonArray { QString::fromLatin1(someoneElses.toBase64()) });
+    QCOMPARE(writesByUpn(sim).value(exchangeUpn) - writesBefore, itemsByUpn.value(exchangeUpn) - 1);
+    auto entry = (*admin)->readEntry(syncedDn, { attribute });
+    QVERIFY(entry.ok());
+    QVERIFY(entry->values(attribute).contains(expired));
+    QVERIFY(entry->values(attribute).contains(someoneElses));
+
+    // show names both sets: what the plan saw (old) and what the target held (seen).
+    const Run show = certsync({ QStringLiteral("show"), st.id, QStringLiteral("--json"),
+                                QStringLiteral("--state-dir"), state.path() });
+    QCOMPARE(show.json().value(QStringLiteral("status")).toString(), QStringLiteral("partial"));
+    QCOMPARE(show.json().value(QStringLiteral("conflicts")).toInt(), 2);
+    int conflicts = 0;
+    for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray()) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("state")).toString() != QLatin1String("conflict")) {
+            QCOMPARE(o.value(QStringLiteral("state")).toString(), QStringLiteral("applied"));
+            continue;
+        }
+        ++conflicts;
+        const QJsonArray seen = o.value(QStringLiteral("seen")).toArray();
+        QVERIFY(seen.contains(sha256Hex(someoneElses)));
+        QVERIFY(o.contains(QStringLiteral("old")));
+    }
+    QCOMPARE(conflicts, 2);
+    const Run text = certsync({ QStringLiteral("show"), st.id, QStringLiteral("--state-dir"), state.path() });
+    QVERIFY2(text.out.contains("conflict: the target holds"), text.out.constData());
+
+    // A conflict is never forced: publishing again writes nothing more.
+    const int writesAfter = writesByUpn(sim).value(exchangeUpn);
+    publish = certsync(QStringList { QStringLiteral("publish"), st.id, QStringLiteral("--json") } + st.conn);
+    QCOMPARE(publish.json().value(QStringLiteral("skipped_conflicts")).toInt(), 2);
+    QCOMPARE(writesByUpn(sim).value(exchangeUpn), writesAfter);
+}
+
+void TestSyncCli::someoneElsesGraphChangeIsAConflict()
+{
+    // certificateUserIds for cloud-mastered users (Graph PATCH), turned on in the settings file.
+    QTemporaryDir state;
+    const QString settings = state.filePath(QStringLiteral("certsync.ini"));
+    {
+        QFile f(settings);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("[policy]\ncertificateUserIds=issuer-serial\n");
+    }
+    SimHarness sim;
+    QVERIFY2(sim.start(tenantSeed()), qPrintable(sim.lastError()));
+    QStringList conn = connection(sim);
+    conn.replace(conn.indexOf(m_state.path()), state.path());
+    conn << QStringLiteral("--settings") << settings;
+    Run diff = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + conn);
+    QVERIFY2(diff.exitCode == 0, diff.err.constData());
+    const QString id = QString::number(diff.json().value(QStringLiteral("plan")).toInteger());
+    Run show = certsync({ QStringLiteral("show"), id, QStringLiteral("--json"), QStringLiteral("--state-dir"),
+                          state.path() });
+    QStringList approve = { QStringLiteral("approve"), id, QStringLiteral("--state-dir"), state.path() };
+    QString changedUpn;
+    int graphItems = 0;
+    for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray()) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("channel")).toString() != QLatin1String("graph"))
+            continue;
+        ++graphItems;
+        if (changedUpn.isEmpty())
+            changedUpn = o.value(QStringLiteral("label")).toString().toLower();
+        approve << QStringLiteral("--item") << QString::number(o.value(QStringLiteral("item")).toInt());
+    }
+    QVERIFY2(graphItems >= 2, show.out.constData());
+    QCOMPARE(certsync(approve).exitCode, 0);
+
+    // Another admin sets that user's certificateUserIds in Entra after the plan.
+    const QString theirs = QStringLiteral("X509:<PN>%1").arg(changedUpn);
+    const QJsonObject upsert =
+        sim.admin("POST", QStringLiteral("/admin/users"),
+                  QJsonObject { { QStringLiteral("userPrincipalName"), changedUpn },
+                                { QStringLiteral("certificateUserIds"), QJsonArray { theirs } } });
+    QVERIFY2(!upsert.contains(QStringLiteral("error")),
+             qPrintable(upsert.value(QStringLiteral("error")).toString()));
+
+    Run publish = certsync(QStringList { QStringLiteral("publish"), id, QStringLiteral("--json") } + conn);
+    QVERIFY2(publish.exitCode == 3, publish.err.constData());
+    QCOMPARE(publish.json().value(QStringLiteral("conflicts")).toInt(), 1);
+    QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), graphItems - 1);
+    QCOMPARE(simUser(sim, changedUpn).value(QStringLiteral("certificateUserIds")).toArray(),
+             QJsonArray { theirs });
+    QCOMPARE(writesByUpn(sim).value(changedUpn), 0);
+}
+
+void TestSyncCli::onePublisherPerPlan()
+{
+    QTemporaryDir state;
+    SimHarness sim;
+    const Staged st = stage(sim, state);
+    QVERIFY(!st.id.isEmpty());
+    QHash<QString, int> expected;
+    QStringList approve = { QStringLiteral("approve"), st.id, QStringLiteral("--state-dir"), state.path() };
+    for (const QJsonValue &v : st.items) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("channel")).toString() == QLatin1String("directory"))
+            continue;
+        ++expected[o.value(QStringLiteral("label")).toString().toLower()];
+        approve << QStringLiteral("--item") << QString::number(o.value(QStringLiteral("item")).toInt());
+    }
+    QVERIFY(expected.size() >= 2);
+    QCOMPARE(certsync(approve).exitCode, 0);
+
+    // Two publishers of the same plan at once (a console and a terminal, or two terminals).
+    sim.setFaults(QJsonObject { { QStringLiteral("latencyMs"), 200 } });
+    QProcess a, b;
+    for (QProcess *p : { &a, &b }) {
+        p->setProcessEnvironment(env());
+        p->start(m_binary, QStringList { QStringLiteral("publish"), st.id } + st.conn);
+    }
+    QVERIFY(a.waitForFinished(WaitMs));
+    QVERIFY(b.waitForFinished(WaitMs));
+    QList<int> codes { a.exitCode(), b.exitCode() };
+    std::sort(codes.begin(), codes.end());
+    const QByteArray errors = a.readAllStandardError() + b.readAllStandardError();
+    QVERIFY2(codes == (QList<int> { 0, 4 }), errors.constData());
+    QVERIFY2(errors.contains(QByteArray("refused: plan " + st.id.toLatin1() + " is being published by")),
+             errors.constData());
+    QVERIFY2(errors.contains(" (pid "), errors.constData()); // names the holder's process
+
+    const QHash<QString, int> writes = writesByUpn(sim);
+    int total = 0;
+    for (auto it = expected.cbegin(); it != expected.cend(); ++it) {
+        QVERIFY2(writes.value(it.key()) == it.value(),
+                 qPrintable(QStringLiteral("%1: %2 writes for %3 items")
+                                .arg(it.key())
+                                .arg(writes.value(it.key()))
+                                .arg(it.value())));
+        total += it.value();
+    }
+    QCOMPARE(appliedWrites(sim), total);
+}
+
+void TestSyncCli::killedBetweenApplyAndJournalIsResumedOnce()
+{
+    QTemporaryDir state;
+    SimHarness sim;
+    const Staged st = stage(sim, state);
+    QVERIFY(!st.id.isEmpty());
+    QHash<QString, int> expected;
+    QStringList approve = { QStringLiteral("approve"), st.id, QStringLiteral("--state-dir"), state.path() };
+    for (const QJsonValue &v : st.items) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("channel")).toString() == QLatin1String("directory"))
+            continue;
+        ++expected[o.value(QStringLiteral("label")).toString().toLower()];
+        approve << QStringLiteral("--item") << QString::number(o.value(QStringLiteral("item")).toInt());
+    }
+    QCOMPARE(certsync(approve).exitCode, 0);
+
+    // The tenant applies each write at once and holds its answer: the publisher is killed while the
+    // write is in the tenant and not yet in its journal.
+    sim.setFaults(QJsonObject { { QStringLiteral("holdAppliedWritesMs"), 60000 } });
+    QProcess p;
+    p.setProcessEnvironment(env());
+    p.start(m_binary, QStringList { QStringLiteral("publish"), st.id } + st.conn);
+    QTRY_VERIFY_WITH_TIMEOUT(appliedWrites(sim) >= 1, WaitMs);
+    p.kill();
+    QVERIFY(p.waitForFinished(WaitMs));
+    QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+    const int appliedAtKill = appliedWrites(sim);
+    sim.setFaults(QJsonObject { { QStringLiteral("holdAppliedWritesMs"), 0 } });
+
+    Run again = certsync(QStringList { QStringLiteral("publish"), st.id } + st.conn);
+    QVERIFY2(again.exitCode == 0, again.err.constData());
+    QVERIFY2(again.err.contains("took over from"), again.err.constData()); // the dead process's claim
+    // What the killed run had applied is read back and not written again.
+    QVERIFY2(again.out.contains(QStringLiteral("%1 already in place").arg(appliedAtKill).toUtf8()),
+             again.out.constData());
+
+    const QHash<QString, int> writes = writesByUpn(sim);
+    int total = 0;
+    for (auto it = expected.cbegin(); it != expected.cend(); ++it) {
+        QCOMPARE(writes.value(it.key()), it.value());
+        total += it.value();
+    }
+    QCOMPARE(appliedWrites(sim), total);
+}
+
+void TestSyncCli::failedAuditStopsThePublish()
+{
+    QTemporaryDir state;
+    SimHarness sim;
+    const Staged st = stage(sim, state);
+    QVERIFY(!st.id.isEmpty());
+    int approved = 0;
+    QStringList approve = { QStringLiteral("approve"), st.id, QStringLiteral("--state-dir"), state.path() };
+    for (const QJsonValue &v : st.items) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("channel")).toString() == QLatin1String("directory"))
+            continue;
+        ++approved;
+        approve << QStringLiteral("--item") << QString::number(o.value(QStringLiteral("item")).toInt());
+    }
+    QCOMPARE(certsync(approve).exitCode, 0);
+
+    // The audit row of an applied item cannot be written (a full disk, a locked file): the run stops
+    // with that reason instead of publishing on without a trail.
+    {
+        StateDb db(state.path());
+        QVERIFY(db.exec(
+            QStringLiteral("CREATE TRIGGER no_audit BEFORE INSERT ON audit WHEN NEW.action = "
+                           "'item_applied' BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END")));
+    }
+    Run publish =
+        certsync(QStringList { QStringLiteral("publish"), st.id, QStringLiteral("--json") } + st.conn);
+    QCOMPARE(publish.exitCode, 1);
+    QVERIFY2(publish.err.contains("audit refused by the test"), publish.err.constData());
+    QVERIFY(appliedWrites(sim) >= 1);
+    QVERIFY(appliedWrites(sim) < approved);
+    Run show = certsync({ QStringLiteral("show"), st.id, QStringLiteral("--json"),
+                          QStringLiteral("--state-dir"), state.path() });
+    for (const QJsonValue &v :
+         show.json().value(QStringLiteral("item_list")).toArray()) // journal and audit commit together
+        QVERIFY(v.toObject().value(QStringLiteral("state")).toString() != QLatin1String("applied"));
+
+    {
+        StateDb db(state.path());
+        QVERIFY(db.exec(QStringLiteral("DROP TRIGGER no_audit")));
+    }
+    publish = certsync(QStringList { QStringLiteral("publish"), st.id, QStringLiteral("--json") } + st.conn);
+    QVERIFY2(publish.exitCode == 0, publish.err.constData());
+    QCOMPARE(appliedWrites(sim), approved); // the writes of the stopped run were read back, not repeated
+}
+
+void TestSyncCli::abandonedAndOldPlans()
+{
+    QTemporaryDir state;
+    SimHarness sim;
+    const Staged first = stage(sim, state);
+    QVERIFY(!first.id.isEmpty());
+    {
+        // A publisher died without a trace of its claim: the plan sits in `publishing`.
+        StateDb db(state.path());
+        QVERIFY(
+            db.exec(QStringLiteral("UPDATE plans SET status = 'publishing' WHERE id = %1").arg(first.id)));
+    }
+    Staged second = first;
+    const Run diff = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + first.conn);
+    QVERIFY2(diff.exitCode == 0, diff.err.constData());
+    second.id = QString::number(diff.json().value(QStringLiteral("plan")).toInteger());
+    QVERIFY(second.id != first.id);
+    Run show = certsync({ QStringLiteral("show"), first.id, QStringLiteral("--json"),
+                          QStringLiteral("--state-dir"), state.path() });
+    QCOMPARE(show.json().value(QStringLiteral("status")).toString(), QStringLiteral("stale"));
+
+    // A plan older than its lifetime (24 h by default) is published only with every item's
+    // directory values read again; without directory settings it is refused.
+    {
+        StateDb db(state.path());
+        QVERIFY(
+            db.exec(QStringLiteral("UPDATE plans SET created = '%1' WHERE id = %2")
+                        .arg(QDateTime::currentDateTimeUtc().addSecs(-30 * 3600).toString(Qt::ISODateWithMs),
+                             second.id)));
+    }
+    QCOMPARE(certsync({ QStringLiteral("approve"), second.id, QStringLiteral("--all"),
+                        QStringLiteral("--state-dir"), state.path() })
+                 .exitCode,
+             0);
+    QStringList tenantOnly = second.conn;
+    for (const QString &option :
+         { QStringLiteral("--ldap-url"), QStringLiteral("--base-dn"), QStringLiteral("--bind-dn"),
+           QStringLiteral("--password-env"), QStringLiteral("--ca-file"), QStringLiteral("--profile") }) {
+        const qsizetype at = tenantOnly.indexOf(option);
+        tenantOnly.remove(at, 2);
+    }
+    Run refused = certsync(QStringList { QStringLiteral("publish"), second.id } + tenantOnly);
+    QCOMPARE(refused.exitCode, 4);
+    QVERIFY2(refused.err.contains("is 30 h old, over the plan lifetime of 24 h"), refused.err.constData());
+    QCOMPARE(appliedWrites(sim), 0);
+
+    Run publish = certsync(QStringList { QStringLiteral("publish"), second.id } + second.conn);
+    QVERIFY2(publish.exitCode == 0, publish.err.constData());
+    QVERIFY2(publish.err.contains("every item is read again in the directory"), publish.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestSyncCli)

@@ -103,6 +103,7 @@ private slots:
     void throttleStormAppliesEverythingOnce();
     void rateCeilingHoldsTheWholeService();
     void serviceUnavailableIsRetried();
+    void retryAfterPastTheCapEndsTheRequest();
     void droppedGraphWriteIsReadBeforeRetry();
     void droppedExchangeWriteIsReadBeforeRetry();
     void exchangeRefusesSyncedObject();
@@ -111,6 +112,9 @@ private slots:
     void exchangeRoundTripsCertificates();
     void snapshotJobJoinsUsersAndRecipients();
     void snapshotJobCancels();
+    // Last: it adds recipients, which the snapshot cases would count.
+    void exchangeAddRemoveMatchesReplace_data();
+    void exchangeAddRemoveMatchesReplace();
 
 private:
     TenantSettings secretSettings() const;
@@ -954,6 +958,60 @@ void TestTenantClient::serviceUnavailableIsRetried()
     QCOMPARE(failed.value->error().attempts, 2);
 }
 
+void TestTenantClient::retryAfterPastTheCapEndsTheRequest()
+{
+    // 4,000,000 s is past int's range in milliseconds: it once wrapped to a negative delay and the
+    // request was sent again at once, attempt after attempt. Now nothing is sent again: the request
+    // fails at once, saying how long the service asked for, and a batch item the same way.
+    TenantSettings s = secretSettings();
+    s.maxRetryAfterSeconds = 300;
+    TenantHttp http(s);
+    GraphClient graph(&http);
+    ExchangeClient exchange(&http);
+    Awaited<TenantResult<QByteArray>> token;
+    http.token(Service::Graph, token.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(token.value.has_value(), WaitMs);
+    Awaited<TenantResult<QByteArray>> exoToken;
+    http.token(Service::Exchange, exoToken.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(exoToken.value.has_value(), WaitMs);
+
+    m_sim.setFaults({ { QStringLiteral("retryAfterSeconds"), 4000000 } });
+    for (int round = 0; round < 3; ++round) {
+        const qsizetype mark = m_sim.accessLog().size();
+        m_sim.setFaults({ { QStringLiteral("throttleNext"), 1 } });
+        TenantError error;
+        if (round == 0) {
+            Awaited<TenantResult<GraphUser>> user;
+            graph.getUser(cloudUpn(9), user.sink());
+            QTRY_VERIFY_WITH_TIMEOUT(user.value.has_value(), WaitMs);
+            QVERIFY(!user.value->ok());
+            error = user.value->error();
+        } else if (round == 1) {
+            Awaited<TenantResult<ExchangeRecipient>> recipient;
+            exchange.getRecipient(cloudUpn(9), recipient.sink());
+            QTRY_VERIFY_WITH_TIMEOUT(recipient.value.has_value(), WaitMs);
+            QVERIFY(!recipient.value->ok());
+            error = recipient.value->error();
+        } else {
+            // A batch: whether the batch or its item is throttled, nothing is sent again.
+            Awaited<QList<BatchResponse>> answers;
+            graph.batch({ BatchRequest { QStringLiteral("1"), "GET",
+                                         QStringLiteral("/users/") + idOf(cloudUpn(9)), std::nullopt } },
+                        answers.sink());
+            QTRY_VERIFY_WITH_TIMEOUT(answers.value.has_value(), WaitMs);
+            QCOMPARE(answers.value->size(), 1);
+            QVERIFY(answers.value->first().error.has_value());
+            error = *answers.value->first().error;
+        }
+        QCOMPARE(error.code, errc::Throttled);
+        QCOMPARE(error.retryAfterSeconds, qint64(4000000));
+        QVERIFY2(error.message.contains(QStringLiteral("throttled for 4000000 s")),
+                 qPrintable(error.message));
+        // Asked once, never again (a batch logs its item and itself).
+        QCOMPARE(logSince(mark).size(), round == 2 ? 2 : 1);
+    }
+}
+
 void TestTenantClient::droppedGraphWriteIsReadBeforeRetry()
 {
     TenantHttp http(secretSettings());
@@ -1138,6 +1196,85 @@ void TestTenantClient::exchangeRoundTripsCertificates()
     QCOMPARE(back.value->value().userSMimeCertificate, *change.userSMimeCertificate);
     QCOMPARE(back.value->value().externalDirectoryObjectId, idOf(upn));
     QVERIFY(!back.value->value().isDirSynced);
+}
+
+void TestTenantClient::exchangeAddRemoveMatchesReplace_data()
+{
+    QTest::addColumn<ByteArrayEncoding>("encoding");
+    QTest::newRow("base64") << ByteArrayEncoding::Base64String;
+    QTest::newRow("numbers") << ByteArrayEncoding::NumberArray;
+}
+
+void TestTenantClient::exchangeAddRemoveMatchesReplace()
+{
+    // The publisher sends the difference (GenericHashTable Add/Remove) after reading the recipient:
+    // from the state it read, the result is the replace's; a value someone else added between the
+    // read and the write survives, where a replace would drop it.
+    QFETCH(ByteArrayEncoding, encoding);
+    const CertSpec otherSpec = [] {
+        CertSpec s = goodLeafSpec(QStringLiteral("other@contoso.test"));
+        s.keySlot = 41;
+        return s;
+    }();
+    const QByteArray other = TestPki::selfSigned(otherSpec).der;
+    auto seedRecipient = [&](const QString &upn, const QList<QByteArray> &values) {
+        QJsonArray list;
+        for (const QByteArray &v : values)
+            list.append(QString::fromLatin1(v.toBase64()));
+        const QJsonObject r =
+            m_sim.admin("POST", QStringLiteral("/admin/users"),
+                        QJsonObject { { QStringLiteral("userPrincipalName"), upn },
+                                      { QStringLiteral("mail"), upn },
+                                      { QStringLiteral("recipientTypeDetails"), QStringLiteral("MailUser") },
+                                      { QStringLiteral("userCertificate"), list } });
+        return !r.contains(QStringLiteral("error"));
+    };
+    auto published = [&](const QString &upn) {
+        QList<QByteArray> values;
+        for (const QJsonValue &v :
+             m_sim.admin("GET", QStringLiteral("/admin/state")).value(QStringLiteral("users")).toArray())
+            if (v.toObject().value(QStringLiteral("userPrincipalName")).toString() == upn)
+                for (const QJsonValue &c : v.toObject().value(QStringLiteral("userCertificate")).toArray())
+                    values.append(QByteArray::fromBase64(c.toString().toLatin1()));
+        std::sort(values.begin(), values.end());
+        return values;
+    };
+    auto set = [&](const QString &upn, MultiValuedUpdate update, const QList<QByteArray> &before) {
+        TenantSettings s = secretSettings();
+        s.exchangeByteEncoding = encoding;
+        s.exchangeMultiValuedUpdate = update;
+        TenantHttp http(s);
+        ExchangeClient exchange(&http);
+        RecipientCertificateChange change;
+        change.identity = upn;
+        change.recipientTypeDetails = QStringLiteral("MailUser");
+        change.userCertificate = QList<QByteArray> { m_smimeB.der };
+        change.userCertificateBefore = before;
+        Awaited<TenantResult<WriteReceipt>> receipt;
+        exchange.setCertificates(change, receipt.sink());
+        QTRY_VERIFY_WITH_TIMEOUT(receipt.value.has_value(), WaitMs);
+        QVERIFY2(receipt.value->ok(),
+                 qPrintable(receipt.value->ok() ? QString() : receipt.value->error().toString()));
+    };
+    const QString tag = QString::fromLatin1(QTest::currentDataTag());
+    const QString viaReplace = QStringLiteral("replace-%1@contoso.test").arg(tag);
+    const QString viaAddRemove = QStringLiteral("addremove-%1@contoso.test").arg(tag);
+    QVERIFY(seedRecipient(viaReplace, { m_smimeA.der }));
+    QVERIFY(seedRecipient(viaAddRemove, { m_smimeA.der }));
+    set(viaReplace, MultiValuedUpdate::Replace, { m_smimeA.der });
+    set(viaAddRemove, MultiValuedUpdate::AddRemove, { m_smimeA.der });
+    QCOMPARE(published(viaAddRemove), QList<QByteArray> { m_smimeB.der });
+    QCOMPARE(published(viaAddRemove), published(viaReplace));
+
+    // Someone else adds a value after the publisher read [A].
+    QVERIFY(seedRecipient(viaReplace, { m_smimeA.der, other }));
+    QVERIFY(seedRecipient(viaAddRemove, { m_smimeA.der, other }));
+    set(viaReplace, MultiValuedUpdate::Replace, { m_smimeA.der });
+    set(viaAddRemove, MultiValuedUpdate::AddRemove, { m_smimeA.der });
+    QList<QByteArray> kept { m_smimeB.der, other };
+    std::sort(kept.begin(), kept.end());
+    QCOMPARE(published(viaAddRemove), kept);
+    QCOMPARE(published(viaReplace), QList<QByteArray> { m_smimeB.der }); // the replace lost it
 }
 
 void TestTenantClient::snapshotJobJoinsUsersAndRecipients()

@@ -183,6 +183,7 @@ void Faults::merge(const QJsonObject &o)
     unavailableNext = o.value(QStringLiteral("unavailableNext")).toInt(unavailableNext);
     dropNextWrites = o.value(QStringLiteral("dropNextWrites")).toInt(dropNextWrites);
     dropNextTokens = o.value(QStringLiteral("dropNextTokens")).toInt(dropNextTokens);
+    holdAppliedWritesMs = o.value(QStringLiteral("holdAppliedWritesMs")).toInt(holdAppliedWritesMs);
     rateLimit = o.value(QStringLiteral("rateLimit")).toInt(rateLimit);
     rateWindowMs = std::max(100, o.value(QStringLiteral("rateWindowMs")).toInt(rateWindowMs));
 }
@@ -198,6 +199,7 @@ QJsonObject Faults::toJson() const
              { QStringLiteral("unavailableNext"), unavailableNext },
              { QStringLiteral("dropNextWrites"), dropNextWrites },
              { QStringLiteral("dropNextTokens"), dropNextTokens },
+             { QStringLiteral("holdAppliedWritesMs"), holdAppliedWritesMs },
              { QStringLiteral("rateLimit"), rateLimit },
              { QStringLiteral("rateWindowMs"), rateWindowMs },
              { QStringLiteral("exchangeCulture"), exchangeCulture } };
@@ -330,25 +332,43 @@ void TenantSimulator::handle(const QHttpServerRequest &request, QHttpServerRespo
 {
     SimRequest req = fromHttp(request);
     ++m_requests;
+    auto shared = std::make_shared<QHttpServerResponder>(std::move(responder));
     if (m_options.faults.latencyMs > 0) {
-        auto shared = std::make_shared<QHttpServerResponder>(std::move(responder));
         QPointer<QTcpSocket> socket = shared->socket();
         QTimer::singleShot(m_options.faults.latencyMs, this, [this, req, shared, socket] {
             if (!socket || socket->state() != QAbstractSocket::ConnectedState) {
                 writeAccessLog(req, 0, QStringLiteral("client gone"));
                 return;
             }
-            finishRequest(req, *shared);
+            finishRequest(req, shared);
         });
         return;
     }
-    finishRequest(req, responder);
+    finishRequest(req, shared);
 }
 
-void TenantSimulator::finishRequest(const SimRequest &req, QHttpServerResponder &responder)
+void TenantSimulator::finishRequest(const SimRequest &req,
+                                    const std::shared_ptr<QHttpServerResponder> &responder)
 {
     SimResponse resp = route(req);
     writeAccessLog(req, resp.status, resp.drop ? QStringLiteral("dropped") : resp.note);
+    const int hold = m_options.faults.holdAppliedWritesMs;
+    if (hold > 0 && !resp.drop && resp.note == QStringLiteral("applied")) {
+        // Applied (and logged as such); the answer leaves later, if the client is still there.
+        QPointer<QTcpSocket> socket = responder->socket();
+        QTimer::singleShot(hold, this, [this, req, resp, responder, socket] {
+            if (socket && socket->state() == QAbstractSocket::ConnectedState)
+                respond(req, resp, *responder);
+        });
+        return;
+    }
+    respond(req, resp, *responder);
+}
+
+void TenantSimulator::respond(const SimRequest &req, const SimResponse &answer,
+                              QHttpServerResponder &responder)
+{
+    SimResponse resp = answer;
     if (resp.drop) {
         ++m_dropped;
         responder.socket()->abort();
@@ -1470,7 +1490,30 @@ SimResponse TenantSimulator::exchange(const SimRequest &req)
              { QStringLiteral("UserCertificate"), QStringLiteral("UserSMimeCertificate") }) {
             if (!params.contains(name))
                 continue;
-            const auto decoded = decodeByteArrays(params.value(name));
+            // A multi-valued parameter takes a list (replace) or, as `-UserCertificate @{Add=...;
+            // Remove=...}` does in PowerShell, a GenericHashTable of values to add and to remove.
+            const QJsonValue given = params.value(name);
+            std::optional<QList<QByteArray>> decoded;
+            if (given.isObject()) {
+                const QJsonObject table = given.toObject();
+                const auto add = decodeByteArrays(table.value(QStringLiteral("Add")));
+                const auto remove = decodeByteArrays(table.value(QStringLiteral("Remove")));
+                if (table.value(QStringLiteral("@odata.type")).toString()
+                        == QStringLiteral("#Exchange.GenericHashTable")
+                    && add && remove) {
+                    QList<QByteArray> values = name == QStringLiteral("UserCertificate")
+                        ? u->userCertificate
+                        : u->userSMimeCertificate;
+                    for (const QByteArray &r : *remove)
+                        values.removeAll(r);
+                    for (const QByteArray &a : *add)
+                        if (!values.contains(a))
+                            values.append(a);
+                    decoded = values;
+                }
+            } else {
+                decoded = decodeByteArrays(given);
+            }
             if (!decoded)
                 return exchangeError(
                     400, QStringLiteral("System.Management.Automation.ParameterBindingException"),

@@ -35,6 +35,9 @@ struct Faults
     int unavailableNext = 0;
     int dropNextWrites = 0;
     int dropNextTokens = 0; // token requests honoured (jti spent) and then answered by a dropped connection
+    // A write is applied at once and its answer held this long: the window in which a client that
+    // dies has changed the tenant without knowing it (crash tests kill the publisher there).
+    int holdAppliedWritesMs = 0;
     int rateLimit = 0; // accepted API requests per window; 0: no ceiling
     int rateWindowMs = 10000; // Graph's throttling windows are 10 s
     // Not a fault: the language Exchange words its error messages in (the admin's culture), so
@@ -114,7 +117,8 @@ private:
 
     void handle(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     void handleAdmin(const QHttpServerRequest &request, QHttpServerResponder &&responder);
-    void finishRequest(const SimRequest &req, QHttpServerResponder &responder);
+    void finishRequest(const SimRequest &req, const std::shared_ptr<QHttpServerResponder> &responder);
+    void respond(const SimRequest &req, const SimResponse &resp, QHttpServerResponder &responder);
     SimResponse route(const SimRequest &req);
 
     SimResponse openIdConfiguration(const SimRequest &req, const QString &tenant);

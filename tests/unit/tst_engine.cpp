@@ -588,12 +588,13 @@ void TestEngine::decisionsAndJournal()
     QVERIFY(!bad.ok());
     QCOMPARE(bad.error().code, QStringLiteral("no_such_item"));
 
-    QVERIFY(plans.updateJournal(*id, 1, { JournalState::InFlight, true, 0, {}, {}, {} }).ok());
-    QVERIFY(plans
-                .updateJournal(
-                    *id, 1,
-                    { JournalState::Applied, false, 200, QStringLiteral("req-1"), QStringLiteral("c-1"), {} })
-                .ok());
+    QVERIFY(plans.updateJournal(*id, 1, { JournalState::InFlight, true, 0, {}, {}, {}, {} }).ok());
+    QVERIFY(
+        plans
+            .updateJournal(
+                *id, 1,
+                { JournalState::Applied, false, 200, QStringLiteral("req-1"), QStringLiteral("c-1"), {}, {} })
+            .ok());
     // Applied items keep their approval.
     changed = plans.decide(*id, {}, Decision::Rejected, QStringLiteral("carol"), {});
     QCOMPARE(*changed, 1); // only item 3 changes; 1 is applied, 2 already rejected

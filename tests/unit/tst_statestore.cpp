@@ -203,6 +203,8 @@ void TestStateStore::earlierCacheFormatsAreDropped()
         QCOMPARE((*cache)->size(), 0);
         // Back to version 3's tables (the later migrations add these columns).
         QSqlQuery q((*store)->database());
+        QVERIFY(q.exec(QStringLiteral("DROP TABLE plan_claims")));
+        QVERIFY(q.exec(QStringLiteral("ALTER TABLE journal DROP COLUMN seen_values")));
         QVERIFY(q.exec(QStringLiteral("ALTER TABLE directory_users DROP COLUMN report_csv")));
         QVERIFY(q.exec(QStringLiteral("ALTER TABLE directory_users DROP COLUMN report")));
         QVERIFY(q.exec(QStringLiteral("UPDATE schema_version SET version = 3")));
