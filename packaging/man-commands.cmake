@@ -1,6 +1,6 @@
 # Writes a help2man include file with each command's own `certsync COMMAND --help`, so that the man
 # page lists every option the binary really has. Run as: cmake -DCERTSYNC=path -DOUTPUT=file -P this
-set(commands inspect inventory diff plans show approve reject publish export runs log)
+set(commands inspect inventory check diff plans show approve reject publish export runs log)
 set(text "[COMMAND OPTIONS]\n")
 foreach(command IN LISTS commands)
     execute_process(COMMAND ${CERTSYNC} ${command} --help

@@ -49,6 +49,10 @@ constexpr ProblemInfo table[ProblemCount] = {
       "The attribute holds more than 15 values; Entra Connect stops exporting it.", Status::Error, false },
     { Problem::ParseError, "parse_error", "The value cannot be read as a certificate or PKCS#7 structure.",
       Status::Error, false },
+    { Problem::TenantUntrusted, "tenant_untrusted",
+      "Exchange Online does not trust the issuer: its CA chain is not in the tenant's S/MIME collection "
+      "(Set-SmimeConfig -SMIMECertificateIssuingCA).",
+      Status::Error, false },
 };
 
 const ProblemInfo &info(Problem problem)
@@ -76,6 +80,11 @@ Status problemSeverity(Problem problem)
 bool isTimeDependent(Problem problem)
 {
     return info(problem).timeDependent;
+}
+
+bool isTenantProblem(Problem problem)
+{
+    return problem == Problem::TenantUntrusted;
 }
 
 std::optional<Problem> problemFromCode(const QString &code)

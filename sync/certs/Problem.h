@@ -23,8 +23,11 @@ enum class Problem : quint8 {
     Duplicate,
     OverLimit,
     ParseError,
+    // Judged against the tenant, not the directory: the certificate's issuing chain is not in Exchange
+    // Online's S/MIME CA collection (Get-SmimeConfig). Never in an inventory of the directory.
+    TenantUntrusted,
 };
-inline constexpr int ProblemCount = int(Problem::ParseError) + 1;
+inline constexpr int ProblemCount = int(Problem::TenantUntrusted) + 1;
 
 enum class Status : quint8 { Ok, Warning, Error };
 
@@ -32,6 +35,7 @@ QString problemCode(Problem problem); // "expired", "no_email_protection", ...
 QString problemText(Problem problem); // one sentence for a person
 Status problemSeverity(Problem problem);
 bool isTimeDependent(Problem problem); // expired, not_yet_valid, expiring_soon: re-derived on every run
+bool isTenantProblem(Problem problem); // judged against the tenant's data (tenant_untrusted)
 std::optional<Problem> problemFromCode(const QString &code);
 QString statusName(Status status); // "ok", "warning", "error"
 QList<Problem> allProblems();

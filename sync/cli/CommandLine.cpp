@@ -1,5 +1,6 @@
 #include "cli/CommandLine.h"
 
+#include "cli/CheckCommand.h"
 #include "cli/InspectCommand.h"
 #include "cli/InventoryCommand.h"
 #include "cli/SyncCommands.h"
@@ -22,6 +23,7 @@ QString usage()
         "Commands:\n"
         "  inspect FILE...   show a certificate, PEM bundle or PKCS#7 file's details and verdict\n"
         "  inventory         read the directory, judge every certificate, write a CSV (--csv FILE)\n"
+        "  check WHO         can senders encrypt to this person? (exit 5: no; --json)\n"
         "  diff              read both sides, store a staged plan, print its summary (--json)\n"
         "  plans             list the stored plans (--json)\n"
         "  show PLAN         a plan's items, decisions, journal and findings (--json)\n"
@@ -89,6 +91,8 @@ int run(const QStringList &arguments, QTextStream &out, QTextStream &err)
         return runInspect(arguments.mid(1), out, err);
     if (command == QLatin1String("inventory"))
         return runInventory(arguments.mid(1), out, err);
+    if (command == QLatin1String("check"))
+        return runCheck(arguments.mid(1), out, err);
     if (isSyncCommand(command))
         return runSyncCommand(command, arguments.mid(1), out, err);
     if (command.startsWith(QLatin1String("--")))

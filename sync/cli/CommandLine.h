@@ -7,7 +7,8 @@
 namespace certsync::cli {
 
 // Exit codes of DESIGN.md's command-line contract.
-enum ExitCode : int { Success = 0, Failure = 1, Usage = 2, Partial = 3, Refused = 4 };
+// CannotEncrypt: `certsync check` answered "no" (a verdict, not a failure).
+enum ExitCode : int { Success = 0, Failure = 1, Usage = 2, Partial = 3, Refused = 4, CannotEncrypt = 5 };
 
 // True when `arguments` (argv without the program name) name a headless subcommand or a
 // global option such as --version; false means "open the console".

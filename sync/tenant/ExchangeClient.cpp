@@ -125,6 +125,18 @@ ExchangeRecipient ExchangeRecipient::fromJson(const QJsonObject &o, ByteArrayEnc
     return r;
 }
 
+std::optional<QByteArray> decodeByteArray(const QJsonValue &value)
+{
+    if (value.isNull() || value.isUndefined())
+        return QByteArray();
+    if (!value.isString() && !value.isArray())
+        return std::nullopt;
+    const auto decoded = decodeByteArrays(QJsonArray { value });
+    if (!decoded || decoded->size() != 1)
+        return std::nullopt;
+    return decoded->first();
+}
+
 ExchangeClient::ExchangeClient(TenantHttp *http, QObject *parent)
     : QObject(parent)
     , m_http(http)
@@ -253,6 +265,28 @@ void ExchangeClient::getRecipient(const QString &identity,
                                 }
                             });
            });
+}
+
+void ExchangeClient::getSmimeIssuingCa(std::function<void(TenantResult<QByteArray>)> done)
+{
+    invoke(QStringLiteral("Get-SmimeConfig"), {}, false, {}, [done](TenantResult<QList<QJsonObject>> rows) {
+        if (!rows) {
+            done(rows.error());
+            return;
+        }
+        const QJsonValue value =
+            rows->isEmpty() ? QJsonValue() : rows->first().value(QStringLiteral("SMIMECertificateIssuingCA"));
+        if (const auto bytes = decodeByteArray(value)) {
+            done(*bytes);
+            return;
+        }
+        TenantError e;
+        e.source = TenantError::Source::Protocol;
+        e.code = QStringLiteral("badBytes");
+        e.message = QStringLiteral("Get-SmimeConfig: SMIMECertificateIssuingCA is neither base64 nor a byte "
+                                   "array");
+        done(e);
+    });
 }
 
 void ExchangeClient::getCertificates(const QString &identity, const QString &recipientTypeDetails,

@@ -50,6 +50,9 @@ struct RecipientCertificateChange
 // The one place that knows how byte arrays travel in InvokeCommand JSON.
 QJsonValue encodeByteArrays(const QList<QByteArray> &values, ByteArrayEncoding encoding);
 std::optional<QList<QByteArray>> decodeByteArrays(const QJsonValue &value);
+// One byte[] (not a list), as Get-SmimeConfig returns SMIMECertificateIssuingCA: a base64 string or
+// an integer array; null gives an empty array.
+std::optional<QByteArray> decodeByteArray(const QJsonValue &value);
 
 class ExchangeClient : public QObject
 {
@@ -70,6 +73,9 @@ public:
     void getCertificates(const QString &identity, const QString &recipientTypeDetails,
                          std::function<void(TenantResult<ExchangeRecipient>)> done);
 
+    // Get-SmimeConfig's SMIMECertificateIssuingCA: the tenant's S/MIME CA collection as a serialized
+    // certificate store (certs::decodeSerializedStore); empty when none was uploaded.
+    void getSmimeIssuingCa(std::function<void(TenantResult<QByteArray>)> done);
     // Set-Mailbox/Set-MailUser. A refusal because the object is synchronised from on-premises
     // arrives as code errc::SyncedObject: a RecipientTaskException on a recipient whose IsDirSynced
     // is true (read after the refusal when the change does not say). A lost answer leads to a read, and a

@@ -90,6 +90,8 @@ bool SimState::loadJson(const QJsonObject &root, QString *error)
         }
         apps.append(app);
     }
+    smimeCertificateIssuingCa =
+        QByteArray::fromBase64(root.value(QStringLiteral("smimeCertificateIssuingCA")).toString().toLatin1());
     users.clear();
     QHash<QString, int> seen;
     for (const QJsonValue &v : root.value(QStringLiteral("users")).toArray()) {
@@ -174,6 +176,8 @@ QJsonObject SimState::toJson() const
                          { QStringLiteral("version"), version },
                          { QStringLiteral("deltaGeneration"), qint64(deltaGeneration) },
                          { QStringLiteral("apps"), appArray },
+                         { QStringLiteral("smimeCertificateIssuingCA"),
+                           QString::fromLatin1(smimeCertificateIssuingCa.toBase64()) },
                          { QStringLiteral("users"), userArray } };
 }
 

@@ -52,6 +52,9 @@ public:
     QString tenantId;
     QList<SimApp> apps;
     QList<SimUser> users; // sorted by id: paging order is stable
+    // Set-SmimeConfig -SMIMECertificateIssuingCA: the serialized certificate store (SST) as uploaded;
+    // empty: none. Seed/state key "smimeCertificateIssuingCA" (base64).
+    QByteArray smimeCertificateIssuingCa;
     qint64 version = 1; // tenant-wide change counter
     quint32 deltaGeneration = 1; // bumped to invalidate every delta token
 

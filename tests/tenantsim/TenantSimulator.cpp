@@ -1259,6 +1259,36 @@ SimResponse TenantSimulator::exchangeError(int status, const QString &exceptionT
     return r;
 }
 
+// One byte[] as the simulated Exchange writes it (the configured form) and reads it (either form):
+// the simulator's own code, so that a mistake in the client's encoding cannot pass unseen.
+QJsonValue TenantSimulator::encodeSimBytes(const QByteArray &bytes) const
+{
+    if (!m_options.exchangeBytesAsArrays)
+        return QString::fromLatin1(bytes.toBase64());
+    QJsonArray out;
+    for (char c : bytes)
+        out.append(int(quint8(c)));
+    return out;
+}
+
+std::optional<QByteArray> TenantSimulator::decodeSimBytes(const QJsonValue &value)
+{
+    if (value.isString()) {
+        const auto decoded = QByteArray::fromBase64Encoding(value.toString().toLatin1(),
+                                                            QByteArray::AbortOnBase64DecodingErrors);
+        return decoded ? std::optional<QByteArray>(*decoded) : std::nullopt;
+    }
+    if (!value.isArray())
+        return std::nullopt;
+    QByteArray out;
+    for (const QJsonValue &b : value.toArray()) {
+        if (!b.isDouble() || b.toDouble() != double(b.toInt()) || b.toInt() < 0 || b.toInt() > 255)
+            return std::nullopt;
+        out.append(char(b.toInt()));
+    }
+    return out;
+}
+
 QJsonObject TenantSimulator::recipientJson(const SimUser &u, bool withCertificates) const
 {
     QJsonObject o { { QStringLiteral("ExternalDirectoryObjectId"), u.id },
@@ -1377,6 +1407,48 @@ SimResponse TenantSimulator::exchange(const SimRequest &req)
         }
         o.insert(QStringLiteral("value"), value);
         return SimResponse::json(200, o);
+    }
+
+    if (cmdlet == QStringLiteral("Get-SmimeConfig")) {
+        QJsonObject config { { QStringLiteral("Identity"), QStringLiteral("SmimeConfig") },
+                             { QStringLiteral("SMIMECertificateIssuingCA"),
+                               m_state.smimeCertificateIssuingCa.isEmpty()
+                                   ? QJsonValue(QJsonValue::Null)
+                                   : encodeSimBytes(m_state.smimeCertificateIssuingCa) } };
+        return SimResponse::json(200,
+                                 { { QStringLiteral("@odata.context"), context },
+                                   { QStringLiteral("adminapi.warnings"), QJsonArray {} },
+                                   { QStringLiteral("value"), QJsonArray { config } } });
+    }
+    if (cmdlet == QStringLiteral("Set-SmimeConfig")) {
+        for (auto it = params.begin(); it != params.end(); ++it)
+            if (it.key() != QStringLiteral("SMIMECertificateIssuingCA"))
+                return exchangeError(
+                    400, QStringLiteral("System.Management.Automation.ParameterBindingException"),
+                    QStringLiteral("A parameter cannot be found that matches parameter name '%1'.")
+                        .arg(it.key()),
+                    req);
+        const std::optional<QByteArray> store =
+            decodeSimBytes(params.value(QStringLiteral("SMIMECertificateIssuingCA")));
+        if (!store)
+            return exchangeError(400,
+                                 QStringLiteral("System.Management.Automation.ParameterBindingException"),
+                                 QStringLiteral("Cannot bind parameter 'SMIMECertificateIssuingCA'. Cannot "
+                                                "convert value to type \"System.Byte[]\"."),
+                                 req);
+        // The header of a serialized store, checked here by hand (not with certsync's decoder): version
+        // 0, then "CERT".
+        if (!store->isEmpty() && !store->startsWith(QByteArray("\0\0\0\0CERT", 8)))
+            return exchangeError(400, QStringLiteral("Microsoft.Exchange.Data.DataValidationException"),
+                                 QStringLiteral("The certificate store data is invalid. Property: "
+                                                "SMIMECertificateIssuingCA"),
+                                 req);
+        m_state.smimeCertificateIssuingCa = *store;
+        changed();
+        return SimResponse::json(200,
+                                 { { QStringLiteral("@odata.context"), context },
+                                   { QStringLiteral("adminapi.warnings"), QJsonArray {} },
+                                   { QStringLiteral("value"), QJsonArray {} } });
     }
 
     if (cmdlet == QStringLiteral("Set-Mailbox") || cmdlet == QStringLiteral("Set-MailUser")) {

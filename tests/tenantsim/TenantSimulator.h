@@ -145,6 +145,8 @@ private:
     SimResponse exchangeError(int status, const QString &exceptionType, const QString &message,
                               const SimRequest &req);
     QJsonObject recipientJson(const SimUser &user, bool withCertificates) const;
+    [[nodiscard]] QJsonValue encodeSimBytes(const QByteArray &bytes) const;
+    static std::optional<QByteArray> decodeSimBytes(const QJsonValue &value);
     SimUser *findRecipient(const QString &identity);
 
     QString baseUrl(const SimRequest &req) const { return QStringLiteral("https://") + req.host; }

@@ -147,7 +147,8 @@ void TestJudge::problemTable()
                                    QStringLiteral("weak_signature"),   QStringLiteral("self_signed"),
                                    QStringLiteral("chain_incomplete"), QStringLiteral("untrusted"),
                                    QStringLiteral("revoked"),          QStringLiteral("duplicate"),
-                                   QStringLiteral("over_limit"),       QStringLiteral("parse_error") };
+                                   QStringLiteral("over_limit"),       QStringLiteral("parse_error"),
+                                   QStringLiteral("tenant_untrusted") };
     QStringList actual;
     for (Problem p : allProblems()) {
         actual.append(problemCode(p));
