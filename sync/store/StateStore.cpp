@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
+#include <QScopeGuard>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
@@ -231,38 +232,44 @@ Result<void> StateStore::migrate()
     QSqlQuery q(db);
     if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")))
         return sqlError(QStringLiteral("cannot create schema_version"), q.lastError());
+    auto tooNew = [this](int current) {
+        return Error { QStringLiteral("state_db"),
+                       QStringLiteral("%1 has schema version %2, newer than this certsync knows (%3): use a "
+                                      "newer certsync")
+                           .arg(m_path)
+                           .arg(current)
+                           .arg(latestSchemaVersion()) };
+    };
+    if (const int current = schemaVersion(); current >= latestSchemaVersion()) {
+        if (current > latestSchemaVersion())
+            return tooNew(current);
+        return {};
+    }
+    // Two connections can open a new or older database at once (the console's stored view and a job,
+    // two processes): the write lock comes first, then the version is read again, so that only one of
+    // them migrates and the other finds the work done.
+    if (!q.exec(QStringLiteral("BEGIN IMMEDIATE")))
+        return sqlError(QStringLiteral("cannot begin a migration"), q.lastError());
+    auto rollback = qScopeGuard([&q] { q.exec(QStringLiteral("ROLLBACK")); });
     const int current = schemaVersion();
     if (current > latestSchemaVersion())
-        return Error {
-            QStringLiteral("state_db"),
-            QStringLiteral(
-                "%1 has schema version %2, newer than this certsync knows (%3): use a newer certsync")
-                .arg(m_path)
-                .arg(current)
-                .arg(latestSchemaVersion())
-        };
+        return tooNew(current);
     for (int version = current; version < latestSchemaVersion(); ++version) {
-        if (!db.transaction())
-            return sqlError(QStringLiteral("cannot begin a migration"), db.lastError());
-        for (const QString &statement : migrations().at(version)) {
-            if (!q.exec(statement)) {
-                const Error error = sqlError(
-                    QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
-                db.rollback();
-                return error;
-            }
-        }
-        q.exec(QStringLiteral("DELETE FROM schema_version"));
-        q.prepare(QStringLiteral("INSERT INTO schema_version (version) VALUES (?)"));
-        q.addBindValue(version + 1);
-        if (!q.exec() || !db.commit()) {
-            const Error error =
-                sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1), q.lastError());
-            db.rollback();
-            return error;
-        }
-        qCInfo(lcStore) << "state database" << m_path << "migrated to schema version" << version + 1;
+        for (const QString &statement : migrations().at(version))
+            if (!q.exec(statement))
+                return sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1),
+                                q.lastError());
+        qCInfo(lcStore) << "state database" << m_path << "migrating to schema version" << version + 1;
     }
+    q.exec(QStringLiteral("DELETE FROM schema_version"));
+    q.prepare(QStringLiteral("INSERT INTO schema_version (version) VALUES (?)"));
+    q.addBindValue(latestSchemaVersion());
+    if (!q.exec())
+        return sqlError(QStringLiteral("migration to version %1 failed").arg(latestSchemaVersion()),
+                        q.lastError());
+    if (!q.exec(QStringLiteral("COMMIT")))
+        return sqlError(QStringLiteral("cannot commit the migration"), q.lastError());
+    rollback.dismiss();
     return {};
 }
 
