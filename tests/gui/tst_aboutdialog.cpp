@@ -35,6 +35,8 @@ private slots:
 void TestAboutDialog::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
+    // A state database left by an earlier run (or another branch's schema) is not this run's.
+    QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
     QSettings().clear();
 }
 

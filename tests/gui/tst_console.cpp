@@ -112,6 +112,8 @@ private:
 void TestConsole::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true); // settings away from the real ones
+    // A state database left by an earlier run (or another branch's schema) is not this run's.
+    QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
     QSettings().clear();
     qputenv("CERTSYNC_APPROVER", "console-tester");
     m_shots =

@@ -126,6 +126,8 @@ private:
 void TestGui::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true); // settings and the state database away from the real ones
+    // A state database left by an earlier run (or another branch's schema) is not this run's.
+    QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
     const QString envPath = qEnvironmentVariable("CERTSYNC_DIRECTORY_ENV");
     QFile envFile(envPath);
     QVERIFY2(envFile.open(QIODevice::ReadOnly),

@@ -64,6 +64,8 @@ private:
 void TestSettings::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
+    // A state database left by an earlier run (or another branch's schema) is not this run's.
+    QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
     // No Secret Service in this suite: the "no keychain" path, deterministically, even on a desktop.
     qunsetenv("DBUS_SESSION_BUS_ADDRESS");
     config::SecretStore::setServiceName(QStringLiteral("certsync-test"));
