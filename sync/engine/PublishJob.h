@@ -49,7 +49,9 @@ struct PublishSettings
     // A plan older than this is published only with every tenant item's directory values read
     // again (needs `directory`); without directory settings such a plan is refused.
     int planLifetimeHours = 24;
-    int chunkSize = 20; // items read (and then written) together: Graph's $batch limit
+    // Items read, then written, together: their journal transitions commit once per chunk. Graph reads go
+    // in $batches of 20 within it; 100 keeps the requests in flight between the chunk's phases.
+    int chunkSize = 100;
     bool allowDeletions = false; // the explicit, audited override of the threshold
     bool staging = false; // compute and report, never write
 };
