@@ -7,6 +7,7 @@
 #include "tenant/TenantHttp.h"
 
 #include <QJsonArray>
+#include <QScopeGuard>
 #include <QSqlQuery>
 
 #include <algorithm>
@@ -236,7 +237,7 @@ void PublishJob::doStart()
                    .arg(m_outcome.unapproved)))
         return;
     reportProgress(0, m_outcome.considered);
-    nextChunk();
+    pump();
 }
 
 void PublishJob::doCancel()
@@ -245,106 +246,123 @@ void PublishJob::doCancel()
         m_http->cancelAll();
 }
 
-void PublishJob::nextChunk()
+void PublishJob::pump()
 {
-    if (isFinished())
+    // Items decided at once (directory reads are synchronous) end in itemDone(), which calls pump():
+    // the loop below goes on instead of recursing.
+    if (isFinished() || m_pumping)
+        return;
+    m_pumping = true;
+    auto pumped = qScopeGuard([this] { m_pumping = false; });
+    // A pipeline, not chunks: up to `window` items are being read or written at once, and each one
+    // that finishes lets the next start, so that one slow or throttled answer holds up nothing else.
+    while (!isCanceled() && m_active < m_settings.window && m_next < m_queue.size()) {
+        ++m_active;
+        startRead(m_next++);
+        if (isFinished())
+            return;
+    }
+    if (!m_graphReads.isEmpty())
+        scheduleFlush();
+    if (m_active == 0 && (isCanceled() || m_next >= m_queue.size())) {
+        pumped.dismiss();
+        m_pumping = false;
+        finishRun();
+    }
+}
+
+void PublishJob::finishRun()
+{
+    if (!flushJournal())
         return;
     if (isCanceled()) {
         end(false, QStringLiteral("canceled after %1 of %2 items").arg(m_done).arg(m_queue.size()));
         return;
     }
-    if (m_index >= m_queue.size()) {
-        end(m_outcome.failed == 0 && m_outcome.conflicts == 0,
-            QStringLiteral(
-                "%1 applied, %2 already in place, %3 conflicts, %4 failed, %5 applied before, %6 not "
-                "approved")
-                .arg(m_outcome.applied)
-                .arg(m_outcome.confirmedByRead)
-                .arg(m_outcome.conflicts)
-                .arg(m_outcome.failed)
-                .arg(m_outcome.skippedApplied)
-                .arg(m_outcome.unapproved));
-        return;
-    }
-    // The claim's heartbeat: a publisher on another machine sharing the folder sees this one alive.
-    if (!stopOnError(m_plans->heartbeat(m_settings.planId)))
-        return;
-    m_chunk.clear();
-    m_reads.clear();
-    for (int i = m_index; i < m_queue.size() && m_chunk.size() < m_settings.chunkSize; ++i)
-        m_chunk.append(i);
-    m_index += int(m_chunk.size());
-    readChunk();
+    end(m_outcome.failed == 0 && m_outcome.conflicts == 0,
+        QStringLiteral("%1 applied, %2 already in place, %3 conflicts, %4 failed, %5 applied before, %6 not "
+                       "approved")
+            .arg(m_outcome.applied)
+            .arg(m_outcome.confirmedByRead)
+            .arg(m_outcome.conflicts)
+            .arg(m_outcome.failed)
+            .arg(m_outcome.skippedApplied)
+            .arg(m_outcome.unapproved));
 }
 
-void PublishJob::readChunk()
+void PublishJob::startRead(int index)
 {
-    // +1 for this function itself: results that arrive synchronously cannot end the chunk early.
-    m_pending = 1;
-    QList<tenant::BatchRequest> graphReads;
-    for (const int index : std::as_const(m_chunk)) {
-        const StoredItem &item = m_queue.at(index);
-        Read &read = m_reads[index];
-        if (item.item.channel != Channel::Directory && m_settings.directory) {
-            checkDirectory(item, read);
-            if (!read.conflict.isEmpty() || !read.error.isEmpty())
-                continue; // no tenant read: the item is not published whatever the tenant holds
+    const StoredItem &item = m_queue.at(index);
+    Read read;
+    if (item.item.channel != Channel::Directory && m_settings.directory) {
+        checkDirectory(item, read);
+        if (!read.conflict.isEmpty() || !read.error.isEmpty()) {
+            decide(index, read); // no tenant read: the item is not published whatever the tenant holds
+            return;
         }
-        switch (item.item.channel) {
-        case Channel::Exchange:
-            ++m_pending;
-            m_exchange->getCertificates(item.item.target, item.item.recipientTypeDetails,
-                                        [this, index](tenant::TenantResult<tenant::ExchangeRecipient> r) {
-                                            if (isFinished())
-                                                return;
-                                            Read &got = m_reads[index];
-                                            if (!r) {
-                                                got.tenantError = r.error();
-                                                got.error = r.error().toString();
-                                            } else {
-                                                got.current =
-                                                    valuesOfBytes(m_queue.at(index).item.attribute
-                                                                          == ItemAttribute::UserCertificate
-                                                                      ? r->userCertificate
-                                                                      : r->userSMimeCertificate);
-                                            }
-                                            readDone();
-                                        });
-            break;
-        case Channel::Graph:
-            graphReads.append(tenant::BatchRequest {
-                QString::number(index), "GET",
-                QStringLiteral("/users/%1?$select=id,authorizationInfo")
-                    .arg(QString::fromLatin1(QUrl::toPercentEncoding(item.item.target))),
-                std::nullopt });
-            break;
-        case Channel::Directory: {
-            auto connection = ldap();
-            if (!connection) {
-                read.error = connection.error().toString();
-                break;
-            }
+    }
+    switch (item.item.channel) {
+    case Channel::Exchange:
+        m_exchange->getCertificates(item.item.target, item.item.recipientTypeDetails,
+                                    [this, index](tenant::TenantResult<tenant::ExchangeRecipient> r) {
+                                        if (isFinished())
+                                            return;
+                                        Read got;
+                                        if (!r) {
+                                            got.tenantError = r.error();
+                                            got.error = r.error().toString();
+                                        } else {
+                                            got.current =
+                                                valuesOfBytes(m_queue.at(index).item.attribute
+                                                                      == ItemAttribute::UserCertificate
+                                                                  ? r->userCertificate
+                                                                  : r->userSMimeCertificate);
+                                        }
+                                        decide(index, got);
+                                    });
+        return;
+    case Channel::Graph:
+        // Gathered and sent as $batch (GraphClient cuts it in twenties) at the next flush.
+        m_graphReads.append(index);
+        return;
+    case Channel::Directory: {
+        auto connection = ldap();
+        if (!connection) {
+            read.error = connection.error().toString();
+        } else {
             auto entry = (*connection)->readEntry(item.item.target, { ldapAttribute(item.item.attribute) });
             if (!entry)
                 read.error = entry.error().toString();
             else
                 read.current = valuesOfBytes(entry->values(ldapAttribute(item.item.attribute)));
-            break;
         }
-        }
+        decide(index, read);
+        return;
     }
-    if (!graphReads.isEmpty()) {
-        ++m_pending;
-        m_graph->batch(graphReads, [this](QList<tenant::BatchResponse> responses) {
-            if (isFinished())
-                return;
-            for (const tenant::BatchResponse &r : std::as_const(responses)) {
-                Read &got = m_reads[r.id.toInt()];
-                if (r.error) {
-                    got.tenantError = *r.error;
-                    got.error = r.error->toString();
-                    continue;
-                }
+    }
+}
+
+void PublishJob::sendGraphReads()
+{
+    if (m_graphReads.isEmpty())
+        return;
+    QList<tenant::BatchRequest> requests;
+    for (const int index : std::as_const(m_graphReads))
+        requests.append(tenant::BatchRequest {
+            QString::number(index), "GET",
+            QStringLiteral("/users/%1?$select=id,authorizationInfo")
+                .arg(QString::fromLatin1(QUrl::toPercentEncoding(m_queue.at(index).item.target))),
+            std::nullopt });
+    m_graphReads.clear();
+    m_graph->batch(requests, [this](QList<tenant::BatchResponse> responses) {
+        if (isFinished())
+            return;
+        for (const tenant::BatchResponse &r : std::as_const(responses)) {
+            Read got;
+            if (r.error) {
+                got.tenantError = *r.error;
+                got.error = r.error->toString();
+            } else {
                 QList<Value> current;
                 const QJsonArray ids = r.body.value(QStringLiteral("authorizationInfo"))
                                            .toObject()
@@ -354,10 +372,11 @@ void PublishJob::readChunk()
                     current.append(valueOf(id.toString().toUtf8()));
                 got.current = current;
             }
-            readDone();
-        });
-    }
-    readDone();
+            decide(r.id.toInt(), got);
+            if (isFinished())
+                return;
+        }
+    });
 }
 
 void PublishJob::checkDirectory(const StoredItem &item, Read &read)
@@ -396,63 +415,74 @@ void PublishJob::checkDirectory(const StoredItem &item, Read &read)
         }
 }
 
-void PublishJob::readDone()
+void PublishJob::decide(int index, const Read &read)
 {
-    if (--m_pending == 0)
-        decideChunk();
+    const StoredItem &item = m_queue.at(index);
+    bool go = true;
+    if (!read.conflict.isEmpty()) {
+        go = conflict(item, read.conflict, {});
+    } else if (read.tenantError) {
+        go = failedTenant(item, *read.tenantError);
+    } else if (!read.error.isEmpty()) {
+        go = failed(item, read.error);
+    } else if (sortedDigests(*read.current) == sortedDigests(item.item.newValues)) {
+        go = applied(item, {}, {}, 0, true);
+    } else if (sortedDigests(*read.current) == sortedDigests(item.item.oldValues)) {
+        // The journal says in_flight before the request can leave (the write waits for the next
+        // flush): a kill from then on is resolved by a read on the next run, never by a blind
+        // second write.
+        if (journal(item, JournalUpdate { JournalState::InFlight, true, 0, {}, {}, {}, {} }, {}, {})) {
+            m_toSend.append({ index, *read.current });
+            scheduleFlush();
+        }
+        return;
+    } else {
+        go = conflict(
+            item,
+            QStringLiteral("the target holds %1 where the plan saw %2; nothing was written, the next "
+                           "diff plans this user again")
+                .arg(shortSet(*read.current), shortSet(item.item.oldValues)),
+            *read.current);
+    }
+    if (go)
+        itemDone();
 }
 
-void PublishJob::decideChunk()
+void PublishJob::scheduleFlush()
 {
-    if (isFinished())
+    if (m_flushScheduled)
         return;
-    // +1 for this function itself, as in readChunk.
-    m_pending = 1;
-    QList<QPair<int, QList<Value>>> toSend;
-    for (const int index : std::as_const(m_chunk)) {
-        const StoredItem &item = m_queue.at(index);
-        const Read &read = m_reads.value(index);
-        bool go = true;
-        if (!read.conflict.isEmpty()) {
-            go = conflict(item, read.conflict, {});
-        } else if (read.tenantError) {
-            go = failedTenant(item, *read.tenantError);
-        } else if (!read.error.isEmpty()) {
-            go = failed(item, read.error);
-        } else if (sortedDigests(*read.current) == sortedDigests(item.item.newValues)) {
-            go = applied(item, {}, {}, 0, true);
-        } else if (sortedDigests(*read.current) == sortedDigests(item.item.oldValues)) {
-            // The journal says in_flight before the request can leave: a kill from here on is
-            // resolved by a read on the next run, never by a blind second write.
-            go = journal(item, JournalUpdate { JournalState::InFlight, true, 0, {}, {}, {}, {} }, {}, {});
-            toSend.append({ index, *read.current });
-        } else {
-            go =
-                conflict(item,
-                         QStringLiteral("the target holds %1 where the plan saw %2; nothing was written, the "
-                                        "next diff plans this user again")
-                             .arg(shortSet(*read.current), shortSet(item.item.oldValues)),
-                         *read.current);
-        }
-        if (!go || isFinished())
+    m_flushScheduled = true;
+    // Everything that arrives in this turn of the event loop commits together: one sync for many
+    // transitions (group commit), then the writes they announce leave.
+    QMetaObject::invokeMethod(this, &PublishJob::flushAndSend, Qt::QueuedConnection);
+}
+
+void PublishJob::flushAndSend()
+{
+    m_flushScheduled = false;
+    if (isFinished() || !flushJournal())
+        return;
+    // The claim's heartbeat, every few seconds: a publisher on another machine sharing the folder
+    // sees this one alive.
+    if (!m_heartbeat.isValid() || m_heartbeat.elapsed() > 10000) {
+        if (!stopOnError(m_plans->heartbeat(m_settings.planId)))
             return;
+        m_heartbeat.start();
     }
-    // One commit (one sync) for the chunk's decisions, before any of its writes leaves.
-    if (!flushJournal())
-        return;
-    for (const auto &[index, current] : std::as_const(toSend)) {
+    const QList<QPair<int, QList<Value>>> toSend = std::exchange(m_toSend, {});
+    for (const auto &[index, current] : toSend) {
         send(m_queue.at(index), current);
         if (isFinished())
             return;
     }
-    writeDone();
+    sendGraphReads();
 }
 
 void PublishJob::send(const StoredItem &item, const QList<Value> &current)
 {
     log(LogRecord::Level::Info, QStringLiteral("writing %1").arg(describe(item)), item.item.userLabel,
         channelName(item.item.channel));
-    ++m_pending;
     const StoredItem copy = item;
     // Both tenant channels answer with a write receipt: journal it as applied, or the error as failed.
     const auto onTenantWrite = [this, copy](tenant::TenantResult<tenant::WriteReceipt> r) {
@@ -461,7 +491,7 @@ void PublishJob::send(const StoredItem &item, const QList<Value> &current)
         const bool go = r ? applied(copy, r->requestId, r->clientRequestId, r->attempts, r->confirmedByRead)
                           : failedTenant(copy, r.error());
         if (go)
-            writeDone();
+            itemDone();
     };
     switch (item.item.channel) {
     case Channel::Exchange: {
@@ -502,21 +532,19 @@ void PublishJob::send(const StoredItem &item, const QList<Value> &current)
             go = done ? applied(copy, {}, {}, 1, false) : failed(copy, done.error().toString());
         }
         if (go)
-            writeDone();
+            itemDone();
         return;
     }
     }
 }
 
-void PublishJob::writeDone()
+void PublishJob::itemDone()
 {
-    if (--m_pending > 0 || isFinished())
-        return;
-    // The chunk's outcomes in one commit. Should the process die before it, those items are still
+    --m_active;
+    // Outcomes commit with the next flush; should the process die before it, those items are still
     // in_flight: the next run reads them back and records them without writing again.
-    if (!flushJournal())
-        return;
-    QMetaObject::invokeMethod(this, &PublishJob::nextChunk, Qt::QueuedConnection);
+    scheduleFlush();
+    pump();
 }
 
 bool PublishJob::applied(const StoredItem &item, const QString &requestId, const QString &clientRequestId,
@@ -661,7 +689,7 @@ void PublishJob::end(bool success, const QString &summary)
     if (isFinished())
         return;
     if (m_plans && m_claimed) {
-        // What this chunk decided so far (a cancel or a stop in its middle), then the status.
+        // What was decided since the last flush (a cancel or a stop in the middle), then the status.
         if (auto flushed = m_plans->updateJournal(m_settings.planId, std::exchange(m_unsaved, {}));
             !flushed && m_outcome.error.code.isEmpty()) {
             m_outcome.error = flushed.error();

@@ -2,7 +2,7 @@
 
 // Applies the approved items of a plan through the journal:
 //   pending -> in_flight (written before the request leaves) -> applied | failed | conflict.
-// Compare-and-set, always: every item's target is read first (in chunks: Graph through $batch,
+// Compare-and-set, always: every item's target is read first (Graph through $batch,
 // Exchange one Get- per recipient, LDAP one read per entry). The target still holds the set the plan
 // was computed from: the write is sent. It holds the new set already (a resumed in_flight item, or
 // someone did the same): applied without writing. Anything else is someone else's change: the item
@@ -10,7 +10,7 @@
 // settings, a tenant item's new values are also checked against the directory: a value removed
 // there since, or expired since, is not published (conflict).
 // One publisher per plan: the run claims the plan in the state database first (PlanClaim) and
-// renews the claim per chunk; a dead holder's claim is taken over.
+// renews the claim every few seconds; a dead holder's claim is taken over.
 
 #include "directory/ConnectionProfile.h"
 #include "engine/PlanStore.h"
@@ -18,6 +18,7 @@
 #include "tenant/TenantError.h"
 #include "tenant/TenantSettings.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 
 #include <QPointer>
@@ -49,9 +50,9 @@ struct PublishSettings
     // A plan older than this is published only with every tenant item's directory values read
     // again (needs `directory`); without directory settings such a plan is refused.
     int planLifetimeHours = 24;
-    // Items read, then written, together: their journal transitions commit once per chunk. Graph reads go
-    // in $batches of 20 within it; 100 keeps the requests in flight between the chunk's phases.
-    int chunkSize = 100;
+    // Items being read or written at once. Their journal transitions commit in groups (one sync for
+    // whatever arrived in one turn of the event loop); Graph reads go in $batches of up to 20.
+    int window = 64;
     bool allowDeletions = false; // the explicit, audited override of the threshold
     bool staging = false; // compute and report, never write
 };
@@ -96,14 +97,17 @@ private:
         QString conflict; // set when the directory check said no
     };
 
-    void nextChunk();
-    void readChunk();
+    void pump();
+    void finishRun();
+    void startRead(int index);
+    void sendGraphReads();
     void checkDirectory(const StoredItem &item, Read &read);
-    void readDone();
-    void decideChunk();
+    void decide(int index, const Read &read);
+    void scheduleFlush();
+    void flushAndSend();
     void send(const StoredItem &item, const QList<Value> &current);
+    void itemDone();
     bool flushJournal(); // commits the transitions gathered since the last flush
-    void writeDone();
     bool applied(const StoredItem &item, const QString &requestId, const QString &clientRequestId,
                  int attempts, bool byRead);
     bool failed(const StoredItem &item, const QString &error, int httpStatus = 0,
@@ -123,12 +127,15 @@ private:
     std::unique_ptr<store::StateStore> m_store;
     std::unique_ptr<PlanStore> m_plans;
     QList<StoredItem> m_queue;
-    int m_index = 0; // the next chunk starts here
-    QList<int> m_chunk; // indices into m_queue
-    QHash<int, Read> m_reads; // by index into m_queue
-    int m_pending = 0; // reads or writes of the chunk still out
+    int m_next = 0; // the next item to start
+    int m_active = 0; // items being read or written
+    QList<int> m_graphReads; // items waiting for the next $batch of reads
+    QList<QPair<int, QList<Value>>> m_toSend; // in_flight, sent after the next flush
+    bool m_flushScheduled = false;
+    bool m_pumping = false;
+    QElapsedTimer m_heartbeat;
     int m_done = 0; // items finished, for progress
-    QList<PlanStore::JournalEntry> m_unsaved; // this chunk's transitions, committed together
+    QList<PlanStore::JournalEntry> m_unsaved; // transitions not yet committed (the next flush's)
     bool m_claimed = false;
     bool m_recheckDirectory = false; // the plan outlived its lifetime
     int m_undecided = 0; // items nobody approved or rejected yet: the plan stays open
