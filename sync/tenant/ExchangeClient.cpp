@@ -248,22 +248,9 @@ void ExchangeClient::getRecipient(const QString &identity,
                    done(e);
                    return;
                }
-               const QString type = rows->first().value(QStringLiteral("RecipientTypeDetails")).toString();
-               const ByteArrayEncoding encoding = self->m_http->settings().exchangeByteEncoding;
-               self->invoke(getCmdletFor(type), QJsonObject { { QStringLiteral("Identity"), identity } },
-                            false, {}, [done, identity, encoding](TenantResult<QList<QJsonObject>> full) {
-                                if (!full) {
-                                    done(full.error());
-                                } else if (full->isEmpty()) {
-                                    TenantError e;
-                                    e.source = TenantError::Source::Exchange;
-                                    e.code = QStringLiteral("notFound");
-                                    e.message = QStringLiteral("no recipient %1").arg(identity);
-                                    done(e);
-                                } else {
-                                    done(ExchangeRecipient::fromJson(full->first(), encoding));
-                                }
-                            });
+               // The certificates come from the type's own cmdlet.
+               self->getCertificates(
+                   identity, rows->first().value(QStringLiteral("RecipientTypeDetails")).toString(), done);
            });
 }
 
