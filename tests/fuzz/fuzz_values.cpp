@@ -48,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }();
     static long runs = 0;
     if (every && ++runs % every == 0)
-        fprintf(stderr, "heap: %ld inputs, %zu bytes live\n", runs, __sanitizer_get_current_allocated_bytes());
+        fprintf(stderr, "heap: %ld inputs, %zu bytes live\n", runs,
+                __sanitizer_get_current_allocated_bytes());
     return 0;
 }
