@@ -1,4 +1,5 @@
 #include "ui/MainWindow.h"
+#include "core/Operator.h"
 
 #include "engine/DiffJob.h"
 #include "engine/PublishJob.h"
@@ -131,6 +132,16 @@ MainWindow::MainWindow(QWidget *parent)
     toolbar->addAction(tenantAction);
     toolbar->addAction(diffAction);
 
+    m_fourEyesState = new QLabel(tr("Four-eyes off: authors approve their own plans"), this);
+    m_fourEyesState->setObjectName(QStringLiteral("fourEyesState"));
+    m_fourEyesState->setToolTip(tr("approval/requireSecondPerson=false in the settings: every approval "
+                                   "made while it is off says so in the audit trail."));
+    m_fourEyesState->setStyleSheet(QStringLiteral("color: #a15c00; font-weight: bold"));
+    m_fourEyesState->hide();
+    m_auditState = new QLabel(this);
+    m_auditState->setObjectName(QStringLiteral("auditState"));
+    statusBar()->addPermanentWidget(m_fourEyesState);
+    statusBar()->addPermanentWidget(m_auditState);
     statusBar()->addPermanentWidget(m_jobStatus);
     statusBar()->showMessage(tr("Ready"));
 
@@ -179,6 +190,49 @@ void MainWindow::setStatePath(const QString &path)
     m_statePath = path;
     m_stagedPane->setStatePath(path);
     refreshRuns();
+    checkAuditTrail();
+}
+
+void MainWindow::checkAuditTrail()
+{
+    if (m_statePath.isEmpty() || !QFileInfo::exists(m_statePath))
+        return;
+    auto check = std::make_shared<engine::AuditCheck>();
+    // The guards' settings as this console uses them go into the trail first when they changed.
+    auto *job = new jobs::TaskJob(
+        tr("audit trail"),
+        [path = m_statePath, check, settings = config::guardSettings(m_configuration)](jobs::TaskJob &) {
+            auto state = store::StateStore::open(path);
+            if (!state)
+                return state.error().message;
+            engine::PlanStore plans(**state);
+            if (auto recorded = plans.recordSettings(currentOperator().recorded(), settings); !recorded)
+                return recorded.error().message;
+            auto verified = plans.verifyAudit();
+            if (!verified)
+                return verified.error().message;
+            *check = *verified;
+            return QString();
+        });
+    connect(job, &jobs::Job::finished, this, [this, check](bool ok, const QString &error) {
+        if (!ok) {
+            m_auditState->setText(tr("Audit trail not checked"));
+            m_auditState->setToolTip(error);
+            m_auditState->setStyleSheet({});
+        } else if (check->intact) {
+            m_auditState->setText(tr("Audit trail intact"));
+            m_auditState->setToolTip(
+                tr("%n row(s); hash chain verified up to row %1", nullptr, int(check->rows))
+                    .arg(check->headId));
+            m_auditState->setStyleSheet({});
+        } else {
+            m_auditState->setText(tr("Audit trail broken at row %1").arg(check->brokenAt));
+            m_auditState->setToolTip(check->problem);
+            m_auditState->setStyleSheet(QStringLiteral("color: #b00020; font-weight: bold"));
+        }
+        emit auditTrailChecked(check->intact && ok);
+    });
+    m_viewRunner.run(job);
 }
 
 void MainWindow::appendLog(const jobs::LogRecord &record)
@@ -421,8 +475,7 @@ void MainWindow::runDiff()
             auto state = store::StateStore::open(path);
             if (!state)
                 return state.error().message;
-            auto stored =
-                engine::stagePlan(**state, **diffResult, source, engine::PlanStore::currentOperator());
+            auto stored = engine::stagePlan(**state, **diffResult, source, currentOperator().recorded());
             if (!stored)
                 return stored.error().message;
             *staged = std::move(stored).value();
@@ -467,13 +520,16 @@ void MainWindow::publish(qint64 planId, bool allowDeletions)
     engine::PublishSettings s;
     s.statePath = m_statePath;
     s.planId = planId;
-    s.who = engine::PlanStore::currentOperator();
+    s.who = currentOperator().recorded();
     s.tenant = m_tenantSettings;
     if (m_directorySettings) {
         s.directory = m_directorySettings->profile;
         s.directoryPassword = m_directorySettings->password;
+        s.trust = m_directorySettings->trust;
     }
     s.deletionThreshold = m_stagedPane->deletionThreshold();
+    s.configuredDeletionThreshold = m_configuration.policy.deletionThreshold;
+    s.approval = config::approvalPolicy(m_configuration);
     s.allowDeletions = allowDeletions;
     s.staging = engine::stagingMode(m_configuration.policy.staging);
     s.planLifetimeHours = m_configuration.policy.planLifetimeHours;
@@ -509,6 +565,7 @@ void MainWindow::publish(qint64 planId, bool allowDeletions)
         logLine(ok && !outcome->refused ? jobs::LogRecord::Level::Info : jobs::LogRecord::Level::Warning,
                 tr("publish"), text);
         m_stagedPane->refresh();
+        checkAuditTrail();
         emit publishFinished(ok && !outcome->refused && !outcome->claimed && outcome->failed == 0
                                  && outcome->conflicts == 0,
                              text);

@@ -107,6 +107,8 @@ public:
     void appendLog(const jobs::LogRecord &record);
     // Reads the stored runs for the log pane's run picker (on the view worker).
     void refreshRuns();
+    // Verifies the audit trail's hash chain off the GUI thread and shows the answer in the status bar.
+    void checkAuditTrail();
 
 signals:
     void directoryLoaded(bool complete);
@@ -120,6 +122,7 @@ signals:
     void runRecorded(qint64 runId); // a console job's run is in the run history (0: storing it failed)
     void runsRefreshed(); // the log pane's run picker lists the stored runs
     void storedDirectoryShown(int users);
+    void auditTrailChecked(bool intact);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -159,6 +162,8 @@ private:
     StagedPane *m_stagedPane;
     JobStatus *m_jobStatus;
     QLabel *m_banner;
+    QLabel *m_auditState; // "Audit trail intact" or where it breaks
+    QLabel *m_fourEyesState; // shown while approval/requireSecondPerson is off
     std::optional<directory::DirectoryReadSettings> m_directorySettings;
     std::optional<tenant::TenantSettings> m_tenantSettings;
     engine::PolicySettings m_policy;

@@ -10,6 +10,7 @@
 #include <QAction>
 #include <QDir>
 #include <QFileDialog>
+#include <QLabel>
 #include <QMenu>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -142,6 +143,8 @@ void MainWindow::loadSettings()
         return;
     }
     m_configuration = *loaded;
+    m_stagedPane->setApprovalPolicy(config::approvalPolicy(m_configuration));
+    m_fourEyesState->setVisible(!m_configuration.policy.requireSecondPerson);
     if (!m_configuration.directory && !m_configuration.tenant) {
         setPolicy(m_configuration.policy.engine);
         return;
@@ -212,15 +215,21 @@ void MainWindow::saveSettings(const config::Configuration &configuration, const 
 QString MainWindow::applyConfiguration(const config::Configuration &configuration,
                                        const config::Secrets &secrets)
 {
+    // Nothing connects with settings that would send a credential in the clear.
+    if (auto transport = config::checkTransport(configuration); !transport)
+        return transport.error().message;
     m_configuration = configuration;
     setPolicy(configuration.policy.engine);
     m_stagedPane->setDeletionThreshold(configuration.policy.deletionThreshold);
+    m_stagedPane->setApprovalPolicy(config::approvalPolicy(configuration));
+    m_fourEyesState->setVisible(!configuration.policy.requireSecondPerson);
     setTenantSettings(config::tenantSettings(configuration, secrets));
     auto directory = config::directoryReadSettings(configuration, secrets.bindPassword);
     if (!directory)
         return tr("The S/MIME trust settings cannot be used: %1").arg(directory.error().message);
     if (*directory)
         setDirectorySettings(**directory);
+    checkAuditTrail(); // records the guards' settings when they changed
     emit settingsApplied();
     return {};
 }

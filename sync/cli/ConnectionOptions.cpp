@@ -252,6 +252,8 @@ Result<config::Configuration> effectiveConfiguration(const QCommandLineParser &p
     }
     if (p.isSet(o.crl))
         c.trust.crlFiles = p.values(o.crl);
+    if (auto r = config::checkTransport(c); !r)
+        return r.error();
     if (p.isSet(o.warningDays)) {
         bool ok = false;
         c.policy.warningDays = p.value(o.warningDays).toInt(&ok);

@@ -6,6 +6,7 @@
 // in a dark palette is checked for readable text and status colours. Screenshots go to
 // CERTSYNC_SCREENSHOTS (console-*.png, console-dark-*.png).
 #include "ItemViewClicks.h"
+#include "core/Operator.h"
 #include "engine/Diff.h"
 #include "models/CertificateTreeModel.h"
 #include "models/LogModel.h"
@@ -115,7 +116,7 @@ void TestConsole::initTestCase()
     // A state database left by an earlier run (or another branch's schema) is not this run's.
     QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
     QSettings().clear();
-    qputenv("CERTSYNC_APPROVER", "console-tester");
+    certsync::testing::setOperatorForTests(QStringLiteral("console-author"));
     m_shots =
         qEnvironmentVariable("CERTSYNC_SCREENSHOTS", QDir::currentPath() + QStringLiteral("/screenshots"));
     QVERIFY(QDir().mkpath(m_shots));
@@ -286,6 +287,20 @@ void TestConsole::diffApproveAndPublish()
     for (int r : std::as_const(rows))
         testing::clickCheckBox(items, r, models::PlanItemsModel::Check);
     QCOMPARE(pane->itemsModel()->checkedItemNumbers().size(), 2);
+    // Four-eyes: the account that staged the plan (console-author) cannot approve it; the pane says
+    // why and nothing changes. Another account can.
+    auto *message = pane->findChild<QLabel *>(QStringLiteral("stagedMessage"));
+    QTest::mouseClick(pane->findChild<QPushButton *>(QStringLiteral("approveSelected")), Qt::LeftButton);
+    QTRY_VERIFY2(message->text().contains(QStringLiteral("cannot approve")), qPrintable(message->text()));
+    QVERIFY(message->text().contains(QStringLiteral("console-author")));
+    for (int r : std::as_const(rows))
+        QCOMPARE(items->model()->index(r, models::PlanItemsModel::Decision).data().toString(),
+                 QStringLiteral("pending"));
+    certsync::testing::setOperatorForTests(QStringLiteral("console-tester"));
+    if (pane->itemsModel()->checkedItemNumbers().isEmpty())
+        for (int r : std::as_const(rows))
+            testing::clickCheckBox(items, r, models::PlanItemsModel::Check);
+    QCOMPARE(pane->itemsModel()->checkedItemNumbers().size(), 2);
     QTest::mouseClick(pane->findChild<QPushButton *>(QStringLiteral("approveSelected")), Qt::LeftButton);
     for (int r : std::as_const(rows))
         QTRY_COMPARE(items->model()->index(r, models::PlanItemsModel::Decision).data().toString(),
@@ -306,6 +321,14 @@ void TestConsole::diffApproveAndPublish()
     for (int r : std::as_const(rows))
         QTRY_COMPARE(items->model()->index(r, models::PlanItemsModel::State).data().toString(),
                      QStringLiteral("applied"));
+    // The plan names its author; the status bar says the audit trail's chain holds, and four-eyes
+    // is on (nothing says otherwise).
+    auto *plans = pane->findChild<QTableView *>(QStringLiteral("plansTable"));
+    QCOMPARE(plans->model()->index(0, models::PlansModel::Author).data().toString(),
+             QStringLiteral("console-author"));
+    auto *auditState = m_window->findChild<QLabel *>(QStringLiteral("auditState"));
+    QTRY_COMPARE(auditState->text(), QStringLiteral("Audit trail intact"));
+    QVERIFY(m_window->findChild<QLabel *>(QStringLiteral("fourEyesState"))->isHidden());
 
     // The Log pane has the publish's records, each write with the service's request-id.
     int withRequestId = 0;
