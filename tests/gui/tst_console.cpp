@@ -7,6 +7,7 @@
 // CERTSYNC_SCREENSHOTS (console-*.png, console-dark-*.png).
 #include "ItemViewClicks.h"
 #include "engine/Diff.h"
+#include "engine/PlanStore.h"
 #include "models/CertificateTreeModel.h"
 #include "models/LogModel.h"
 #include "models/PlanModels.h"
@@ -102,6 +103,7 @@ private slots:
     void enterLooksAnUnloadedUserUp();
     void smimeCollectionShown();
     void diffApproveAndPublish();
+    void verdictNamesThePlan();
     void cancelARunningTenantRead();
     void darkPaletteIsReadable();
 
@@ -119,6 +121,7 @@ private:
     std::unique_ptr<ui::DemoLauncher> m_demo;
     QString m_shots;
     QTabWidget *m_tabs = nullptr;
+    qint64 m_plan = 0; // staged and partly published by diffApproveAndPublish
 };
 
 void TestConsole::initTestCase()
@@ -484,6 +487,7 @@ void TestConsole::diffApproveAndPublish()
     m_window->findChild<QAction *>(QStringLiteral("actionDiff"))->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(staged.count() == 1, 60000);
     const qint64 plan = staged.first().at(0).toLongLong();
+    m_plan = plan;
     QVERIFY2(plan > 0, qPrintable(m_window->statusBar()->currentMessage()));
     QVERIFY2(m_window->statusBar()->currentMessage().contains(QStringLiteral("Plan %1 staged").arg(plan)),
              qPrintable(m_window->statusBar()->currentMessage()));
@@ -542,6 +546,55 @@ void TestConsole::diffApproveAndPublish()
         }
     m_tabs->setCurrentIndex(1);
     screenshots(QStringLiteral("console-"));
+}
+
+void TestConsole::verdictNamesThePlan()
+{
+    QVERIFY(m_plan > 0);
+    const models::PlanItemsModel *items = m_window->stagedPane()->itemsModel();
+    const engine::StoredItem *applied = nullptr;
+    const engine::StoredItem *staged = nullptr;
+    for (int r = 0; r < items->rowCount(); ++r) {
+        const engine::StoredItem *i = items->item(r);
+        if (i->item.channel != engine::Channel::Exchange)
+            continue;
+        if (!applied && i->state == engine::JournalState::Applied)
+            applied = i;
+        // Nothing published yet: Exchange Online gives senders no certificate until it is.
+        if (!staged && i->decision == engine::Decision::Pending && i->item.oldValues.isEmpty())
+            staged = i;
+    }
+    QVERIFY(applied && staged);
+    auto mailOf = [&](const QString &dn) {
+        return m_window->usersModel()->user(m_window->usersModel()->rowOfDn(dn))->mail;
+    };
+    auto *details = m_window->findChild<QLabel *>(QStringLiteral("verdictDetails"));
+    auto detailText = [&] { return QTextDocumentFragment::fromHtml(details->text()).toPlainText(); };
+
+    // Just published: the fix says Outlook clients may take a while.
+    selectUser(mailOf(applied->item.userKey));
+    QTRY_VERIFY2(
+        detailText().contains(QStringLiteral("Fix: Approved and published 0 hours ago: Outlook clients "
+                                             "can take up to about 48 hours.")),
+        qPrintable(detailText()));
+    QVERIFY2(detailText().contains(QStringLiteral("(propagating)")), qPrintable(detailText()));
+
+    // Staged, not approved: the fix names the user's first item waiting for approval.
+    selectUser(mailOf(staged->item.userKey));
+    const engine::StoredItem *first = nullptr;
+    for (int r = 0; r < items->rowCount() && !first; ++r)
+        if (items->item(r)->item.userKey == staged->item.userKey
+            && items->item(r)->decision == engine::Decision::Pending)
+            first = items->item(r);
+    QVERIFY(first);
+    const QString expected =
+        QStringLiteral("Fix: Plan %1 item %2 (%3) is staged: approve it, then publish the plan.")
+            .arg(m_plan)
+            .arg(first->item.number)
+            .arg(engine::itemAttributeName(first->item.attribute));
+    QTRY_VERIFY2(detailText().contains(expected), qPrintable(detailText()));
+    QVERIFY2(detailText().contains(QStringLiteral("Exchange Online (what senders get): no")),
+             qPrintable(detailText()));
 }
 
 void TestConsole::setTenantLatency(int ms)
