@@ -624,10 +624,8 @@ void MainWindow::showUser(int sourceRow)
             input.directory = out->directory;
             input.planItems = plan;
             if (tenantKnown) {
-                certs::UserContext context = copy.context();
-                if (tenantUser && !tenantUser->user.mail.isEmpty())
-                    context.mail = tenantUser->user.mail;
-                input.tenant = engine::tenantView(tenantUser, *analyzer, context, now, collection);
+                input.tenant = engine::tenantView(
+                    tenantUser, *analyzer, engine::publishedContext(copy, tenantUser), now, collection);
                 if (tenantUser)
                     out->published = input.tenant->published;
             }

@@ -75,6 +75,15 @@ TenantView tenantView(const std::optional<tenant::TenantUser> &user, const certs
     return view;
 }
 
+certs::UserContext publishedContext(const directory::DirectoryUser &user,
+                                    const std::optional<tenant::TenantUser> &tenantUser)
+{
+    certs::UserContext context = user.context();
+    if (tenantUser && !tenantUser->user.mail.isEmpty())
+        context.mail = tenantUser->user.mail;
+    return context;
+}
+
 Result<QHash<QString, QList<PlanItemState>>> planItemsByUser(const PlanStore &plans, int newestPlans)
 {
     auto summaries = plans.plans();
@@ -250,8 +259,9 @@ void UserCheckJob::complete()
     if (m_settings.tenant) {
         const certs::ValueAnalyzer analyzer(*m_settings.directory.trust,
                                             certs::CertificateJudge(m_settings.directory.policy));
-        input.tenant = tenantView(m_check.tenantUser, analyzer, m_check.user.context(), m_settings.now,
-                                  m_check.smimeCollection);
+        input.tenant =
+            tenantView(m_check.tenantUser, analyzer, publishedContext(m_check.user, m_check.tenantUser),
+                       m_settings.now, m_check.smimeCollection);
     }
     m_check.verdict = computeVerdict(input);
     emit checked(m_check);

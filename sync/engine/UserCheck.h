@@ -32,6 +32,11 @@ TenantView tenantView(const std::optional<tenant::TenantUser> &user, const certs
                       const certs::UserContext &context, const QDateTime &now,
                       const std::optional<QList<certs::Certificate>> &collection);
 
+// What the published values are judged against: the directory user's addresses, with the Microsoft 365
+// user's mail when it has one (the address senders look up).
+certs::UserContext publishedContext(const directory::DirectoryUser &user,
+                                    const std::optional<tenant::TenantUser> &tenantUser);
+
 // The plan items of the newest open plans, per directory DN, newest plan first: what a verdict's fix
 // names ("plan 12 item 3 is staged"). Stale and rejected plans are left out.
 Result<QHash<QString, QList<PlanItemState>>> planItemsByUser(const PlanStore &plans, int newestPlans = 3);
