@@ -3,7 +3,9 @@
 #include "config/SecretStore.h"
 
 #include <QCommandLineParser>
+#include <QDir>
 #include <QFileInfo>
+#include <QStandardPaths>
 
 namespace certsync::cli {
 
@@ -316,6 +318,14 @@ tenantSettings(const config::Configuration &c, const QCommandLineParser &p, cons
         secrets.clientSecret = std::move(*clientSecret);
     }
     return config::tenantSettings(c, secrets);
+}
+
+QString statePath(const QCommandLineParser &parser, const ConnectionOptions &options)
+{
+    QString dir = parser.value(options.stateDir);
+    if (dir.isEmpty())
+        dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return QDir(dir).filePath(QStringLiteral("certsync.db"));
 }
 
 QStringList secretsFromEnvironment(const QCommandLineParser &parser, const ConnectionOptions &options)
