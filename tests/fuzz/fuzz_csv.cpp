@@ -4,6 +4,8 @@
 // cell may begin the way a spreadsheet formula does.
 #include "report/CsvWriter.h"
 
+#include "FuzzCheck.h"
+
 #include <QBuffer>
 
 #include <cstddef>
@@ -14,14 +16,6 @@
 using namespace certsync::report;
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_csv: %s\n", what);
-        abort();
-    }
-}
 
 bool formulaStart(const QString &cell)
 {

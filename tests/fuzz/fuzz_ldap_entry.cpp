@@ -5,6 +5,8 @@
 // the reader decodes is therefore the one libldap makes, not a copy of its internals.
 #include "directory/LdapConnection.h"
 
+#include "FuzzCheck.h"
+
 #include <lber.h>
 #include <ldap.h>
 #include <openldap.h>
@@ -19,14 +21,6 @@
 using namespace certsync::directory;
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_ldap_entry: %s\n", what);
-        abort();
-    }
-}
 
 struct Fd
 {

@@ -2,6 +2,8 @@
 // it accepts must survive the round trip: saved and loaded again, it saves to the same bytes.
 #include "config/Configuration.h"
 
+#include "FuzzCheck.h"
+
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
@@ -14,14 +16,6 @@
 using namespace certsync::config;
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_settings: %s\n", what);
-        abort();
-    }
-}
 
 QByteArray readAll(const QString &path)
 {

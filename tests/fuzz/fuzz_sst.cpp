@@ -6,6 +6,8 @@
 // certificates that the encoder must write into a store that decodes to the same list.
 #include "certs/SerializedStore.h"
 
+#include "FuzzCheck.h"
+
 #include <QCryptographicHash>
 
 #include <cstddef>
@@ -16,14 +18,6 @@
 using namespace certsync::certs;
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_sst: %s\n", what);
-        abort();
-    }
-}
 
 QList<QByteArray> dersOf(const QList<SerializedStoreEntry> &entries)
 {

@@ -13,6 +13,8 @@
 #include "tenant/GraphClient.h"
 #include "tenant/TenantHttp.h"
 
+#include "FuzzCheck.h"
+
 #include <QCoreApplication>
 #include <QEventLoop>
 #include <QLoggingCategory>
@@ -28,14 +30,6 @@
 using namespace certsync::tenant;
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_tenant: %s\n", what);
-        abort();
-    }
-}
 
 struct Answer
 {
