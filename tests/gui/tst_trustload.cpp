@@ -178,6 +178,7 @@ void TestTrustLoad::windowKeepsRepaintingWhileTrustLoads()
             shot = window.grab().save(m_shots + QStringLiteral("/trust-loading.png"));
     }
     const qint64 loadMs = load.elapsed();
+    w.longestGapMs = std::max(w.longestGapMs, sinceTick.elapsed()); // a freeze up to the end counts too
     timer.stop();
     const int paints = counter.paints - paintsBefore;
     qInfo("applyConfiguration returned after %lld ms; applied after %lld ms (one-thread load: %lld ms); "
@@ -189,11 +190,12 @@ void TestTrustLoad::windowKeepsRepaintingWhileTrustLoads()
     QVERIFY(window.directorySettings()->trust);
     QCOMPARE(window.directorySettings()->trust->crlCount(), 1);
     QVERIFY(window.directorySettings()->trust->anchorCount() >= 1);
-    // The GUI thread only started the load...
-    QVERIFY2(applyReturnedMs < 200, qPrintable(QString::number(applyReturnedMs)));
-    // ...and kept turning its event loop and painting while a worker read the files. A GUI thread
-    // that loaded them itself stops for the whole load (over 1.5 s, see initTestCase).
+    // The GUI thread kept turning its event loop and painting while a worker read the files. A GUI
+    // thread that loaded them itself stops for the whole load (over 1.5 s, see initTestCase).
     QVERIFY2(w.longestGapMs < 300, qPrintable(QString::number(w.longestGapMs)));
+    // It only started the load...
+    QVERIFY2(applyReturnedMs < 200, qPrintable(QString::number(applyReturnedMs)));
+    // ...and painted all along.
     QVERIFY2(paints >= int(loadMs / 100),
              qPrintable(QStringLiteral("%1 paints in %2 ms").arg(paints).arg(loadMs)));
     // The status bar said how far the load was.
