@@ -19,6 +19,9 @@
 
 #include <algorithm>
 
+#include <signal.h>
+#include <unistd.h>
+
 namespace certsync::ui {
 
 namespace {
@@ -60,6 +63,8 @@ protected:
         // Created here, on the worker thread, so that the process and its notifiers live there.
         m_process = new QProcess(this);
         m_process->setProcessChannelMode(QProcess::MergedChannels);
+        // A process group of its own, so that Cancel also stops what the script started (the seeder).
+        m_process->setChildProcessModifier([] { setsid(); });
         connect(m_process, &QProcess::readyRead, this, [this] {
             m_output += m_process->readAll();
             report();
@@ -86,9 +91,10 @@ protected:
     }
     void doCancel() override
     {
-        if (m_process && m_process->state() != QProcess::NotRunning)
+        if (m_process && m_process->state() != QProcess::NotRunning) {
+            ::kill(-pid_t(m_process->processId()), SIGTERM); // the script and its children
             m_process->kill(); // finished() follows
-        else if (!m_process)
+        } else if (!m_process)
             finish(false, tr("canceled"));
     }
 
