@@ -4,7 +4,7 @@
 // cell may begin the way a spreadsheet formula does.
 #include "report/CsvWriter.h"
 
-#include "FuzzCheck.h"
+#include "FuzzSupport.h"
 
 #include <QBuffer>
 
@@ -48,5 +48,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check(!formulaStart(back.at(r).at(f)), "a cell a spreadsheet would run as a formula");
         }
     }
+    reportLiveHeap();
     return 0;
 }

@@ -5,7 +5,7 @@
 // the reader decodes is therefore the one libldap makes, not a copy of its internals.
 #include "directory/LdapConnection.h"
 
-#include "FuzzCheck.h"
+#include "FuzzSupport.h"
 
 #include <lber.h>
 #include <ldap.h>
@@ -93,5 +93,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         check(total <= qsizetype(size) * 2 + 64, "an entry larger than its message");
     }
+    reportLiveHeap();
     return 0;
 }

@@ -3,7 +3,7 @@
 // bytes are the header value; "now" is fixed so that a run is repeatable.
 #include "tenant/RetryAfter.h"
 
-#include "FuzzCheck.h"
+#include "FuzzSupport.h"
 
 #include <QByteArray>
 #include <QDateTime>
@@ -35,5 +35,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const qint64 n = QByteArray(value.data(), value.size()).toLongLong();
         check(seconds && *seconds == std::min(n, RetryAfterCeilingSeconds), "digits read wrongly");
     }
+    reportLiveHeap();
     return 0;
 }

@@ -2,7 +2,7 @@
 // it accepts must survive the round trip: saved and loaded again, it saves to the same bytes.
 #include "config/Configuration.h"
 
-#include "FuzzCheck.h"
+#include "FuzzSupport.h"
 
 #include <QDir>
 #include <QFile>
@@ -60,5 +60,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(!loaded.error().message.isEmpty(), "an error without a message");
     }
     QFile::remove(input);
+    reportLiveHeap();
     return 0;
 }

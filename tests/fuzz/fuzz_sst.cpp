@@ -6,7 +6,7 @@
 // certificates that the encoder must write into a store that decodes to the same list.
 #include "certs/SerializedStore.h"
 
-#include "FuzzCheck.h"
+#include "FuzzSupport.h"
 
 #include <QCryptographicHash>
 
@@ -73,5 +73,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!piece.isEmpty())
             ders.append(piece);
     checkRoundTrip(ders);
+    reportLiveHeap();
     return 0;
 }

@@ -13,7 +13,7 @@
 #include "tenant/GraphClient.h"
 #include "tenant/TenantHttp.h"
 
-#include "FuzzCheck.h"
+#include "FuzzSupport.h"
 
 #include <QCoreApplication>
 #include <QEventLoop>
@@ -338,5 +338,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         loop.exec();
     check(finished == 1, "an operation that finished more than once");
     QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    reportLiveHeap();
     return 0;
 }
