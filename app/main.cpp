@@ -13,6 +13,8 @@
 #include <QSocketNotifier>
 #include <QTranslator>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -63,6 +65,10 @@ void installTranslators(QCoreApplication &app)
 
 int main(int argc, char *argv[])
 {
+    // Nothing certsync creates is readable by other accounts: a file is 0600 from its first moment,
+    // and only a group's shared (setgid) folder makes the state and exports group-readable and
+    // -writable (store/FileModes.h).
+    ::umask(077);
     certsync::ossl::initialiseForProcess();
     QStringList arguments;
     for (int i = 1; i < argc; ++i)

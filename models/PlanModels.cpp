@@ -129,6 +129,8 @@ QVariant PlansModel::data(const QModelIndex &index, int role) const
         return p.id;
     case Created:
         return QLocale().toString(p.created.toLocalTime(), QLocale::ShortFormat);
+    case Author:
+        return p.author;
     case Status:
         return planStatusText(p.status);
     case Items:
@@ -139,6 +141,8 @@ QVariant PlansModel::data(const QModelIndex &index, int role) const
         return p.applied;
     case Failed:
         return p.failed;
+    case Conflicts:
+        return p.conflicts;
     case Removed:
         return p.removedValues;
     }
@@ -154,6 +158,8 @@ QVariant PlansModel::headerData(int section, Qt::Orientation orientation, int ro
         return tr("Plan");
     case Created:
         return tr("Created");
+    case Author:
+        return tr("Staged by");
     case Status:
         return tr("Status");
     case Items:
@@ -164,6 +170,8 @@ QVariant PlansModel::headerData(int section, Qt::Orientation orientation, int ro
         return tr("Applied");
     case Failed:
         return tr("Failed");
+    case Conflicts:
+        return tr("Conflicts");
     case Removed:
         return tr("Removed values");
     }

@@ -21,7 +21,19 @@ class PlansModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { Id, Created, Status, Items, Approved, Applied, Failed, Removed, ColumnCount };
+    enum Column {
+        Id,
+        Created,
+        Author,
+        Status,
+        Items,
+        Approved,
+        Applied,
+        Failed,
+        Conflicts,
+        Removed,
+        ColumnCount
+    };
     enum Role { PlanIdRole = Qt::UserRole + 1 };
 
     explicit PlansModel(QObject *parent = nullptr);

@@ -4,6 +4,7 @@
 
 #include <QCoreApplication>
 #include <QLocale>
+#include <QSet>
 
 #include <algorithm>
 #include <numeric>
@@ -71,15 +72,66 @@ void UsersModel::setSnapshot(std::shared_ptr<const directory::DirectorySnapshot>
 {
     beginResetModel();
     m_snapshot = std::move(snapshot);
+    if (m_snapshot && !m_lookedUp.isEmpty()) {
+        QSet<QString> dns;
+        for (const directory::DirectoryUser &user : m_snapshot->users)
+            dns.insert(user.dn);
+        for (qsizetype i = m_lookedUp.size() - 1; i >= 0; --i)
+            if (dns.contains(m_lookedUp.at(i).dn)) {
+                m_lookedUp.removeAt(i);
+                m_lookedUpTenant.removeAt(i);
+            }
+    }
+    rebuild(now, false);
+    endResetModel();
+}
+
+int UsersModel::addLookedUp(const directory::DirectoryUser &user, TenantMatch tenant, const QDateTime &now)
+{
+    const int existing = rowOfDn(user.dn);
+    if (existing >= 0 && !isLookedUp(existing))
+        return existing;
+    beginResetModel();
+    if (existing >= 0) {
+        const qsizetype i = existing - (int(m_rows.size()) - m_lookedUp.size());
+        m_lookedUp[i] = user;
+        m_lookedUpTenant[i] = tenant;
+    } else {
+        m_lookedUp.append(user);
+        m_lookedUpTenant.append(tenant);
+    }
+    rebuild(now, true);
+    endResetModel();
+    return rowOfDn(user.dn);
+}
+
+bool UsersModel::isLookedUp(int row) const
+{
+    const int snapshotRows = m_snapshot ? int(m_snapshot->users.size()) : 0;
+    return row >= snapshotRows && row < int(m_rows.size());
+}
+
+void UsersModel::rebuild(const QDateTime &now, bool keepTenantColumn)
+{
+    QHash<QString, TenantMatch> tenant;
+    if (keepTenantColumn)
+        for (auto it = m_rowByDn.cbegin(); it != m_rowByDn.cend(); ++it)
+            tenant.insert(it.key(), m_rows[size_t(it.value())].tenant);
     m_rows.clear();
     m_rowByDn.clear();
-    if (m_snapshot) {
-        m_rows.reserve(size_t(m_snapshot->users.size()));
-        m_rowByDn.reserve(m_snapshot->users.size());
-        for (const directory::DirectoryUser &user : m_snapshot->users) {
-            m_rowByDn.insert(user.dn, int(m_rows.size()));
-            m_rows.push_back(summarize(user, now));
-        }
+    const qsizetype snapshotUsers = m_snapshot ? m_snapshot->users.size() : 0;
+    m_rows.reserve(size_t(snapshotUsers + m_lookedUp.size()));
+    m_rowByDn.reserve(snapshotUsers + m_lookedUp.size());
+    for (qsizetype i = 0; i < snapshotUsers; ++i) {
+        const directory::DirectoryUser &user = m_snapshot->users.at(i);
+        m_rowByDn.insert(user.dn, int(m_rows.size()));
+        m_rows.push_back(summarize(user, now));
+        m_rows.back().tenant = tenant.value(user.dn, TenantMatch::NotRead);
+    }
+    for (qsizetype i = 0; i < m_lookedUp.size(); ++i) {
+        m_rowByDn.insert(m_lookedUp.at(i).dn, int(m_rows.size()));
+        m_rows.push_back(summarize(m_lookedUp.at(i), now));
+        m_rows.back().tenant = m_lookedUpTenant.at(i);
     }
     m_statuses.resize(m_rows.size());
     for (size_t i = 0; i < m_rows.size(); ++i)
@@ -88,7 +140,6 @@ void UsersModel::setSnapshot(std::shared_ptr<const directory::DirectorySnapshot>
     for (auto &orders : m_sortOrders)
         for (std::vector<int> &order : orders)
             order.clear();
-    endResetModel();
 }
 
 void UsersModel::buildSearchKeys()
@@ -268,8 +319,9 @@ void UsersModel::setTenantMatches(const QHash<QString, TenantMatch> &byDn)
     if (m_rows.empty())
         return;
     for (auto it = m_rowByDn.cbegin(); it != m_rowByDn.cend(); ++it)
-        m_rows[size_t(it.value())].tenant =
-            byDn.isEmpty() ? TenantMatch::NotRead : byDn.value(it.key(), TenantMatch::Unmatched);
+        if (!isLookedUp(it.value())) // a looked-up user keeps what its own look-up found
+            m_rows[size_t(it.value())].tenant =
+                byDn.isEmpty() ? TenantMatch::NotRead : byDn.value(it.key(), TenantMatch::Unmatched);
     for (std::vector<int> &order : m_sortOrders[Tenant])
         order.clear();
     emit dataChanged(index(0, Tenant), index(int(m_rows.size()) - 1, Tenant));
@@ -277,8 +329,10 @@ void UsersModel::setTenantMatches(const QHash<QString, TenantMatch> &byDn)
 
 const directory::DirectoryUser *UsersModel::user(int row) const
 {
-    if (!m_snapshot || row < 0 || row >= int(m_rows.size()))
+    if (row < 0 || row >= int(m_rows.size()))
         return nullptr;
+    if (isLookedUp(row))
+        return &m_lookedUp.at(row - (int(m_rows.size()) - int(m_lookedUp.size())));
     return &m_snapshot->users.at(row);
 }
 

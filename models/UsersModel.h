@@ -63,6 +63,11 @@ public:
     ~UsersModel() override;
 
     void setSnapshot(std::shared_ptr<const directory::DirectorySnapshot> snapshot, const QDateTime &now);
+    // A user looked up live, not in the snapshot: a row after the snapshot's, kept (and not part of
+    // snapshot()) until a snapshot holds its DN. Looking the same DN up again replaces it. Returns its
+    // row.
+    int addLookedUp(const directory::DirectoryUser &user, TenantMatch tenant, const QDateTime &now);
+    [[nodiscard]] bool isLookedUp(int row) const;
     // Tenant match per user DN; users not named become Unmatched (NotRead when the map is empty).
     void setTenantMatches(const QHash<QString, TenantMatch> &byDn);
 
@@ -95,9 +100,14 @@ public:
 
 private:
     static QVariant sortKey(const Row &row, int column);
+    // Rows, keys and orders from the snapshot and m_lookedUp; `keepTenantColumn` keeps the snapshot
+    // rows' tenant column (a look-up added a row), else it starts as NotRead (a new snapshot).
+    void rebuild(const QDateTime &now, bool keepTenantColumn);
     void buildSearchKeys();
 
     std::shared_ptr<const directory::DirectorySnapshot> m_snapshot;
+    QList<directory::DirectoryUser> m_lookedUp; // rows after the snapshot's
+    QList<TenantMatch> m_lookedUpTenant; // theirs, from their live look-up
     std::vector<Row> m_rows; // in snapshot order
     std::vector<certs::Status> m_statuses; // each row's status, contiguous for the status chips
     QHash<QString, int> m_rowByDn; // DN -> row

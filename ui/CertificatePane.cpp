@@ -3,6 +3,7 @@
 #include "models/CertificateTreeModel.h"
 #include "models/HelpdeskHints.h"
 #include "models/StatusPresentation.h"
+#include "ui/VerdictPanel.h"
 
 #include <QClipboard>
 #include <QFile>
@@ -67,6 +68,7 @@ CertificatePane::CertificatePane(QWidget *parent)
     , m_directoryModel(new models::CertificateTreeModel(this))
     , m_tenantModel(new models::CertificateTreeModel(this))
     , m_title(new QLabel(this))
+    , m_verdict(new VerdictPanel(this))
     , m_warning(new QLabel(this))
     , m_tenantNote(new QLabel(this))
     , m_details(new QTextBrowser(this))
@@ -132,6 +134,7 @@ CertificatePane::CertificatePane(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_title);
+    layout->addWidget(m_verdict);
     layout->addWidget(m_warning);
     layout->addWidget(vertical, 1);
 
@@ -160,6 +163,7 @@ CertificatePane::CertificatePane(QWidget *parent)
 void CertificatePane::clear()
 {
     m_title->setText(tr("Select a user to see their certificates."));
+    m_verdict->clear();
     m_warning->hide();
     m_directoryModel->clear();
     m_tenantModel->clear();

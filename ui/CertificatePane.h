@@ -17,8 +17,11 @@ class CertificateTreeModel;
 
 namespace certsync::ui {
 
+class VerdictPanel;
+
 // The helpdesk view of one user: "In the directory" beside "Published in Microsoft 365", each an
-// attribute -> value -> chain tree, differences marked, and every field of the selected certificate.
+// attribute -> value -> chain tree, differences marked, and every field of the selected certificate;
+// above them the verdict (VerdictPanel).
 class CertificatePane : public QWidget
 {
     Q_OBJECT
@@ -31,6 +34,7 @@ public:
                   const QString &tenantNote = {});
     void clear();
 
+    [[nodiscard]] VerdictPanel *verdictPanel() const { return m_verdict; }
     [[nodiscard]] QTreeView *directoryTree() const { return m_directoryTree; }
     [[nodiscard]] QTreeView *tenantTree() const { return m_tenantTree; }
     [[nodiscard]] QTextBrowser *details() const { return m_details; }
@@ -48,6 +52,7 @@ private:
     models::CertificateTreeModel *m_directoryModel;
     models::CertificateTreeModel *m_tenantModel;
     QLabel *m_title;
+    VerdictPanel *m_verdict;
     QLabel *m_warning;
     QLabel *m_tenantNote;
     QTreeView *m_directoryTree;

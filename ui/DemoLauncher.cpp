@@ -1,5 +1,6 @@
 #include "ui/DemoLauncher.h"
 
+#include "certs/SerializedStore.h"
 #include "certs/TrustStore.h"
 #include "directory/DirectoryReadJob.h"
 #include "jobs/Job.h"
@@ -219,7 +220,8 @@ void DemoLauncher::onDirectoryStarted(bool ok, const QString &lastLine)
 
     // The demo's trust bundle and CRL, loaded by a job like the settings' (never on this thread).
     certs::TrustSettings trustSettings;
-    trustSettings.bundleFiles = { env.value(QStringLiteral("TRUST_FILE")) };
+    m_trustFile = env.value(QStringLiteral("TRUST_FILE"));
+    trustSettings.bundleFiles = { m_trustFile };
     trustSettings.crlFiles = { env.value(QStringLiteral("CRL_FILE")) };
     auto trust = std::make_shared<std::shared_ptr<const certs::TrustStore>>();
     m_window->loadTrust(
@@ -322,12 +324,24 @@ void DemoLauncher::startTenant()
     m_secret = QString::fromLatin1(random.toBase64(QByteArray::Base64UrlEncoding));
     const QString secretSha =
         QString::fromLatin1(QCryptographicHash::hash(m_secret.toUtf8(), QCryptographicHash::Sha256).toHex());
+    QJsonObject tenantState = tenantSeed(snapshot->users, DemoTenantId, DemoClientId, secretSha);
+    // Exchange Online trusts the directory's CAs (Set-SmimeConfig -SMIMECertificateIssuingCA done).
+    QFile trustFile(m_trustFile);
+    auto trusted = trustFile.open(QIODevice::ReadOnly) ? certs::parseFileBytes(trustFile.readAll())
+                                                       : Result<std::vector<certs::ParsedCertificate>>(Error {
+                                                           QStringLiteral("io"), trustFile.errorString() });
+    if (!trusted) {
+        fail(tr("Cannot read the demo's CAs in %1: %2").arg(m_trustFile, trusted.error().message));
+        return;
+    }
+    QList<QByteArray> cas;
+    for (const certs::ParsedCertificate &c : *trusted)
+        cas.append(c.info.der);
+    tenantState.insert(QStringLiteral("smimeCertificateIssuingCA"),
+                       QString::fromLatin1(certs::encodeSerializedStore(cas).toBase64()));
     const QString seedPath = sessionDir() + QStringLiteral("/tenant-seed.json");
     QFile seed(seedPath);
-    if (!seed.open(QIODevice::WriteOnly)
-        || seed.write(
-               QJsonDocument(tenantSeed(snapshot->users, DemoTenantId, DemoClientId, secretSha)).toJson())
-            < 0) {
+    if (!seed.open(QIODevice::WriteOnly) || seed.write(QJsonDocument(tenantState).toJson()) < 0) {
         fail(tr("Cannot write %1: %2").arg(seedPath, seed.errorString()));
         return;
     }

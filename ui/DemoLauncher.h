@@ -23,7 +23,8 @@ class MainWindow;
 // script (the same one the integration tests use) and reads it; then starts certsync-tenantsim, the
 // Microsoft 365 simulator, populated from the directory just read (a third of the users synced with
 // their values as Entra Connect exported them, the others cloud-mastered with some, all or none of
-// their certificates published), points the console at it and reads it too. Diff, approvals and
+// their certificates published, the directory's CAs as Exchange Online's S/MIME collection), points
+// the console at it and reads it too. Diff, approvals and
 // publish then work with nothing to configure. Everything the demo writes (the state database, the
 // simulator's state) lives in its own folder; both servers are stopped when the launcher goes away.
 // Only builds that carry the test fixtures have it.
@@ -66,6 +67,7 @@ private:
     QString m_seeder;
     QString m_tenantSimulator;
     QString m_dir;
+    QString m_trustFile; // the demo directory's CAs: also Exchange Online's S/MIME collection
     QProcess m_tenant;
     QByteArray m_tenantOutput;
     QString m_tenantUrl;

@@ -1,6 +1,8 @@
 #include "ui/MainWindow.h"
+#include "core/Operator.h"
 
 #include "engine/DiffJob.h"
+#include "engine/PlanStore.h"
 #include "engine/PublishJob.h"
 #include "engine/StagePlan.h"
 #include "jobs/TaskJob.h"
@@ -12,8 +14,10 @@
 #include "ui/DashboardPane.h"
 #include "ui/JobStatus.h"
 #include "ui/LogPane.h"
+#include "ui/SmimeCollectionDialog.h"
 #include "ui/StagedPane.h"
 #include "ui/UsersPane.h"
+#include "ui/VerdictPanel.h"
 
 #include <QAction>
 #include <QApplication>
@@ -115,6 +119,11 @@ MainWindow::MainWindow(QWidget *parent)
         m_tabs->setCurrentIndex(1);
         m_usersPane->focusSearch();
     });
+    auto *smimeAction = new QAction(tr("Exchange Online &S/MIME CAs…"), this);
+    smimeAction->setObjectName(QStringLiteral("actionSmimeCollection"));
+    smimeAction->setToolTip(
+        tr("The CAs Exchange Online validates S/MIME certificates against (Get-SmimeConfig)"));
+    connect(smimeAction, &QAction::triggered, this, &MainWindow::openSmimeCollection);
     auto *file = menuBar()->addMenu(tr("&File"));
     file->addAction(readAction);
     file->addAction(tenantAction);
@@ -123,6 +132,8 @@ MainWindow::MainWindow(QWidget *parent)
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     auto *edit = menuBar()->addMenu(tr("&Edit"));
     edit->addAction(findAction);
+    auto *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(smimeAction);
     addSettingsAndExportActions(file, edit);
     auto *toolbar = addToolBar(tr("Main"));
     toolbar->setObjectName(QStringLiteral("mainToolbar"));
@@ -131,10 +142,22 @@ MainWindow::MainWindow(QWidget *parent)
     toolbar->addAction(tenantAction);
     toolbar->addAction(diffAction);
 
+    m_fourEyesState = new QLabel(tr("Four-eyes off: authors approve their own plans"), this);
+    m_fourEyesState->setObjectName(QStringLiteral("fourEyesState"));
+    m_fourEyesState->setToolTip(tr("approval/requireSecondPerson=false in the settings: every approval "
+                                   "made while it is off says so in the audit trail."));
+    m_fourEyesState->setStyleSheet(QStringLiteral("color: #a15c00; font-weight: bold"));
+    m_fourEyesState->hide();
+    m_auditState = new QLabel(this);
+    m_auditState->setObjectName(QStringLiteral("auditState"));
+    statusBar()->addPermanentWidget(m_fourEyesState);
+    statusBar()->addPermanentWidget(m_auditState);
     statusBar()->addPermanentWidget(m_jobStatus);
     statusBar()->showMessage(tr("Ready"));
 
     connect(m_usersPane, &UsersPane::currentUserChanged, this, &MainWindow::showUser);
+    connect(m_usersPane, &UsersPane::lookupRequested, this, &MainWindow::lookUpUser);
+    connect(m_stagedPane, &StagedPane::loaded, this, &MainWindow::refreshPlanItems);
     // Plans live in the same state database as the command line's (certsync diff/approve/publish).
     const QString stateDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
     QDir().mkpath(stateDir);
@@ -148,6 +171,7 @@ MainWindow::MainWindow(QWidget *parent)
 
 MainWindow::~MainWindow()
 {
+    m_lookupRunner.cancelAll();
     m_viewRunner.cancelAll();
     m_runner.cancelAll();
 }
@@ -179,6 +203,50 @@ void MainWindow::setStatePath(const QString &path)
     m_statePath = path;
     m_stagedPane->setStatePath(path);
     refreshRuns();
+    refreshPlanItems();
+    checkAuditTrail();
+}
+
+void MainWindow::checkAuditTrail()
+{
+    if (m_statePath.isEmpty() || !QFileInfo::exists(m_statePath))
+        return;
+    auto check = std::make_shared<engine::AuditCheck>();
+    // The guards' settings as this console uses them go into the trail first when they changed.
+    auto *job = new jobs::TaskJob(
+        tr("audit trail"),
+        [path = m_statePath, check, settings = config::guardSettings(m_configuration)](jobs::TaskJob &) {
+            auto state = store::StateStore::open(path);
+            if (!state)
+                return state.error().message;
+            engine::PlanStore plans(**state);
+            if (auto recorded = plans.recordSettings(currentOperator().recorded(), settings); !recorded)
+                return recorded.error().message;
+            auto verified = plans.verifyAudit();
+            if (!verified)
+                return verified.error().message;
+            *check = *verified;
+            return QString();
+        });
+    connect(job, &jobs::Job::finished, this, [this, check](bool ok, const QString &error) {
+        if (!ok) {
+            m_auditState->setText(tr("Audit trail not checked"));
+            m_auditState->setToolTip(error);
+            m_auditState->setStyleSheet({});
+        } else if (check->intact) {
+            m_auditState->setText(tr("Audit trail intact"));
+            m_auditState->setToolTip(
+                tr("%n row(s); hash chain verified up to row %1", nullptr, int(check->rows))
+                    .arg(check->headId));
+            m_auditState->setStyleSheet({});
+        } else {
+            m_auditState->setText(tr("Audit trail broken at row %1").arg(check->brokenAt));
+            m_auditState->setToolTip(check->problem);
+            m_auditState->setStyleSheet(QStringLiteral("color: #b00020; font-weight: bold"));
+        }
+        emit auditTrailChecked(check->intact && ok);
+    });
+    m_viewRunner.run(job);
 }
 
 void MainWindow::appendLog(const jobs::LogRecord &record)
@@ -338,6 +406,7 @@ void MainWindow::readTenant()
         logLine(jobs::LogRecord::Level::Info, tr("tenant read"), summary);
         emit tenantLoaded(true);
         matchTenant();
+        readSmimeCollection();
     });
     follow(job);
     m_runner.run(job);
@@ -421,8 +490,7 @@ void MainWindow::runDiff()
             auto state = store::StateStore::open(path);
             if (!state)
                 return state.error().message;
-            auto stored =
-                engine::stagePlan(**state, **diffResult, source, engine::PlanStore::currentOperator());
+            auto stored = engine::stagePlan(**state, **diffResult, source, currentOperator().recorded());
             if (!stored)
                 return stored.error().message;
             *staged = std::move(stored).value();
@@ -467,13 +535,16 @@ void MainWindow::publish(qint64 planId, bool allowDeletions)
     engine::PublishSettings s;
     s.statePath = m_statePath;
     s.planId = planId;
-    s.who = engine::PlanStore::currentOperator();
+    s.who = currentOperator().recorded();
     s.tenant = m_tenantSettings;
     if (m_directorySettings) {
         s.directory = m_directorySettings->profile;
         s.directoryPassword = m_directorySettings->password;
+        s.trust = m_directorySettings->trust;
     }
     s.deletionThreshold = m_stagedPane->deletionThreshold();
+    s.configuredDeletionThreshold = m_configuration.policy.deletionThreshold;
+    s.approval = config::approvalPolicy(m_configuration);
     s.allowDeletions = allowDeletions;
     s.staging = engine::stagingMode(m_configuration.policy.staging);
     s.planLifetimeHours = m_configuration.policy.planLifetimeHours;
@@ -509,6 +580,7 @@ void MainWindow::publish(qint64 planId, bool allowDeletions)
         logLine(ok && !outcome->refused ? jobs::LogRecord::Level::Info : jobs::LogRecord::Level::Warning,
                 tr("publish"), text);
         m_stagedPane->refresh();
+        checkAuditTrail();
         emit publishFinished(ok && !outcome->refused && !outcome->claimed && outcome->failed == 0
                                  && outcome->conflicts == 0,
                              text);
@@ -551,65 +623,216 @@ void MainWindow::showUser(int sourceRow)
         return;
     }
     // The snapshot keeps verdicts but not whole chains; the user's values (and the tenant's, for the
-    // helpdesk view) are re-analysed on a worker to show every chain element. The pane keeps
-    // showing the previous user until the answer arrives: no flicker through an empty state.
+    // helpdesk view) are re-analysed on a worker to show every chain element, and the verdict is
+    // computed there from them. The pane keeps showing the previous user until the answer arrives:
+    // no flicker through an empty state.
     struct Shown
     {
         QList<certs::AnalyzedValue> directory;
         std::optional<QList<certs::AnalyzedValue>> published;
         QString note;
+        engine::EncryptionVerdict verdict;
     };
     auto out = std::make_shared<Shown>();
     const directory::DirectoryUser copy = *user;
-    const auto match = m_matchByDn.find(user->dn);
-    const bool matched = match != m_matchByDn.cend();
+    // The tenant's side: what this user's live look-up found, else the engine's pairing of the reads.
     std::optional<tenant::TenantUser> tenantUser;
-    if (matched)
-        tenantUser = m_matchedTenant->users.at(match->first);
-    if (!m_tenant)
+    bool tenantKnown = false;
+    const auto live = m_users->isLookedUp(sourceRow) ? m_liveTenant.find(user->dn) : m_liveTenant.end();
+    const auto match = m_matchByDn.find(user->dn);
+    if (live != m_liveTenant.end()) {
+        tenantKnown = m_tenantSettings.has_value();
+        tenantUser = live->user;
+        out->note = tenantUser
+            ? tr("%1, looked up live (%2).")
+                  .arg(tenantUser->user.userPrincipalName,
+                       tenantUser->user.isSynced() ? tr("synced: Entra Connect carries its certificates")
+                                                   : tr("cloud-mastered: certsync publishes to it"))
+            : tenantKnown ? tr("Looked up live: %1.").arg(live->note)
+                          : tr("Microsoft 365 is not configured.");
+    } else if (!m_tenant) {
         out->note = tr("Microsoft 365 has not been read yet.");
-    else if (!m_matchedTenant)
+    } else if (!m_matchedTenant) {
         out->note = tr("Pairing the directory with Microsoft 365…");
-    else if (!matched)
+    } else if (match == m_matchByDn.cend()) {
+        tenantKnown = true;
         out->note = tr("No Microsoft 365 user matches this directory user.");
-    else
+    } else {
+        tenantKnown = true;
+        tenantUser = m_matchedTenant->users.at(match->first);
         out->note =
             tr("%1, matched by %2 (%3).")
                 .arg(tenantUser->user.userPrincipalName, matchMethodText(match->second),
                      tenantUser->user.isSynced() ? tr("synced: Entra Connect carries its certificates")
                                                  : tr("cloud-mastered: certsync publishes to it"));
+    }
+    if (tenantUser && !tenantUser->recipient)
+        out->note += QLatin1Char(' ') + tr("It has no Exchange recipient: nothing is published.");
     auto *job = new jobs::TaskJob(
-        tr("analyse user"), [analyzer = m_analyzer, trust = m_trust, copy, tenantUser, out](jobs::TaskJob &) {
+        tr("analyse user"),
+        [analyzer = m_analyzer, trust = m_trust, copy, tenantUser, tenantKnown,
+         collection = m_smimeCollection, plan = m_planItemsByDn.value(user->dn), out](jobs::TaskJob &) {
             const QDateTime now = QDateTime::currentDateTimeUtc();
             out->directory =
                 analyzer->analyzeUser(copy.userCertificate, copy.userSmimeCertificate, copy.context(), now);
-            if (tenantUser) {
-                if (tenantUser->recipient) {
-                    certs::UserContext context;
-                    context.mail = tenantUser->user.mail.isEmpty() ? copy.mail : tenantUser->user.mail;
-                    out->published =
-                        analyzer->analyzeUser(tenantUser->recipient->userCertificate,
-                                              tenantUser->recipient->userSMimeCertificate, context, now);
-                } else {
-                    out->published = QList<certs::AnalyzedValue> {};
-                    out->note += QLatin1Char(' ') + tr("It has no Exchange recipient: nothing is published.");
-                }
+            engine::VerdictInput input;
+            input.who = engine::verdictName(copy);
+            input.now = now;
+            input.directory = out->directory;
+            input.planItems = plan;
+            if (tenantKnown) {
+                input.tenant = engine::tenantView(
+                    tenantUser, *analyzer, engine::publishedContext(copy, tenantUser), now, collection);
+                if (tenantUser)
+                    out->published = input.tenant->published;
             }
+            out->verdict = engine::computeVerdict(input);
             return QString();
         });
     const QString title =
         user->displayName.isEmpty() ? user->dn : QStringLiteral("%1 — %2").arg(user->displayName, user->mail);
-    connect(job, &jobs::Job::finished, this, [this, out, generation, title, sourceRow](bool ok) {
+    const QString verdictNote = !m_tenantSettings ? tr("Microsoft 365 is not configured: the directory only.")
+        : !tenantKnown                            ? out->note
+        : !m_smimeCollection
+        ? tr("Exchange Online's S/MIME CA collection has not been read: its trust is not judged.")
+        : QString();
+    connect(job, &jobs::Job::finished, this, [this, out, generation, title, sourceRow, verdictNote](bool ok) {
         if (!ok || generation != m_shownGeneration)
             return; // another user was selected meanwhile
         m_certificatePane->showUser(title, out->directory, out->published, out->note);
+        m_certificatePane->verdictPanel()->showVerdict(out->verdict, verdictNote);
         emit userShown(sourceRow);
+    });
+    m_viewRunner.run(job);
+}
+
+void MainWindow::lookUpUser(const QString &who)
+{
+    if (!m_directorySettings || !m_directorySettings->trust) {
+        const QString text = tr("No directory is configured: set it in Edit → Settings to look users up.");
+        m_usersPane->setLookupStatus(text);
+        emit userLookedUp(false, text);
+        return;
+    }
+    const quint64 generation = ++m_lookupGeneration;
+    engine::UserCheckSettings settings;
+    settings.directory = *m_directorySettings;
+    settings.directory.cache.reset(); // the read's cache belongs to the read's thread
+    settings.tenant = m_tenantSettings;
+    settings.who = who;
+    settings.statePath = m_statePath;
+    auto *job = new engine::UserCheckJob(std::move(settings));
+    auto result = std::make_shared<std::optional<engine::UserCheck>>();
+    connect(job, &engine::UserCheckJob::checked, this,
+            [result](const engine::UserCheck &check) { *result = check; });
+    connect(job, &jobs::Job::logRecord, this, &MainWindow::appendLog);
+    connect(job, &jobs::Job::finished, this,
+            [this, job, who, generation, result](bool ok, const QString &summary) {
+                if (generation != m_lookupGeneration)
+                    return; // a newer look-up replaced this one
+                if (!ok || !*result) {
+                    const QString code = job->errorCode();
+                    const QString text = code == QLatin1String("not_found")
+                        ? tr("No directory user is named '%1' (mail, UPN, account name or DN).").arg(who)
+                        : tr("Cannot look up '%1': %2").arg(who, summary);
+                    m_usersPane->setLookupStatus(text);
+                    logLine(jobs::LogRecord::Level::Warning, tr("look-up"), text);
+                    emit userLookedUp(false, text);
+                    return;
+                }
+                engine::UserCheck &check = **result;
+                if (check.smimeCollection && !m_smimeCollection)
+                    m_smimeCollection = check.smimeCollection;
+                m_liveTenant.insert(check.user.dn, LiveTenant { check.tenantUser, check.tenantNote });
+                const models::TenantMatch match = !m_tenantSettings ? models::TenantMatch::NotRead
+                    : !check.tenantUser                             ? models::TenantMatch::Unmatched
+                    : check.tenantUser->user.isSynced()             ? models::TenantMatch::Synced
+                                                                    : models::TenantMatch::Cloud;
+                const int row = m_users->addLookedUp(check.user, match, QDateTime::currentDateTimeUtc());
+                const QString text = tr("Looked up live: %1").arg(check.verdict.line());
+                m_usersPane->setLookupStatus(QString());
+                m_tabs->setCurrentIndex(1);
+                m_usersPane->showFoundUser(row);
+                if (m_shownRow != row) // selecting it showed it already, unless it was selected before
+                    showUser(row);
+                logLine(jobs::LogRecord::Level::Info, tr("look-up"), text);
+                emit userLookedUp(true, text);
+            });
+    m_usersPane->setLookupStatus(tr("Looking up '%1' in the directory and Microsoft 365…").arg(who));
+    m_certificatePane->verdictPanel()->showMessage(tr("Looking up '%1'…").arg(who));
+    m_lookupRunner.run(job);
+}
+
+void MainWindow::readSmimeCollection()
+{
+    if (!m_tenantSettings)
+        return;
+    auto *job = new engine::SmimeCollectionJob(*m_tenantSettings);
+    auto collection = std::make_shared<std::optional<QList<certs::Certificate>>>();
+    connect(job, &engine::SmimeCollectionJob::collectionRead, this,
+            [collection](const QList<certs::Certificate> &c) { *collection = c; });
+    connect(job, &jobs::Job::logRecord, this, &MainWindow::appendLog);
+    connect(job, &jobs::Job::finished, this, [this, collection](bool ok, const QString &summary) {
+        if (!ok || !*collection) {
+            m_smimeProblem = summary;
+            logLine(jobs::LogRecord::Level::Warning, tr("S/MIME collection"),
+                    tr("Exchange Online's S/MIME CA collection cannot be read: %1").arg(summary));
+        } else {
+            m_smimeCollection = *collection;
+            m_smimeProblem.clear();
+            logLine(jobs::LogRecord::Level::Info, tr("S/MIME collection"), summary);
+        }
+        if (m_smimeDialog)
+            m_smimeDialog->setCollection(m_smimeCollection, m_smimeProblem);
+        if (m_shownRow >= 0)
+            showUser(m_shownRow);
+        emit smimeCollectionRead(ok);
+    });
+    m_lookupRunner.run(job);
+}
+
+void MainWindow::openSmimeCollection()
+{
+    if (!m_smimeDialog) {
+        m_smimeDialog = new SmimeCollectionDialog(this);
+        m_smimeDialog->setCollection(m_smimeCollection, m_smimeProblem);
+    }
+    m_smimeDialog->show();
+    m_smimeDialog->raise();
+}
+
+void MainWindow::refreshPlanItems()
+{
+    auto byDn = std::make_shared<QHash<QString, QList<engine::PlanItemState>>>();
+    auto *job = new jobs::TaskJob(tr("plan items"), [path = m_statePath, byDn](jobs::TaskJob &) {
+        if (!QFileInfo::exists(path))
+            return QString();
+        auto state = store::StateStore::open(path);
+        if (!state)
+            return state.error().message;
+        auto items = engine::planItemsByUser(engine::PlanStore(**state));
+        if (!items)
+            return items.error().message;
+        *byDn = std::move(items).value();
+        return QString();
+    });
+    connect(job, &jobs::Job::finished, this, [this, byDn](bool ok, const QString &error) {
+        if (!ok) {
+            logLine(jobs::LogRecord::Level::Warning, tr("plan items"),
+                    tr("The plans cannot be read for the verdicts: %1").arg(error));
+            return;
+        }
+        m_planItemsByDn = std::move(*byDn);
+        if (m_shownRow >= 0)
+            showUser(m_shownRow);
+        emit planItemsRefreshed();
     });
     m_viewRunner.run(job);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    m_lookupRunner.cancelAll();
     m_viewRunner.cancelAll();
     m_runner.cancelAll();
     saveWindowState();

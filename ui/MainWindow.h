@@ -4,6 +4,7 @@
 #include "config/Configuration.h"
 #include "directory/DirectoryReadJob.h"
 #include "engine/Diff.h"
+#include "engine/UserCheck.h"
 #include "jobs/Job.h"
 #include "report/Reports.h"
 #include "store/RunHistory.h"
@@ -33,6 +34,7 @@ class CertificatePane;
 class DashboardPane;
 class JobStatus;
 class LogPane;
+class SmimeCollectionDialog;
 class StagedPane;
 class UsersPane;
 
@@ -77,6 +79,17 @@ public:
     void runDiff();
     // Publishes the approved items of a plan, as `certsync publish` (threshold guard, staging mode).
     void publish(qint64 planId, bool allowDeletions);
+    // Looks one user up live, as `certsync check` does (one LDAP search, the tenant's reads for that
+    // user), on a worker; adds the user to the users pane, selects it and shows its verdict.
+    // userLookedUp() tells the outcome. A newer look-up's answer replaces an older one's.
+    void lookUpUser(const QString &who);
+    // Exchange Online's S/MIME CA collection as last read (nullopt: not read).
+    [[nodiscard]] const std::optional<QList<certs::Certificate>> &smimeCollection() const
+    {
+        return m_smimeCollection;
+    }
+    // View → Exchange Online S/MIME CAs: the collection in a table.
+    void openSmimeCollection();
     [[nodiscard]] std::shared_ptr<const tenant::TenantSnapshot> tenantSnapshot() const { return m_tenant; }
 
     [[nodiscard]] const std::optional<directory::DirectoryReadSettings> &directorySettings() const
@@ -91,8 +104,9 @@ public:
     void openSettings();
     // Applies a configuration: tenant, policy and deletion threshold at once; the directory once its
     // S/MIME trust (bundles and CRLs, which may be large) is loaded by a job (loadTrust). Then
-    // settingsApplied(), or settingsNotApplied() with the reason (a trust file that cannot be read,
-    // the load cancelled). A newer call supersedes a load still running.
+    // settingsApplied(), or settingsNotApplied() with the reason (settings that would send a
+    // credential in the clear, a trust file that cannot be read, the load cancelled). A newer call supersedes
+    // a load still running.
     void applyConfiguration(const config::Configuration &configuration, const config::Secrets &secrets);
     // Runs `load` as a job on the runner: files someone else controls are never read on the GUI
     // thread. The status bar shows its progress (bytes of the files read) with Cancel; `load` gets a
@@ -119,6 +133,8 @@ public:
     void appendLog(const jobs::LogRecord &record);
     // Reads the stored runs for the log pane's run picker (on the view worker).
     void refreshRuns();
+    // Verifies the audit trail's hash chain off the GUI thread and shows the answer in the status bar.
+    void checkAuditTrail();
 
 signals:
     void directoryLoaded(bool complete);
@@ -133,6 +149,10 @@ signals:
     void runRecorded(qint64 runId); // a console job's run is in the run history (0: storing it failed)
     void runsRefreshed(); // the log pane's run picker lists the stored runs
     void storedDirectoryShown(int users);
+    void auditTrailChecked(bool intact);
+    void userLookedUp(bool found, const QString &message);
+    void smimeCollectionRead(bool ok);
+    void planItemsRefreshed(); // the verdicts know the plans' items for their fix
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -143,6 +163,8 @@ private:
     // Shows a snapshot, keeping the selected user and the scroll position.
     void applySnapshot(const std::shared_ptr<directory::DirectorySnapshot> &snapshot);
     void matchTenant();
+    void readSmimeCollection(); // after each tenant read, on the look-up worker
+    void refreshPlanItems(); // the plans' items per user, for the verdicts' fix
     bool tenantConfigured(const QString &what);
     void logLine(jobs::LogRecord::Level level, const QString &job, const QString &message);
     bool idle();
@@ -162,6 +184,7 @@ private:
 
     jobs::JobRunner m_runner;
     jobs::JobRunner m_viewRunner; // short work for the view (matching, one user's analysis)
+    jobs::JobRunner m_lookupRunner; // live look-ups and Get-SmimeConfig: never behind a long read
     models::UsersModel *m_users;
     models::LogModel *m_log;
     QTabWidget *m_tabs;
@@ -172,6 +195,8 @@ private:
     StagedPane *m_stagedPane;
     JobStatus *m_jobStatus;
     QLabel *m_banner;
+    QLabel *m_auditState; // "Audit trail intact" or where it breaks
+    QLabel *m_fourEyesState; // shown while approval/requireSecondPerson is off
     std::optional<directory::DirectoryReadSettings> m_directorySettings;
     std::optional<tenant::TenantSettings> m_tenantSettings;
     engine::PolicySettings m_policy;
@@ -188,6 +213,18 @@ private:
     config::Configuration m_configuration; // as last saved or loaded; no secrets
     quint64 m_applyGeneration = 0; // the latest applyConfiguration(); older trust loads are dropped
     std::unique_ptr<store::RunRecorder> m_run; // the job running now, for the run history
+    // What each live look-up found in Microsoft 365, by directory DN (nullopt user: none matches).
+    struct LiveTenant
+    {
+        std::optional<tenant::TenantUser> user;
+        QString note;
+    };
+    QHash<QString, LiveTenant> m_liveTenant;
+    quint64 m_lookupGeneration = 0; // the latest lookUpUser(); older answers are dropped
+    std::optional<QList<certs::Certificate>> m_smimeCollection;
+    QString m_smimeProblem; // why the collection could not be read
+    QHash<QString, QList<engine::PlanItemState>> m_planItemsByDn;
+    SmimeCollectionDialog *m_smimeDialog = nullptr;
     bool m_shownSnapshotIsStored = false; // the users shown come from the state database, not a read
 };
 

@@ -13,6 +13,7 @@
 #include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QLabel>
 #include <QLocale>
 #include <QMenu>
 #include <QStandardPaths>
@@ -146,6 +147,8 @@ void MainWindow::loadSettings()
         return;
     }
     m_configuration = *loaded;
+    m_stagedPane->setApprovalPolicy(config::approvalPolicy(m_configuration));
+    m_fourEyesState->setVisible(!m_configuration.policy.requireSecondPerson);
     if (!m_configuration.directory && !m_configuration.tenant) {
         setPolicy(m_configuration.policy.engine);
         return;
@@ -214,9 +217,17 @@ void MainWindow::saveSettings(const config::Configuration &configuration, const 
 void MainWindow::applyConfiguration(const config::Configuration &configuration,
                                     const config::Secrets &secrets)
 {
+    // Nothing connects with settings that would send a credential in the clear.
+    if (auto transport = config::checkTransport(configuration); !transport) {
+        statusBar()->showMessage(transport.error().message, 30000);
+        emit settingsNotApplied(transport.error().message);
+        return;
+    }
     m_configuration = configuration;
     setPolicy(configuration.policy.engine);
     m_stagedPane->setDeletionThreshold(configuration.policy.deletionThreshold);
+    m_stagedPane->setApprovalPolicy(config::approvalPolicy(configuration));
+    m_fourEyesState->setVisible(!configuration.policy.requireSecondPerson);
     setTenantSettings(config::tenantSettings(configuration, secrets));
     const quint64 generation = ++m_applyGeneration;
     auto directory = std::make_shared<std::optional<directory::DirectoryReadSettings>>();
@@ -242,6 +253,7 @@ void MainWindow::applyConfiguration(const config::Configuration &configuration,
             }
             if (*directory)
                 setDirectorySettings(**directory);
+            checkAuditTrail(); // records the guards' settings when they changed
             emit settingsApplied();
         });
 }

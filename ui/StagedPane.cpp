@@ -1,4 +1,5 @@
 #include "ui/StagedPane.h"
+#include "core/Operator.h"
 
 #include "jobs/TaskJob.h"
 #include "models/PlanModels.h"
@@ -320,8 +321,10 @@ void StagedPane::decide(Decision decision, bool allShown)
     }
     const qint64 plan = m_planId;
     load(plan, true,
-         [plan, numbers, decision, comment = m_comment->text()](PlanStore &plans, QString &message) {
-             auto changed = plans.decide(plan, numbers, decision, PlanStore::currentOperator(), comment);
+         [plan, numbers, decision, comment = m_comment->text(), policy = m_approval](PlanStore &plans,
+                                                                                     QString &message) {
+             auto changed =
+                 plans.decide(plan, numbers, decision, currentOperator().recorded(), comment, policy);
              if (!changed)
                  return changed.error().message;
              message = decision == Decision::Approved ? tr("%n item(s) approved.", nullptr, *changed)

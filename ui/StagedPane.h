@@ -43,6 +43,7 @@ public:
     QString setStatePath(const QString &path);
     void setDeletionThreshold(int threshold);
     [[nodiscard]] int deletionThreshold() const { return m_threshold; }
+    void setApprovalPolicy(const engine::ApprovalPolicy &policy) { m_approval = policy; }
     // Reads the plans again and shows `planId` (0: the plan shown now, else the newest).
     void refresh(qint64 planId = 0);
     [[nodiscard]] qint64 currentPlan() const { return m_planId; }
@@ -82,6 +83,7 @@ private:
     QLabel *m_message;
     qint64 m_planId = 0;
     int m_threshold = 500;
+    engine::ApprovalPolicy m_approval;
 };
 
 } // namespace certsync::ui

@@ -21,15 +21,21 @@ UsersPane::UsersPane(models::UsersModel *model, QWidget *parent)
     , m_search(new QLineEdit(this))
     , m_table(new QTableView(this))
     , m_count(new QLabel(this))
+    , m_lookupStatus(new QLabel(this))
 {
     setObjectName(QStringLiteral("usersPane"));
     m_proxy->setSourceModel(m_model);
 
     m_search->setObjectName(QStringLiteral("userSearch"));
-    m_search->setPlaceholderText(tr("Search name, UPN, mail or fingerprint…"));
+    m_search->setPlaceholderText(tr("Search name, UPN, mail or fingerprint; Enter looks a name up live…"));
     m_search->setClearButtonEnabled(true);
     m_search->setAccessibleName(tr("Search users"));
     connect(m_search, &QLineEdit::textChanged, m_proxy, &models::UserFilterProxy::setSearchText);
+    connect(m_search, &QLineEdit::returnPressed, this, &UsersPane::searchEntered);
+    m_lookupStatus->setObjectName(QStringLiteral("lookupStatus"));
+    m_lookupStatus->setWordWrap(true);
+    m_lookupStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_lookupStatus->hide();
 
     auto *filters = new QHBoxLayout;
     filters->addWidget(m_search, 1);
@@ -54,6 +60,7 @@ UsersPane::UsersPane(models::UsersModel *model, QWidget *parent)
         connect(button, &QToolButton::toggled, this,
                 [this, status](bool shown) { m_proxy->setStatusShown(status, shown); });
         filters->addWidget(button);
+        m_chips.append(button);
     }
     filters->addWidget(m_count);
 
@@ -84,6 +91,7 @@ UsersPane::UsersPane(models::UsersModel *model, QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(filters);
+    layout->addWidget(m_lookupStatus);
     layout->addWidget(m_table, 1);
     updateCount();
 }
@@ -100,6 +108,40 @@ void UsersPane::selectSourceRow(int sourceRow)
     if (index.isValid())
         m_table->selectionModel()->setCurrentIndex(
             index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+}
+
+void UsersPane::searchEntered()
+{
+    const QString who = m_search->text().trimmed();
+    if (who.isEmpty())
+        return;
+    if (m_proxy->rowCount() == 0) {
+        emit lookupRequested(who);
+        return;
+    }
+    // Loaded: Enter goes to the first user shown, as a click would.
+    m_table->selectionModel()->setCurrentIndex(
+        m_proxy->index(0, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_table->setFocus(Qt::OtherFocusReason);
+}
+
+void UsersPane::showFoundUser(int sourceRow)
+{
+    if (!m_proxy->mapFromSource(m_model->index(sourceRow, 0)).isValid()) {
+        m_search->clear();
+        for (QToolButton *chip : std::as_const(m_chips))
+            chip->setChecked(true);
+    }
+    selectSourceRow(sourceRow);
+    const QModelIndex shown = m_proxy->mapFromSource(m_model->index(sourceRow, 0));
+    if (shown.isValid())
+        m_table->scrollTo(shown);
+}
+
+void UsersPane::setLookupStatus(const QString &text)
+{
+    m_lookupStatus->setText(text);
+    m_lookupStatus->setVisible(!text.isEmpty());
 }
 
 void UsersPane::updateCount()

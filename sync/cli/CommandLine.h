@@ -8,7 +8,18 @@ namespace certsync::cli {
 
 // Exit codes of DESIGN.md's command-line contract.
 // CannotEncrypt: `certsync check` answered "no" (a verdict, not a failure).
-enum ExitCode : int { Success = 0, Failure = 1, Usage = 2, Partial = 3, Refused = 4, CannotEncrypt = 5 };
+// NotAllowed: the approval rules refused this account (four-eyes, approval/approvers).
+// AuditBroken: `certsync audit verify` found the trail changed.
+enum ExitCode : int {
+    Success = 0,
+    Failure = 1,
+    Usage = 2,
+    Partial = 3,
+    Refused = 4,
+    CannotEncrypt = 5,
+    NotAllowed = 6,
+    AuditBroken = 7
+};
 
 // True when `arguments` (argv without the program name) name a headless subcommand or a
 // global option such as --version; false means "open the console".

@@ -3,7 +3,9 @@
 #include "config/SecretStore.h"
 
 #include <QCommandLineParser>
+#include <QDir>
 #include <QFileInfo>
+#include <QStandardPaths>
 
 namespace certsync::cli {
 
@@ -252,6 +254,8 @@ Result<config::Configuration> effectiveConfiguration(const QCommandLineParser &p
     }
     if (p.isSet(o.crl))
         c.trust.crlFiles = p.values(o.crl);
+    if (auto r = config::checkTransport(c); !r)
+        return r.error();
     if (p.isSet(o.warningDays)) {
         bool ok = false;
         c.policy.warningDays = p.value(o.warningDays).toInt(&ok);
@@ -314,6 +318,14 @@ tenantSettings(const config::Configuration &c, const QCommandLineParser &p, cons
         secrets.clientSecret = std::move(*clientSecret);
     }
     return config::tenantSettings(c, secrets);
+}
+
+QString statePath(const QCommandLineParser &parser, const ConnectionOptions &options)
+{
+    QString dir = parser.value(options.stateDir);
+    if (dir.isEmpty())
+        dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return QDir(dir).filePath(QStringLiteral("certsync.db"));
 }
 
 QStringList secretsFromEnvironment(const QCommandLineParser &parser, const ConnectionOptions &options)

@@ -9,10 +9,12 @@
 #include "store/RunHistory.h"
 #include "store/StateStore.h"
 
+#include "store/FileModes.h"
 #include <QCommandLineParser>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
+
 #include <QSaveFile>
 
 #include <unistd.h>
@@ -254,6 +256,8 @@ int inventory(Options &o, store::StateStore *state,
     if (writeFailed || !file.commit()) {
         return fail(QStringLiteral("cannot write %1: %2").arg(o.csvPath, file.errorString()));
     }
+    if (auto mode = store::applyFolderMode(o.csvPath); !mode)
+        return fail(mode.error().message);
     for (const QString &note : std::as_const(notes))
         out << "certsync inventory: " << note << '\n';
     const QString summary = QStringLiteral("%1 users, %2 values, %3 rows written to %4 in %5 s")

@@ -1,4 +1,5 @@
 #include "cli/SyncCommands.h"
+#include "core/Operator.h"
 
 #include "cli/CommandLine.h"
 #include "cli/ConnectionOptions.h"
@@ -14,6 +15,7 @@
 #include "report/CsvWriter.h"
 #include "report/InventoryCsv.h"
 #include "report/Reports.h"
+#include "store/FileModes.h"
 #include "store/RunHistory.h"
 #include "store/StateStore.h"
 #include "tenant/StoredTenantRead.h"
@@ -37,7 +39,8 @@ namespace {
 
 const QStringList commands = { QStringLiteral("diff"),    QStringLiteral("plans"),  QStringLiteral("show"),
                                QStringLiteral("approve"), QStringLiteral("reject"), QStringLiteral("publish"),
-                               QStringLiteral("export"),  QStringLiteral("runs"),   QStringLiteral("log") };
+                               QStringLiteral("export"),  QStringLiteral("runs"),   QStringLiteral("log"),
+                               QStringLiteral("audit") };
 
 // The commands whose runs the run history keeps (the others only read it).
 const QStringList recordedCommands = { QStringLiteral("diff"), QStringLiteral("approve"),
@@ -83,6 +86,12 @@ struct Options
                              QStringLiteral("FILE") };
     QCommandLineOption limit { QStringLiteral("limit"), QStringLiteral("Show at most N runs (default 50)."),
                                QStringLiteral("N"), QStringLiteral("50") };
+    QCommandLineOption journal { QStringLiteral("journal"),
+                                 QStringLiteral(
+                                     "audit verify: also compare with the heads certsync sent to the "
+                                     "system log, in an export of it (journalctl -t certsync, "
+                                     "or a syslog file)."),
+                                 QStringLiteral("FILE") };
     QCommandLineOption days { QStringLiteral("days"),
                               QStringLiteral("Window of the expiring report (default 30)."),
                               QStringLiteral("DAYS"), QStringLiteral("30") };
@@ -91,7 +100,7 @@ struct Options
     {
         p.addOptions(connection.all());
         p.addOptions({ json, keepExpired, smimeOnly, certificateUserIds, consistencyGuid, item, all, comment,
-                       threshold, allowDeletions, staging, full, csv, limit, days });
+                       threshold, allowDeletions, staging, full, csv, limit, days, journal });
     }
 };
 
@@ -109,6 +118,14 @@ struct Context
     {
         err << "certsync " << command << ": " << problem << "; run 'certsync " << command << " --help'\n";
         return Usage;
+    }
+    // The approval rules said no: one line, its own exit code, kept in the run's log.
+    int refuse(const QString &problem)
+    {
+        err << "certsync " << command << ": not allowed: " << problem << '\n';
+        if (run)
+            run->add(jobs::LogRecord::Level::Error, QStringLiteral("not allowed: ") + problem);
+        return NotAllowed;
     }
     int fail(const QString &problem)
     {
@@ -432,7 +449,7 @@ int runDiff(Context &c)
 
     auto staged = stagePlan(
         **state, diff, PlanSource { server, (*directory)->readAt, (**ten).tenantId, tenantShared->takenAt },
-        PlanStore::currentOperator());
+        currentOperator().recorded());
     if (!staged)
         return c.fail(staged.error().message);
     const PlanSummary *summary = &staged->summary;
@@ -524,10 +541,18 @@ int runShow(Context &c)
         return c.fail(summary.error().message);
     auto items = plans.items(*id);
     auto findings = plans.findings(*id);
-    if (!items || !findings)
-        return c.fail((!items ? items.error() : findings.error()).message);
+    auto people = plans.people(*id);
+    if (!items || !findings || !people)
+        return c.fail((!items ? items.error() : !findings ? findings.error() : people.error()).message);
+    auto names = [](const QStringList &list) {
+        return list.isEmpty() ? QStringLiteral("nobody yet") : list.join(QStringLiteral(", "));
+    };
     if (c.parser.isSet(c.o.json)) {
         QJsonObject o = summaryJson(*summary);
+        o.insert(QStringLiteral("author"), people->author);
+        o.insert(QStringLiteral("approvers"), QJsonArray::fromStringList(people->approvers));
+        o.insert(QStringLiteral("rejecters"), QJsonArray::fromStringList(people->rejecters));
+        o.insert(QStringLiteral("publishers"), QJsonArray::fromStringList(people->publishers));
         QJsonArray a;
         for (const StoredItem &s : std::as_const(*items))
             a.append(itemJson(s));
@@ -546,6 +571,9 @@ int runShow(Context &c)
     c.out << "plan " << summary->id << " (" << summary->status << "), created "
           << summary->created.toString(Qt::ISODate) << " from " << summary->source.directoryServer
           << " and tenant " << summary->source.tenantId << "\n";
+    c.out << "staged by " << (people->author.isEmpty() ? QStringLiteral("(not recorded)") : people->author)
+          << "; approved by " << names(people->approvers) << "; published by " << names(people->publishers)
+          << '\n';
     for (const StoredItem &s : std::as_const(*items)) {
         c.out << itemLine(s) << '\n';
         if (s.state == JournalState::Conflict)
@@ -603,8 +631,11 @@ int runDecide(Context &c, Decision decision)
     if (!state)
         return c.fail(state.error().message);
     PlanStore plans(**state);
-    const QString who = PlanStore::currentOperator();
-    auto changed = plans.decide(*id, numbers, decision, who, c.parser.value(c.o.comment));
+    const QString who = currentOperator().recorded();
+    auto changed = plans.decide(*id, numbers, decision, who, c.parser.value(c.o.comment),
+                                config::approvalPolicy(c.config));
+    if (!changed && changed.error().code == QLatin1String("not_allowed"))
+        return c.refuse(changed.error().message);
     if (!changed)
         return c.fail(changed.error().message);
     if (c.run) {
@@ -626,7 +657,9 @@ int runPublish(Context &c)
     auto id = planArgument(c);
     if (!id)
         return c.usage(id.error().message);
-    auto dir = directorySettings(c, false);
+    // With CRLs configured, the trust is loaded: each value a tenant item would publish is judged
+    // again under today's CRLs (revoked since the plan: not published).
+    auto dir = directorySettings(c, !c.config.trust.crlFiles.isEmpty());
     if (!dir)
         return c.usage(dir.error().message);
     auto ten = tenantSettings(c);
@@ -635,13 +668,16 @@ int runPublish(Context &c)
     PublishSettings s;
     s.statePath = c.statePath();
     s.planId = *id;
-    s.who = PlanStore::currentOperator();
+    s.who = currentOperator().recorded();
     s.deletionThreshold = c.config.policy.deletionThreshold;
+    s.configuredDeletionThreshold = c.config.policy.deletionThreshold;
+    s.approval = config::approvalPolicy(c.config);
     s.planLifetimeHours = c.config.policy.planLifetimeHours;
     s.tenant = *ten;
     if (*dir) {
         s.directory = (*dir)->profile;
         s.directoryPassword = (*dir)->password;
+        s.trust = (*dir)->trust;
     }
     if (c.parser.isSet(c.o.threshold)) {
         bool ok = false;
@@ -713,6 +749,8 @@ int runPublish(Context &c)
         c.err << "certsync publish: refused: " << outcome.error.message << '\n';
         return Refused;
     }
+    if (outcome.refused && outcome.error.code == QLatin1String("not_allowed"))
+        return c.refuse(outcome.error.message);
     if (outcome.refused) {
         c.err << "certsync publish: refused: " << outcome.error.message
               << (outcome.error.code == QLatin1String("deletion_threshold")
@@ -800,6 +838,63 @@ QJsonObject runJson(const store::RunRow &r)
                          { QStringLiteral("records"), r.records } };
 }
 
+// certsync audit verify [--journal FILE] [--json]: the audit trail's hash chain, row by row.
+int runAudit(Context &c, const QStringList &arguments)
+{
+    const QStringList positional = c.parser.positionalArguments();
+    if (positional.value(0) != QLatin1String("verify"))
+        return c.usage(QStringLiteral("give the audit action: verify"));
+    Q_UNUSED(arguments);
+    if (!QFileInfo::exists(c.statePath()))
+        return c.fail(QStringLiteral("no state database at %1").arg(c.statePath()));
+    QList<AuditHead> heads;
+    if (c.parser.isSet(c.o.journal)) {
+        QFile f(c.parser.value(c.o.journal));
+        if (!f.open(QIODevice::ReadOnly))
+            return c.fail(QStringLiteral("cannot read %1: %2").arg(f.fileName(), f.errorString()));
+        heads = PlanStore::parseAuditHeads(f.readAll());
+        if (heads.isEmpty())
+            return c.fail(
+                QStringLiteral("%1 holds no certsync audit heads (lines \"audit head: trail T row N "
+                               "sha256 ...\")")
+                    .arg(f.fileName()));
+    }
+    auto state = openState(c);
+    if (!state)
+        return c.fail(state.error().message);
+    auto check = PlanStore(**state).verifyAudit(heads);
+    if (!check)
+        return c.fail(check.error().message);
+    if (!heads.isEmpty() && check->externalHeads == 0)
+        return c.fail(
+            QStringLiteral("%1 holds no heads of this trail (%2); %3 belong to other state databases")
+                .arg(c.parser.value(c.o.journal), check->trail)
+                .arg(check->otherTrails));
+    if (c.parser.isSet(c.o.json)) {
+        c.out << QJsonDocument(QJsonObject { { QStringLiteral("intact"), check->intact },
+                                             { QStringLiteral("rows"), check->rows },
+                                             { QStringLiteral("unchained"), check->unchained },
+                                             { QStringLiteral("broken_at"), check->brokenAt },
+                                             { QStringLiteral("problem"), check->problem },
+                                             { QStringLiteral("head_row"), check->headId },
+                                             { QStringLiteral("head_sha256"), check->headHash },
+                                             { QStringLiteral("trail"), check->trail },
+                                             { QStringLiteral("journal_heads"), check->externalHeads } })
+                     .toJson(QJsonDocument::Indented);
+    } else if (check->intact) {
+        c.out << "audit trail intact: " << check->rows << " rows, head row " << check->headId << " sha256 "
+              << check->headHash << '\n';
+        if (check->unchained > 0)
+            c.out << "  " << check->unchained << " rows from before the chain began are not protected\n";
+        if (!heads.isEmpty())
+            c.out << "  " << check->externalHeads << " heads from the system log match\n";
+    } else {
+        c.err << "certsync audit: audit trail broken at row " << check->brokenAt << ": " << check->problem
+              << '\n';
+    }
+    return check->intact ? Success : AuditBroken;
+}
+
 int runRuns(Context &c)
 {
     bool ok = false;
@@ -854,6 +949,8 @@ int runLog(Context &c)
         QSaveFile file(path);
         if (!file.open(QIODevice::WriteOnly) || !store::writeLogCsv(&file, *records) || !file.commit())
             return c.fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        if (auto mode = store::applyFolderMode(path); !mode)
+            return c.fail(mode.error().message);
         c.out << "certsync log: " << records->size() << " records of run " << id << " written to " << path
               << '\n';
         return Success;
@@ -912,6 +1009,8 @@ int dispatch(Context &c, const QStringList &arguments)
         return runExport(c, arguments);
     if (command == QLatin1String("runs"))
         return runRuns(c);
+    if (command == QLatin1String("audit"))
+        return runAudit(c, arguments);
     if (command == QLatin1String("log"))
         return runLog(c);
     return c.usage(QStringLiteral("unknown command"));
@@ -928,6 +1027,8 @@ QString outcomeName(int exitCode)
         return QStringLiteral("partial");
     case Refused:
         return QStringLiteral("refused");
+    case NotAllowed:
+        return QStringLiteral("not allowed");
     case Usage:
         return QStringLiteral("usage");
     default:
@@ -979,6 +1080,17 @@ int runSyncCommand(const QString &command, const QStringList &arguments, QTextSt
     c.run.emplace(store::RunHistory::commandLineOrigin(), command);
     for (const QString &secret : secretsFromEnvironment(c.parser, c.o.connection))
         c.run->addSecret(secret);
+    // The settings the guards depend on (four-eyes, staging, threshold, trust) go into the audit
+    // trail when they differ from the last ones recorded there: turning a guard off leaves a trace.
+    if (command == QLatin1String("diff") || QFileInfo::exists(c.statePath())) {
+        auto state = openState(c);
+        if (!state)
+            return c.fail(state.error().message);
+        if (auto recorded = PlanStore(**state).recordSettings(currentOperator().recorded(),
+                                                              config::guardSettings(c.config));
+            !recorded)
+            return c.fail(recorded.error().message);
+    }
     const int code = dispatch(c, arguments);
     // A usage error ran nothing; a run whose state database cannot be opened has nowhere to go.
     if (code != Usage && QFileInfo::exists(c.statePath()))

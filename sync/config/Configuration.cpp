@@ -1,9 +1,13 @@
 #include "config/Configuration.h"
 
+#include <QCryptographicHash>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
+#include <QHostAddress>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QUrl>
 
 namespace certsync::config {
 
@@ -165,9 +169,11 @@ Result<void> loadPolicy(const QSettings &s, PolicyConfig &p)
            readInt(s, QStringLiteral("sync/deletionThreshold"), 0, 1000000, p.deletionThreshold),
            readBool(s, QStringLiteral("sync/staging"), p.staging),
            readInt(s, QStringLiteral("sync/planLifetimeHours"), 1, 8760, p.planLifetimeHours),
-           readInt(s, QStringLiteral("history/retentionDays"), 1, 36500, p.runRetentionDays) })
+           readInt(s, QStringLiteral("history/retentionDays"), 1, 36500, p.runRetentionDays),
+           readBool(s, QStringLiteral("approval/requireSecondPerson"), p.requireSecondPerson) })
         if (!r)
             return r.error();
+    p.approvers = readList(s, QStringLiteral("approval/approvers"));
     if (s.contains(QStringLiteral("policy/certificateUserIds"))) {
         const QString forms = s.value(QStringLiteral("policy/certificateUserIds")).toString();
         if (!setCertificateUserIdForms(p.engine, forms))
@@ -355,6 +361,86 @@ void save(const Configuration &c, QSettings &s)
     s.setValue(QStringLiteral("sync/staging"), p.staging);
     s.setValue(QStringLiteral("sync/planLifetimeHours"), p.planLifetimeHours);
     s.setValue(QStringLiteral("history/retentionDays"), p.runRetentionDays);
+    s.setValue(QStringLiteral("approval/requireSecondPerson"), p.requireSecondPerson);
+    if (p.approvers.isEmpty())
+        s.remove(QStringLiteral("approval/approvers"));
+    else
+        s.setValue(QStringLiteral("approval/approvers"), p.approvers);
+}
+
+engine::ApprovalPolicy approvalPolicy(const Configuration &c)
+{
+    return engine::ApprovalPolicy { c.policy.requireSecondPerson, c.policy.approvers };
+}
+
+QList<QPair<QString, QString>> guardSettings(const Configuration &c)
+{
+    QCryptographicHash trust(QCryptographicHash::Sha256);
+    for (const QStringList *files :
+         { &c.trust.anchorFiles, &c.trust.intermediateFiles, &c.trust.bundleFiles, &c.trust.crlFiles,
+           &c.trust.anchorDirectories, &c.trust.intermediateDirectories }) {
+        for (const QString &path : *files) {
+            trust.addData(path.toUtf8());
+            QFile f(path);
+            if (f.open(QIODevice::ReadOnly))
+                trust.addData(&f);
+        }
+        trust.addData(QByteArrayView("\n", 1));
+    }
+    trust.addData(QByteArrayView(c.trust.useSystemAnchors ? "system" : "", c.trust.useSystemAnchors ? 6 : 0));
+    return { { QStringLiteral("four-eyes"),
+               c.policy.requireSecondPerson ? QStringLiteral("on") : QStringLiteral("off") },
+             { QStringLiteral("approvers"),
+               c.policy.approvers.isEmpty() ? QStringLiteral("any")
+                                            : c.policy.approvers.join(QLatin1Char(',')) },
+             { QStringLiteral("staging"), c.policy.staging ? QStringLiteral("on") : QStringLiteral("off") },
+             { QStringLiteral("deletion-threshold"), QString::number(c.policy.deletionThreshold) },
+             { QStringLiteral("trust"), QString::fromLatin1(trust.result().toHex().left(16)) } };
+}
+
+bool isLoopbackHost(const QString &host)
+{
+    QString h = host;
+    if (h.startsWith(QLatin1Char('[')) && h.endsWith(QLatin1Char(']')))
+        h = h.mid(1, h.size() - 2);
+    if (h.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0)
+        return true;
+    const QHostAddress address(h);
+    return !address.isNull() && address.isLoopback();
+}
+
+Result<void> checkTransport(const Configuration &c)
+{
+    auto refuse = [](const QString &message) { return Error { QStringLiteral("usage"), message }; };
+    // Anonymous binds too: without TLS anyone on the path can also change the certificates read.
+    if (c.directory && !c.directory->usesTls() && c.directory->bind != directory::BindMethod::Gssapi) {
+        const QString host = QUrl(c.directory->url).host();
+        if (!isLoopbackHost(host))
+            return refuse(QStringLiteral("refusing to talk to %1 without TLS: a password would cross the "
+                                         "network in the clear, and the certificates read could be altered. "
+                                         "Use StartTLS (the default: drop --no-tls "
+                                         "or set directory/startTls=true), an ldaps:// URL, or a Kerberos "
+                                         "bind (--kerberos); plain LDAP is allowed to a loopback host only")
+                              .arg(c.directory->url));
+    }
+    if (c.tenant) {
+        const std::pair<const char *, QString> urls[] = { { "authority", c.tenant->authorityUrl },
+                                                          { "Graph", c.tenant->graphUrl },
+                                                          { "Exchange", c.tenant->exchangeUrl } };
+        for (const auto &[what, url] : urls) {
+            const QUrl parsed(QString(url).replace(QLatin1String("{tenant}"), QLatin1String("t")));
+            if (parsed.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0)
+                continue;
+            if (parsed.scheme().compare(QLatin1String("http"), Qt::CaseInsensitive) == 0
+                && isLoopbackHost(parsed.host()))
+                continue;
+            return refuse(QStringLiteral("refusing the %1 URL %2: a client secret or a bearer token would "
+                                         "cross the network unencrypted. Use an https:// URL; http:// is "
+                                         "allowed to a loopback host only")
+                              .arg(QLatin1String(what), url));
+        }
+    }
+    return {};
 }
 
 Result<void> saveFile(const Configuration &configuration, const QString &path)

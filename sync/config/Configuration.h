@@ -9,6 +9,7 @@
 #include "core/Result.h"
 #include "directory/ConnectionProfile.h"
 #include "directory/DirectoryReadJob.h"
+#include "engine/Approval.h"
 #include "engine/Diff.h"
 #include "tenant/TenantSettings.h"
 
@@ -33,6 +34,12 @@ struct PolicyConfig
     // A plan older than this is published only after every item's directory values are read again.
     int planLifetimeHours = 24;
     int runRetentionDays = 90; // the run history's (RunHistory) kept days
+    // Four-eyes: a plan's author cannot approve its items nor publish it. A single-admin shop turns
+    // it off here (approval/requireSecondPerson=false); every approval made while off says so.
+    bool requireSecondPerson = true;
+    // Who may approve or reject (approval/approvers): account names, and groups as "%group"; empty:
+    // any account. Anyone can read.
+    QStringList approvers;
 };
 
 enum class TenantCredential { Secret, Certificate };
@@ -46,6 +53,21 @@ struct Configuration
     TenantCredential credential = TenantCredential::Secret;
     PolicyConfig policy;
 };
+
+// The approval rules the settings ask for (four-eyes, approvers).
+engine::ApprovalPolicy approvalPolicy(const Configuration &configuration);
+
+// The settings the guards depend on, as PlanStore::recordSettings() keeps them in the audit trail:
+// four-eyes, approvers, staging, the deletion threshold, and the trust (a digest of the configured
+// anchor, intermediate, bundle and CRL files' contents).
+QList<QPair<QString, QString>> guardSettings(const Configuration &configuration);
+
+// No credential in the clear: plain LDAP (no StartTLS, not ldaps://) only to a loopback host or with
+// a Kerberos bind (its SASL layer encrypts: LdapConnection asks for SSF 56), and http:// tenant
+// URLs (authority, Graph, Exchange) only to a loopback host. The error (code "usage") says what to
+// use instead. Checked when the settings and options are read, before anything connects.
+Result<void> checkTransport(const Configuration &configuration);
+bool isLoopbackHost(const QString &host); // 127.0.0.0/8, ::1, "localhost"
 
 // The secrets that go with a configuration, from the keychain or the environment. Memory only.
 struct Secrets

@@ -1,14 +1,16 @@
 #include "engine/PlanStore.h"
 
+#include <QCryptographicHash>
 #include <QDataStream>
 #include <QFile>
+#include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSysInfo>
 
 #include <cerrno>
 #include <csignal>
-#include <pwd.h>
+#include <syslog.h>
 #include <unistd.h>
 
 namespace certsync::engine {
@@ -69,11 +71,20 @@ QString digests(const QList<Value> &values)
 class Transaction
 {
 public:
-    explicit Transaction(QSqlDatabase db)
+    enum Kind { Deferred, Immediate };
+    explicit Transaction(QSqlDatabase db, Kind kind = Deferred)
         : m_db(std::move(db))
     {
-        m_open = m_db.transaction();
+        if (kind == Deferred) {
+            m_open = m_db.transaction();
+            m_error = m_db.lastError();
+            return;
+        }
+        QSqlQuery begin(m_db); // commit() and rollback() below end it as they end Qt's own
+        m_open = begin.exec(QStringLiteral("BEGIN IMMEDIATE"));
+        m_error = begin.lastError();
     }
+    [[nodiscard]] QSqlError error() const { return m_error; }
     ~Transaction()
     {
         if (m_open)
@@ -89,6 +100,7 @@ public:
 private:
     QSqlDatabase m_db;
     bool m_open = false;
+    QSqlError m_error;
 };
 
 } // namespace
@@ -136,16 +148,6 @@ PlanStore::PlanStore(store::StateStore &store)
     : m_store(store)
 { }
 
-QString PlanStore::currentOperator()
-{
-    const QString configured = qEnvironmentVariable("CERTSYNC_APPROVER");
-    if (!configured.isEmpty())
-        return configured;
-    if (const passwd *pw = getpwuid(getuid()); pw && pw->pw_name)
-        return QString::fromLocal8Bit(pw->pw_name);
-    return QStringLiteral("uid %1").arg(getuid());
-}
-
 Result<qint64> PlanStore::savePlan(const DiffResult &diff, const PlanSource &source, const QString &who)
 {
     QSqlDatabase db = m_store.database();
@@ -182,8 +184,8 @@ Result<qint64> PlanStore::savePlan(const DiffResult &diff, const PlanSource &sou
     }
     q.prepare(
         QStringLiteral("INSERT INTO plans (created, status, directory_server, directory_read_at, tenant_id, "
-                       "tenant_read_at, items, removed_values, added_values, matched) "
-                       "VALUES (?, 'staged', ?, ?, ?, ?, ?, ?, ?, ?)"));
+                       "tenant_read_at, items, removed_values, added_values, matched, author) "
+                       "VALUES (?, 'staged', ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     q.addBindValue(now());
     q.addBindValue(source.directoryServer);
     q.addBindValue(source.directoryReadAt.toUTC().toString(Qt::ISODateWithMs));
@@ -193,6 +195,7 @@ Result<qint64> PlanStore::savePlan(const DiffResult &diff, const PlanSource &sou
     q.addBindValue(diff.removedValues);
     q.addBindValue(diff.addedValues);
     q.addBindValue(diff.matched);
+    q.addBindValue(who);
     if (!q.exec())
         return sqlError(QStringLiteral("cannot store the plan"), q.lastError());
     const qint64 id = q.lastInsertId().toLongLong();
@@ -268,21 +271,16 @@ Result<qint64> PlanStore::savePlan(const DiffResult &diff, const PlanSource &sou
     if (!findingsOk)
         return sqlError(QStringLiteral("cannot store the plan's findings"), finding.lastError());
 
-    QSqlQuery auditQuery(db);
-    auditQuery.prepare(QStringLiteral(
-        "INSERT INTO audit (at, who, action, plan_id, item_no, detail) VALUES (?, ?, ?, ?, 0, ?)"));
-    auditQuery.addBindValue(now());
-    auditQuery.addBindValue(who);
-    auditQuery.addBindValue(QStringLiteral("plan_created"));
-    auditQuery.addBindValue(id);
-    auditQuery.addBindValue(QStringLiteral("%1 items, %2 values removed, %3 added")
+    auto head = appendAudit(who, QStringLiteral("plan_created"), id, 0,
+                            QStringLiteral("%1 items, %2 values removed, %3 added")
                                 .arg(diff.items.size())
                                 .arg(diff.removedValues)
                                 .arg(diff.addedValues));
-    if (!auditQuery.exec())
-        return sqlError(QStringLiteral("cannot audit the plan"), auditQuery.lastError());
+    if (!head)
+        return head.error();
     if (!tx.commit())
         return sqlError(QStringLiteral("cannot store the plan"), db.lastError());
+    announce(*head, QStringLiteral("plan_created"), who);
     return id;
 }
 
@@ -300,7 +298,7 @@ const QString summarySelect = QStringLiteral(
     "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'unmatched_directory'), "
     "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'unmatched_tenant'), "
     "(SELECT COUNT(*) FROM plan_findings f WHERE f.plan_id = p.id AND f.kind = 'awaiting_entra_connect'), "
-    "(SELECT COUNT(*) FROM journal j WHERE j.plan_id = p.id AND j.state = 'conflict') "
+    "(SELECT COUNT(*) FROM journal j WHERE j.plan_id = p.id AND j.state = 'conflict'), p.author "
     "FROM plans p");
 
 PlanSummary summaryFrom(const QSqlQuery &q)
@@ -326,6 +324,7 @@ PlanSummary summaryFrom(const QSqlQuery &q)
     s.unmatchedTenant = q.value(17).toInt();
     s.awaiting = q.value(18).toInt();
     s.conflicts = q.value(19).toInt();
+    s.author = q.value(20).toString();
     return s;
 }
 
@@ -435,11 +434,17 @@ Result<QList<Finding>> PlanStore::findings(qint64 planId) const
 }
 
 Result<int> PlanStore::decide(qint64 planId, const QList<int> &itemNumbers, Decision decision,
-                              const QString &who, const QString &comment)
+                              const QString &who, const QString &comment, const ApprovalPolicy &policy)
 {
     auto summary = plan(planId);
     if (!summary)
         return summary.error();
+    if (auto allowed = mayDecide(policy, who, planId, summary->author); !allowed)
+        return allowed.error();
+    // While the second-person rule is off, every decision says so in the trail.
+    const QString detail = policy.requireSecondPerson ? comment
+        : comment.isEmpty()                           ? fourEyesOffNote()
+                            : comment + QStringLiteral(" [") + fourEyesOffNote() + ']';
     if (summary->status == QLatin1String("published"))
         return Error { QStringLiteral("plan_closed"),
                        QStringLiteral("plan %1 is already published").arg(planId) };
@@ -459,13 +464,14 @@ Result<int> PlanStore::decide(qint64 planId, const QList<int> &itemNumbers, Deci
     Transaction tx(db);
     if (!tx.isOpen())
         return sqlError(QStringLiteral("cannot record the decision"), db.lastError());
-    QSqlQuery update(db), record(db), auditQuery(db);
+    QSqlQuery update(db), record(db);
     update.prepare(QStringLiteral("UPDATE plan_items SET decision = ? WHERE plan_id = ? AND item_no = ?"));
     record.prepare(QStringLiteral(
         "INSERT INTO decisions (plan_id, item_no, decision, who, at, comment) VALUES (?, ?, ?, ?, ?, ?)"));
-    auditQuery.prepare(QStringLiteral(
-        "INSERT INTO audit (at, who, action, plan_id, item_no, detail) VALUES (?, ?, ?, ?, ?, ?)"));
+    const QString action =
+        decision == Decision::Approved ? QStringLiteral("approve") : QStringLiteral("reject");
     int changed = 0;
+    AuditHead head;
     const QString time = now();
     for (int n : std::as_const(chosen)) {
         const StoredItem &s = all->at(n - 1);
@@ -478,22 +484,21 @@ Result<int> PlanStore::decide(qint64 planId, const QList<int> &itemNumbers, Deci
         const QVariantList rec = { planId, n, decisionName(decision), who, time, comment };
         for (int c = 0; c < rec.size(); ++c)
             record.bindValue(c, rec.at(c));
-        const QVariantList aud = {
-            time,
-            who,
-            decision == Decision::Approved ? QStringLiteral("approve") : QStringLiteral("reject"),
-            planId,
-            n,
-            comment
-        };
-        for (int c = 0; c < aud.size(); ++c)
-            auditQuery.bindValue(c, aud.at(c));
-        if (!update.exec() || !record.exec() || !auditQuery.exec())
-            return sqlError(QStringLiteral("cannot record the decision"), db.lastError());
+        // The failing statement's own error: the connection's is empty for a statement error.
+        if (!update.exec())
+            return sqlError(QStringLiteral("cannot record the decision"), update.lastError());
+        if (!record.exec())
+            return sqlError(QStringLiteral("cannot record the decision"), record.lastError());
+        auto appended = appendAudit(who, action, planId, n, detail);
+        if (!appended)
+            return appended.error();
+        head = *appended;
         ++changed;
     }
     if (!tx.commit())
         return sqlError(QStringLiteral("cannot record the decision"), db.lastError());
+    if (changed > 0)
+        announce(head, action, who);
     return changed;
 }
 
@@ -533,16 +538,21 @@ Result<void> PlanStore::updateJournal(qint64 planId, const QList<JournalEntry> &
     Transaction tx(db);
     if (!tx.isOpen())
         return sqlError(QStringLiteral("cannot write the journal"), db.lastError());
+    std::optional<std::pair<AuditHead, AuditEntry>> last;
     for (const JournalEntry &e : entries) {
         if (auto written = updateJournal(planId, e.itemNumber, e.update); !written)
             return written.error();
         if (e.audit.action.isEmpty())
             continue;
-        if (auto audited = audit(e.audit.who, e.audit.action, planId, e.itemNumber, e.audit.detail); !audited)
-            return audited.error();
+        auto head = appendAudit(e.audit.who, e.audit.action, planId, e.itemNumber, e.audit.detail);
+        if (!head)
+            return head.error();
+        last.emplace(*head, e.audit);
     }
     if (!tx.commit())
         return sqlError(QStringLiteral("cannot write the journal"), db.lastError());
+    if (last) // one head per commit: the system log gets the chain's end, not every item
+        announce(last->first, last->second.action, last->second.who);
     return {};
 }
 
@@ -560,24 +570,243 @@ Result<void> PlanStore::setStatus(qint64 planId, const QString &status)
 Result<void> PlanStore::audit(const QString &who, const QString &action, qint64 planId, int itemNumber,
                               const QString &detail)
 {
-    QSqlQuery q(m_store.database());
+    QSqlDatabase db = m_store.database();
+    Transaction tx(db);
+    if (!tx.isOpen())
+        return sqlError(QStringLiteral("cannot write the audit trail"), db.lastError());
+    auto head = appendAudit(who, action, planId, itemNumber, detail);
+    if (!head)
+        return head.error();
+    if (!tx.commit())
+        return sqlError(QStringLiteral("cannot write the audit trail"), db.lastError());
+    announce(*head, action, who);
+    return {};
+}
+
+namespace {
+
+// The chain's link: SHA-256 over the previous row's hash and this row's fields, each field's UTF-8
+// followed by a unit separator (no field can run into the next), hex.
+QString auditHash(const QString &previous, qint64 id, const QString &at, const QString &who,
+                  const QString &action, qint64 planId, int itemNumber, const QString &detail)
+{
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    for (const QString &field : { previous, QString::number(id), at, who, action, QString::number(planId),
+                                  QString::number(itemNumber), detail }) {
+        h.addData(field.toUtf8());
+        h.addData(QByteArrayView("\x1f", 1));
+    }
+    return QString::fromLatin1(h.result().toHex());
+}
+
+} // namespace
+
+Result<AuditHead> PlanStore::appendAudit(const QString &who, const QString &action, qint64 planId,
+                                         int itemNumber, const QString &detail)
+{
+    QSqlDatabase db = m_store.database();
+    const QString at = now();
+    QSqlQuery q(db);
     q.prepare(QStringLiteral(
         "INSERT INTO audit (at, who, action, plan_id, item_no, detail) VALUES (?, ?, ?, ?, ?, ?)"));
-    q.addBindValue(now());
-    q.addBindValue(who);
-    q.addBindValue(action);
-    q.addBindValue(planId);
-    q.addBindValue(itemNumber);
-    q.addBindValue(detail);
+    for (const QVariant &v : { QVariant(at), QVariant(who), QVariant(action), QVariant(planId),
+                               QVariant(itemNumber), QVariant(detail) })
+        q.addBindValue(v);
     if (!q.exec())
         return sqlError(QStringLiteral("cannot write the audit trail"), q.lastError());
-    return {};
+    const qint64 id = q.lastInsertId().toLongLong();
+    // The insert holds the write lock: the row before is the chain's end for every writer.
+    q.prepare(QStringLiteral("SELECT hash FROM audit WHERE id < ? ORDER BY id DESC LIMIT 1"));
+    q.addBindValue(id);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read the audit trail"), q.lastError());
+    const QString previous = q.next() ? q.value(0).toString() : QString();
+    const QString hash = auditHash(previous, id, at, who, action, planId, itemNumber, detail);
+    q.prepare(QStringLiteral("UPDATE audit SET hash = ? WHERE id = ?"));
+    q.addBindValue(hash);
+    q.addBindValue(id);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot write the audit trail"), q.lastError());
+    return AuditHead { id, hash, {} };
+}
+
+void PlanStore::announce(const AuditHead &head, const QString &action, const QString &who)
+{
+    static const bool opened = [] {
+        openlog("certsync", LOG_PID, LOG_AUTHPRIV);
+        return true;
+    }();
+    Q_UNUSED(opened);
+    if (m_trail.isEmpty()) {
+        QSqlQuery q(m_store.database());
+        if (q.exec(QStringLiteral("SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id LIMIT 1"))
+            && q.next())
+            m_trail = q.value(0).toString().left(16);
+    }
+    // The format is what parseAuditHeads() reads back from an export of the system log.
+    syslog(LOG_NOTICE, "audit head: trail %s row %lld sha256 %s (%s by %s)", m_trail.toLatin1().constData(),
+           static_cast<long long>(head.id), head.hash.toLatin1().constData(), action.toUtf8().constData(),
+           who.toUtf8().constData());
+}
+
+QList<AuditHead> PlanStore::parseAuditHeads(const QByteArray &systemLogExport)
+{
+    static const QRegularExpression line(
+        QStringLiteral("audit head: trail ([0-9a-f]{16}) row (\\d+) sha256 ([0-9a-f]{64})"));
+    QList<AuditHead> heads;
+    auto it = line.globalMatch(QString::fromUtf8(systemLogExport));
+    while (it.hasNext()) {
+        const QRegularExpressionMatch m = it.next();
+        heads.append(AuditHead { m.captured(2).toLongLong(), m.captured(3), m.captured(1) });
+    }
+    return heads;
+}
+
+Result<AuditCheck> PlanStore::verifyAudit(const QList<AuditHead> &heads) const
+{
+    QSqlQuery q(m_store.database());
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral(
+            "SELECT id, at, who, action, plan_id, item_no, detail, hash FROM audit ORDER BY id")))
+        return sqlError(QStringLiteral("cannot read the audit trail"), q.lastError());
+    AuditCheck check;
+    QHash<qint64, QString> stored; // the rows the exported heads name
+    QSet<qint64> named;
+    for (const AuditHead &h : heads)
+        named.insert(h.id);
+    QString previous;
+    bool chained = false;
+    auto breakAt = [&check](qint64 id, const QString &problem) {
+        if (!check.intact)
+            return;
+        check.intact = false;
+        check.brokenAt = id;
+        check.problem = problem;
+    };
+    while (q.next()) {
+        const qint64 id = q.value(0).toLongLong();
+        const QString hash = q.value(7).toString();
+        if (check.trail.isEmpty() && !hash.isEmpty())
+            check.trail = hash.left(16);
+        ++check.rows;
+        check.headId = id;
+        check.headHash = hash;
+        if (named.contains(id))
+            stored.insert(id, hash);
+        if (hash.isEmpty()) {
+            if (chained)
+                breakAt(id, QStringLiteral("row %1 has no hash, but rows before it do").arg(id));
+            else
+                ++check.unchained;
+            continue;
+        }
+        chained = true;
+        const QString expected =
+            auditHash(previous, id, q.value(1).toString(), q.value(2).toString(), q.value(3).toString(),
+                      q.value(4).toLongLong(), q.value(5).toInt(), q.value(6).toString());
+        if (expected != hash)
+            breakAt(id,
+                    QStringLiteral("row %1 does not match its hash: it, or a row before it, was changed, "
+                                   "inserted or deleted")
+                        .arg(id));
+        previous = hash;
+    }
+    for (const AuditHead &h : heads) {
+        if (h.trail != check.trail) {
+            ++check.otherTrails;
+            continue;
+        }
+        ++check.externalHeads;
+        const auto found = stored.constFind(h.id);
+        if (found == stored.cend())
+            breakAt(h.id,
+                    QStringLiteral("row %1, named by the system log, is gone from the database").arg(h.id));
+        else if (*found != h.hash)
+            breakAt(h.id,
+                    QStringLiteral("row %1 does not hold the hash the system log recorded for it").arg(h.id));
+    }
+    return check;
+}
+
+Result<bool> PlanStore::recordSettings(const QString &who, const QList<QPair<QString, QString>> &settings)
+{
+    QStringList pairs;
+    for (const auto &[key, value] : settings)
+        pairs.append(key + QLatin1Char('=') + value);
+    const QString state = pairs.join(QStringLiteral("; "));
+    static const QString separator = QStringLiteral(" | now: ");
+    QSqlDatabase db = m_store.database();
+    // Read, then maybe write: the write lock first (BEGIN IMMEDIATE), so that two processes starting
+    // at once queue instead of one failing with a stale snapshot.
+    Transaction tx(db, Transaction::Immediate);
+    if (!tx.isOpen())
+        return sqlError(QStringLiteral("cannot write the audit trail"), tx.error());
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral(
+            "SELECT detail FROM audit WHERE action = 'settings_changed' ORDER BY id DESC LIMIT 1")))
+        return sqlError(QStringLiteral("cannot read the audit trail"), q.lastError());
+    QHash<QString, QString> before;
+    bool first = true;
+    if (q.next()) {
+        first = false;
+        const QString detail = q.value(0).toString();
+        const qsizetype at = detail.indexOf(separator);
+        for (const QString &pair :
+             detail.mid(at < 0 ? 0 : at + separator.size()).split(QStringLiteral("; "))) {
+            const qsizetype eq = pair.indexOf(QLatin1Char('='));
+            if (eq > 0)
+                before.insert(pair.left(eq), pair.mid(eq + 1));
+        }
+    }
+    QStringList changes;
+    for (const auto &[key, value] : settings)
+        if (first || before.value(key) != value)
+            changes.append(first ? key + QLatin1Char(' ') + value
+                                 : QStringLiteral("%1 %2 (was %3)")
+                                       .arg(key, value, before.value(key, QStringLiteral("unset"))));
+    if (changes.isEmpty())
+        return false;
+    const QString detail = (first ? QStringLiteral("first recorded: ") : QStringLiteral("changed: "))
+        + changes.join(QStringLiteral(", ")) + separator + state;
+    auto head = appendAudit(who, QStringLiteral("settings_changed"), 0, 0, detail);
+    if (!head)
+        return head.error();
+    if (!tx.commit())
+        return sqlError(QStringLiteral("cannot write the audit trail"), db.lastError());
+    announce(*head, QStringLiteral("settings_changed"), who);
+    return true;
+}
+
+Result<PlanPeople> PlanStore::people(qint64 planId) const
+{
+    auto summary = plan(planId);
+    if (!summary)
+        return summary.error();
+    PlanPeople people;
+    people.author = summary->author;
+    QSqlQuery q(m_store.database());
+    q.prepare(QStringLiteral("SELECT decision, who FROM decisions WHERE plan_id = ? GROUP BY decision, who "
+                             "ORDER BY MIN(id)"));
+    q.addBindValue(planId);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read the decisions of plan %1").arg(planId), q.lastError());
+    while (q.next())
+        (q.value(0).toString() == decisionName(Decision::Approved) ? people.approvers : people.rejecters)
+            .append(q.value(1).toString());
+    q.prepare(QStringLiteral("SELECT who FROM audit WHERE plan_id = ? AND action = 'publish_start' GROUP BY "
+                             "who ORDER BY MIN(id)"));
+    q.addBindValue(planId);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read the audit trail of plan %1").arg(planId), q.lastError());
+    while (q.next())
+        people.publishers.append(q.value(0).toString());
+    return people;
 }
 
 Result<QList<AuditRow>> PlanStore::auditRows(qint64 planId) const
 {
     QSqlQuery q(m_store.database());
-    q.prepare(QStringLiteral("SELECT id, at, who, action, plan_id, item_no, detail FROM audit "
+    q.prepare(QStringLiteral("SELECT id, at, who, action, plan_id, item_no, detail, hash FROM audit "
                              "WHERE ? = 0 OR plan_id = ? ORDER BY id"));
     q.addBindValue(planId);
     q.addBindValue(planId);
@@ -587,7 +816,7 @@ Result<QList<AuditRow>> PlanStore::auditRows(qint64 planId) const
     while (q.next())
         out.append(AuditRow { q.value(0).toLongLong(), parseTime(q.value(1)), q.value(2).toString(),
                               q.value(3).toString(), q.value(4).toLongLong(), q.value(5).toInt(),
-                              q.value(6).toString() });
+                              q.value(6).toString(), q.value(7).toString() });
     return out;
 }
 

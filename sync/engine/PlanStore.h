@@ -5,6 +5,7 @@
 // a PlanStore belongs to the thread that opened the store.
 
 #include "core/Result.h"
+#include "engine/Approval.h"
 #include "engine/Diff.h"
 #include "store/StateStore.h"
 
@@ -53,6 +54,7 @@ struct PlanSummary
     int unmatchedDirectory = 0;
     int unmatchedTenant = 0;
     int awaiting = 0;
+    QString author; // who staged it, as recorded ("alice" or "alice (via sudo)")
 };
 
 struct StoredItem
@@ -88,6 +90,40 @@ struct AuditRow
     qint64 planId = 0;
     int itemNumber = 0; // 0: the whole plan
     QString detail;
+    QString hash; // SHA-256 hex of this row and the previous row's hash; empty before the chain began
+};
+
+// The people of one plan, as `show`, the staged pane and the audit name them.
+struct PlanPeople
+{
+    QString author;
+    QStringList approvers;
+    QStringList rejecters;
+    QStringList publishers; // who started a publish of it
+};
+
+// What `audit verify` found.
+struct AuditCheck
+{
+    bool intact = true;
+    qint64 rows = 0;
+    qint64 unchained = 0; // rows from before the chain began (schema 10): not protected
+    qint64 brokenAt = 0; // the first row whose hash does not match (0: none)
+    QString problem; // in words, when not intact
+    qint64 headId = 0; // the last row
+    QString headHash;
+    qint64 externalHeads = 0; // heads from a system-log export that were compared
+    qint64 otherTrails = 0; // heads in the export that belong to other state databases
+    QString trail; // this trail's id
+};
+
+// A head as the system log recorded it: which trail (the first 16 hex digits of the trail's first
+// hash: one host may keep several state databases), row id and hash.
+struct AuditHead
+{
+    qint64 id = 0;
+    QString hash;
+    QString trail;
 };
 
 struct JournalUpdate
@@ -142,9 +178,10 @@ public:
     Result<QList<Finding>> findings(qint64 planId) const;
 
     // Approves or rejects the given items (empty: all), recording who, when and why. Applied items
-    // cannot change their decision. Returns how many items changed.
+    // cannot change their decision. Returns how many items changed. The approval rules (Approval.h)
+    // are checked first: a refusal has code "not_allowed" and changes nothing.
     Result<int> decide(qint64 planId, const QList<int> &itemNumbers, Decision decision, const QString &who,
-                       const QString &comment);
+                       const QString &comment, const ApprovalPolicy &policy = {});
     Result<void> updateJournal(qint64 planId, int itemNumber, const JournalUpdate &update);
     // A journal transition and its audit row in one transaction.
     Result<void> updateJournal(qint64 planId, int itemNumber, const JournalUpdate &update,
@@ -171,11 +208,27 @@ public:
     Result<void> audit(const QString &who, const QString &action, qint64 planId, int itemNumber,
                        const QString &detail);
     Result<QList<AuditRow>> auditRows(qint64 planId = 0) const;
-
-    // The OS user name, or CERTSYNC_APPROVER when set: who approvals and publishes are recorded for.
-    static QString currentOperator();
+    // Walks the whole trail and checks every hash link; with `heads` (from the system log), also that
+    // each of those rows still holds the hash it had, and that none of them is gone.
+    Result<AuditCheck> verifyAudit(const QList<AuditHead> &heads = {}) const;
+    // The heads certsync sent to the system log, found in an export of it (journalctl, syslog file).
+    static QList<AuditHead> parseAuditHeads(const QByteArray &systemLogExport);
+    // The settings that matter to the guards (four-eyes, approvers, staging, threshold, trust), as
+    // "key=value" pairs: when they differ from the last ones recorded, a "settings_changed" row names
+    // what changed (and by whom: the account whose settings these are). Returns whether a row was added.
+    Result<bool> recordSettings(const QString &who, const QList<QPair<QString, QString>> &settings);
+    // Who staged, approved, rejected and published the plan (recorded names, first come first).
+    Result<PlanPeople> people(qint64 planId) const;
 
 private:
+    // Appends one row to the chain inside the caller's transaction; the row is inserted first (the
+    // write lock), then linked to the row before it. Returns the new head.
+    Result<AuditHead> appendAudit(const QString &who, const QString &action, qint64 planId, int itemNumber,
+                                  const QString &detail);
+    // Sends a committed head to the system log (syslog(3), facility authpriv).
+    void announce(const AuditHead &head, const QString &action, const QString &who);
+    QString m_trail; // the trail's id, once known
+
     store::StateStore &m_store;
 };
 

@@ -1,5 +1,6 @@
 #include "engine/PublishJob.h"
 
+#include "certs/ValueAnalyzer.h"
 #include "core/Logging.h"
 #include "directory/LdapConnection.h"
 #include "tenant/ExchangeClient.h"
@@ -105,6 +106,18 @@ void PublishJob::doStart()
         return;
     }
 
+    // The approval rules: the author does not publish their own plan (four-eyes). Refused before the
+    // claim, with a row in the trail.
+    if (auto allowed = mayPublish(m_settings.approval, m_settings.who, m_settings.planId, plan->author);
+        !allowed) {
+        m_outcome.refused = true;
+        m_outcome.error = allowed.error();
+        if (!audit(QStringLiteral("publish_refused"), 0, allowed.error().message))
+            return;
+        end(false, allowed.error().message);
+        return;
+    }
+
     // One publisher per plan, before anything else is looked at or written.
     std::optional<PlanClaim> previous;
     if (auto claimed = m_plans->claim(PlanClaim::ofThisProcess(m_settings.planId, m_settings.who), &previous);
@@ -170,6 +183,22 @@ void PublishJob::doStart()
     }
     m_outcome.considered = int(m_queue.size());
 
+    // Every way around a guard is in the trail: a threshold other than the settings' for this run,
+    // and the override given (whether or not this plan needs it).
+    if (m_settings.configuredDeletionThreshold >= 0
+        && m_settings.deletionThreshold != m_settings.configuredDeletionThreshold
+        && !audit(QStringLiteral("threshold_changed"), 0,
+                  QStringLiteral("deletion threshold %1 for this publish (the settings say %2)")
+                      .arg(m_settings.deletionThreshold)
+                      .arg(m_settings.configuredDeletionThreshold)))
+        return;
+    if (m_settings.allowDeletions && m_outcome.removedValues <= m_settings.deletionThreshold
+        && !audit(QStringLiteral("deletions_allowed"), 0,
+                  QStringLiteral("publish started with the deletion override; not needed: %1 values "
+                                 "removed, threshold %2")
+                      .arg(m_outcome.removedValues)
+                      .arg(m_settings.deletionThreshold)))
+        return;
     if (m_outcome.removedValues > m_settings.deletionThreshold) {
         const QString detail = QStringLiteral("%1 values would be removed, over the deletion threshold of %2")
                                    .arg(m_outcome.removedValues)
@@ -413,6 +442,26 @@ void PublishJob::checkDirectory(const StoredItem &item, Read &read)
                     .arg(v.sha256Hex().left(16), attribute, item.item.userKey);
             return;
         }
+    // Revocation is the one verdict that can change while the value stays: judge the value again
+    // under today's CRLs. Only the chain matters here (the policy that chose the value is the
+    // plan's), so a user context is not needed.
+    if (!m_settings.trust || !m_settings.trust->hasCrls())
+        return;
+    if (!m_analyzer)
+        m_analyzer = std::make_unique<certs::ValueAnalyzer>(*m_settings.trust, certs::CertificateJudge());
+    const certs::Attribute judged = item.item.attribute == ItemAttribute::UserSmimeCertificate
+        ? certs::Attribute::UserSmimeCertificate
+        : certs::Attribute::UserCertificate;
+    for (const Value &v : item.item.added) {
+        const certs::AnalyzedValue analyzed = m_analyzer->analyze(judged, 0, v.bytes, {}, now);
+        const certs::JudgedCertificate *users = analyzed.usersCertificate();
+        if (users && users->chain.status == certs::ChainStatus::Revoked) {
+            read.conflict = QStringLiteral("value %1 of %2 is revoked (%3) since the plan was computed; not "
+                                           "published")
+                                .arg(v.sha256Hex().left(16), item.item.userKey, users->chain.message);
+            return;
+        }
+    }
 }
 
 void PublishJob::decide(int index, const Read &read)

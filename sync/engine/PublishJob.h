@@ -8,7 +8,7 @@
 // someone did the same): applied without writing. Anything else is someone else's change: the item
 // becomes a conflict, nothing is written, and the next diff plans that user again. With directory
 // settings, a tenant item's new values are also checked against the directory: a value removed
-// there since, or expired since, is not published (conflict).
+// there since, expired since, or (with CRLs configured) revoked since, is not published (conflict).
 // One publisher per plan: the run claims the plan in the state database first (PlanClaim) and
 // renews the claim every few seconds; a dead holder's claim is taken over.
 
@@ -26,6 +26,10 @@
 #include <memory>
 #include <optional>
 
+namespace certsync::certs {
+class TrustStore;
+class ValueAnalyzer;
+} // namespace certsync::certs
 namespace certsync::directory {
 class LdapConnection;
 }
@@ -46,7 +50,13 @@ struct PublishSettings
     std::optional<tenant::TenantSettings> tenant; // needed for Exchange and Graph items
     std::optional<directory::ConnectionProfile> directory; // needed for Directory items
     QString directoryPassword; // never logged
+    // The trust the plan was judged with, loaded again for this run: with CRLs, a value the plan
+    // would publish is judged again and one revoked since is not published.
+    std::shared_ptr<const certs::TrustStore> trust;
     int deletionThreshold = 500; // removed values per publish, as Entra Connect's default
+    // What the settings say; a different deletionThreshold for this run is audited (-1: not known).
+    int configuredDeletionThreshold = -1;
+    ApprovalPolicy approval; // four-eyes: the plan's author does not publish it
     // A plan older than this is published only with every tenant item's directory values read
     // again (needs `directory`); without directory settings such a plan is refused.
     int planLifetimeHours = 24;
@@ -145,6 +155,7 @@ private:
     tenant::GraphClient *m_graph = nullptr;
     tenant::ExchangeClient *m_exchange = nullptr;
     std::unique_ptr<directory::LdapConnection> m_ldap;
+    std::unique_ptr<certs::ValueAnalyzer> m_analyzer; // made on the first value judged again
 };
 
 } // namespace certsync::engine

@@ -5,6 +5,8 @@
 #include "report/InventoryCsv.h"
 #include "store/StateStore.h"
 
+#include "store/FileModes.h"
+
 #include <QSaveFile>
 
 #include <functional>
@@ -33,6 +35,8 @@ Result<qint64> writeFile(const QString &path, const std::function<bool(Writer &)
     Writer csv(&file);
     if (!rows(csv) || !file.commit())
         return cannotWrite(path, file.errorString());
+    if (auto mode = store::applyFolderMode(path); !mode) // group-shared only in a group's folder
+        return mode.error();
     return csv.rows() - 1;
 }
 
@@ -131,11 +135,12 @@ Result<qint64> writeAuditReport(const PlanStore &plans, const QString &path)
     return writeFile<CsvWriter>(path, [&](CsvWriter &csv) {
         bool ok = csv.writeRow({ QStringLiteral("id"), QStringLiteral("at"), QStringLiteral("who"),
                                  QStringLiteral("action"), QStringLiteral("plan"), QStringLiteral("item"),
-                                 QStringLiteral("detail") });
+                                 QStringLiteral("detail"), QStringLiteral("sha256") });
         for (const AuditRow &a : std::as_const(*rows))
             ok = ok
                 && csv.writeRow({ QString::number(a.id), InventoryCsv::utcTime(a.at), a.who, a.action,
-                                  QString::number(a.planId), QString::number(a.itemNumber), a.detail });
+                                  QString::number(a.planId), QString::number(a.itemNumber), a.detail,
+                                  a.hash });
         return ok;
     });
 }

@@ -1,4 +1,5 @@
 #include "store/RunHistory.h"
+#include "core/Operator.h"
 
 #include "engine/PlanStore.h"
 #include "jobs/Job.h"
@@ -189,7 +190,7 @@ Result<QList<LogRecord>> RunHistory::records(qint64 runId) const
 RunRecorder::RunRecorder(QString origin, QString command)
 {
     m_run.started = QDateTime::currentDateTimeUtc();
-    m_run.who = engine::PlanStore::currentOperator();
+    m_run.who = currentOperator().recorded();
     m_run.origin = std::move(origin);
     m_run.command = std::move(command);
 }

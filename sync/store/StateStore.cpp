@@ -1,4 +1,5 @@
 #include "store/StateStore.h"
+#include "store/FileModes.h"
 
 #include "core/Logging.h"
 
@@ -104,6 +105,13 @@ const QList<QStringList> &migrations()
               "seq INTEGER NOT NULL, at INTEGER NOT NULL, level INTEGER NOT NULL, job TEXT, "
               "user TEXT, channel TEXT, message TEXT, http_status INTEGER, request_id TEXT, "
               "client_request_id TEXT, PRIMARY KEY (run_id, seq)) WITHOUT ROWID") },
+        // 10: a tamper-evident audit trail (each row's SHA-256 over its content and the previous
+        // row's hash: engine::PlanStore); rows written before keep no hash and are reported as such.
+        // Plans name their author (four-eyes), taken from the trail for older plans.
+        { QStringLiteral("ALTER TABLE audit ADD COLUMN hash TEXT"),
+          QStringLiteral("ALTER TABLE plans ADD COLUMN author TEXT"),
+          QStringLiteral("UPDATE plans SET author = (SELECT a.who FROM audit a WHERE a.action = "
+                         "'plan_created' AND a.plan_id = plans.id ORDER BY a.id LIMIT 1)") },
     };
     return list;
 }
@@ -190,9 +198,12 @@ int StateStore::latestSchemaVersion()
 Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
 {
     static QAtomicInt counter;
-    if (!QDir().mkpath(QFileInfo(path).absolutePath()))
-        return Error { QStringLiteral("state_db"),
-                       QStringLiteral("cannot create the folder of %1").arg(path) };
+    // The folder's permissions say who shares the state (FileModes.h): a group's setgid folder, or
+    // this account alone.
+    if (auto folder = makeFolder(QFileInfo(path).absolutePath()); !folder)
+        return Error { QStringLiteral("state_db"), folder.error().message };
+    if (auto prepared = prepareDatabaseFile(path); !prepared)
+        return Error { QStringLiteral("state_db"), prepared.error().message };
     const QString name = QStringLiteral("certsync-state-%1").arg(counter.fetchAndAddRelaxed(1));
     std::unique_ptr<StateStore> store(new StateStore(path, name));
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);

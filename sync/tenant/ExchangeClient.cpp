@@ -9,6 +9,13 @@ namespace certsync::tenant {
 
 namespace {
 
+// Exchange's well-known system mailbox of an organisation, the anchor app-only requests name.
+QByteArray anchorMailbox(const TenantSettings &settings)
+{
+    return QByteArrayLiteral("APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@")
+        + settings.tenantId.toUtf8();
+}
+
 TenantError canceledError()
 {
     TenantError e;
@@ -173,6 +180,9 @@ void ExchangeClient::invokePage(const QUrl &url, const QByteArray &body, bool is
     request.what = what;
     // The Exchange module asks for large pages; the service answers with @odata.nextLink.
     request.headers.append({ QByteArrayLiteral("Prefer"), QByteArrayLiteral("odata.maxpagesize=1000") });
+    // Routes an app-only request to the organisation's system mailbox, as public clients of the
+    // endpoint do (DOMAIN.md).
+    request.headers.append({ QByteArrayLiteral("X-AnchorMailbox"), anchorMailbox(m_http->settings()) });
     QPointer<ExchangeClient> self(this);
     m_http->send(
         request,
@@ -187,6 +197,17 @@ void ExchangeClient::invokePage(const QUrl &url, const QByteArray &body, bool is
             const QJsonObject page = result->json();
             for (const QJsonValue &v : page.value(QStringLiteral("value")).toArray())
                 soFar.append(v.toObject());
+            // The cmdlet ran, with something to say (nothing changed, a value ignored...): the log
+            // keeps it with the request's ids.
+            for (const QJsonValue &w : page.value(QStringLiteral("@adminapi.warnings")).toArray()) {
+                jobs::LogRecord record;
+                record.level = jobs::LogRecord::Level::Warning;
+                record.channel = QStringLiteral("exchange");
+                record.message = QStringLiteral("Exchange Online warns (%1): %2").arg(what, w.toString());
+                record.requestId = result->requestId;
+                record.clientRequestId = result->clientRequestId;
+                self->m_http->report(record);
+            }
             if (onPage && !onPage(int(soFar.size()))) {
                 done(canceledError());
                 return;

@@ -125,11 +125,27 @@ TenantError TenantError::fromExchange(int httpStatus, const QByteArray &body)
                                    : QString::fromUtf8(body.left(300));
         return e;
     }
-    // Exchange's error code is generic ("BadRequest"); the .NET exception type sits between bars at
-    // the start of the message, e.g. "|Microsoft.Exchange...RecipientTaskException|The operation ...".
-    QString message = error.value(QStringLiteral("message")).toString();
-    QString type =
-        error.value(QStringLiteral("innererror")).toObject().value(QStringLiteral("type")).toString();
+    // Exchange's error code is generic ("BadRequest"), and so is its message at times ("An error has
+    // occurred."): the text is read as the Exchange module's public clients do, from
+    // error.details[].message first, then error.innererror.internalException.message, then
+    // error.message. The .NET exception type sits between bars at the start of the text, e.g.
+    // "|Microsoft.Exchange...RecipientTaskException|The operation ...", in details after an
+    // "Ex<id>" tag.
+    const QJsonObject inner = error.value(QStringLiteral("innererror")).toObject();
+    QString message;
+    for (const QJsonValue &detail : error.value(QStringLiteral("details")).toArray())
+        if (message.isEmpty())
+            message = detail.toObject().value(QStringLiteral("message")).toString();
+    static const QRegularExpression tag(QStringLiteral("^Ex[0-9A-Fa-f]+(?=\\|)"));
+    message.remove(tag);
+    if (message.isEmpty())
+        message = inner.value(QStringLiteral("internalException"))
+                      .toObject()
+                      .value(QStringLiteral("message"))
+                      .toString();
+    if (message.isEmpty())
+        message = error.value(QStringLiteral("message")).toString();
+    QString type = inner.value(QStringLiteral("type")).toString();
     static const QRegularExpression typed(QStringLiteral("^\\|([^|]+)\\|(.*)$"),
                                           QRegularExpression::DotMatchesEverythingOption);
     if (const auto m = typed.match(message); m.hasMatch()) {

@@ -98,6 +98,8 @@ public:
     void setNetworkAccessManager(QNetworkAccessManager *nam) { m_nam = nam; }
     // The token for a service, fetched or from the cache (exposed for the token tests).
     void token(Service service, std::function<void(TenantResult<QByteArray>)> done);
+    // A record for the log from a client of this connection (Exchange's @adminapi.warnings).
+    void report(const jobs::LogRecord &record) { emit logRecord(record); }
 
 signals:
     void logRecord(const certsync::jobs::LogRecord &record);

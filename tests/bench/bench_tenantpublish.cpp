@@ -154,7 +154,8 @@ int main(int argc, char *argv[])
                 diff.items.append(item);
             }
             auto id = plans.savePlan(diff, {}, QStringLiteral("bench"));
-            if (!id || !plans.decide(*id, {}, engine::Decision::Approved, QStringLiteral("bench"), {})) {
+            if (!id
+                || !plans.decide(*id, {}, engine::Decision::Approved, QStringLiteral("bench-approver"), {})) {
                 std::fprintf(stderr, "bench: cannot stage the plan\n");
                 return 1;
             }
@@ -162,7 +163,7 @@ int main(int argc, char *argv[])
         engine::PublishSettings ps;
         ps.statePath = statePath;
         ps.planId = 1;
-        ps.who = QStringLiteral("bench");
+        ps.who = QStringLiteral("bench-publisher"); // not the author: four-eyes
         ps.tenant = settings;
         ps.deletionThreshold = changes;
         engine::PublishOutcome outcome;

@@ -6,19 +6,26 @@
 // in a dark palette is checked for readable text and status colours. Screenshots go to
 // CERTSYNC_SCREENSHOTS (console-*.png, console-dark-*.png).
 #include "ItemViewClicks.h"
+#include "core/Operator.h"
 #include "engine/Diff.h"
+#include "engine/PlanStore.h"
 #include "models/CertificateTreeModel.h"
 #include "models/LogModel.h"
 #include "models/PlanModels.h"
 #include "models/StatusPresentation.h"
 #include "models/UsersModel.h"
+#include "ui/CertificatePane.h"
 #include "ui/DemoLauncher.h"
 #include "ui/LogPane.h"
 #include "ui/MainWindow.h"
+#include "ui/SmimeCollectionDialog.h"
 #include "ui/StagedPane.h"
+#include "ui/VerdictPanel.h"
 
 #include <QApplication>
+#include <QClipboard>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -39,6 +46,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
+#include <QTextDocumentFragment>
 #include <QTreeView>
 
 #include <cmath>
@@ -93,7 +101,11 @@ private slots:
     void cleanupTestCase();
     void tenantNotConfiguredSaysSo();
     void bothSidesOfAUser();
+    void verdictOfAGoodAndABadUser();
+    void enterLooksAnUnloadedUserUp();
+    void smimeCollectionShown();
     void diffApproveAndPublish();
+    void verdictNamesThePlan();
     void cancelARunningTenantRead();
     void darkPaletteIsReadable();
     void demoStartShowsProgressAndCancels();
@@ -102,12 +114,17 @@ private:
     void screenshots(const QString &prefix);
     void setTenantLatency(int ms);
     void selectUser(const QString &mail);
+    // The mail of the seeded catalogue user `name` ("good-rsa", "expired", ...).
+    QString catalogueMail(const QString &name) const;
+    // What Microsoft 365 holds for the directory user with this mail (the engine's pairing).
+    std::optional<engine::PublishedUser> publishedFor(const QString &mail) const;
 
     QTemporaryDir m_demoDir;
     std::unique_ptr<ui::MainWindow> m_window;
     std::unique_ptr<ui::DemoLauncher> m_demo;
     QString m_shots;
     QTabWidget *m_tabs = nullptr;
+    qint64 m_plan = 0; // staged and partly published by diffApproveAndPublish
 };
 
 void TestConsole::initTestCase()
@@ -116,7 +133,7 @@ void TestConsole::initTestCase()
     // A state database left by an earlier run (or another branch's schema) is not this run's.
     QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
     QSettings().clear();
-    qputenv("CERTSYNC_APPROVER", "console-tester");
+    certsync::testing::setOperatorForTests(QStringLiteral("console-author"));
     m_shots =
         qEnvironmentVariable("CERTSYNC_SCREENSHOTS", QDir::currentPath() + QStringLiteral("/screenshots"));
     QVERIFY(QDir().mkpath(m_shots));
@@ -292,12 +309,222 @@ void TestConsole::bothSidesOfAUser()
     QTRY_VERIFY(details->toPlainText().contains(QStringLiteral("SHA-256")));
 }
 
+QString TestConsole::catalogueMail(const QString &name) const
+{
+    const auto snapshot = m_window->usersModel()->snapshot();
+    for (const directory::DirectoryUser &u : snapshot->users)
+        if (u.displayName == QStringLiteral("Catalogue ") + name)
+            return u.mail;
+    return {};
+}
+
+std::optional<engine::PublishedUser> TestConsole::publishedFor(const QString &mail) const
+{
+    const auto snapshot = m_window->usersModel()->snapshot();
+    const QList<engine::PublishedUser> published =
+        engine::publishedFromTenant(m_window->tenantSnapshot()->users);
+    const engine::UserMatches matches = engine::matchUsers(snapshot->users, published, m_window->policy());
+    for (qsizetype d = 0; d < snapshot->users.size(); ++d)
+        if (snapshot->users.at(d).mail == mail && matches.tenantIndex.at(d) >= 0)
+            return published.at(matches.tenantIndex.at(d));
+    return std::nullopt;
+}
+
+void TestConsole::verdictOfAGoodAndABadUser()
+{
+    // The verdict judges Exchange Online's trust once its S/MIME collection is read (the demo uploads
+    // the directory's CAs).
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->smimeCollection().has_value(), 30000);
+    QVERIFY(!m_window->smimeCollection()->isEmpty());
+    // A good certificate that Microsoft 365 publishes as well (synced, or a cloud user's first
+    // certificate): senders can encrypt on both paths.
+    QString good;
+    for (const QString &name : { QStringLiteral("good-rsa"), QStringLiteral("good-ec") }) {
+        const auto published = publishedFor(catalogueMail(name));
+        if (good.isEmpty() && published && !published->userCertificate.isEmpty())
+            good = catalogueMail(name);
+    }
+    QVERIFY2(!good.isEmpty(), "the demo publishes one of the good catalogue users");
+
+    // Enter on a loaded name selects that user, as a click would.
+    m_tabs->setCurrentIndex(1);
+    auto *search = m_window->findChild<QLineEdit *>(QStringLiteral("userSearch"));
+    search->clear();
+    QTest::keyClicks(search, good);
+    QSignalSpy shown(m_window.get(), &ui::MainWindow::userShown);
+    QSignalSpy looked(m_window.get(), &ui::MainWindow::userLookedUp);
+    QTest::keyClick(search, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 20000);
+    QCOMPARE(looked.count(), 0); // loaded: no live look-up
+    auto *line = m_window->findChild<QLabel *>(QStringLiteral("verdictLine"));
+    auto *details = m_window->findChild<QLabel *>(QStringLiteral("verdictDetails"));
+    QVERIFY(line && details && line->isVisible());
+    QVERIFY2(line->text().startsWith(QStringLiteral("Yes: senders can encrypt to ")),
+             qPrintable(line->text()));
+    const QString detailText = QTextDocumentFragment::fromHtml(details->text()).toPlainText();
+    QVERIFY2(detailText.contains(QStringLiteral("Directory (Outlook reading the GAL): yes")),
+             qPrintable(detailText));
+    QVERIFY2(detailText.contains(QStringLiteral("Exchange Online (what senders get): yes")),
+             qPrintable(detailText));
+    QVERIFY2(detailText.contains(QStringLiteral("Fix: Nothing to fix.")), qPrintable(detailText));
+    // The certificate chosen: its SHA-256's start and validity, as the directory holds it.
+    const auto snapshot = m_window->usersModel()->snapshot();
+    const auto goodUser = std::find_if(snapshot->users.cbegin(), snapshot->users.cend(),
+                                       [&](const auto &u) { return u.mail == good; });
+    const certs::JudgedCertificate *cert = goodUser->values.first().usersCertificate();
+    QVERIFY(cert);
+    QVERIFY2(detailText.contains(cert->certificate.sha256Hex().left(16)), qPrintable(detailText));
+    QVERIFY2(detailText.contains(cert->certificate.notAfter.toUTC().date().toString(Qt::ISODate)),
+             qPrintable(detailText));
+
+    // Copy answer: the ticket text, the same as `certsync check` prints.
+    QApplication::clipboard()->clear();
+    auto *copy = m_window->findChild<QPushButton *>(QStringLiteral("copyAnswer"));
+    QVERIFY(copy && copy->isEnabled());
+    QTest::mouseClick(copy, Qt::LeftButton);
+    const QString copied = QApplication::clipboard()->text();
+    const auto verdict = m_window->certificatePane()->verdictPanel()->verdict();
+    QVERIFY(verdict);
+    QCOMPARE(copied, verdict->ticketText());
+    QVERIFY2(copied.startsWith(line->text() + QLatin1Char('\n')), qPrintable(copied));
+    QVERIFY2(copied.contains(QStringLiteral("\nFix: Nothing to fix.\n")), qPrintable(copied));
+    QVERIFY(!copied.contains(QLatin1Char('<'))); // plain text for a ticket, no markup
+    m_tabs->setCurrentIndex(1);
+    QVERIFY(m_window->grab().save(m_shots + QStringLiteral("/console-verdict-yes.png")));
+
+    // An expired certificate: nobody can encrypt to this user, and the reason says so in words.
+    selectUser(catalogueMail(QStringLiteral("expired")));
+    QTRY_VERIFY2(line->text().startsWith(QStringLiteral("No: senders cannot encrypt to ")),
+                 qPrintable(line->text()));
+    QVERIFY2(line->text().contains(QStringLiteral("(directory: no_usable_certificate, expired;")),
+             qPrintable(line->text()));
+    const QString noText = QTextDocumentFragment::fromHtml(details->text()).toPlainText();
+    QVERIFY2(noText.contains(QStringLiteral("Directory (Outlook reading the GAL): no")), qPrintable(noText));
+    QVERIFY2(noText.contains(certs::problemText(certs::Problem::Expired)), qPrintable(noText));
+    QVERIFY2(noText.contains(QStringLiteral("Fix: Enrol a new S/MIME encryption certificate")),
+             qPrintable(noText));
+    QTest::mouseClick(copy, Qt::LeftButton);
+    QVERIFY2(QApplication::clipboard()->text().startsWith(QStringLiteral("No: senders cannot encrypt to ")),
+             qPrintable(QApplication::clipboard()->text()));
+    QVERIFY(m_window->grab().save(m_shots + QStringLiteral("/console-verdict-no.png")));
+}
+
+void TestConsole::enterLooksAnUnloadedUserUp()
+{
+    // A console that has read nothing: the helpdesk's one question needs no full directory read.
+    ui::MainWindow fresh;
+    fresh.setStatePath(m_demoDir.filePath(QStringLiteral("fresh.db")));
+    fresh.setDirectorySettings(*m_window->directorySettings());
+    fresh.setTenantSettings(m_window->tenantSettings());
+    fresh.resize(1400, 860);
+    fresh.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&fresh));
+    QCOMPARE(fresh.usersModel()->rowCount(), 0);
+    auto *search = fresh.findChild<QLineEdit *>(QStringLiteral("userSearch"));
+    auto *status = fresh.findChild<QLabel *>(QStringLiteral("lookupStatus"));
+    auto *line = fresh.findChild<QLabel *>(QStringLiteral("verdictLine"));
+    QSignalSpy looked(&fresh, &ui::MainWindow::userLookedUp);
+
+    // A name nobody has: said so, nothing added.
+    fresh.findChild<QTabWidget *>(QStringLiteral("mainTabs"))->setCurrentIndex(1);
+    QTest::keyClicks(search, QStringLiteral("nobody.here@example.invalid"));
+    QTest::keyClick(search, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(looked.count() == 1, 30000);
+    QCOMPARE(looked.first().at(0).toBool(), false);
+    QVERIFY2(status->isVisible()
+                 && status->text().contains(QStringLiteral("No directory user is named "
+                                                           "'nobody.here@example.invalid'")),
+             qPrintable(status->text()));
+    QCOMPARE(fresh.usersModel()->rowCount(), 0);
+
+    // The expired user, by mail: looked up live, added, selected, and answered.
+    const QString expired = catalogueMail(QStringLiteral("expired"));
+    search->clear();
+    QTest::keyClicks(search, expired);
+    QSignalSpy shown(&fresh, &ui::MainWindow::userShown);
+    QElapsedTimer timer;
+    timer.start();
+    QTest::keyClick(search, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(looked.count() == 2, 30000);
+    qInfo("live look-up of %s (LDAP search, Graph user, Exchange recipient, Get-SmimeConfig): %lld ms",
+          qPrintable(expired), timer.elapsed()); // QTRY polls every 50 ms: an upper bound
+    QVERIFY2(looked.at(1).at(0).toBool(), qPrintable(looked.at(1).at(1).toString()));
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 20000);
+    QVERIFY(!status->isVisible());
+    QCOMPARE(fresh.usersModel()->rowCount(), 1);
+    QVERIFY(fresh.usersModel()->isLookedUp(0));
+    QVERIFY(!fresh.usersModel()->snapshot()); // one user, never mistaken for the directory
+    QCOMPARE(fresh.usersModel()->user(0)->mail, expired);
+    QVERIFY2(line->text().startsWith(QStringLiteral("No: senders cannot encrypt to ")),
+             qPrintable(line->text()));
+    QVERIFY2(line->text().contains(QStringLiteral("(directory: no_usable_certificate, expired;")),
+             qPrintable(line->text()));
+    // Microsoft 365 was read for this user too: the tenant path is answered, not "not checked".
+    const QString details =
+        QTextDocumentFragment::fromHtml(fresh.findChild<QLabel *>(QStringLiteral("verdictDetails"))->text())
+            .toPlainText();
+    QVERIFY2(details.contains(QStringLiteral("Exchange Online (what senders get): no")), qPrintable(details));
+    QVERIFY(fresh.usersModel()->row(0).tenant != models::TenantMatch::NotRead);
+
+    // A second one by its account name (uid): both stay listed.
+    const QString goodMail = catalogueMail(QStringLiteral("good-rsa"));
+    search->clear();
+    QTest::keyClicks(search, goodMail.section(QLatin1Char('@'), 0, 0));
+    QTest::keyClick(search, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(looked.count() == 3, 30000);
+    QVERIFY2(looked.at(2).at(0).toBool(), qPrintable(looked.at(2).at(1).toString()));
+    QCOMPARE(fresh.usersModel()->rowCount(), 2);
+    QTRY_VERIFY2(fresh.certificatePane()->verdictPanel()->verdict()
+                     && fresh.certificatePane()->verdictPanel()->verdict()->who.contains(
+                         goodMail.section(QLatin1Char('@'), 0, 0)),
+                 qPrintable(line->text()));
+    QVERIFY(fresh.grab().save(m_shots + QStringLiteral("/console-live-lookup.png")));
+
+    // A directory that does not answer: the error says so, the window stays usable.
+    directory::DirectoryReadSettings unreachable = *m_window->directorySettings();
+    unreachable.profile.url = QStringLiteral("ldaps://127.0.0.1:9");
+    fresh.setDirectorySettings(unreachable);
+    search->clear();
+    QTest::keyClicks(search, QStringLiteral("someone@example.invalid"));
+    QTest::keyClick(search, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(looked.count() == 4, 60000);
+    QCOMPARE(looked.at(3).at(0).toBool(), false);
+    QVERIFY2(
+        status->text().startsWith(QStringLiteral("Cannot look up 'someone@example.invalid': directory: ")),
+        qPrintable(status->text()));
+}
+
+void TestConsole::smimeCollectionShown()
+{
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->smimeCollection().has_value(), 30000);
+    m_window->findChild<QAction *>(QStringLiteral("actionSmimeCollection"))->trigger();
+    auto *dialog = m_window->findChild<ui::SmimeCollectionDialog *>(QStringLiteral("smimeCollectionDialog"));
+    QVERIFY(dialog && dialog->isVisible());
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    QTableView *table = dialog->table();
+    QCOMPARE(table->model()->rowCount(), int(m_window->smimeCollection()->size()));
+    QStringList sha;
+    for (int r = 0; r < table->model()->rowCount(); ++r)
+        sha << table->model()->index(r, 3).data().toString();
+    for (const certs::Certificate &c : *m_window->smimeCollection())
+        QVERIFY2(sha.contains(c.sha256Hex()), qPrintable(c.subject));
+    // It filters, as every table does.
+    const QString first = m_window->smimeCollection()->first().sha256Hex();
+    QTest::keyClicks(dialog->findChild<QLineEdit *>(QStringLiteral("smimeCollectionFilter")), first.left(12));
+    QCOMPARE(table->model()->rowCount(), 1);
+    QCOMPARE(table->model()->index(0, 3).data().toString(), first);
+    dialog->findChild<QLineEdit *>(QStringLiteral("smimeCollectionFilter"))->clear();
+    QVERIFY(dialog->grab().save(m_shots + QStringLiteral("/console-smime-collection.png")));
+    dialog->close();
+}
+
 void TestConsole::diffApproveAndPublish()
 {
     QSignalSpy staged(m_window.get(), &ui::MainWindow::planStaged);
     m_window->findChild<QAction *>(QStringLiteral("actionDiff"))->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(staged.count() == 1, 60000);
     const qint64 plan = staged.first().at(0).toLongLong();
+    m_plan = plan;
     QVERIFY2(plan > 0, qPrintable(m_window->statusBar()->currentMessage()));
     QVERIFY2(m_window->statusBar()->currentMessage().contains(QStringLiteral("Plan %1 staged").arg(plan)),
              qPrintable(m_window->statusBar()->currentMessage()));
@@ -316,6 +543,20 @@ void TestConsole::diffApproveAndPublish()
     QCOMPARE(rows.size(), 2);
     for (int r : std::as_const(rows))
         testing::clickCheckBox(items, r, models::PlanItemsModel::Check);
+    QCOMPARE(pane->itemsModel()->checkedItemNumbers().size(), 2);
+    // Four-eyes: the account that staged the plan (console-author) cannot approve it; the pane says
+    // why and nothing changes. Another account can.
+    auto *message = pane->findChild<QLabel *>(QStringLiteral("stagedMessage"));
+    QTest::mouseClick(pane->findChild<QPushButton *>(QStringLiteral("approveSelected")), Qt::LeftButton);
+    QTRY_VERIFY2(message->text().contains(QStringLiteral("cannot approve")), qPrintable(message->text()));
+    QVERIFY(message->text().contains(QStringLiteral("console-author")));
+    for (int r : std::as_const(rows))
+        QCOMPARE(items->model()->index(r, models::PlanItemsModel::Decision).data().toString(),
+                 QStringLiteral("pending"));
+    certsync::testing::setOperatorForTests(QStringLiteral("console-tester"));
+    if (pane->itemsModel()->checkedItemNumbers().isEmpty())
+        for (int r : std::as_const(rows))
+            testing::clickCheckBox(items, r, models::PlanItemsModel::Check);
     QCOMPARE(pane->itemsModel()->checkedItemNumbers().size(), 2);
     QTest::mouseClick(pane->findChild<QPushButton *>(QStringLiteral("approveSelected")), Qt::LeftButton);
     for (int r : std::as_const(rows))
@@ -337,6 +578,14 @@ void TestConsole::diffApproveAndPublish()
     for (int r : std::as_const(rows))
         QTRY_COMPARE(items->model()->index(r, models::PlanItemsModel::State).data().toString(),
                      QStringLiteral("applied"));
+    // The plan names its author; the status bar says the audit trail's chain holds, and four-eyes
+    // is on (nothing says otherwise).
+    auto *plans = pane->findChild<QTableView *>(QStringLiteral("plansTable"));
+    QCOMPARE(plans->model()->index(0, models::PlansModel::Author).data().toString(),
+             QStringLiteral("console-author"));
+    auto *auditState = m_window->findChild<QLabel *>(QStringLiteral("auditState"));
+    QTRY_COMPARE(auditState->text(), QStringLiteral("Audit trail intact"));
+    QVERIFY(m_window->findChild<QLabel *>(QStringLiteral("fourEyesState"))->isHidden());
 
     // The Log pane has the publish's records, each write with the service's request-id.
     int withRequestId = 0;
@@ -356,6 +605,55 @@ void TestConsole::diffApproveAndPublish()
         }
     m_tabs->setCurrentIndex(1);
     screenshots(QStringLiteral("console-"));
+}
+
+void TestConsole::verdictNamesThePlan()
+{
+    QVERIFY(m_plan > 0);
+    const models::PlanItemsModel *items = m_window->stagedPane()->itemsModel();
+    const engine::StoredItem *applied = nullptr;
+    const engine::StoredItem *staged = nullptr;
+    for (int r = 0; r < items->rowCount(); ++r) {
+        const engine::StoredItem *i = items->item(r);
+        if (i->item.channel != engine::Channel::Exchange)
+            continue;
+        if (!applied && i->state == engine::JournalState::Applied)
+            applied = i;
+        // Nothing published yet: Exchange Online gives senders no certificate until it is.
+        if (!staged && i->decision == engine::Decision::Pending && i->item.oldValues.isEmpty())
+            staged = i;
+    }
+    QVERIFY(applied && staged);
+    auto mailOf = [&](const QString &dn) {
+        return m_window->usersModel()->user(m_window->usersModel()->rowOfDn(dn))->mail;
+    };
+    auto *details = m_window->findChild<QLabel *>(QStringLiteral("verdictDetails"));
+    auto detailText = [&] { return QTextDocumentFragment::fromHtml(details->text()).toPlainText(); };
+
+    // Just published: the fix says Outlook clients may take a while.
+    selectUser(mailOf(applied->item.userKey));
+    QTRY_VERIFY2(
+        detailText().contains(QStringLiteral("Fix: Approved and published 0 hours ago: Outlook clients "
+                                             "can take up to about 48 hours.")),
+        qPrintable(detailText()));
+    QVERIFY2(detailText().contains(QStringLiteral("(propagating)")), qPrintable(detailText()));
+
+    // Staged, not approved: the fix names the user's first item waiting for approval.
+    selectUser(mailOf(staged->item.userKey));
+    const engine::StoredItem *first = nullptr;
+    for (int r = 0; r < items->rowCount() && !first; ++r)
+        if (items->item(r)->item.userKey == staged->item.userKey
+            && items->item(r)->decision == engine::Decision::Pending)
+            first = items->item(r);
+    QVERIFY(first);
+    const QString expected =
+        QStringLiteral("Fix: Plan %1 item %2 (%3) is staged: approve it, then publish the plan.")
+            .arg(m_plan)
+            .arg(first->item.number)
+            .arg(engine::itemAttributeName(first->item.attribute));
+    QTRY_VERIFY2(detailText().contains(expected), qPrintable(detailText()));
+    QVERIFY2(detailText().contains(QStringLiteral("Exchange Online (what senders get): no")),
+             qPrintable(detailText()));
 }
 
 void TestConsole::setTenantLatency(int ms)

@@ -1,6 +1,7 @@
 // Staged changes by click: tick two items' check boxes, approve them, reject another, see who decided,
 // meet the deletion-threshold guard, and confirm a publish that states its counts per channel.
 #include "ItemViewClicks.h"
+#include "core/Operator.h"
 #include "engine/PlanStore.h"
 #include "models/PlanModels.h"
 #include "store/StateStore.h"
@@ -70,7 +71,7 @@ private slots:
 
 void TestStagedPane::approveByClickAndPublish()
 {
-    qputenv("CERTSYNC_APPROVER", "helpdesk-tester");
+    certsync::testing::setOperatorForTests(QStringLiteral("helpdesk-tester"));
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("certsync.db"));
     {

@@ -7,6 +7,7 @@
 #include "SimHarness.h"
 
 #include "TestPki.h"
+#include "core/Operator.h"
 #include "directory/LdapConnection.h"
 #include "engine/Diff.h"
 #include "report/CsvWriter.h"
@@ -55,6 +56,7 @@ private slots:
     void stalePlanIsRechecked();
     void someoneElsesChangeIsAConflict();
     void someoneElsesGraphChangeIsAConflict();
+    void revokedSinceThePlanIsNotPublished();
     void onePublisherPerPlan();
     void killedBetweenApplyAndJournalIsResumedOnce();
     void failedAuditStopsThePublish();
@@ -68,7 +70,9 @@ private:
         QJsonArray items;
         QStringList conn;
     };
-    Staged stage(SimHarness &sim, const QTemporaryDir &state);
+    // `trust` and `crl`, when given, replace the fixture's --trust and --crl files.
+    Staged stage(SimHarness &sim, const QTemporaryDir &state, const QString &trust = {},
+                 const QString &crl = {});
     // Approves the plan's tenant items (not the directory ones); per UPN how many. Empty on failure.
     QHash<QString, int> approveTenantItems(const Staged &st, const QTemporaryDir &state) const;
     QProcessEnvironment env() const;
@@ -81,8 +85,9 @@ private:
     DirectoryFixture m_dir;
     QString m_binary;
     QTemporaryDir m_state;
+    QString m_settings; // the suite's settings file: four-eyes off
+    QString m_operator; // this account, as certsync records it
     QList<directory::DirectoryUser> m_users;
-    QSet<QString> m_syncedUpns;
 };
 
 void TestSyncCli::initTestCase()
@@ -95,6 +100,9 @@ void TestSyncCli::initTestCase()
     QVERIFY(read.success && read.snapshot && read.snapshot->complete);
     m_users = read.snapshot->users;
     QVERIFY(m_users.size() >= 6);
+    m_settings = m_state.filePath(QStringLiteral("suite.ini"));
+    QVERIFY(TestPki::writeFile(m_settings, "[approval]\nrequireSecondPerson=false\n"));
+    m_operator = certsync::currentOperator().recorded();
 }
 
 // Half the directory users are synced (anchor, values as Entra Connect exported them), half are
@@ -182,7 +190,9 @@ Run TestSyncCli::certsync(const QStringList &args, const QProcessEnvironment &ex
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("CERTSYNC_TEST_LDAP_PW"), m_dir.password(true));
     env.insert(QStringLiteral("CERTSYNC_TEST_SECRET"), Secret);
-    env.insert(QStringLiteral("CERTSYNC_APPROVER"), QStringLiteral("suite-admin"));
+    // One account runs every command here: four-eyes is off in the suite's settings (tst_approvals
+    // proves the rule with two real accounts).
+    env.insert(QStringLiteral("CERTSYNC_CONFIG"), m_settings);
     env.insert(extra);
     p.setProcessEnvironment(env);
     p.start(m_binary, args);
@@ -265,7 +275,7 @@ void TestSyncCli::endToEnd()
     QCOMPARE(reject.json().value(QStringLiteral("rejected")).toInt(), 1);
     QCOMPARE(reject.json().value(QStringLiteral("approved")).toInt(), 0);
     QCOMPARE(reject.json().value(QStringLiteral("requested")).toArray(), QJsonArray { 1 });
-    QCOMPARE(reject.json().value(QStringLiteral("who")).toString(), QStringLiteral("suite-admin"));
+    QCOMPARE(reject.json().value(QStringLiteral("who")).toString(), m_operator);
 
     Run approve = certsync({ QStringLiteral("approve"), idText, QStringLiteral("--all"),
                              QStringLiteral("--comment"), QStringLiteral("reviewed"),
@@ -341,15 +351,23 @@ void TestSyncCli::endToEnd()
     QVERIFY(f.open(QIODevice::ReadOnly));
     QStringList actions;
     for (const QStringList &row : report::parseCsv(f.readAll()).mid(1)) {
-        QCOMPARE(row.at(2), QStringLiteral("suite-admin"));
+        QCOMPARE(row.at(2), m_operator);
         if (!actions.contains(row.at(3)))
             actions.append(row.at(3));
     }
     for (const QString &a :
          { QStringLiteral("plan_created"), QStringLiteral("approve"), QStringLiteral("publish_refused"),
            QStringLiteral("publish_staging"), QStringLiteral("threshold_override"),
-           QStringLiteral("item_applied"), QStringLiteral("publish_end") })
+           QStringLiteral("item_applied"), QStringLiteral("publish_end"),
+           // every way around a guard: --deletion-threshold 1 differs from the settings' 500, and
+           // the suite's settings turned four-eyes off
+           QStringLiteral("threshold_changed"), QStringLiteral("settings_changed") })
         QVERIFY2(actions.contains(a), qPrintable(a));
+    // The trail is a hash chain, intact after all of the above.
+    const Run verify = certsync({ QStringLiteral("audit"), QStringLiteral("verify"), QStringLiteral("--json"),
+                                  QStringLiteral("--state-dir"), m_state.path() });
+    QVERIFY2(verify.exitCode == 0, verify.err.constData());
+    QVERIFY(verify.json().value(QStringLiteral("intact")).toBool());
 }
 
 void TestSyncCli::crashSafety()
@@ -404,10 +422,7 @@ void TestSyncCli::crashSafety()
         const bool onApplied = random.bounded(2) == 1;
         const int k = 1;
         QProcess p;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("CERTSYNC_TEST_LDAP_PW"), m_dir.password(true));
-        env.insert(QStringLiteral("CERTSYNC_TEST_SECRET"), Secret);
-        p.setProcessEnvironment(env);
+        p.setProcessEnvironment(env());
         int seen = 0;
         QByteArray buffer;
         connect(&p, &QProcess::readyReadStandardError, &p, [&] {
@@ -533,11 +548,12 @@ QProcessEnvironment TestSyncCli::env() const
     QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
     e.insert(QStringLiteral("CERTSYNC_TEST_LDAP_PW"), m_dir.password(true));
     e.insert(QStringLiteral("CERTSYNC_TEST_SECRET"), Secret);
-    e.insert(QStringLiteral("CERTSYNC_APPROVER"), QStringLiteral("suite-admin"));
+    e.insert(QStringLiteral("CERTSYNC_CONFIG"), m_settings);
     return e;
 }
 
-TestSyncCli::Staged TestSyncCli::stage(SimHarness &sim, const QTemporaryDir &state)
+TestSyncCli::Staged TestSyncCli::stage(SimHarness &sim, const QTemporaryDir &state, const QString &trust,
+                                       const QString &crl)
 {
     Staged st;
     if (!sim.start(tenantSeed())) {
@@ -546,6 +562,10 @@ TestSyncCli::Staged TestSyncCli::stage(SimHarness &sim, const QTemporaryDir &sta
     }
     st.conn = connection(sim);
     st.conn.replace(st.conn.indexOf(m_state.path()), state.path());
+    if (!trust.isEmpty())
+        st.conn.replace(st.conn.indexOf(QStringLiteral("--trust")) + 1, trust);
+    if (!crl.isEmpty())
+        st.conn.replace(st.conn.indexOf(QStringLiteral("--crl")) + 1, crl);
     const Run diff = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + st.conn);
     if (diff.exitCode != 0) {
         qWarning("diff: %s", diff.err.constData());
@@ -744,7 +764,7 @@ void TestSyncCli::someoneElsesGraphChangeIsAConflict()
     {
         QFile f(settings);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("[policy]\ncertificateUserIds=issuer-serial\n");
+        f.write("[policy]\ncertificateUserIds=issuer-serial\n[approval]\nrequireSecondPerson=false\n");
     }
     SimHarness sim;
     QVERIFY2(sim.start(tenantSeed()), qPrintable(sim.lastError()));
@@ -789,6 +809,101 @@ void TestSyncCli::someoneElsesGraphChangeIsAConflict()
     QCOMPARE(writesByUpn(sim).value(changedUpn), 0);
 }
 
+void TestSyncCli::revokedSinceThePlanIsNotPublished()
+{
+    // A CA of this test's own (the fixture's CA keys live in the seeder's process), trusted next to
+    // the fixture's, with a CRL that lists nothing yet.
+    QTemporaryDir state;
+    CertSpec caSpec;
+    caSpec.commonName = QStringLiteral("certsync Revocation Test CA");
+    caSpec.ca = true;
+    caSpec.keySlot = 41;
+    caSpec.extendedKeyUsage = std::nullopt;
+    const Issued ca = TestPki::selfSigned(caSpec);
+    const QString trust = state.filePath(QStringLiteral("trust.pem"));
+    const QString crl = state.filePath(QStringLiteral("crl.pem"));
+    QFile fixtureTrust(m_dir.value(QStringLiteral("TRUST_FILE")));
+    QFile fixtureCrl(m_dir.value(QStringLiteral("CRL_FILE")));
+    QVERIFY(fixtureTrust.open(QIODevice::ReadOnly) && fixtureCrl.open(QIODevice::ReadOnly));
+    const QByteArray crls = fixtureCrl.readAll();
+    QVERIFY(TestPki::writeFile(trust, fixtureTrust.readAll() + ca.pem()));
+    QVERIFY(TestPki::writeFile(crl, crls + TestPki::crlPem(ca, {})));
+
+    // A cloud recipient (not synced: written through Exchange) gets a good certificate from that CA
+    // in AD, so that the plan publishes it.
+    QSet<QString> synced;
+    for (const QJsonValue &v : tenantSeed().value(QStringLiteral("users")).toArray())
+        if (v.toObject().value(QStringLiteral("onPremisesSyncEnabled")).toBool())
+            synced.insert(v.toObject().value(QStringLiteral("userPrincipalName")).toString().toLower());
+    const directory::DirectoryUser *cloud = nullptr;
+    for (const directory::DirectoryUser &u : std::as_const(m_users))
+        if (!cloud && !u.mail.isEmpty() && !u.userPrincipalName.isEmpty()
+            && !synced.contains(u.userPrincipalName.toLower()))
+            cloud = &u;
+    QVERIFY(cloud);
+    CertSpec leafSpec = goodLeafSpec(cloud->mail);
+    leafSpec.keySlot = 42;
+    const Issued leaf = TestPki::issue(leafSpec, ca);
+    const QString attribute = m_dir.profile().mapping.userCertificate;
+    auto admin = directory::LdapConnection::open(m_dir.profile(true), m_dir.password(true));
+    QVERIFY2(admin.ok(), admin.ok() ? "" : qPrintable(admin.error().toString()));
+    QVERIFY((*admin)->modifyValues(cloud->dn, attribute, {}, { leaf.der }).ok());
+    auto cleanUp = qScopeGuard([&] { (void)(*admin)->modifyValues(cloud->dn, attribute, { leaf.der }, {}); });
+
+    SimHarness sim;
+    const Staged st = stage(sim, state, trust, crl);
+    QVERIFY(!st.id.isEmpty());
+    const QString upn = cloud->userPrincipalName.toLower();
+    int revokedItem = 0;
+    for (const QJsonValue &v : st.items) {
+        const QJsonObject o = v.toObject();
+        if (o.value(QStringLiteral("channel")).toString() == QLatin1String("exchange")
+            && o.value(QStringLiteral("label")).toString().toLower() == upn
+            && o.value(QStringLiteral("added")).toArray().contains(sha256Hex(leaf.der)))
+            revokedItem = o.value(QStringLiteral("item")).toInt();
+    }
+    QVERIFY2(revokedItem > 0, "the plan does not publish the new certificate");
+    const QHash<QString, int> approved = approveTenantItems(st, state);
+    QVERIFY(approved.value(upn) >= 1);
+    int approvedItems = 0;
+    for (const int n : approved)
+        approvedItems += n;
+
+    // After the approval, the CA revokes the certificate; the CRL file certsync reads says so.
+    QVERIFY(TestPki::writeFile(crl, crls + TestPki::crlPem(ca, { &leaf })));
+    const int writesBefore = writesByUpn(sim).value(upn);
+    const Run publish =
+        certsync(QStringList { QStringLiteral("publish"), st.id, QStringLiteral("--json") } + st.conn);
+    QVERIFY2(publish.exitCode == 3, publish.err.constData());
+    QCOMPARE(publish.json().value(QStringLiteral("conflicts")).toInt(), 1);
+    QCOMPARE(publish.json().value(QStringLiteral("failed")).toInt(), 0);
+    QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), approvedItems - 1);
+
+    // Not in the tenant; the item says why; the next diff under the new CRL does not plan it again.
+    const QJsonArray published = simUser(sim, upn).value(QStringLiteral("userCertificate")).toArray();
+    QVERIFY(!published.contains(QString::fromLatin1(leaf.der.toBase64())));
+    QCOMPARE(writesByUpn(sim).value(upn) - writesBefore, approved.value(upn) - 1);
+    const Run show = certsync({ QStringLiteral("show"), st.id, QStringLiteral("--json"),
+                                QStringLiteral("--state-dir"), state.path() });
+    bool seen = false;
+    for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray())
+        if (v.toObject().value(QStringLiteral("item")).toInt() == revokedItem) {
+            seen = true;
+            QCOMPARE(v.toObject().value(QStringLiteral("state")).toString(), QStringLiteral("conflict"));
+            QVERIFY2(
+                v.toObject().value(QStringLiteral("error")).toString().contains(QStringLiteral("revoked")),
+                qPrintable(v.toObject().value(QStringLiteral("error")).toString()));
+        }
+    QVERIFY(seen);
+    const Run again = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + st.conn);
+    QVERIFY2(again.exitCode == 0, again.err.constData());
+    const QString next = QString::number(again.json().value(QStringLiteral("plan")).toInteger());
+    const Run nextShow = certsync({ QStringLiteral("show"), next, QStringLiteral("--json"),
+                                    QStringLiteral("--state-dir"), state.path() });
+    for (const QJsonValue &v : nextShow.json().value(QStringLiteral("item_list")).toArray())
+        QVERIFY(!v.toObject().value(QStringLiteral("added")).toArray().contains(sha256Hex(leaf.der)));
+}
+
 void TestSyncCli::onePublisherPerPlan()
 {
     QTemporaryDir state;
@@ -810,7 +925,9 @@ void TestSyncCli::onePublisherPerPlan()
     QList<int> codes { a.exitCode(), b.exitCode() };
     std::sort(codes.begin(), codes.end());
     const QByteArray errors = a.readAllStandardError() + b.readAllStandardError();
-    QVERIFY2(codes == (QList<int> { 0, 4 }), errors.constData());
+    QVERIFY2(codes == (QList<int> { 0, 4 }),
+             qPrintable(QStringLiteral("exit codes %1 and %2: ").arg(codes.at(0)).arg(codes.at(1))
+                        + QString::fromUtf8(errors)));
     QVERIFY2(errors.contains(QByteArray("refused: plan " + st.id.toLatin1() + " is being published by")),
              errors.constData());
     QVERIFY2(errors.contains(" (pid "), errors.constData()); // names the holder's process

@@ -108,6 +108,10 @@ private slots:
     void droppedGraphWriteIsReadBeforeRetry();
     void droppedExchangeWriteIsReadBeforeRetry();
     void exchangeRefusesSyncedObject();
+    void exchangeRequestsNameTheAnchorMailbox();
+    void exchangeWarningsReachTheLog();
+    void exchangeErrorTextFromDetailsFirst_data();
+    void exchangeErrorTextFromDetailsFirst();
     void exchangeRefusesSixteenthValue();
     void exchangeRoundTripsCertificates_data();
     void exchangeRoundTripsCertificates();
@@ -245,7 +249,9 @@ void TestTenantClient::init()
                           { QStringLiteral("latencyMs"), 0 },
                           { QStringLiteral("rateLimit"), 0 },
                           { QStringLiteral("retryAfterSeconds"), 1 },
-                          { QStringLiteral("exchangeCulture"), QStringLiteral("en-US") } });
+                          { QStringLiteral("exchangeCulture"), QStringLiteral("en-US") },
+                          { QStringLiteral("exchangeErrorShape"), QStringLiteral("full") },
+                          { QStringLiteral("exchangeWarning"), QString() } });
     QVERIFY2(!faults.contains(QStringLiteral("error")),
              qPrintable(faults.value(QStringLiteral("error")).toString()));
     m_logMark = m_sim.accessLog().size();
@@ -1114,6 +1120,85 @@ void TestTenantClient::droppedExchangeWriteIsReadBeforeRetry()
         if (line[2].endsWith(QStringLiteral("/InvokeCommand")))
             notes << line[3] + QLatin1Char(' ') + line[6];
     QCOMPARE(notes, (QStringList { QStringLiteral("200 dropped"), QStringLiteral("200 ") }));
+}
+
+void TestTenantClient::exchangeRequestsNameTheAnchorMailbox()
+{
+    m_sim.admin("POST", QStringLiteral("/admin/reset-stats"));
+    TenantHttp http(secretSettings());
+    ExchangeClient exchange(&http);
+    Awaited<TenantResult<QByteArray>> store;
+    exchange.getSmimeIssuingCa(store.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(store.value.has_value(), WaitMs);
+    QVERIFY2(store.value->ok(), qPrintable(store.value->ok() ? QString() : store.value->error().toString()));
+    Awaited<TenantResult<ExchangeRecipient>> recipient;
+    exchange.getRecipient(cloudUpn(1), recipient.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(recipient.value.has_value(), WaitMs);
+    QVERIFY2(recipient.value->ok(),
+             qPrintable(recipient.value->ok() ? QString() : recipient.value->error().toString()));
+    // Every InvokeCommand the simulator saw named the organisation's system mailbox, as the Exchange
+    // module's public clients do; none went without.
+    const QJsonObject anchors = m_sim.stats().value(QStringLiteral("exchangeAnchors")).toObject();
+    const QString expected =
+        QStringLiteral("APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@") + TenantId;
+    QCOMPARE(anchors.keys(), QStringList { expected });
+    QCOMPARE(anchors.value(expected).toInt(), 3); // Get-SmimeConfig, Get-Recipient, Get-MailUser
+}
+
+void TestTenantClient::exchangeWarningsReachTheLog()
+{
+    const QString warning = QStringLiteral(
+        "WARNING: The command completed successfully but no settings of 'SmimeConfig' have been "
+        "modified.");
+    QVERIFY(!m_sim.setFaults({ { QStringLiteral("exchangeWarning"), warning } })
+                 .contains(QStringLiteral("error")));
+    TenantHttp http(secretSettings());
+    ExchangeClient exchange(&http);
+    QList<jobs::LogRecord> records;
+    connect(&http, &TenantHttp::logRecord, this, [&records](const jobs::LogRecord &r) { records.append(r); });
+    Awaited<TenantResult<QByteArray>> store;
+    exchange.getSmimeIssuingCa(store.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(store.value.has_value(), WaitMs);
+    QVERIFY2(store.value->ok(),
+             qPrintable(store.value->ok() ? QString()
+                                          : store.value->error().toString())); // a warning is no failure
+    const auto found = std::find_if(records.cbegin(), records.cend(), [&](const jobs::LogRecord &r) {
+        return r.level == jobs::LogRecord::Level::Warning && r.message.contains(warning);
+    });
+    QVERIFY2(found != records.cend(), "the warning is in the log");
+    QVERIFY2(found->message.contains(QStringLiteral("Get-SmimeConfig")), qPrintable(found->message));
+    QCOMPARE(found->channel, QStringLiteral("exchange"));
+    QVERIFY(!found->requestId.isEmpty() && !found->clientRequestId.isEmpty());
+}
+
+void TestTenantClient::exchangeErrorTextFromDetailsFirst_data()
+{
+    QTest::addColumn<QString>("shape");
+    QTest::newRow("message and details") << QStringLiteral("full");
+    QTest::newRow("generic message, the text in details") << QStringLiteral("details");
+    QTest::newRow("generic message, the text in internalException") << QStringLiteral("internalException");
+}
+
+void TestTenantClient::exchangeErrorTextFromDetailsFirst()
+{
+    QFETCH(QString, shape);
+    QVERIFY(!m_sim.setFaults({ { QStringLiteral("exchangeErrorShape"), shape } })
+                 .contains(QStringLiteral("error")));
+    TenantHttp http(secretSettings());
+    ExchangeClient exchange(&http);
+    Awaited<TenantResult<ExchangeRecipient>> recipient;
+    exchange.getRecipient(QStringLiteral("nobody@contoso.test"), recipient.sink());
+    QTRY_VERIFY_WITH_TIMEOUT(recipient.value.has_value(), WaitMs);
+    QVERIFY(!recipient.value->ok());
+    const TenantError &e = recipient.value->error();
+    QCOMPARE(e.httpStatus, 404);
+    QCOMPARE(e.code, QStringLiteral("notFound"));
+    QCOMPARE(e.innerCode,
+             QStringLiteral("Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException"));
+    // The person reads what went wrong, not "An error has occurred.", and without the type's bars.
+    QVERIFY2(e.message.startsWith(QStringLiteral("The operation couldn't be performed because object "
+                                                 "'nobody@contoso.test' couldn't be found")),
+             qPrintable(e.message));
 }
 
 void TestTenantClient::exchangeRefusesSyncedObject()

@@ -179,6 +179,8 @@ void Faults::merge(const QJsonObject &o)
     latencyMs = o.value(QStringLiteral("latencyMs")).toInt(latencyMs);
     dropRate = o.value(QStringLiteral("dropRate")).toDouble(dropRate);
     exchangeCulture = o.value(QStringLiteral("exchangeCulture")).toString(exchangeCulture);
+    exchangeErrorShape = o.value(QStringLiteral("exchangeErrorShape")).toString(exchangeErrorShape);
+    exchangeWarning = o.value(QStringLiteral("exchangeWarning")).toString(exchangeWarning);
     throttleNext = o.value(QStringLiteral("throttleNext")).toInt(throttleNext);
     unavailableNext = o.value(QStringLiteral("unavailableNext")).toInt(unavailableNext);
     dropNextWrites = o.value(QStringLiteral("dropNextWrites")).toInt(dropNextWrites);
@@ -202,7 +204,9 @@ QJsonObject Faults::toJson() const
              { QStringLiteral("holdAppliedWritesMs"), holdAppliedWritesMs },
              { QStringLiteral("rateLimit"), rateLimit },
              { QStringLiteral("rateWindowMs"), rateWindowMs },
-             { QStringLiteral("exchangeCulture"), exchangeCulture } };
+             { QStringLiteral("exchangeCulture"), exchangeCulture },
+             { QStringLiteral("exchangeErrorShape"), exchangeErrorShape },
+             { QStringLiteral("exchangeWarning"), exchangeWarning } };
 }
 
 SimResponse SimResponse::json(int status, const QJsonObject &body)
@@ -1237,24 +1241,30 @@ SimResponse TenantSimulator::exchangeError(int status, const QString &exceptionT
     // The shape Exchange's admin API uses: an OData error whose message carries the .NET exception
     // type between bars, and the PowerShell error category in the inner error.
     const QString full = QLatin1Char('|') + exceptionType + QLatin1Char('|') + message;
-    SimResponse r = SimResponse::json(
-        status,
-        { { QStringLiteral("error"),
-            QJsonObject {
-                { QStringLiteral("code"),
-                  status == 429 ? QStringLiteral("TooManyRequests") : QStringLiteral("BadRequest") },
-                { QStringLiteral("message"), full },
-                { QStringLiteral("details"),
-                  QJsonArray { QJsonObject {
-                      { QStringLiteral("code"), QStringLiteral("Context") },
-                      { QStringLiteral("target"), QString() },
-                      { QStringLiteral("message"),
-                        QStringLiteral("Ex%1|%2").arg(req.requestId.left(6).toUpper(), full) } } } },
-                { QStringLiteral("innererror"),
-                  QJsonObject { { QStringLiteral("message"), full },
-                                { QStringLiteral("type"), exceptionType },
-                                { QStringLiteral("@Microsoft.PowerShell.Cmdlets.ErrorCategory"),
-                                  QStringLiteral("NotSpecified") } } } } } });
+    const QString shape = m_options.faults.exchangeErrorShape;
+    const QString generic = QStringLiteral("An error has occurred.");
+    QJsonObject error { { QStringLiteral("code"),
+                          status == 429 ? QStringLiteral("TooManyRequests") : QStringLiteral("BadRequest") },
+                        { QStringLiteral("message"), shape == QLatin1String("full") ? full : generic } };
+    if (shape != QLatin1String("internalException")) {
+        // As Exchange tags it: "Ex<id>|<type>|<text>".
+        const QString tagged = QStringLiteral("Ex") + req.requestId.left(6).toUpper() + full;
+        error.insert(QStringLiteral("details"),
+                     QJsonArray { QJsonObject { { QStringLiteral("code"), QStringLiteral("Context") },
+                                                { QStringLiteral("target"), QString() },
+                                                { QStringLiteral("message"), tagged } } });
+    }
+    QJsonObject inner { { QStringLiteral("type"), exceptionType },
+                        { QStringLiteral("@Microsoft.PowerShell.Cmdlets.ErrorCategory"),
+                          QStringLiteral("NotSpecified") } };
+    if (shape == QLatin1String("full"))
+        inner.insert(QStringLiteral("message"), full);
+    if (shape == QLatin1String("internalException"))
+        inner.insert(QStringLiteral("internalException"),
+                     QJsonObject { { QStringLiteral("message"), message },
+                                   { QStringLiteral("type"), exceptionType } });
+    error.insert(QStringLiteral("innererror"), inner);
+    SimResponse r = SimResponse::json(status, { { QStringLiteral("error"), error } });
     r.note = exceptionType.section(QLatin1Char('.'), -1);
     return r;
 }
@@ -1333,9 +1343,16 @@ SimUser *TenantSimulator::findRecipient(const QString &identity)
     return nullptr;
 }
 
+QJsonArray TenantSimulator::exchangeWarnings() const
+{
+    return m_options.faults.exchangeWarning.isEmpty() ? QJsonArray {}
+                                                      : QJsonArray { m_options.faults.exchangeWarning };
+}
+
 SimResponse TenantSimulator::exchange(const SimRequest &req)
 {
     const QString tenant = req.path.split(QLatin1Char('/'), Qt::SkipEmptyParts).value(2);
+    ++m_exchangeAnchors[QString::fromUtf8(req.headers.value("x-anchormailbox"))];
     if (auto denied = authorize(req, Service::Exchange))
         return *denied;
     if (tenant != m_state.tenantId)
@@ -1376,7 +1393,7 @@ SimResponse TenantSimulator::exchange(const SimRequest &req)
         const bool withCertificates = cmdlet != QStringLiteral("Get-Recipient");
         QJsonArray value;
         QJsonObject o { { QStringLiteral("@odata.context"), context },
-                        { QStringLiteral("adminapi.warnings"), QJsonArray {} } };
+                        { QStringLiteral("@adminapi.warnings"), exchangeWarnings() } };
         if (!identity.isEmpty()) {
             const SimUser *u = findRecipient(identity);
             if (!u || (!wanted.isEmpty() && u->recipientTypeDetails != wanted))
@@ -1417,7 +1434,7 @@ SimResponse TenantSimulator::exchange(const SimRequest &req)
                                    : encodeSimBytes(m_state.smimeCertificateIssuingCa) } };
         return SimResponse::json(200,
                                  { { QStringLiteral("@odata.context"), context },
-                                   { QStringLiteral("adminapi.warnings"), QJsonArray {} },
+                                   { QStringLiteral("@adminapi.warnings"), exchangeWarnings() },
                                    { QStringLiteral("value"), QJsonArray { config } } });
     }
     if (cmdlet == QStringLiteral("Set-SmimeConfig")) {
@@ -1447,7 +1464,7 @@ SimResponse TenantSimulator::exchange(const SimRequest &req)
         changed();
         return SimResponse::json(200,
                                  { { QStringLiteral("@odata.context"), context },
-                                   { QStringLiteral("adminapi.warnings"), QJsonArray {} },
+                                   { QStringLiteral("@adminapi.warnings"), exchangeWarnings() },
                                    { QStringLiteral("value"), QJsonArray {} } });
     }
 
@@ -1551,7 +1568,7 @@ SimResponse TenantSimulator::exchange(const SimRequest &req)
         changed();
         SimResponse r = SimResponse::json(200,
                                           { { QStringLiteral("@odata.context"), context },
-                                            { QStringLiteral("adminapi.warnings"), QJsonArray {} },
+                                            { QStringLiteral("@adminapi.warnings"), exchangeWarnings() },
                                             { QStringLiteral("value"), QJsonArray {} } });
         r.note = QStringLiteral("applied");
         return r;
@@ -1578,7 +1595,11 @@ QJsonObject TenantSimulator::stats() const
             writes.insert(u.id,
                           QJsonObject { { QStringLiteral("graph"), u.graphWrites },
                                         { QStringLiteral("exchange"), u.exchangeWrites } });
+    QJsonObject anchors;
+    for (auto it = m_exchangeAnchors.cbegin(); it != m_exchangeAnchors.cend(); ++it)
+        anchors.insert(it.key(), it.value());
     return { { QStringLiteral("requests"), m_requests },
+             { QStringLiteral("exchangeAnchors"), anchors },
              { QStringLiteral("injected429"), m_injected429 },
              { QStringLiteral("injected503"), m_injected503 },
              { QStringLiteral("ceiling429"), m_ceiling429 },
@@ -1606,6 +1627,7 @@ void TenantSimulator::handleAdmin(const QHttpServerRequest &request, QHttpServer
     } else if (path == QStringLiteral("/admin/reset-stats") && req.method == "POST") {
         m_windows.clear();
         m_requests = m_injected429 = m_injected503 = m_ceiling429 = m_dropped = 0;
+        m_exchangeAnchors.clear();
         for (SimUser &u : m_state.users)
             u.graphWrites = u.exchangeWrites = 0;
         reply({});

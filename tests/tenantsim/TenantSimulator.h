@@ -43,6 +43,13 @@ struct Faults
     // Not a fault: the language Exchange words its error messages in (the admin's culture), so
     // that tests prove the client does not depend on English text. "en-US" or "de-DE".
     QString exchangeCulture = QStringLiteral("en-US");
+    // How Exchange words an error (real answers vary): "full" puts the text in error.message and
+    // error.details; "details" leaves error.message generic ("An error has occurred."), the text in
+    // error.details[].message only; "internalException" only in error.innererror.internalException.
+    QString exchangeErrorShape = QStringLiteral("full");
+    // Not empty: every successful InvokeCommand answer carries it in @adminapi.warnings, as Exchange
+    // does for "the command completed successfully but no settings have been modified" and the like.
+    QString exchangeWarning;
 
     void merge(const QJsonObject &o);
     [[nodiscard]] QJsonObject toJson() const;
@@ -142,6 +149,7 @@ private:
     QJsonObject userJson(const SimUser &user, const QStringList &select) const;
 
     SimResponse exchange(const SimRequest &req);
+    [[nodiscard]] QJsonArray exchangeWarnings() const; // @adminapi.warnings of a successful answer
     SimResponse exchangeError(int status, const QString &exceptionType, const QString &message,
                               const SimRequest &req);
     QJsonObject recipientJson(const SimUser &user, bool withCertificates) const;
@@ -169,6 +177,7 @@ private:
     QTimer m_saveTimer;
     std::unique_ptr<QFile> m_accessLog;
     qint64 m_requests = 0;
+    QHash<QString, qint64> m_exchangeAnchors; // InvokeCommand requests per X-AnchorMailbox ("" none)
     qint64 m_injected429 = 0;
     qint64 m_injected503 = 0;
     qint64 m_ceiling429 = 0;

@@ -34,6 +34,9 @@ private slots:
     void badFilesAreRefusedByKey();
     void keychainUnavailable();
     void keychainRoundTrip();
+    void transportInTheClear_data();
+    void transportInTheClear();
+    void approvalSettingsRoundTrip();
 
 private:
     static config::Configuration sample();
@@ -326,6 +329,69 @@ void TestConfiguration::keychainRoundTrip()
     auto gone = config::SecretStore::readNow(config::Secret::ClientSecret);
     QVERIFY(gone.ok());
     QVERIFY(gone->isEmpty());
+}
+
+void TestConfiguration::transportInTheClear_data()
+{
+    QTest::addColumn<QString>("ldapUrl");
+    QTest::addColumn<bool>("startTls");
+    QTest::addColumn<QString>("bind"); // simple, gssapi, anonymous
+    QTest::addColumn<QString>("graphUrl");
+    QTest::addColumn<bool>("allowed");
+    const QString https = QStringLiteral("https://graph.microsoft.com/v1.0");
+    QTest::newRow("StartTLS") << "ldap://dc1.example.com" << true << "simple" << https << true;
+    QTest::newRow("ldaps") << "ldaps://dc1.example.com" << false << "simple" << https << true;
+    QTest::newRow("plain, remote") << "ldap://dc1.example.com" << false << "simple" << https << false;
+    QTest::newRow("plain, remote, anonymous") << "ldap://192.0.2.7" << false << "anonymous" << https << false;
+    QTest::newRow("plain, remote, Kerberos")
+        << "ldap://dc1.example.com" << false << "gssapi" << https << true;
+    QTest::newRow("plain, 127.0.0.2") << "ldap://127.0.0.2:389" << false << "simple" << https << true;
+    QTest::newRow("plain, ::1") << "ldap://[::1]:389" << false << "simple" << https << true;
+    QTest::newRow("plain, localhost") << "ldap://localhost" << false << "simple" << https << true;
+    QTest::newRow("http Graph, remote") << "ldaps://dc1" << false << "simple"
+                                        << "http://graph.example.com/v1.0" << false;
+    QTest::newRow("http Graph, loopback") << "ldaps://dc1" << false << "simple"
+                                          << "http://127.0.0.1:8443/v1.0" << true;
+    QTest::newRow("ftp Graph") << "ldaps://dc1" << false << "simple"
+                               << "ftp://127.0.0.1/v1.0" << false;
+}
+
+// No credential in the clear: plain LDAP only to loopback or with Kerberos; http:// only to loopback.
+void TestConfiguration::transportInTheClear()
+{
+    QFETCH(QString, ldapUrl);
+    QFETCH(bool, startTls);
+    QFETCH(QString, bind);
+    QFETCH(QString, graphUrl);
+    QFETCH(bool, allowed);
+    config::Configuration c = sample();
+    c.directory->url = ldapUrl;
+    c.directory->startTls = startTls;
+    c.directory->bind = *config::bindMethodFromName(bind);
+    c.tenant->graphUrl = graphUrl;
+    const auto checked = config::checkTransport(c);
+    QCOMPARE(checked.ok(), allowed);
+    if (!allowed) {
+        QCOMPARE(checked.error().code, QStringLiteral("usage"));
+        QVERIFY2(checked.error().message.contains(QStringLiteral("refusing")),
+                 qPrintable(checked.error().message));
+    }
+}
+
+void TestConfiguration::approvalSettingsRoundTrip()
+{
+    config::Configuration c = sample();
+    QVERIFY(c.policy.requireSecondPerson); // four-eyes unless turned off
+    c.policy.requireSecondPerson = false;
+    c.policy.approvers = { QStringLiteral("alice"), QStringLiteral("%certsync-admins") };
+    const QString path = m_dir.filePath(QStringLiteral("approval.ini"));
+    QVERIFY(config::saveFile(c, path).ok());
+    auto back = config::loadFile(path);
+    QVERIFY(back.ok());
+    QCOMPARE(back->policy.requireSecondPerson, false);
+    QCOMPARE(back->policy.approvers, c.policy.approvers);
+    const auto guards = config::guardSettings(*back);
+    QCOMPARE(guards.first(), qMakePair(QStringLiteral("four-eyes"), QStringLiteral("off")));
 }
 
 QTEST_GUILESS_MAIN(TestConfiguration)

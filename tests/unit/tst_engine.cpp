@@ -2,10 +2,16 @@
 // plain data; and the plan store: items, decisions, journal, staleness and audit.
 #include "EngineTestData.h"
 
+#include "core/Operator.h"
 #include "engine/PlanStore.h"
+
+#include <QSqlQuery>
 
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <grp.h>
+#include <unistd.h>
 
 using namespace certsync;
 using namespace certsync::engine;
@@ -104,6 +110,9 @@ private slots:
     void planStoreRoundTrip();
     void decisionsAndJournal();
     void newPlanMakesOlderOnesStale();
+    void fourEyes();
+    void auditTrailIsAHashChain();
+    void guardSettingsAreRecordedWhenTheyChange();
 };
 
 void TestEngine::policy_data()
@@ -563,19 +572,30 @@ void TestEngine::planStoreRoundTrip()
     QCOMPARE(found->first().kind, QStringLiteral("awaiting_entra_connect"));
 }
 
-void TestEngine::decisionsAndJournal()
+namespace {
+
+// Three cloud-mastered users with nothing published: a plan of three items.
+DiffResult threeCloudUsersDiff()
 {
-    QTemporaryDir tmp;
-    auto store = store::StateStore::open(tmp.filePath(QStringLiteral("certsync.db")));
-    QVERIFY(store.ok());
-    PlanStore plans(**store);
     QList<directory::DirectoryUser> dir;
     QList<PublishedUser> ten;
     for (const QString &n : { QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c") }) {
         dir.append(directoryUser(n, { { QStringLiteral("v1"), 100 } }));
         ten.append(publishedUser(dir.last(), TenantKind::CloudMastered));
     }
-    auto id = plans.savePlan(diffOf(dir, ten), {}, QStringLiteral("tester"));
+    return diffOf(dir, ten);
+}
+
+} // namespace
+
+void TestEngine::decisionsAndJournal()
+{
+    QTemporaryDir tmp;
+    auto store = store::StateStore::open(tmp.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    PlanStore plans(**store);
+    const DiffResult threeUsers = threeCloudUsersDiff();
+    auto id = plans.savePlan(threeUsers, {}, QStringLiteral("tester"));
     QVERIFY2(id.ok(), qPrintable(id.ok() ? QString() : id.error().message));
     auto changed =
         plans.decide(*id, { 1, 3 }, Decision::Approved, QStringLiteral("alice"), QStringLiteral("ok"));
@@ -632,6 +652,149 @@ void TestEngine::newPlanMakesOlderOnesStale()
     QCOMPARE(plans.plan(*first)->status, QStringLiteral("stale"));
     QCOMPARE(plans.plan(*second)->status, QStringLiteral("staged"));
     QCOMPARE(plans.plans()->size(), 2);
+}
+
+// The author of a plan cannot decide on it (also under sudo); another account can; with the rule off
+// the author can, and the trail says the rule was off; an approvers list limits who decides.
+void TestEngine::fourEyes()
+{
+    QTemporaryDir tmp;
+    auto store = store::StateStore::open(tmp.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    PlanStore plans(**store);
+    const DiffResult threeUsers = threeCloudUsersDiff();
+    auto id = plans.savePlan(threeUsers, {}, QStringLiteral("alice"));
+    QVERIFY(id.ok());
+    QCOMPARE(plans.plan(*id)->author, QStringLiteral("alice"));
+    for (const QString &self : { QStringLiteral("alice"), QStringLiteral("alice (via sudo)") }) {
+        auto refused = plans.decide(*id, { 1 }, Decision::Approved, self, {});
+        QVERIFY(!refused.ok());
+        QCOMPARE(refused.error().code, QStringLiteral("not_allowed"));
+        QVERIFY2(refused.error().message.contains(QStringLiteral("alice staged plan")),
+                 qPrintable(refused.error().message));
+    }
+    QCOMPARE(plans.items(*id)->at(0).decision, Decision::Pending);
+    QVERIFY(!mayPublish({}, QStringLiteral("alice (via sudo)"), *id, QStringLiteral("alice")).ok());
+    QVERIFY(mayPublish({}, QStringLiteral("bob"), *id, QStringLiteral("alice")).ok());
+
+    QCOMPARE(*plans.decide(*id, { 1 }, Decision::Approved, QStringLiteral("bob"), QStringLiteral("ok")), 1);
+    ApprovalPolicy single;
+    single.requireSecondPerson = false;
+    QVERIFY(mayPublish(single, QStringLiteral("alice"), *id, QStringLiteral("alice")).ok());
+    QCOMPARE(*plans.decide(*id, { 2 }, Decision::Approved, QStringLiteral("alice"), {}, single), 1);
+    const QList<AuditRow> trail = *plans.auditRows(*id);
+    QCOMPARE(trail.last().who, QStringLiteral("alice"));
+    QCOMPARE(trail.last().detail, fourEyesOffNote());
+
+    ApprovalPolicy listed;
+    listed.approvers = { QStringLiteral("carol") };
+    auto notListed = plans.decide(*id, { 3 }, Decision::Approved, QStringLiteral("bob"), {}, listed);
+    QVERIFY(!notListed.ok());
+    QCOMPARE(notListed.error().code, QStringLiteral("not_allowed"));
+    QVERIFY(plans.decide(*id, { 3 }, Decision::Approved, QStringLiteral("carol"), {}, listed).ok());
+    // Groups as the system's group database has them: this account is in its primary group.
+    const QString me = certsync::currentOperator().account;
+    const group *primary = getgrgid(getgid());
+    QVERIFY(primary);
+    QVERIFY(isInGroup(me, QString::fromLocal8Bit(primary->gr_name)));
+    QVERIFY(!isInGroup(me, QStringLiteral("certsync-no-such-group")));
+    listed.approvers = { QLatin1Char('%') + QString::fromLocal8Bit(primary->gr_name) };
+    QVERIFY(plans.decide(*id, { 3 }, Decision::Rejected, me, {}, listed).ok());
+
+    auto people = plans.people(*id);
+    QVERIFY(people.ok());
+    QCOMPARE(people->author, QStringLiteral("alice"));
+    QCOMPARE(people->approvers,
+             (QStringList { QStringLiteral("bob"), QStringLiteral("alice"), QStringLiteral("carol") }));
+    QCOMPARE(people->rejecters, QStringList { me });
+}
+
+// Every row is linked to the one before: a changed, inserted or deleted row is found, and one cut off
+// the end is found against the heads the system log kept.
+void TestEngine::auditTrailIsAHashChain()
+{
+    QTemporaryDir tmp;
+    const QString path = tmp.filePath(QStringLiteral("certsync.db"));
+    auto store = store::StateStore::open(path);
+    QVERIFY(store.ok());
+    PlanStore plans(**store);
+    QList<directory::DirectoryUser> dir { directoryUser(QStringLiteral("a"),
+                                                        { { QStringLiteral("v1"), 100 } }) };
+    QList<PublishedUser> ten { publishedUser(dir.last(), TenantKind::CloudMastered) };
+    auto id = plans.savePlan(diffOf(dir, ten), {}, QStringLiteral("alice"));
+    QVERIFY(id.ok());
+    QVERIFY(plans.decide(*id, {}, Decision::Approved, QStringLiteral("bob"), QStringLiteral("fine")).ok());
+    QVERIFY(plans.audit(QStringLiteral("bob"), QStringLiteral("publish_start"), *id, 0, {}).ok());
+    QVERIFY(
+        plans.audit(QStringLiteral("bob"), QStringLiteral("publish_end"), *id, 0, QStringLiteral("1 applied"))
+            .ok());
+    auto check = plans.verifyAudit();
+    QVERIFY(check.ok());
+    QVERIFY2(check->intact, qPrintable(check->problem));
+    QCOMPARE(check->rows, 4);
+    QCOMPARE(check->unchained, 0);
+    const QList<AuditRow> rows = *plans.auditRows();
+    QCOMPARE(check->headHash, rows.last().hash);
+    QCOMPARE(rows.last().hash.size(), 64);
+    const QList<AuditHead> heads = PlanStore::parseAuditHeads(
+        QStringLiteral(
+            "Dec 02 10:00:00 host certsync[42]: audit head: trail %1 row %2 sha256 %3 (publish_end "
+            "by bob)\nDec 02 10:00:01 host certsync[43]: audit head: trail 0123456789abcdef row 9 "
+            "sha256 %4 (approve by carol)\n")
+            .arg(rows.first().hash.left(16))
+            .arg(rows.last().id)
+            .arg(rows.last().hash)
+            .arg(QString(64, QLatin1Char('e')))
+            .toUtf8());
+    QCOMPARE(heads.size(), 2);
+    check = plans.verifyAudit(heads);
+    QVERIFY(check->intact);
+    QCOMPARE(check->externalHeads, 1); // the other head is another state database's
+    QCOMPARE(check->otherTrails, 1);
+
+    QSqlQuery q((*store)->database());
+    // Someone edits the approval's comment.
+    QVERIFY(q.exec(QStringLiteral("UPDATE audit SET detail = 'edited' WHERE action = 'approve'")));
+    check = plans.verifyAudit();
+    QVERIFY(!check->intact);
+    QCOMPARE(check->brokenAt, rows.at(1).id);
+    QVERIFY(q.exec(QStringLiteral("UPDATE audit SET detail = 'fine' WHERE action = 'approve'")));
+    QVERIFY(plans.verifyAudit()->intact);
+    // Someone deletes a row in the middle: the next row no longer links.
+    QVERIFY(q.exec(QStringLiteral("DELETE FROM audit WHERE action = 'publish_start'")));
+    check = plans.verifyAudit();
+    QVERIFY(!check->intact);
+    QCOMPARE(check->brokenAt, rows.at(3).id);
+    // Cut off at the end instead: the chain itself holds, the system log's head does not.
+    QVERIFY(q.exec(QStringLiteral("DELETE FROM audit WHERE id >= %1").arg(rows.at(2).id)));
+    QVERIFY(plans.verifyAudit()->intact);
+    check = plans.verifyAudit(heads);
+    QVERIFY(!check->intact);
+    QCOMPARE(check->brokenAt, rows.last().id);
+    QVERIFY2(check->problem.contains(QStringLiteral("gone")), qPrintable(check->problem));
+}
+
+void TestEngine::guardSettingsAreRecordedWhenTheyChange()
+{
+    QTemporaryDir tmp;
+    auto store = store::StateStore::open(tmp.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    PlanStore plans(**store);
+    const QList<QPair<QString, QString>> on = { { QStringLiteral("four-eyes"), QStringLiteral("on") },
+                                                { QStringLiteral("staging"), QStringLiteral("off") } };
+    QList<QPair<QString, QString>> off = on;
+    off[0].second = QStringLiteral("off");
+    QCOMPARE(*plans.recordSettings(QStringLiteral("alice"), on), true);
+    QCOMPARE(*plans.recordSettings(QStringLiteral("alice"), on), false);
+    QCOMPARE(*plans.recordSettings(QStringLiteral("bob"), off), true);
+    QCOMPARE(*plans.recordSettings(QStringLiteral("bob"), off), false);
+    const QList<AuditRow> rows = *plans.auditRows();
+    QCOMPARE(rows.size(), 2);
+    QCOMPARE(rows.last().who, QStringLiteral("bob"));
+    QCOMPARE(rows.last().action, QStringLiteral("settings_changed"));
+    QVERIFY2(rows.last().detail.startsWith(QStringLiteral("changed: four-eyes off (was on)")),
+             qPrintable(rows.last().detail));
+    QVERIFY(plans.verifyAudit()->intact);
 }
 
 QTEST_GUILESS_MAIN(TestEngine)

@@ -22,6 +22,7 @@ class TestModels : public QObject
 private slots:
     void initTestCase();
     void usersModel();
+    void usersModelKeepsLookedUpUsers();
     void usersFilter_data();
     void usersFilter();
     void usersSortsOnRawValues();
@@ -199,6 +200,54 @@ void TestModels::usersModel()
     QCOMPARE(model.user(1)->displayName, QStringLiteral("Bob"));
     model.setSnapshot(nullptr, m_now);
     QCOMPARE(model.rowCount(), 0);
+}
+
+void TestModels::usersModelKeepsLookedUpUsers()
+{
+    UsersModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    UserFilterProxy proxy;
+    proxy.setSourceModel(&model);
+    // Before any read: a looked-up user is a row, never a snapshot (the diff reads the snapshot).
+    directory::DirectoryUser erin = makeUser(QStringLiteral("Erin"), { m_aliceCert }, {});
+    QCOMPARE(model.addLookedUp(erin, TenantMatch::Cloud, m_now), 0);
+    QVERIFY(!model.snapshot());
+    QVERIFY(model.isLookedUp(0));
+    QCOMPARE(model.user(0)->displayName, QStringLiteral("Erin"));
+    QCOMPARE(model.index(0, UsersModel::Tenant).data().toString(), QStringLiteral("cloud"));
+    proxy.setSearchText(QStringLiteral("erin"));
+    QCOMPARE(proxy.rowCount(), 1);
+    proxy.setSearchText(QString());
+
+    // A read that does not hold Erin keeps her after its users, with her own tenant column.
+    model.setSnapshot(m_snapshot, m_now);
+    model.setTenantMatches({ { m_snapshot->users.at(0).dn, TenantMatch::Synced } });
+    QCOMPARE(model.rowCount(), 5);
+    QCOMPARE(model.rowOfDn(erin.dn), 4);
+    QVERIFY(model.isLookedUp(4) && !model.isLookedUp(3));
+    QCOMPARE(model.user(4)->displayName, QStringLiteral("Erin"));
+    QCOMPARE(model.index(4, UsersModel::Tenant).data().toString(), QStringLiteral("cloud"));
+    QCOMPARE(model.snapshot()->users.size(), 4);
+    // Looking a loaded user up again gives its row; looking Erin up again replaces her row, and the
+    // read's users keep their tenant column.
+    QCOMPARE(model.addLookedUp(m_snapshot->users.at(1), TenantMatch::Cloud, m_now), 1);
+    erin.displayName = QStringLiteral("Erin Again");
+    QCOMPARE(model.addLookedUp(erin, TenantMatch::Synced, m_now), 4);
+    QCOMPARE(model.rowCount(), 5);
+    QCOMPARE(model.index(4, UsersModel::DisplayName).data().toString(), QStringLiteral("Erin Again"));
+    QCOMPARE(model.index(0, UsersModel::Tenant).data().toString(), QStringLiteral("synced"));
+    QCOMPARE(model.index(1, UsersModel::Tenant).data().toString(), QStringLiteral("unmatched"));
+    proxy.setSearchText(QStringLiteral("again"));
+    QCOMPARE(proxy.rowCount(), 1);
+    QCOMPARE(proxy.mapToSource(proxy.index(0, 0)).row(), 4);
+
+    // A read that holds her takes her row over.
+    auto withErin = std::make_shared<directory::DirectorySnapshot>(*m_snapshot);
+    withErin->users.append(erin);
+    model.setSnapshot(withErin, m_now);
+    QCOMPARE(model.rowCount(), 5);
+    QVERIFY(!model.isLookedUp(4));
+    QCOMPARE(model.user(4), &withErin->users.at(4));
 }
 
 void TestModels::usersFilter_data()

@@ -209,6 +209,8 @@ void TestStateStore::earlierCacheFormatsAreDropped()
         QVERIFY(q.exec(QStringLiteral("ALTER TABLE directory_users DROP COLUMN report")));
         QVERIFY(q.exec(QStringLiteral("DROP TABLE run_log"))); // the run history (version 9)
         QVERIFY(q.exec(QStringLiteral("DROP TABLE runs")));
+        QVERIFY(q.exec(QStringLiteral("ALTER TABLE audit DROP COLUMN hash"))); // the hash chain (10)
+        QVERIFY(q.exec(QStringLiteral("ALTER TABLE plans DROP COLUMN author")));
         QVERIFY(q.exec(QStringLiteral("UPDATE schema_version SET version = 3")));
     }
     // ...and the migration to the compact form drops them all.

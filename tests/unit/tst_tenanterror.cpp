@@ -70,6 +70,21 @@ void TestTenantError::parses_data()
         << QString()
         << QStringLiteral("Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException")
         << QString();
+    // A generic message: the text is read from details first (its "Ex<id>" tag dropped), then from
+    // innererror.internalException.
+    QTest::newRow("Exchange text in details")
+        << 2 << 400
+        << QByteArray(
+               R"({"error":{"code":"BadRequest","message":"An error has occurred.","details":[{"code":"Context","message":"Ex6F9304|Microsoft.Exchange.Management.Tasks.RecipientTaskException|The value is not valid."}],"innererror":{"type":"Microsoft.Exchange.Management.Tasks.RecipientTaskException","internalException":{"message":"not this one"}}}})")
+        << QStringLiteral("BadRequest") << QStringLiteral("The value is not valid.") << QString()
+        << QStringLiteral("Microsoft.Exchange.Management.Tasks.RecipientTaskException") << QString();
+    QTest::newRow("Exchange text in internalException")
+        << 2 << 500
+        << QByteArray(
+               R"({"error":{"code":"InternalServerError","message":"An error has occurred.","innererror":{"internalException":{"message":"Access denied: the app has no Exchange role."}}}})")
+        << QStringLiteral("InternalServerError")
+        << QStringLiteral("Access denied: the app has no Exchange role.") << QString() << QString()
+        << QString();
 }
 
 void TestTenantError::parses()
