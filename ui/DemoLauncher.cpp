@@ -3,19 +3,25 @@
 #include "certs/SerializedStore.h"
 #include "certs/TrustStore.h"
 #include "directory/DirectoryReadJob.h"
+#include "jobs/Job.h"
 #include "models/UsersModel.h"
 #include "ui/MainWindow.h"
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QStandardPaths>
+#include <QTimer>
 
 #include <algorithm>
+
+#include <signal.h>
+#include <unistd.h>
 
 namespace certsync::ui {
 
@@ -39,6 +45,76 @@ QHash<QString, QString> readEnvFile(const QString &path)
     return values;
 }
 
+// A program run as a job on the console's runner (the demo directory's start script: seeding and
+// starting slapd take seconds to minutes). The status bar shows it with the time so far and its last
+// line of output, and Cancel kills it. Finishes with success on exit code 0; the summary is its last
+// line of output.
+class ProcessJob : public jobs::Job
+{
+public:
+    ProcessJob(const QString &name, const QString &program, const QStringList &arguments)
+        : jobs::Job(name)
+        , m_program(program)
+        , m_arguments(arguments)
+    { }
+
+protected:
+    void doStart() override
+    {
+        // Created here, on the worker thread, so that the process and its notifiers live there.
+        m_process = new QProcess(this);
+        m_process->setProcessChannelMode(QProcess::MergedChannels);
+        // A process group of its own, so that Cancel also stops what the script started (the seeder).
+        m_process->setChildProcessModifier([] { setsid(); });
+        connect(m_process, &QProcess::readyRead, this, [this] {
+            m_output += m_process->readAll();
+            report();
+        });
+        connect(m_process, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
+            m_output += m_process->readAll();
+            const QString last = lastLine();
+            if (isCanceled())
+                finish(false, tr("canceled"));
+            else if (status != QProcess::NormalExit || code != 0)
+                finish(false, last.isEmpty() ? tr("exit code %1").arg(code) : last);
+            else
+                finish(true, last);
+        });
+        connect(m_process, &QProcess::errorOccurred, this, [this](QProcess::ProcessError error) {
+            if (error == QProcess::FailedToStart)
+                finish(false, m_process->errorString());
+        });
+        auto *ticker = new QTimer(this);
+        connect(ticker, &QTimer::timeout, this, [this] { report(); });
+        ticker->start(500);
+        m_elapsed.start();
+        m_process->start(m_program, m_arguments);
+    }
+    void doCancel() override
+    {
+        if (m_process && m_process->state() != QProcess::NotRunning) {
+            ::kill(-pid_t(m_process->processId()), SIGTERM); // the script and its children
+            m_process->kill(); // finished() follows
+        } else if (!m_process)
+            finish(false, tr("canceled"));
+    }
+
+private:
+    QString lastLine() const { return QString::fromUtf8(m_output).trimmed().section(QLatin1Char('\n'), -1); }
+    void report()
+    {
+        const QString last = lastLine();
+        const QString seconds = tr("%1 s").arg(m_elapsed.elapsed() / 1000);
+        reportProgress(0, 0, last.isEmpty() ? seconds : tr("%1, %2").arg(seconds, last.left(120)));
+    }
+
+    QString m_program;
+    QStringList m_arguments;
+    QProcess *m_process = nullptr;
+    QByteArray m_output;
+    QElapsedTimer m_elapsed;
+};
+
 QJsonArray base64Array(const QList<QByteArray> &values)
 {
     QJsonArray array;
@@ -57,7 +133,6 @@ DemoLauncher::DemoLauncher(MainWindow *window, const QString &scriptsDir, const 
     , m_seeder(seeder)
     , m_tenantSimulator(tenantSimulator)
 {
-    connect(&m_process, &QProcess::finished, this, &DemoLauncher::onDirectoryStarted);
     connect(&m_tenant, &QProcess::readyReadStandardOutput, this, &DemoLauncher::onTenantOutput);
     connect(&m_tenant, &QProcess::finished, this, [this](int code) {
         if (m_tenantUrl.isEmpty())
@@ -75,10 +150,6 @@ DemoLauncher::~DemoLauncher()
             m_tenant.kill();
             m_tenant.waitForFinished(5000);
         }
-    }
-    if (m_process.state() != QProcess::NotRunning) {
-        m_process.kill();
-        m_process.waitForFinished(5000);
     }
     if (m_running) // stop our slapd, and only ours (the script stops it by its PID file)
         QProcess::execute(
@@ -127,33 +198,52 @@ void DemoLauncher::start(int users, const QString &dir)
         tr("Starting the demo directory (OpenLDAP with %1 seeded users) in %2")
             .arg(users)
             .arg(directoryDir()));
-    m_process.setProcessChannelMode(QProcess::MergedChannels);
-    m_process.start(QStringLiteral("bash"),
-                    { m_scripts + QStringLiteral("/slapd.sh"), QStringLiteral("start"), directoryDir(),
-                      m_seeder, QStringLiteral("--users"), QString::number(users),
-                      QStringLiteral("--reuse") });
+    // The script may have started slapd by the time it is cancelled or the console quits: the
+    // destructor stops it by its PID file either way ("nothing running" otherwise).
+    m_running = true;
+    auto *job = new ProcessJob(tr("Starting the demo directory"), QStringLiteral("bash"),
+                               { m_scripts + QStringLiteral("/slapd.sh"), QStringLiteral("start"),
+                                 directoryDir(), m_seeder, QStringLiteral("--users"), QString::number(users),
+                                 QStringLiteral("--reuse") });
+    connect(job, &jobs::Job::finished, this, &DemoLauncher::onDirectoryStarted);
+    m_window->runInBackground(job);
 }
 
-void DemoLauncher::onDirectoryStarted(int exitCode, QProcess::ExitStatus status)
+void DemoLauncher::onDirectoryStarted(bool ok, const QString &lastLine)
 {
-    const QString output = QString::fromUtf8(m_process.readAll()).trimmed();
-    if (status != QProcess::NormalExit || exitCode != 0) {
-        fail(tr("The demo directory did not start: %1").arg(output.section(QLatin1Char('\n'), -1)));
+    if (!ok) {
+        fail(tr("The demo directory did not start: %1").arg(lastLine));
         return;
     }
-    m_running = true;
-    log(int(jobs::LogRecord::Level::Info), output.section(QLatin1Char('\n'), -1));
+    log(int(jobs::LogRecord::Level::Info), lastLine);
     const QHash<QString, QString> env = readEnvFile(directoryDir() + QStringLiteral("/server.env"));
 
+    // The demo's trust bundle and CRL, loaded by a job like the settings' (never on this thread).
     certs::TrustSettings trustSettings;
     m_trustFile = env.value(QStringLiteral("TRUST_FILE"));
     trustSettings.bundleFiles = { m_trustFile };
     trustSettings.crlFiles = { env.value(QStringLiteral("CRL_FILE")) };
-    auto trust = certs::TrustStore::load(trustSettings);
-    if (!trust) {
-        fail(trust.error().message);
-        return;
-    }
+    auto trust = std::make_shared<std::shared_ptr<const certs::TrustStore>>();
+    m_window->loadTrust(
+        tr("Loading the demo's S/MIME trust"),
+        [trustSettings, trust](const certs::TrustStore::LoadProgress &progress) {
+            auto loaded = certs::TrustStore::load(trustSettings, progress);
+            if (!loaded)
+                return loaded.error().message;
+            *trust = std::make_shared<const certs::TrustStore>(std::move(loaded).value());
+            return QString();
+        },
+        [this, env, trust](const QString &error) {
+            if (!error.isEmpty())
+                fail(tr("The demo's trust settings cannot be used: %1").arg(error));
+            else
+                readDemoDirectory(env, *trust);
+        });
+}
+
+void DemoLauncher::readDemoDirectory(const QHash<QString, QString> &env,
+                                     const std::shared_ptr<const certs::TrustStore> &trust)
+{
     directory::DirectoryReadSettings settings;
     settings.profile.kind = directory::SourceKind::GenericLdap;
     settings.profile.mapping = directory::AttributeMapping::defaults(directory::SourceKind::GenericLdap);
@@ -163,7 +253,7 @@ void DemoLauncher::onDirectoryStarted(int exitCode, QProcess::ExitStatus status)
     settings.profile.bindDn = env.value(QStringLiteral("ADMIN_DN"));
     settings.profile.caFile = env.value(QStringLiteral("CA_FILE"));
     settings.password = env.value(QStringLiteral("ADMIN_PASSWORD"));
-    settings.trust = std::make_shared<const certs::TrustStore>(std::move(trust).value());
+    settings.trust = trust;
     m_window->setDirectorySettings(settings);
     connect(m_window, &MainWindow::directoryLoaded, this, &DemoLauncher::onDirectoryLoaded);
     m_window->readDirectory();

@@ -1,10 +1,16 @@
 #pragma once
 
+#include <QHash>
 #include <QJsonObject>
 #include <QObject>
 #include <QProcess>
 #include <QString>
 
+#include <memory>
+
+namespace certsync::certs {
+class TrustStore;
+}
 namespace certsync::directory {
 struct DirectoryUser;
 }
@@ -47,7 +53,9 @@ signals:
     void ready(); // both sides are read: the console is connected to both demo servers
 
 private:
-    void onDirectoryStarted(int exitCode, QProcess::ExitStatus status);
+    void onDirectoryStarted(bool ok, const QString &lastLine);
+    void readDemoDirectory(const QHash<QString, QString> &env,
+                           const std::shared_ptr<const certs::TrustStore> &trust);
     void onDirectoryLoaded(bool complete);
     void startTenant();
     void onTenantOutput();
@@ -60,7 +68,6 @@ private:
     QString m_tenantSimulator;
     QString m_dir;
     QString m_trustFile; // the demo directory's CAs: also Exchange Online's S/MIME collection
-    QProcess m_process;
     QProcess m_tenant;
     QByteArray m_tenantOutput;
     QString m_tenantUrl;

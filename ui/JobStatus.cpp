@@ -45,17 +45,28 @@ void JobStatus::follow(jobs::Job *job)
     m_progress->setRange(0, 0); // busy until the first figures arrive
     m_cancel->setEnabled(true);
     show();
-    connect(job, &jobs::Job::progress, this, [this, name](qint64 done, qint64 total, const QString &what) {
-        if (total > 0) {
-            m_progress->setRange(0, 1000);
-            m_progress->setValue(int(1000 * std::min(done, total) / total));
-            m_progress->setFormat(tr("%1 of %2").arg(done).arg(total));
-        } else {
-            m_progress->setRange(0, 0);
+    connect(job, &jobs::Job::progress, this,
+            [this, job, name](qint64 done, qint64 total, const QString &what) {
+                if (job != m_current)
+                    return;
+                if (total > 0) {
+                    m_progress->setRange(0, 1000);
+                    m_progress->setValue(int(1000 * std::min(done, total) / total));
+                    // Counts of items fit the bar; large totals (bytes) show as a share.
+                    m_progress->setFormat(total < 100000 ? tr("%1 of %2").arg(done).arg(total) : tr("%p%"));
+                } else {
+                    m_progress->setRange(0, 0);
+                }
+                m_label->setText(what.isEmpty() ? tr("%1: %2").arg(name).arg(done)
+                                                : tr("%1: %2").arg(name, what));
+            });
+    m_current = job;
+    connect(job, &jobs::Job::finished, this, [this, job] {
+        if (job == m_current) {
+            m_current = nullptr;
+            hide();
         }
-        m_label->setText(what.isEmpty() ? tr("%1: %2").arg(name).arg(done) : tr("%1: %2").arg(name, what));
     });
-    connect(job, &jobs::Job::finished, this, [this] { hide(); });
 }
 
 } // namespace certsync::ui

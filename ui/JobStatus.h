@@ -19,7 +19,8 @@ class JobStatus : public QWidget
     Q_OBJECT
 public:
     JobStatus(jobs::JobRunner *runner, QWidget *parent = nullptr);
-    // Follows `job` (connect before JobRunner::run); hides itself when it finishes.
+    // Follows `job` (connect before JobRunner::run); hides itself when it finishes, unless another
+    // job was followed since (one queued behind it on the runner).
     void follow(jobs::Job *job);
 
 private:
@@ -27,6 +28,7 @@ private:
     QLabel *m_label;
     QProgressBar *m_progress;
     QPushButton *m_cancel;
+    const jobs::Job *m_current = nullptr; // the job followed last; an earlier one ending keeps it shown
 };
 
 } // namespace certsync::ui

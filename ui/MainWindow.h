@@ -102,9 +102,22 @@ public:
     void loadSettings();
     // Opens the settings dialog (non-modal); OK saves, stores the secrets and applies.
     void openSettings();
-    // Applies a configuration: directory, tenant, policy, deletion threshold. Returns an error
-    // text (a trust file that cannot be read), empty on success.
-    QString applyConfiguration(const config::Configuration &configuration, const config::Secrets &secrets);
+    // Applies a configuration: tenant, policy and deletion threshold at once; the directory once its
+    // S/MIME trust (bundles and CRLs, which may be large) is loaded by a job (loadTrust). Then
+    // settingsApplied(), or settingsNotApplied() with the reason (settings that would send a
+    // credential in the clear, a trust file that cannot be read, the load cancelled). A newer call supersedes
+    // a load still running.
+    void applyConfiguration(const config::Configuration &configuration, const config::Secrets &secrets);
+    // Runs `load` as a job on the runner: files someone else controls are never read on the GUI
+    // thread. The status bar shows its progress (bytes of the files read) with Cancel; `load` gets a
+    // progress function to pass to certs::TrustStore::load (it answers false once cancelled) and
+    // returns an error text, empty on success; `done` gets that text back on this thread.
+    // Runs `job` on the runner with its progress, Cancel and log in the window (no run history:
+    // for preparation such as loading trust or starting the demo's servers). Connect to its signals first.
+    void runInBackground(jobs::Job *job);
+    void loadTrust(const QString &name,
+                   std::function<QString(const certs::TrustStore::LoadProgress &progress)> load,
+                   std::function<void(const QString &error)> done);
     [[nodiscard]] const config::Configuration &configuration() const { return m_configuration; }
     // File → Export report: writes `report` to `path` in a job; reportExported() tells the outcome.
     void exportReport(report::Report report, const QString &path);
@@ -131,6 +144,7 @@ signals:
     void publishFinished(bool success, const QString &summary);
     void userShown(int sourceRow); // the certificate pane shows this user, both sides
     void settingsApplied();
+    void settingsNotApplied(const QString &reason);
     void reportExported(bool ok, const QString &summary);
     void runRecorded(qint64 runId); // a console job's run is in the run history (0: storing it failed)
     void runsRefreshed(); // the log pane's run picker lists the stored runs
@@ -197,6 +211,7 @@ private:
     quint64 m_shownGeneration = 0; // the latest showUser(); older answers are dropped
     int m_shownRow = -1;
     config::Configuration m_configuration; // as last saved or loaded; no secrets
+    quint64 m_applyGeneration = 0; // the latest applyConfiguration(); older trust loads are dropped
     std::unique_ptr<store::RunRecorder> m_run; // the job running now, for the run history
     // What each live look-up found in Microsoft 365, by directory DN (nullopt user: none matches).
     struct LiveTenant

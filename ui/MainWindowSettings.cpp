@@ -1,6 +1,7 @@
 // MainWindow's settings and export: Edit → Settings…, loading the settings at startup, and
 // File → Export report. Kept apart from MainWindow.cpp, which holds the panes and the jobs.
 #include "config/SecretStore.h"
+#include "jobs/TaskJob.h"
 #include "models/UsersModel.h"
 #include "ui/JobStatus.h"
 #include "ui/MainWindow.h"
@@ -9,8 +10,11 @@
 
 #include <QAction>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QLabel>
+#include <QLocale>
 #include <QMenu>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -152,11 +156,9 @@ void MainWindow::loadSettings()
     auto *store = new config::SecretStore(this);
     readSecrets(store, [this, store](const config::Secrets &secrets, const QString &keychainError) {
         store->deleteLater();
-        const QString error = applyConfiguration(m_configuration, secrets);
-        if (!error.isEmpty())
-            statusBar()->showMessage(error, 30000);
-        else if (!keychainError.isEmpty())
+        if (!keychainError.isEmpty())
             statusBar()->showMessage(keychainError, 30000);
+        applyConfiguration(m_configuration, secrets);
     });
 }
 
@@ -208,30 +210,91 @@ void MainWindow::saveSettings(const config::Configuration &configuration, const 
                 store->deleteLater();
         });
     }
-    const QString error = applyConfiguration(configuration, secrets);
-    statusBar()->showMessage(error.isEmpty() ? tr("Settings saved to %1").arg(path) : error, 15000);
+    statusBar()->showMessage(tr("Settings saved to %1").arg(path), 15000);
+    applyConfiguration(configuration, secrets);
 }
 
-QString MainWindow::applyConfiguration(const config::Configuration &configuration,
-                                       const config::Secrets &secrets)
+void MainWindow::applyConfiguration(const config::Configuration &configuration,
+                                    const config::Secrets &secrets)
 {
     // Nothing connects with settings that would send a credential in the clear.
-    if (auto transport = config::checkTransport(configuration); !transport)
-        return transport.error().message;
+    if (auto transport = config::checkTransport(configuration); !transport) {
+        statusBar()->showMessage(transport.error().message, 30000);
+        emit settingsNotApplied(transport.error().message);
+        return;
+    }
     m_configuration = configuration;
     setPolicy(configuration.policy.engine);
     m_stagedPane->setDeletionThreshold(configuration.policy.deletionThreshold);
     m_stagedPane->setApprovalPolicy(config::approvalPolicy(configuration));
     m_fourEyesState->setVisible(!configuration.policy.requireSecondPerson);
     setTenantSettings(config::tenantSettings(configuration, secrets));
-    auto directory = config::directoryReadSettings(configuration, secrets.bindPassword);
-    if (!directory)
-        return tr("The S/MIME trust settings cannot be used: %1").arg(directory.error().message);
-    if (*directory)
-        setDirectorySettings(**directory);
-    checkAuditTrail(); // records the guards' settings when they changed
-    emit settingsApplied();
-    return {};
+    const quint64 generation = ++m_applyGeneration;
+    auto directory = std::make_shared<std::optional<directory::DirectoryReadSettings>>();
+    loadTrust(
+        tr("Loading the S/MIME trust settings"),
+        [configuration, password = secrets.bindPassword,
+         directory](const certs::TrustStore::LoadProgress &progress) {
+            auto settings = config::directoryReadSettings(configuration, password, progress);
+            if (!settings)
+                return settings.error().message;
+            *directory = std::move(*settings);
+            return QString();
+        },
+        [this, generation, directory](const QString &error) {
+            if (generation != m_applyGeneration)
+                return; // settings applied again meanwhile
+            if (!error.isEmpty()) {
+                const QString text = tr("The S/MIME trust settings cannot be used: %1").arg(error);
+                statusBar()->showMessage(text, 30000);
+                logLine(jobs::LogRecord::Level::Warning, tr("settings"), text);
+                emit settingsNotApplied(text);
+                return;
+            }
+            if (*directory)
+                setDirectorySettings(**directory);
+            checkAuditTrail(); // records the guards' settings when they changed
+            emit settingsApplied();
+        });
+}
+
+void MainWindow::loadTrust(const QString &name,
+                           std::function<QString(const certs::TrustStore::LoadProgress &progress)> load,
+                           std::function<void(const QString &error)> done)
+{
+    auto *job = new jobs::TaskJob(name, [load = std::move(load)](jobs::TaskJob &task) {
+        QElapsedTimer sinceReport;
+        const certs::TrustStore::LoadProgress progress = [&task, &sinceReport](qint64 read, qint64 total,
+                                                                               const QString &file) {
+            if (task.isCanceled())
+                return false;
+            // Called per certificate (thousands a second): a few reports a second are enough.
+            if (!sinceReport.isValid() || sinceReport.elapsed() >= 100) {
+                sinceReport.start();
+                const QLocale locale;
+                task.reportProgress(read, total,
+                                    tr("%1 (%2 of %3)")
+                                        .arg(QFileInfo(file).fileName(), locale.formattedDataSize(read),
+                                             locale.formattedDataSize(total)));
+            }
+            return true;
+        };
+        return load(progress);
+    });
+    connect(job, &jobs::Job::finished, this, [this, done = std::move(done)](bool ok, const QString &summary) {
+        // Once the runner has let the job go (its own finished() handler is queued behind this one),
+        // so that what `done` starts (a directory read) finds it idle.
+        QMetaObject::invokeMethod(
+            this, [done, error = ok ? QString() : summary] { done(error); }, Qt::QueuedConnection);
+    });
+    runInBackground(job);
+}
+
+void MainWindow::runInBackground(jobs::Job *job)
+{
+    connect(job, &jobs::Job::logRecord, this, &MainWindow::appendLog);
+    m_jobStatus->follow(job);
+    m_runner.run(job);
 }
 
 } // namespace certsync::ui

@@ -249,7 +249,8 @@ Result<ParsedCertificate> parseDer(QByteArrayView der, const ossl::LibContext &c
     return parsed;
 }
 
-Result<std::vector<ParsedCertificate>> parseFileBytes(const QByteArray &bytes)
+Result<std::vector<ParsedCertificate>> parseFileBytes(const QByteArray &bytes,
+                                                      const std::function<bool(qint64 read)> &step)
 {
     std::vector<ParsedCertificate> out;
     if (!bytes.contains("-----BEGIN")) {
@@ -260,8 +261,13 @@ Result<std::vector<ParsedCertificate>> parseFileBytes(const QByteArray &bytes)
         return out;
     }
     ossl::BioPtr bio(BIO_new_mem_buf(bytes.constData(), int(bytes.size())));
-    while (ossl::X509Ptr cert { PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) })
+    while (ossl::X509Ptr cert { PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) }) {
         out.push_back(describe(cert.get()));
+        if (step && !step(bytes.size() - qint64(BIO_ctrl_pending(bio.get())))) {
+            ossl::drainErrors();
+            return Error { QStringLiteral("canceled"), QStringLiteral("cancelled") };
+        }
+    }
     const QString reasons = ossl::drainErrors(); // the loop always ends on "no start line"
     if (out.empty())
         return Error { QStringLiteral("parse_error"),

@@ -9,6 +9,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <vector>
 
 namespace certsync::certs {
@@ -101,7 +102,11 @@ QByteArray sha256Of(QByteArrayView data, const ossl::LibContext &context = ossl:
 ParsedCertificate describe(X509 *cert, QByteArrayView der = {},
                            const ossl::LibContext &context = ossl::LibContext::global());
 // Reads every certificate in a file's bytes: PEM (one or many blocks) or a single DER certificate.
-Result<std::vector<ParsedCertificate>> parseFileBytes(const QByteArray &bytes);
+// `step`, when given, is called after each PEM certificate with the bytes read so far; returning
+// false stops the reading (error code "canceled"): a bundle of many thousand certificates is read
+// by a worker that shows progress and can be cancelled (TrustStore::load).
+Result<std::vector<ParsedCertificate>> parseFileBytes(const QByteArray &bytes,
+                                                      const std::function<bool(qint64 read)> &step = {});
 
 QString keyTypeName(KeyType type);
 QString keyUsageName(KeyUsageBit bit);

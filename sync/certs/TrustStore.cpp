@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 
 #include <openssl/asn1t.h>
 #include <openssl/pem.h>
@@ -32,20 +33,63 @@ QStringList filesIn(const QString &directory)
     return out;
 }
 
-Result<std::vector<ParsedCertificate>> readCertificates(const QString &path)
+Error canceled()
 {
+    return Error { QStringLiteral("canceled"), QStringLiteral("loading the trust settings was cancelled") };
+}
+
+// The load's progress over all its files: `step(read)` tells how far the current file is.
+class Progress
+{
+public:
+    Progress(const TrustStore::LoadProgress &report, qint64 total)
+        : m_report(report)
+        , m_total(total)
+    { }
+    // Starts the next file; false when cancelled.
+    bool startFile(const QString &path)
+    {
+        m_file = path;
+        return step(0);
+    }
+    bool step(qint64 read) { return !m_report || m_report(m_done + read, m_total, m_file); }
+    void endFile(qint64 size) { m_done += size; }
+    [[nodiscard]] std::function<bool(qint64)> stepper()
+    {
+        if (!m_report)
+            return {};
+        return [this](qint64 read) { return step(read); };
+    }
+
+private:
+    const TrustStore::LoadProgress &m_report;
+    qint64 m_total;
+    qint64 m_done = 0;
+    QString m_file;
+};
+
+Result<std::vector<ParsedCertificate>> readCertificates(const QString &path, Progress &progress)
+{
+    if (!progress.startFile(path))
+        return canceled();
     auto bytes = readFile(path);
     if (!bytes)
         return bytes.error();
-    auto certs = parseFileBytes(*bytes);
+    auto certs = parseFileBytes(*bytes, progress.stepper());
+    if (!certs && certs.error().code == QLatin1String("canceled"))
+        return canceled();
     if (!certs)
         return Error { QStringLiteral("trust_file"),
                        QStringLiteral("%1: %2").arg(path, certs.error().message) };
+    progress.endFile(bytes->size());
     return certs;
 }
 
-Result<int> addCrls(X509_STORE *store, const QString &path, std::vector<ossl::X509CrlPtr> &keep)
+Result<int> addCrls(X509_STORE *store, const QString &path, std::vector<ossl::X509CrlPtr> &keep,
+                    Progress &progress)
 {
+    if (!progress.startFile(path))
+        return canceled();
     auto bytes = readFile(path);
     if (!bytes)
         return bytes.error();
@@ -56,6 +100,10 @@ Result<int> addCrls(X509_STORE *store, const QString &path, std::vector<ossl::X5
             X509_STORE_add_crl(store, crl.get());
             keep.push_back(std::move(crl));
             ++added;
+            if (!progress.step(bytes->size() - qint64(BIO_ctrl_pending(bio.get())))) {
+                ossl::drainErrors();
+                return canceled();
+            }
         }
         ossl::drainErrors();
     } else {
@@ -69,6 +117,7 @@ Result<int> addCrls(X509_STORE *store, const QString &path, std::vector<ossl::X5
     if (added == 0)
         return ossl::error(QStringLiteral("trust_file"),
                            QStringLiteral("%1 holds no readable CRL").arg(path));
+    progress.endFile(bytes->size());
     return added;
 }
 
@@ -155,7 +204,7 @@ Result<TrustStore> TrustStore::inContext(const ossl::LibContext &context) const
     return copy;
 }
 
-Result<TrustStore> TrustStore::load(const TrustSettings &settings)
+Result<TrustStore> TrustStore::load(const TrustSettings &settings, const LoadProgress &report)
 {
     TrustStore trust;
     trust.m_store.reset(X509_STORE_new());
@@ -170,8 +219,18 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
     QStringList anchors = settings.anchorFiles;
     for (const QString &dir : settings.anchorDirectories)
         anchors += filesIn(dir);
+    QStringList intermediates = settings.intermediateFiles;
+    for (const QString &dir : settings.intermediateDirectories)
+        intermediates += filesIn(dir);
+    qint64 total = 0;
+    for (const QStringList *files : std::initializer_list<const QStringList *> {
+             &anchors, &intermediates, &settings.bundleFiles, &settings.crlFiles })
+        for (const QString &path : *files)
+            total += QFileInfo(path).size();
+    Progress progress(report, total);
+
     for (const QString &path : anchors) {
-        auto certs = readCertificates(path);
+        auto certs = readCertificates(path, progress);
         if (!certs)
             return certs.error();
         for (ParsedCertificate &cert : *certs) {
@@ -185,11 +244,8 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
         }
     }
 
-    QStringList intermediates = settings.intermediateFiles;
-    for (const QString &dir : settings.intermediateDirectories)
-        intermediates += filesIn(dir);
     for (const QString &path : intermediates) {
-        auto certs = readCertificates(path);
+        auto certs = readCertificates(path, progress);
         if (!certs)
             return certs.error();
         for (ParsedCertificate &cert : *certs)
@@ -197,7 +253,7 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
     }
 
     for (const QString &path : settings.bundleFiles) {
-        auto certs = readCertificates(path);
+        auto certs = readCertificates(path, progress);
         if (!certs)
             return certs.error();
         for (ParsedCertificate &cert : *certs) {
@@ -215,7 +271,7 @@ Result<TrustStore> TrustStore::load(const TrustSettings &settings)
     }
 
     for (const QString &path : settings.crlFiles) {
-        auto added = addCrls(trust.m_store.get(), path, trust.m_crls);
+        auto added = addCrls(trust.m_store.get(), path, trust.m_crls, progress);
         if (!added)
             return added.error();
         trust.m_crlCount += *added;

@@ -5,6 +5,7 @@
 
 #include <QStringList>
 
+#include <functional>
 #include <vector>
 
 namespace certsync::certs {
@@ -29,7 +30,13 @@ struct TrustSettings
 class TrustStore
 {
 public:
-    static Result<TrustStore> load(const TrustSettings &settings);
+    // How far a load is: bytes of the configured files read of their total size, and the file being
+    // read. Returning false stops the load (error code "canceled"). Called on the loading thread.
+    using LoadProgress = std::function<bool(qint64 done, qint64 total, const QString &file)>;
+
+    // Reads every configured file. A large bundle or CRL takes seconds: the console loads on a
+    // worker with `progress` (which also cancels), never on the GUI thread.
+    static Result<TrustStore> load(const TrustSettings &settings, const LoadProgress &progress = {});
     TrustStore(TrustStore &&) noexcept = default;
     TrustStore &operator=(TrustStore &&) noexcept = default;
 

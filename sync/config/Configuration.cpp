@@ -205,8 +205,9 @@ const QList<MappingField> &mappingFields()
     return fields;
 }
 
-Result<std::optional<directory::DirectoryReadSettings>> directoryReadSettings(const Configuration &c,
-                                                                              const QString &bindPassword)
+Result<std::optional<directory::DirectoryReadSettings>>
+directoryReadSettings(const Configuration &c, const QString &bindPassword,
+                      const certs::TrustStore::LoadProgress &progress)
 {
     if (!c.directory)
         return std::optional<directory::DirectoryReadSettings>();
@@ -216,7 +217,7 @@ Result<std::optional<directory::DirectoryReadSettings>> directoryReadSettings(co
         s.password = bindPassword;
     s.policy.warningDays = c.policy.warningDays;
     s.policy.maxValuesPerAttribute = c.policy.engine.maxValues;
-    auto trust = certs::TrustStore::load(c.trust);
+    auto trust = certs::TrustStore::load(c.trust, progress);
     if (!trust)
         return trust.error();
     s.trust = std::make_shared<const certs::TrustStore>(std::move(*trust));

@@ -80,7 +80,8 @@ struct Secrets
 // What a directory read needs: the profile, the password, the judge's policy and the loaded S/MIME
 // trust store. nullopt when no directory is configured; an error when a trust file cannot be read.
 Result<std::optional<directory::DirectoryReadSettings>>
-directoryReadSettings(const Configuration &configuration, const QString &bindPassword);
+directoryReadSettings(const Configuration &configuration, const QString &bindPassword,
+                      const certs::TrustStore::LoadProgress &progress = {});
 // The tenant with the secret that its credential needs; nullopt when no tenant is configured.
 std::optional<tenant::TenantSettings> tenantSettings(const Configuration &configuration,
                                                      const Secrets &secrets);

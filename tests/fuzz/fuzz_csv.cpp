@@ -4,6 +4,8 @@
 // cell may begin the way a spreadsheet formula does.
 #include "report/CsvWriter.h"
 
+#include "FuzzSupport.h"
+
 #include <QBuffer>
 
 #include <cstddef>
@@ -14,14 +16,6 @@
 using namespace certsync::report;
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_csv: %s\n", what);
-        abort();
-    }
-}
 
 bool formulaStart(const QString &cell)
 {
@@ -54,5 +48,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check(!formulaStart(back.at(r).at(f)), "a cell a spreadsheet would run as a formula");
         }
     }
+    reportLiveHeap();
     return 0;
 }

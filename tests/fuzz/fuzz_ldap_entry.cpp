@@ -5,6 +5,8 @@
 // the reader decodes is therefore the one libldap makes, not a copy of its internals.
 #include "directory/LdapConnection.h"
 
+#include "FuzzSupport.h"
+
 #include <lber.h>
 #include <ldap.h>
 #include <openldap.h>
@@ -19,14 +21,6 @@
 using namespace certsync::directory;
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_ldap_entry: %s\n", what);
-        abort();
-    }
-}
 
 struct Fd
 {
@@ -99,5 +93,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         check(total <= qsizetype(size) * 2 + 64, "an entry larger than its message");
     }
+    reportLiveHeap();
     return 0;
 }

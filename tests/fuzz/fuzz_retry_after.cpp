@@ -3,6 +3,8 @@
 // bytes are the header value; "now" is fixed so that a run is repeatable.
 #include "tenant/RetryAfter.h"
 
+#include "FuzzSupport.h"
+
 #include <QByteArray>
 #include <QDateTime>
 
@@ -12,18 +14,6 @@
 #include <cstdlib>
 
 using namespace certsync::tenant;
-
-namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_retry_after: %s\n", what);
-        abort();
-    }
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,5 +35,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const qint64 n = QByteArray(value.data(), value.size()).toLongLong();
         check(seconds && *seconds == std::min(n, RetryAfterCeilingSeconds), "digits read wrongly");
     }
+    reportLiveHeap();
     return 0;
 }

@@ -2,6 +2,8 @@
 // it accepts must survive the round trip: saved and loaded again, it saves to the same bytes.
 #include "config/Configuration.h"
 
+#include "FuzzSupport.h"
+
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
@@ -14,14 +16,6 @@
 using namespace certsync::config;
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_settings: %s\n", what);
-        abort();
-    }
-}
 
 QByteArray readAll(const QString &path)
 {
@@ -66,5 +60,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(!loaded.error().message.isEmpty(), "an error without a message");
     }
     QFile::remove(input);
+    reportLiveHeap();
     return 0;
 }

@@ -13,6 +13,8 @@
 #include "tenant/GraphClient.h"
 #include "tenant/TenantHttp.h"
 
+#include "FuzzSupport.h"
+
 #include <QCoreApplication>
 #include <QEventLoop>
 #include <QLoggingCategory>
@@ -28,14 +30,6 @@
 using namespace certsync::tenant;
 
 namespace {
-
-void check(bool condition, const char *what)
-{
-    if (!condition) {
-        fprintf(stderr, "fuzz_tenant: %s\n", what);
-        abort();
-    }
-}
 
 struct Answer
 {
@@ -344,5 +338,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         loop.exec();
     check(finished == 1, "an operation that finished more than once");
     QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    reportLiveHeap();
     return 0;
 }

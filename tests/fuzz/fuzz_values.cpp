@@ -3,7 +3,7 @@
 // from whoever could write to the directory.
 #include "certs/ValueAnalyzer.h"
 
-#include <sanitizer/allocator_interface.h>
+#include "FuzzSupport.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -40,15 +40,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (auto parsed = parseFileBytes(bytes); parsed.ok())
         (void)parsed->size();
 
-    // CERTSYNC_FUZZ_HEAP=N: the live heap every N inputs, to tell the product's memory (a leak or a
-    // cache would grow it) from the fuzzer's own (its corpus, ASan's quarantine) when RSS grows.
-    static const long every = [] {
-        const char *n = getenv("CERTSYNC_FUZZ_HEAP");
-        return n ? std::max(1L, atol(n)) : 0L;
-    }();
-    static long runs = 0;
-    if (every && ++runs % every == 0)
-        fprintf(stderr, "heap: %ld inputs, %zu bytes live\n", runs,
-                __sanitizer_get_current_allocated_bytes());
+    reportLiveHeap();
     return 0;
 }

@@ -108,6 +108,7 @@ private slots:
     void verdictNamesThePlan();
     void cancelARunningTenantRead();
     void darkPaletteIsReadable();
+    void demoStartShowsProgressAndCancels();
 
 private:
     void screenshots(const QString &prefix);
@@ -192,6 +193,36 @@ void TestConsole::selectUser(const QString &mail)
     const QModelIndex first = table->model()->index(0, models::UsersModel::DisplayName);
     QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, table->visualRect(first).center());
     QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 20000);
+}
+
+// The demo's start-up (seeding and starting slapd: seconds to minutes) is a job: the status bar
+// names it with Cancel, and Cancel stops it, its seeder included, without a directory set.
+void TestConsole::demoStartShowsProgressAndCancels()
+{
+    QTemporaryDir dir; // nothing to reuse: the seeder runs
+    QVERIFY(dir.isValid());
+    ui::MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    ui::DemoLauncher demo(&window, QStringLiteral(CERTSYNC_DEMO_SCRIPTS),
+                          QStringLiteral(CERTSYNC_DEMO_SEEDER), QStringLiteral(CERTSYNC_DEMO_TENANTSIM));
+    QSignalSpy ready(&demo, &ui::DemoLauncher::ready);
+    QSignalSpy failed(&demo, &ui::DemoLauncher::failed);
+    demo.start(12, dir.path());
+    auto *label = window.findChild<QLabel *>(QStringLiteral("jobLabel"));
+    auto *cancel = window.findChild<QPushButton *>(QStringLiteral("cancelJob"));
+    QVERIFY(label && cancel);
+    QTRY_VERIFY2(label->isVisible() && label->text().contains(QStringLiteral("Starting the demo directory")),
+                 qPrintable(label->text()));
+    QVERIFY(failed.isEmpty());
+    QTest::mouseClick(cancel, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 20000);
+    QVERIFY2(failed.first().at(0).toString().contains(QStringLiteral("cancel")),
+             qPrintable(failed.first().at(0).toString()));
+    QCOMPARE(ready.count(), 0);
+    QVERIFY(!window.directorySettings().has_value());
+    QTRY_VERIFY(!window.isBusy());
+    QTRY_VERIFY(!label->isVisible());
 }
 
 void TestConsole::tenantNotConfiguredSaysSo()
