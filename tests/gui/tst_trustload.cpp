@@ -172,7 +172,9 @@ void TestTrustLoad::windowKeepsRepaintingWhileTrustLoads()
     window.applyConfiguration(configuration(), secrets);
     const qint64 applyReturnedMs = load.elapsed();
     bool shot = false;
-    while (applied.isEmpty() && load.elapsed() < 120000) {
+    // Under the sanitizers the load itself takes a minute or two: wait for up to four one-thread loads.
+    const qint64 waitMs = std::max<qint64>(120000, 4 * m_syncLoadMs);
+    while (applied.isEmpty() && load.elapsed() < waitMs) {
         QTest::qWait(20);
         if (!shot && w.sawProgress)
             shot = window.grab().save(m_shots + QStringLiteral("/trust-loading.png"));
@@ -191,8 +193,13 @@ void TestTrustLoad::windowKeepsRepaintingWhileTrustLoads()
     QCOMPARE(window.directorySettings()->trust->crlCount(), 1);
     QVERIFY(window.directorySettings()->trust->anchorCount() >= 1);
     // The GUI thread kept turning its event loop and painting while a worker read the files. A GUI
-    // thread that loaded them itself stops for the whole load (over 1.5 s, see initTestCase).
-    QVERIFY2(w.longestGapMs < 300, qPrintable(QString::number(w.longestGapMs)));
+    // thread that loaded them itself stops for the whole load (over 1.5 s, see initTestCase): the
+    // longest gap stays under a third of that, and under a second. (Not a fixed 300 ms: on two
+    // loaded cores under ASan a gap of 305 ms was seen while the load took 114 s.)
+    const qint64 gapLimitMs = std::min<qint64>(1000, m_syncLoadMs / 3);
+    QVERIFY2(
+        w.longestGapMs < gapLimitMs,
+        qPrintable(QStringLiteral("longest gap %1 ms, limit %2 ms").arg(w.longestGapMs).arg(gapLimitMs)));
     // It only started the load...
     QVERIFY2(applyReturnedMs < 200, qPrintable(QString::number(applyReturnedMs)));
     // ...and painted all along.
