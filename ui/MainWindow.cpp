@@ -158,10 +158,9 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_usersPane, &UsersPane::currentUserChanged, this, &MainWindow::showUser);
     connect(m_usersPane, &UsersPane::lookupRequested, this, &MainWindow::lookUpUser);
     connect(m_stagedPane, &StagedPane::loaded, this, &MainWindow::refreshPlanItems);
-    // Plans live in the same state database as the command line's (certsync diff/approve/publish).
-    const QString stateDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    QDir().mkpath(stateDir);
-    setStatePath(QDir(stateDir).filePath(QStringLiteral("certsync.db")));
+    // Plans live in the same state database as the command line's (certsync diff/approve/publish):
+    // the account's own until the settings name a (team's) folder.
+    useStateFolderOf(m_configuration);
     connect(m_stagedPane, &StagedPane::publishRequested, this, &MainWindow::publish);
     connect(m_logPane, &LogPane::runChosen, this, &MainWindow::loadRun);
     addHelpMenu(this);
@@ -207,20 +206,32 @@ void MainWindow::setStatePath(const QString &path)
     checkAuditTrail();
 }
 
+void MainWindow::useStateFolderOf(const config::Configuration &configuration)
+{
+    const QString path = config::statePath(configuration);
+    if (path == m_statePath)
+        return;
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    setStatePath(path);
+}
+
 void MainWindow::checkAuditTrail()
 {
     if (m_statePath.isEmpty() || !QFileInfo::exists(m_statePath))
         return;
     auto check = std::make_shared<engine::AuditCheck>();
     // The guards' settings as this console uses them go into the trail first when they changed.
+    // guardSettings() reads and hashes the trust files: on the worker, like the rest.
     auto *job = new jobs::TaskJob(
-        tr("audit trail"),
-        [path = m_statePath, check, settings = config::guardSettings(m_configuration)](jobs::TaskJob &) {
+        tr("audit trail"), [path = m_statePath, check, configuration = m_configuration](jobs::TaskJob &) {
             auto state = store::StateStore::open(path);
             if (!state)
                 return state.error().message;
             engine::PlanStore plans(**state);
-            if (auto recorded = plans.recordSettings(currentOperator().recorded(), settings); !recorded)
+            if (auto recorded = plans.recordSettings(
+                    currentOperator().recorded(),
+                    config::guardSettings(configuration, configuration.directory.has_value()));
+                !recorded)
                 return recorded.error().message;
             auto verified = plans.verifyAudit();
             if (!verified)

@@ -135,6 +135,7 @@ public:
     void refreshRuns();
     // Verifies the audit trail's hash chain off the GUI thread and shows the answer in the status bar.
     void checkAuditTrail();
+    void useStateFolderOf(const config::Configuration &configuration); // state/folder, else the default
 
 signals:
     void directoryLoaded(bool complete);

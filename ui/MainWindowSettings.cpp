@@ -147,6 +147,7 @@ void MainWindow::loadSettings()
         return;
     }
     m_configuration = *loaded;
+    useStateFolderOf(m_configuration);
     m_stagedPane->setApprovalPolicy(config::approvalPolicy(m_configuration));
     m_fourEyesState->setVisible(!m_configuration.policy.requireSecondPerson);
     if (!m_configuration.directory && !m_configuration.tenant) {
@@ -211,6 +212,7 @@ void MainWindow::saveSettings(const config::Configuration &configuration, const 
         });
     }
     statusBar()->showMessage(tr("Settings saved to %1").arg(path), 15000);
+    useStateFolderOf(configuration);
     applyConfiguration(configuration, secrets);
 }
 

@@ -5,6 +5,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -15,6 +16,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -84,6 +86,7 @@ QLabel *explanation(const QString &text, QWidget *parent)
 
 SettingsDialog::SettingsDialog(const config::Configuration &configuration, QWidget *parent)
     : QDialog(parent)
+    , m_base(configuration)
     , m_tabs(named(new QTabWidget(this), QStringLiteral("settingsTabs"), tr("Settings sections")))
 {
     setObjectName(QStringLiteral("settingsDialog"));
@@ -364,6 +367,15 @@ QWidget *SettingsDialog::buildPolicyTab()
     m_staging = named(new QCheckBox(tr("Staging mode: compute and stage plans, never publish"), page),
                       QStringLiteral("policyStaging"), tr("Staging mode"));
     form->addRow(QString(), m_staging);
+    m_stateFolder = named(new QLineEdit(page), QStringLiteral("policyStateFolder"), tr("State folder"));
+    m_stateFolder->setPlaceholderText(
+        QDir::toNativeSeparators(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)));
+    form->addRow(tr("State &folder:"), m_stateFolder);
+    form->addRow(QString(),
+                 explanation(tr("Where plans, approvals, the audit trail and the run history are kept. "
+                                "A team shares one: a folder of the admins' group with the setgid bit "
+                                "(install -d -m 2770 -g GROUP FOLDER). Empty: your own."),
+                             page));
     return page;
 }
 
@@ -416,13 +428,17 @@ void SettingsDialog::load(const config::Configuration &c)
     m_consistencyGuid->setChecked(p.engine.consistencyGuidAnchor);
     m_deletionThreshold->setValue(p.deletionThreshold);
     m_staging->setChecked(p.staging);
+    m_stateFolder->setText(p.stateFolder);
 }
 
 config::Configuration SettingsDialog::configuration() const
 {
-    config::Configuration c;
+    // What the dialog does not show (approvers, four-eyes, plan lifetime, retention, the state folder,
+    // tenant retry limits...) stays as it was: saving from the console never turns a guard off or on.
+    config::Configuration c = m_base;
+    c.directory.reset();
     if (!m_url->text().trimmed().isEmpty()) {
-        directory::ConnectionProfile d;
+        directory::ConnectionProfile d = m_base.directory.value_or(directory::ConnectionProfile {});
         d.kind = *config::sourceKindFromName(m_kind->currentData().toString());
         d.url = m_url->text().trimmed();
         d.startTls = m_startTls->isChecked();
@@ -445,8 +461,9 @@ config::Configuration SettingsDialog::configuration() const
     c.trust.intermediateFiles = lines(m_intermediates);
     c.trust.crlFiles = lines(m_crls);
     c.trust.useSystemAnchors = m_systemAnchors->isChecked();
+    c.tenant.reset();
     if (!m_tenantId->text().trimmed().isEmpty()) {
-        tenant::TenantSettings t;
+        tenant::TenantSettings t = m_base.tenant.value_or(tenant::TenantSettings {});
         t.tenantId = m_tenantId->text().trimmed();
         t.clientId = m_clientId->text().trimmed();
         c.credential = m_credential->currentData().toString() == QLatin1String("certificate")
@@ -455,6 +472,9 @@ config::Configuration SettingsDialog::configuration() const
         if (c.credential == config::TenantCredential::Certificate) {
             t.clientCertificateFile = m_certificateFile->text().trimmed();
             t.clientKeyFile = m_keyFile->text().trimmed();
+        } else {
+            t.clientCertificateFile.clear();
+            t.clientKeyFile.clear();
         }
         t.authorityUrl = m_authorityUrl->text().trimmed();
         t.graphUrl = m_graphUrl->text().trimmed();
@@ -472,6 +492,7 @@ config::Configuration SettingsDialog::configuration() const
     p.engine.consistencyGuidAnchor = m_consistencyGuid->isChecked();
     p.deletionThreshold = m_deletionThreshold->value();
     p.staging = m_staging->isChecked();
+    p.stateFolder = m_stateFolder->text().trimmed();
     return c;
 }
 

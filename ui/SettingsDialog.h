@@ -53,6 +53,7 @@ private:
     QLineEdit *fileField(const QString &name, const QString &accessibleName, QWidget **row);
 
     jobs::JobRunner m_runner;
+    const config::Configuration m_base; // what the dialog opened with
     QTabWidget *m_tabs;
     // directory
     QComboBox *m_kind;
@@ -101,6 +102,7 @@ private:
     QCheckBox *m_consistencyGuid;
     QSpinBox *m_deletionThreshold;
     QCheckBox *m_staging;
+    QLineEdit *m_stateFolder;
     QLabel *m_notice;
     QDialogButtonBox *m_buttons;
 };

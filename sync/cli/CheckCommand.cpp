@@ -67,7 +67,7 @@ int runCheck(const QStringList &arguments, QTextStream &out, QTextStream &err)
     check.directory = **dirSettings;
     check.tenant = tenantConfig;
     check.who = who;
-    check.statePath = statePath(parser, connection);
+    check.statePath = statePath(*configuration, parser, connection);
     // The job the console's live look-up runs, on a worker thread as there.
     jobs::JobRunner runner;
     auto *job = new engine::UserCheckJob(std::move(check));

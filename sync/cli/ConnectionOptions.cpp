@@ -320,12 +320,10 @@ tenantSettings(const config::Configuration &c, const QCommandLineParser &p, cons
     return config::tenantSettings(c, secrets);
 }
 
-QString statePath(const QCommandLineParser &parser, const ConnectionOptions &options)
+QString statePath(const config::Configuration &configuration, const QCommandLineParser &parser,
+                  const ConnectionOptions &options)
 {
-    QString dir = parser.value(options.stateDir);
-    if (dir.isEmpty())
-        dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    return QDir(dir).filePath(QStringLiteral("certsync.db"));
+    return config::statePath(configuration, parser.value(options.stateDir));
 }
 
 QStringList secretsFromEnvironment(const QCommandLineParser &parser, const ConnectionOptions &options)

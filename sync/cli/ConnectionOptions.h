@@ -73,8 +73,10 @@ Result<std::optional<tenant::TenantSettings>> tenantSettings(const config::Confi
                                                              const QCommandLineParser &parser,
                                                              const ConnectionOptions &options);
 
-// The state database: certsync.db in --state-dir, else in the user's application data folder.
-QString statePath(const QCommandLineParser &parser, const ConnectionOptions &options);
+// The state database: certsync.db in --state-dir, else in the settings' state/folder, else in the
+// account's application data folder.
+QString statePath(const config::Configuration &configuration, const QCommandLineParser &parser,
+                  const ConnectionOptions &options);
 
 // The secrets the options name in the environment (bind password, client secret, key passphrase),
 // for blanking them wherever text is kept (the run history).

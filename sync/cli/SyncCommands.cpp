@@ -146,13 +146,7 @@ struct Context
         if (run)
             run->follow(job, context);
     }
-    QString statePath() const
-    {
-        QString dir = parser.value(o.connection.stateDir);
-        if (dir.isEmpty())
-            dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-        return QDir(dir).filePath(QStringLiteral("certsync.db"));
-    }
+    QString statePath() const { return cli::statePath(config, parser, o.connection); }
 };
 
 Result<std::unique_ptr<store::StateStore>> openState(const Context &c)
@@ -1086,8 +1080,10 @@ int runSyncCommand(const QString &command, const QStringList &arguments, QTextSt
         auto state = openState(c);
         if (!state)
             return c.fail(state.error().message);
+        // approve and reject load no trust: their settings say nothing about it.
+        const bool usesTrust = command == QLatin1String("diff") || command == QLatin1String("publish");
         if (auto recorded = PlanStore(**state).recordSettings(currentOperator().recorded(),
-                                                              config::guardSettings(c.config));
+                                                              config::guardSettings(c.config, usesTrust));
             !recorded)
             return c.fail(recorded.error().message);
     }

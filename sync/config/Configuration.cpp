@@ -174,6 +174,9 @@ Result<void> loadPolicy(const QSettings &s, PolicyConfig &p)
         if (!r)
             return r.error();
     p.approvers = readList(s, QStringLiteral("approval/approvers"));
+    p.stateFolder = s.value(QStringLiteral("state/folder")).toString();
+    if (!p.stateFolder.isEmpty() && QDir::isRelativePath(p.stateFolder))
+        return badValue(QStringLiteral("state/folder"), p.stateFolder, QStringLiteral("an absolute path"));
     if (s.contains(QStringLiteral("policy/certificateUserIds"))) {
         const QString forms = s.value(QStringLiteral("policy/certificateUserIds")).toString();
         if (!setCertificateUserIdForms(p.engine, forms))
@@ -366,6 +369,18 @@ void save(const Configuration &c, QSettings &s)
         s.remove(QStringLiteral("approval/approvers"));
     else
         s.setValue(QStringLiteral("approval/approvers"), p.approvers);
+    if (p.stateFolder.isEmpty())
+        s.remove(QStringLiteral("state/folder"));
+    else
+        s.setValue(QStringLiteral("state/folder"), p.stateFolder);
+}
+
+QString statePath(const Configuration &c, const QString &stateDirOption)
+{
+    QString folder = stateDirOption.isEmpty() ? c.policy.stateFolder : stateDirOption;
+    if (folder.isEmpty())
+        folder = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return QDir(folder).filePath(QStringLiteral("certsync.db"));
 }
 
 engine::ApprovalPolicy approvalPolicy(const Configuration &c)
@@ -373,8 +388,18 @@ engine::ApprovalPolicy approvalPolicy(const Configuration &c)
     return engine::ApprovalPolicy { c.policy.requireSecondPerson, c.policy.approvers };
 }
 
-QList<QPair<QString, QString>> guardSettings(const Configuration &c)
+QList<QPair<QString, QString>> guardSettings(const Configuration &c, bool withTrust)
 {
+    QList<QPair<QString, QString>> settings = {
+        { QStringLiteral("four-eyes"),
+          c.policy.requireSecondPerson ? QStringLiteral("on") : QStringLiteral("off") },
+        { QStringLiteral("approvers"),
+          c.policy.approvers.isEmpty() ? QStringLiteral("any") : c.policy.approvers.join(QLatin1Char(',')) },
+        { QStringLiteral("staging"), c.policy.staging ? QStringLiteral("on") : QStringLiteral("off") },
+        { QStringLiteral("deletion-threshold"), QString::number(c.policy.deletionThreshold) }
+    };
+    if (!withTrust)
+        return settings;
     QCryptographicHash trust(QCryptographicHash::Sha256);
     for (const QStringList *files :
          { &c.trust.anchorFiles, &c.trust.intermediateFiles, &c.trust.bundleFiles, &c.trust.crlFiles,
@@ -388,14 +413,8 @@ QList<QPair<QString, QString>> guardSettings(const Configuration &c)
         trust.addData(QByteArrayView("\n", 1));
     }
     trust.addData(QByteArrayView(c.trust.useSystemAnchors ? "system" : "", c.trust.useSystemAnchors ? 6 : 0));
-    return { { QStringLiteral("four-eyes"),
-               c.policy.requireSecondPerson ? QStringLiteral("on") : QStringLiteral("off") },
-             { QStringLiteral("approvers"),
-               c.policy.approvers.isEmpty() ? QStringLiteral("any")
-                                            : c.policy.approvers.join(QLatin1Char(',')) },
-             { QStringLiteral("staging"), c.policy.staging ? QStringLiteral("on") : QStringLiteral("off") },
-             { QStringLiteral("deletion-threshold"), QString::number(c.policy.deletionThreshold) },
-             { QStringLiteral("trust"), QString::fromLatin1(trust.result().toHex().left(16)) } };
+    settings.append({ QStringLiteral("trust"), QString::fromLatin1(trust.result().toHex().left(16)) });
+    return settings;
 }
 
 bool isLoopbackHost(const QString &host)
@@ -445,6 +464,9 @@ Result<void> checkTransport(const Configuration &c)
 
 Result<void> saveFile(const Configuration &configuration, const QString &path)
 {
+    const QString &stateFolder = configuration.policy.stateFolder;
+    if (!stateFolder.isEmpty() && QDir::isRelativePath(stateFolder)) // what load() would refuse
+        return badValue(QStringLiteral("state/folder"), stateFolder, QStringLiteral("an absolute path"));
     const QFileInfo info(path);
     if (!QDir().mkpath(info.absolutePath()))
         return Error { QStringLiteral("config"),

@@ -40,6 +40,9 @@ struct PolicyConfig
     // Who may approve or reject (approval/approvers): account names, and groups as "%group"; empty:
     // any account. Anyone can read.
     QStringList approvers;
+    // The folder of the state database (state/folder), for the console and every command without
+    // --state-dir: a team points it at its shared setgid folder. Empty: the account's own data folder.
+    QString stateFolder;
 };
 
 enum class TenantCredential { Secret, Certificate };
@@ -54,13 +57,19 @@ struct Configuration
     PolicyConfig policy;
 };
 
+// The state database's path: the --state-dir option when given, else the settings' state/folder,
+// else the account's data folder (QStandardPaths::AppDataLocation).
+QString statePath(const Configuration &configuration, const QString &stateDirOption = {});
+
 // The approval rules the settings ask for (four-eyes, approvers).
 engine::ApprovalPolicy approvalPolicy(const Configuration &configuration);
 
 // The settings the guards depend on, as PlanStore::recordSettings() keeps them in the audit trail:
 // four-eyes, approvers, staging, the deletion threshold, and the trust (a digest of the configured
 // anchor, intermediate, bundle and CRL files' contents).
-QList<QPair<QString, QString>> guardSettings(const Configuration &configuration);
+// withTrust false: without the trust digest, for a command or console that loads no trust (approve,
+// reject; a console with no directory), so that its settings do not record a trust change.
+QList<QPair<QString, QString>> guardSettings(const Configuration &configuration, bool withTrust = true);
 
 // No credential in the clear: plain LDAP (no StartTLS, not ldaps://) only to a loopback host or with
 // a Kerberos bind (its SASL layer encrypts: LdapConnection asks for SSF 56), and http:// tenant

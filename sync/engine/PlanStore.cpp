@@ -730,10 +730,6 @@ Result<AuditCheck> PlanStore::verifyAudit(const QList<AuditHead> &heads) const
 
 Result<bool> PlanStore::recordSettings(const QString &who, const QList<QPair<QString, QString>> &settings)
 {
-    QStringList pairs;
-    for (const auto &[key, value] : settings)
-        pairs.append(key + QLatin1Char('=') + value);
-    const QString state = pairs.join(QStringLiteral("; "));
     static const QString separator = QStringLiteral(" | now: ");
     QSqlDatabase db = m_store.database();
     // Read, then maybe write: the write lock first (BEGIN IMMEDIATE), so that two processes starting
@@ -745,7 +741,7 @@ Result<bool> PlanStore::recordSettings(const QString &who, const QList<QPair<QSt
     if (!q.exec(QStringLiteral(
             "SELECT detail FROM audit WHERE action = 'settings_changed' ORDER BY id DESC LIMIT 1")))
         return sqlError(QStringLiteral("cannot read the audit trail"), q.lastError());
-    QHash<QString, QString> before;
+    QList<QPair<QString, QString>> before; // in the recorded order
     bool first = true;
     if (q.next()) {
         first = false;
@@ -755,17 +751,35 @@ Result<bool> PlanStore::recordSettings(const QString &who, const QList<QPair<QSt
              detail.mid(at < 0 ? 0 : at + separator.size()).split(QStringLiteral("; "))) {
             const qsizetype eq = pair.indexOf(QLatin1Char('='));
             if (eq > 0)
-                before.insert(pair.left(eq), pair.mid(eq + 1));
+                before.append({ pair.left(eq), pair.mid(eq + 1) });
         }
     }
+    auto valueIn = [](const QList<QPair<QString, QString>> &list,
+                      const QString &key) -> std::optional<QString> {
+        for (const auto &[k, v] : list)
+            if (k == key)
+                return v;
+        return std::nullopt;
+    };
     QStringList changes;
-    for (const auto &[key, value] : settings)
-        if (first || before.value(key) != value)
+    for (const auto &[key, value] : settings) {
+        const std::optional<QString> was = valueIn(before, key);
+        if (first || was != value)
             changes.append(first ? key + QLatin1Char(' ') + value
                                  : QStringLiteral("%1 %2 (was %3)")
-                                       .arg(key, value, before.value(key, QStringLiteral("unset"))));
+                                       .arg(key, value, was.value_or(QStringLiteral("unset"))));
+    }
     if (changes.isEmpty())
         return false;
+    // The whole state after this row: a key this caller did not give (a command that loads no trust
+    // gives no trust digest) keeps its recorded value.
+    QStringList pairs;
+    for (const auto &[key, value] : settings)
+        pairs.append(key + QLatin1Char('=') + value);
+    for (const auto &[key, value] : std::as_const(before))
+        if (!valueIn(settings, key))
+            pairs.append(key + QLatin1Char('=') + value);
+    const QString state = pairs.join(QStringLiteral("; "));
     const QString detail = (first ? QStringLiteral("first recorded: ") : QStringLiteral("changed: "))
         + changes.join(QStringLiteral(", ")) + separator + state;
     auto head = appendAudit(who, QStringLiteral("settings_changed"), 0, 0, detail);

@@ -215,7 +215,9 @@ public:
     static QList<AuditHead> parseAuditHeads(const QByteArray &systemLogExport);
     // The settings that matter to the guards (four-eyes, approvers, staging, threshold, trust), as
     // "key=value" pairs: when they differ from the last ones recorded, a "settings_changed" row names
-    // what changed (and by whom: the account whose settings these are). Returns whether a row was added.
+    // what changed (and by whom: the account whose settings these are). A key not given keeps its
+    // recorded value (a command that does not use the trust gives no trust digest). Returns whether a
+    // row was added.
     Result<bool> recordSettings(const QString &who, const QList<QPair<QString, QString>> &settings);
     // Who staged, approved, rejected and published the plan (recorded names, first come first).
     Result<PlanPeople> people(qint64 planId) const;

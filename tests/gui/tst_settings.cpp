@@ -25,6 +25,7 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -43,6 +44,7 @@ private slots:
     void dialogTestsSavesAndApplies();
     void startupLoadsTheSavedSettings();
     void exportReportsThroughTheWindow();
+    void savingKeepsWhatTheDialogDoesNotShow();
 
 private:
     template<typename W> W *child(QWidget *parent, const char *name)
@@ -347,6 +349,69 @@ void TestSettings::exportReportsThroughTheWindow()
     QFile auditFile(audit);
     QVERIFY(auditFile.open(QIODevice::ReadOnly));
     QVERIFY(auditFile.readAll().startsWith("id,at,who,action,plan,item,detail"));
+}
+
+// Saving from the console rewrites the settings file from the dialog: what the dialog has no field
+// for (four-eyes, approvers, plan lifetime, retention, the tenant's retry limit) must survive it, or
+// saving an unrelated change would switch a guard back to its default. The state folder is a field:
+// the console moves to it at once, and the next start opens it.
+void TestSettings::savingKeepsWhatTheDialogDoesNotShow()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString file = dir.filePath(QStringLiteral("certsync.conf"));
+    const QString team = dir.filePath(QStringLiteral("team"));
+    QVERIFY(QDir().mkpath(team));
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("version=1\n"
+                "[approval]\nrequireSecondPerson=false\napprovers=alice, %certsync-admins\n"
+                "[sync]\nplanLifetimeHours=6\ndeletionThreshold=40\n"
+                "[history]\nretentionDays=30\n"
+                "[tenant]\ntenantId=6f1c2b3a-1d2e-4f50-9a8b-7c6d5e4f3a21\n"
+                "clientId=00000000-1111-2222-3333-444444444444\ncredential=secret\n"
+                "maxRetryAfterSeconds=45\nexchangeMultiValuedUpdate=replace\n");
+    }
+    const QByteArray previous = qgetenv("CERTSYNC_CONFIG");
+    qputenv("CERTSYNC_CONFIG", file.toLocal8Bit());
+    auto restore = qScopeGuard([&previous] { qputenv("CERTSYNC_CONFIG", previous); });
+
+    ui::MainWindow window;
+    window.loadSettings();
+    QCOMPARE(window.configuration().policy.requireSecondPerson, false);
+    window.openSettings();
+    ui::SettingsDialog *dialog = nullptr;
+    QTRY_VERIFY((dialog = window.findChild<ui::SettingsDialog *>(QStringLiteral("settingsDialog"))));
+    setText(dialog, "policyStateFolder", team);
+    child<QSpinBox>(dialog, "policyDeletionThreshold")->setValue(41); // the change the person meant
+    dialog->accept();
+
+    auto saved = config::loadFile(file);
+    QVERIFY2(saved.ok(), saved ? "" : qPrintable(saved.error().message));
+    QCOMPARE(saved->policy.deletionThreshold, 41);
+    QCOMPARE(saved->policy.requireSecondPerson, false);
+    QCOMPARE(saved->policy.approvers,
+             (QStringList { QStringLiteral("alice"), QStringLiteral("%certsync-admins") }));
+    QCOMPARE(saved->policy.planLifetimeHours, 6);
+    QCOMPARE(saved->policy.runRetentionDays, 30);
+    QVERIFY(saved->tenant.has_value());
+    QCOMPARE(saved->tenant->maxRetryAfterSeconds, 45);
+    QCOMPARE(int(saved->tenant->exchangeMultiValuedUpdate), int(tenant::MultiValuedUpdate::Replace));
+    QCOMPARE(saved->policy.stateFolder, team);
+    QCOMPARE(window.statePath(), QDir(team).filePath(QStringLiteral("certsync.db")));
+
+    ui::MainWindow next;
+    next.loadSettings();
+    QCOMPARE(next.statePath(), QDir(team).filePath(QStringLiteral("certsync.db")));
+
+    // A relative folder is refused when saving, as loading would refuse it.
+    config::Configuration relative = *saved;
+    relative.policy.stateFolder = QStringLiteral("team");
+    auto refused = config::saveFile(relative, file);
+    QVERIFY(!refused);
+    QVERIFY2(refused.error().message.contains(QStringLiteral("state/folder")),
+             qPrintable(refused.error().message));
 }
 
 QTEST_MAIN(TestSettings)

@@ -7,6 +7,7 @@
 #include "SimHarness.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QHostAddress>
 #include <QJsonArray>
@@ -14,6 +15,7 @@
 #include <QJsonObject>
 #include <QNetworkInterface>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTcpServer>
@@ -147,6 +149,8 @@ private slots:
 private:
     Run as(const QString &account, const QStringList &args, const QProcessEnvironment &extra = {}) const;
     QStringList connection(const QString &stateDir) const;
+    void startConsoleAs(const QString &account, QProcess &console) const;
+    QByteArray auditCsvAs(const QString &account) const;
 
     DirectoryFixture m_dir;
     SimHarness m_sim;
@@ -280,6 +284,53 @@ Run TestApprovals::as(const QString &account, const QStringList &args, const QPr
     return r;
 }
 
+// The console (the same binary without a command) as `account`, on the offscreen platform, with a
+// home of that account's own and a settings file whose state/folder is the team's folder.
+void TestApprovals::startConsoleAs(const QString &account, QProcess &console) const
+{
+    const QString home = m_root.filePath(account + QStringLiteral("-home"));
+    QDir().mkpath(home);
+    const QString settings = home + QStringLiteral("/certsync.conf");
+    QFile f(settings);
+    if (f.open(QIODevice::WriteOnly))
+        f.write("version=1\n[state]\nfolder=" + m_team.toUtf8() + "\n[sync]\ndeletionThreshold=250\n");
+    f.close();
+    for (const QString &path : { home, settings })
+        if (::chown(QFile::encodeName(path).constData(), uidOf(account),
+                    getgrnam(Group.toLocal8Bit().constData())->gr_gid)
+            != 0)
+            qWarning("cannot give %s to %s", qPrintable(path), qPrintable(account));
+    ::chmod(QFile::encodeName(home).constData(), 0700);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char *name : { "SUDO_USER", "SUDO_UID", "DBUS_SESSION_BUS_ADDRESS", "XDG_CONFIG_HOME",
+                              "XDG_DATA_HOME", "XDG_CACHE_HOME" })
+        env.remove(QString::fromLatin1(name));
+    env.insert(QStringLiteral("HOME"), home);
+    env.insert(QStringLiteral("XDG_RUNTIME_DIR"), home);
+    env.insert(QStringLiteral("CERTSYNC_CONFIG"), settings);
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    if (!m_lsanOptions.isEmpty())
+        env.insert(QStringLiteral("LSAN_OPTIONS"), m_lsanOptions);
+    console.setProcessEnvironment(env);
+    console.setWorkingDirectory(home);
+    console.start(QStringLiteral("setpriv"),
+                  { QStringLiteral("--reuid=") + account, QStringLiteral("--regid=") + Group,
+                    QStringLiteral("--init-groups"), QStringLiteral("--"), m_binary });
+}
+
+// The audit trail as `account` exports it (CSV), read back.
+QByteArray TestApprovals::auditCsvAs(const QString &account) const
+{
+    const QString csv = m_team + QStringLiteral("/trail-") + account + QStringLiteral(".csv");
+    const Run exported = as(account,
+                            { QStringLiteral("export"), QStringLiteral("audit"), QStringLiteral("--csv"), csv,
+                              QStringLiteral("--state-dir"), m_team });
+    QFile f(csv);
+    if (exported.exitCode != 0 || !f.open(QIODevice::ReadOnly))
+        return exported.err;
+    return f.readAll();
+}
+
 QStringList TestApprovals::connection(const QString &stateDir) const
 {
     return { QStringLiteral("--profile"),
@@ -343,6 +394,23 @@ void TestApprovals::fourEyesWithTwoAccounts()
     QVERIFY2(approve.err.contains("not allowed: certsync-alice staged plan"), approve.err.constData());
     QCOMPARE(approve.err.count('\n'), 1);
 
+    // Carol opens the console on the team's folder (her settings name it) and keeps it open while
+    // Bob works. Her settings have a lower deletion threshold than the others': her console records
+    // that in the shared trail, a row written by a third account through the same database files.
+    QProcess console;
+    startConsoleAs(Carol, console);
+    QVERIFY2(console.waitForStarted(WaitMs), qPrintable(console.errorString()));
+    // (CSV: the detail has no comma, so it is not quoted.) Each look is a process: bounded by time.
+    const QByteArray carolsRow =
+        "certsync-carol,settings_changed,0,0,changed: deletion-threshold 250 (was 500)";
+    QByteArray trail;
+    QElapsedTimer waited;
+    waited.start();
+    while (!(trail = auditCsvAs(Carol)).contains(carolsRow) && waited.elapsed() < WaitMs
+           && console.state() == QProcess::Running)
+        QTest::qWait(200);
+    QVERIFY2(trail.contains(carolsRow), QByteArray(trail + console.readAllStandardError()).constData());
+
     // Bob approves (the shared database, created by Alice, is writable for him), while Carol reads.
     QProcess reader;
     reader.start(QStringLiteral("setpriv"),
@@ -365,6 +433,20 @@ void TestApprovals::fourEyesWithTwoAccounts()
         as(Bob,
            QStringList { QStringLiteral("publish"), m_plan, QStringLiteral("--json") } + connection(m_team));
     QVERIFY2(publish.exitCode == 0, publish.err.constData());
+
+    // Carol's console stayed open through it all and closes cleanly, having said nothing about a
+    // database it could not read or write.
+    QCOMPARE(console.state(), QProcess::Running);
+    console.terminate();
+    QVERIFY(console.waitForFinished(WaitMs));
+    const QByteArray consoleErr = console.readAllStandardError();
+    QVERIFY2(console.exitStatus() == QProcess::NormalExit && console.exitCode() == 0, consoleErr.constData());
+    QVERIFY2(!consoleErr.contains("readonly") && !consoleErr.contains("cannot"), consoleErr.constData());
+    // Everyone used the same trust files (approve and reject use none): no trust change was recorded.
+    trail = auditCsvAs(Carol);
+    QVERIFY2(
+        !QString::fromUtf8(trail).contains(QRegularExpression(QStringLiteral("trust [0-9a-f]{16} \\(was"))),
+        trail.constData());
 
     // show names the people: the accounts, as the OS knows them.
     const Run show =
