@@ -37,6 +37,10 @@ struct SimUser
     QString recipientTypeDetails; // "UserMailbox", "MailUser"; empty: no Exchange recipient
     QList<QByteArray> userCertificate; // DER
     QList<QByteArray> userSMimeCertificate; // DER PKCS#7 (or bare DER X.509)
+    // Set-Mailbox -IsExchangeCloudManaged $true: Exchange attributes of a synced recipient mastered in
+    // Exchange Online. Seed key "isExchangeCloudManaged". Whether writes of the certificate
+    // attributes are then accepted is SimOptions::cloudManagedCertificateWrites.
+    bool exchangeCloudManaged = false;
 
     qint64 version = 0; // last change, for /users/delta
     bool deleted = false; // tombstone kept for delta

@@ -1309,7 +1309,8 @@ QJsonObject TenantSimulator::recipientJson(const SimUser &u, bool withCertificat
                     { QStringLiteral("PrimarySmtpAddress"), u.mail },
                     { QStringLiteral("EmailAddresses"), QJsonArray::fromStringList(u.proxyAddresses) },
                     { QStringLiteral("RecipientTypeDetails"), u.recipientTypeDetails },
-                    { QStringLiteral("IsDirSynced"), u.isDirSynced() } };
+                    { QStringLiteral("IsDirSynced"), u.isDirSynced() },
+                    { QStringLiteral("IsExchangeCloudManaged"), u.exchangeCloudManaged } };
     if (withCertificates) {
         auto encode = [this](const QList<QByteArray> &values) {
             QJsonArray out;
@@ -1481,7 +1482,7 @@ SimResponse TenantSimulator::exchange(const SimRequest &req)
                         .arg(it.key()),
                     req);
         }
-        if (u->isDirSynced()) {
+        if (u->isDirSynced() && !(u->exchangeCloudManaged && m_options.cloudManagedCertificateWrites)) {
             const QString attribute = params.contains(QStringLiteral("UserSMimeCertificate"))
                 ? QStringLiteral("UserSMimeCertificate")
                 : QStringLiteral("UserCertificate");
@@ -1681,6 +1682,23 @@ void TenantSimulator::handleAdmin(const QHttpServerRequest &request, QHttpServer
         m_state.touch(*slot);
         changed();
         reply(QJsonObject { { QStringLiteral("id"), user.id } });
+    } else if (path == QStringLiteral("/admin/smime-config") && req.method == "POST") {
+        // Another administrator's Set-SmimeConfig: {"smimeCertificateIssuingCA": base64 of the store}.
+        const auto store =
+            QByteArray::fromBase64Encoding(QJsonDocument::fromJson(req.body)
+                                               .object()
+                                               .value(QStringLiteral("smimeCertificateIssuingCA"))
+                                               .toString()
+                                               .toLatin1(),
+                                           QByteArray::AbortOnBase64DecodingErrors);
+        if (!store) {
+            reply({ { QStringLiteral("error"), QStringLiteral("smimeCertificateIssuingCA is not base64") } },
+                  400);
+            return;
+        }
+        m_state.smimeCertificateIssuingCa = *store;
+        changed();
+        reply({});
     } else if (path.startsWith(QStringLiteral("/admin/users/")) && req.method == "DELETE") {
         SimUser *u = m_state.find(path.mid(13));
         if (!u) {
