@@ -339,7 +339,10 @@ void PublishJob::startRead(int index)
             Read got;
             if (r) {
                 // Compared as the certificates' digests: the store's other properties are Windows'.
-                if (auto entries = certs::decodeSerializedStore(r.value())) {
+                // Nothing uploaded yet reads as no bytes at all: an empty collection.
+                if (r.value().isEmpty()) {
+                    got.current = QList<Value> {};
+                } else if (auto entries = certs::decodeSerializedStore(r.value())) {
                     got.current = QList<Value> {};
                     for (const certs::SerializedStoreEntry &entry : std::as_const(*entries))
                         got.current->append(valueOf(entry.der));

@@ -92,6 +92,7 @@ bool SimState::loadJson(const QJsonObject &root, QString *error)
     }
     smimeCertificateIssuingCa =
         QByteArray::fromBase64(root.value(QStringLiteral("smimeCertificateIssuingCA")).toString().toLatin1());
+    smimeConfigWrites = root.value(QStringLiteral("smimeConfigWrites")).toInt(0);
     users.clear();
     QHash<QString, int> seen;
     for (const QJsonValue &v : root.value(QStringLiteral("users")).toArray()) {
@@ -180,6 +181,7 @@ QJsonObject SimState::toJson() const
                          { QStringLiteral("apps"), appArray },
                          { QStringLiteral("smimeCertificateIssuingCA"),
                            QString::fromLatin1(smimeCertificateIssuingCa.toBase64()) },
+                         { QStringLiteral("smimeConfigWrites"), smimeConfigWrites },
                          { QStringLiteral("users"), userArray } };
 }
 

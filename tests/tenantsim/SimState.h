@@ -59,6 +59,7 @@ public:
     // Set-SmimeConfig -SMIMECertificateIssuingCA: the serialized certificate store (SST) as uploaded;
     // empty: none. Seed/state key "smimeCertificateIssuingCA" (base64).
     QByteArray smimeCertificateIssuingCa;
+    int smimeConfigWrites = 0; // applied Set-SmimeConfig, for exactly-once assertions
     qint64 version = 1; // tenant-wide change counter
     quint32 deltaGeneration = 1; // bumped to invalidate every delta token
 

@@ -1519,11 +1519,14 @@ SimResponse TenantSimulator::exchange(const SimRequest &req)
                                                 "SMIMECertificateIssuingCA"),
                                  req);
         m_state.smimeCertificateIssuingCa = *store;
+        ++m_state.smimeConfigWrites;
         changed();
-        return SimResponse::json(200,
-                                 { { QStringLiteral("@odata.context"), context },
-                                   { QStringLiteral("@adminapi.warnings"), exchangeWarnings() },
-                                   { QStringLiteral("value"), QJsonArray {} } });
+        SimResponse r = SimResponse::json(200,
+                                          { { QStringLiteral("@odata.context"), context },
+                                            { QStringLiteral("@adminapi.warnings"), exchangeWarnings() },
+                                            { QStringLiteral("value"), QJsonArray {} } });
+        r.note = QStringLiteral("applied"); // a write like Set-Mailbox's: counted, held, dropped alike
+        return r;
     }
 
     if (cmdlet == QStringLiteral("Set-Mailbox") || cmdlet == QStringLiteral("Set-MailUser")) {
