@@ -76,10 +76,12 @@ UsersPane::UsersPane(models::UsersModel *model, QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 8);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setWordWrap(false);
-    m_table->horizontalHeader()->resizeSection(models::UsersModel::Status, 110);
-    m_table->horizontalHeader()->resizeSection(models::UsersModel::DisplayName, 180);
-    m_table->horizontalHeader()->resizeSection(models::UsersModel::UserPrincipalName, 220);
-    m_table->horizontalHeader()->resizeSection(models::UsersModel::Mail, 200);
+    // Status, name, mail and the yes/no fit the pane's default width; the rest scrolls.
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::Status, 85);
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::DisplayName, 150);
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::UserPrincipalName, 200);
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::Mail, 165);
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::CanEncrypt, 95);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
                 emit currentUserChanged(current.isValid() ? m_proxy->mapToSource(current).row() : -1);
