@@ -1,5 +1,6 @@
 #include "models/UsersModel.h"
 
+#include "engine/Verdict.h"
 #include "models/StatusPresentation.h"
 
 #include <QCoreApplication>
@@ -64,8 +65,21 @@ UsersModel::Row UsersModel::summarize(const directory::DirectoryUser &user, cons
         }
     }
     row.soonestExpiry = soonestValid.isValid() ? soonestValid : latestExpired;
+    const engine::OutlookPick pick = engine::outlookPick(user.values);
+    row.directoryCanEncrypt = pick.usable;
+    row.encryptReasons = pick.reasons.join(QStringLiteral(", "));
     return row;
 }
+
+namespace {
+
+// The verdict's yes/no: both paths when Exchange Online was judged, else the directory's.
+bool canEncrypt(const UsersModel::Row &r)
+{
+    return r.directoryCanEncrypt && r.tenantCanEncrypt.value_or(true);
+}
+
+} // namespace
 
 void UsersModel::setSnapshot(std::shared_ptr<const directory::DirectorySnapshot> snapshot,
                              const QDateTime &now)
@@ -80,13 +94,15 @@ void UsersModel::setSnapshot(std::shared_ptr<const directory::DirectorySnapshot>
             if (dns.contains(m_lookedUp.at(i).dn)) {
                 m_lookedUp.removeAt(i);
                 m_lookedUpTenant.removeAt(i);
+                m_lookedUpCanEncrypt.removeAt(i);
             }
     }
     rebuild(now, false);
     endResetModel();
 }
 
-int UsersModel::addLookedUp(const directory::DirectoryUser &user, TenantMatch tenant, const QDateTime &now)
+int UsersModel::addLookedUp(const directory::DirectoryUser &user, TenantMatch tenant, const QDateTime &now,
+                            std::optional<bool> tenantCanEncrypt)
 {
     const int existing = rowOfDn(user.dn);
     if (existing >= 0 && !isLookedUp(existing))
@@ -96,9 +112,11 @@ int UsersModel::addLookedUp(const directory::DirectoryUser &user, TenantMatch te
         const qsizetype i = existing - (int(m_rows.size()) - m_lookedUp.size());
         m_lookedUp[i] = user;
         m_lookedUpTenant[i] = tenant;
+        m_lookedUpCanEncrypt[i] = tenantCanEncrypt;
     } else {
         m_lookedUp.append(user);
         m_lookedUpTenant.append(tenant);
+        m_lookedUpCanEncrypt.append(tenantCanEncrypt);
     }
     rebuild(now, true);
     endResetModel();
@@ -113,10 +131,12 @@ bool UsersModel::isLookedUp(int row) const
 
 void UsersModel::rebuild(const QDateTime &now, bool keepTenantColumn)
 {
-    QHash<QString, TenantMatch> tenant;
+    QHash<QString, std::pair<TenantMatch, std::optional<bool>>> tenant;
     if (keepTenantColumn)
-        for (auto it = m_rowByDn.cbegin(); it != m_rowByDn.cend(); ++it)
-            tenant.insert(it.key(), m_rows[size_t(it.value())].tenant);
+        for (auto it = m_rowByDn.cbegin(); it != m_rowByDn.cend(); ++it) {
+            const Row &r = m_rows[size_t(it.value())];
+            tenant.insert(it.key(), { r.tenant, r.tenantCanEncrypt });
+        }
     m_rows.clear();
     m_rowByDn.clear();
     const qsizetype snapshotUsers = m_snapshot ? m_snapshot->users.size() : 0;
@@ -126,12 +146,14 @@ void UsersModel::rebuild(const QDateTime &now, bool keepTenantColumn)
         const directory::DirectoryUser &user = m_snapshot->users.at(i);
         m_rowByDn.insert(user.dn, int(m_rows.size()));
         m_rows.push_back(summarize(user, now));
-        m_rows.back().tenant = tenant.value(user.dn, TenantMatch::NotRead);
+        std::tie(m_rows.back().tenant, m_rows.back().tenantCanEncrypt) =
+            tenant.value(user.dn, { TenantMatch::NotRead, std::nullopt });
     }
     for (qsizetype i = 0; i < m_lookedUp.size(); ++i) {
         m_rowByDn.insert(m_lookedUp.at(i).dn, int(m_rows.size()));
         m_rows.push_back(summarize(m_lookedUp.at(i), now));
         m_rows.back().tenant = m_lookedUpTenant.at(i);
+        m_rows.back().tenantCanEncrypt = m_lookedUpCanEncrypt.at(i);
     }
     m_statuses.resize(m_rows.size());
     for (size_t i = 0; i < m_rows.size(); ++i)
@@ -266,6 +288,8 @@ QVariant UsersModel::sortKey(const Row &r, int column)
         return int(r.status);
     case Tenant:
         return int(r.tenant);
+    case CanEncrypt: // no, yes by the directory only (Exchange not judged), yes on both paths
+        return canEncrypt(r) ? (r.tenantCanEncrypt ? 2 : 1) : 0;
     case DisplayName:
         return r.displayName.toLower();
     case UserPrincipalName:
@@ -314,17 +338,35 @@ const std::vector<int> &UsersModel::sortOrder(int column, Qt::SortOrder order) c
     return rows;
 }
 
-void UsersModel::setTenantMatches(const QHash<QString, TenantMatch> &byDn)
+void UsersModel::setTenantMatches(const QHash<QString, TenantMatch> &byDn,
+                                  const QHash<QString, bool> &tenantCanEncrypt)
 {
     if (m_rows.empty())
         return;
-    for (auto it = m_rowByDn.cbegin(); it != m_rowByDn.cend(); ++it)
-        if (!isLookedUp(it.value())) // a looked-up user keeps what its own look-up found
-            m_rows[size_t(it.value())].tenant =
-                byDn.isEmpty() ? TenantMatch::NotRead : byDn.value(it.key(), TenantMatch::Unmatched);
-    for (std::vector<int> &order : m_sortOrders[Tenant])
-        order.clear();
+    for (auto it = m_rowByDn.cbegin(); it != m_rowByDn.cend(); ++it) {
+        if (isLookedUp(it.value()))
+            continue; // a looked-up user keeps what its own look-up found
+        Row &r = m_rows[size_t(it.value())];
+        r.tenant = byDn.isEmpty() ? TenantMatch::NotRead : byDn.value(it.key(), TenantMatch::Unmatched);
+        const auto answer = tenantCanEncrypt.constFind(it.key());
+        r.tenantCanEncrypt =
+            answer == tenantCanEncrypt.cend() ? std::nullopt : std::optional<bool>(answer.value());
+    }
+    for (const int column : { int(Tenant), int(CanEncrypt) })
+        for (std::vector<int> &order : m_sortOrders[column])
+            order.clear();
+    // CanEncrypt and Tenant are not adjacent: two signals, so that a proxy sorted by either re-sorts.
+    emit dataChanged(index(0, CanEncrypt), index(int(m_rows.size()) - 1, CanEncrypt));
     emit dataChanged(index(0, Tenant), index(int(m_rows.size()) - 1, Tenant));
+}
+
+bool UsersModel::columnHasValues(int column) const
+{
+    if (column != UserPrincipalName && column != Mail)
+        return true; // the others always show something (a count, a word, a yes/no)
+    return std::any_of(m_rows.cbegin(), m_rows.cend(), [column](const Row &r) {
+        return !(column == UserPrincipalName ? r.userPrincipalName : r.mail).isEmpty();
+    });
 }
 
 const directory::DirectoryUser *UsersModel::user(int row) const
@@ -376,6 +418,8 @@ QVariant UsersModel::data(const QModelIndex &index, int role) const
             return statusText(r.status);
         case Tenant:
             return tenantMatchText(r.tenant);
+        case CanEncrypt:
+            return canEncrypt(r) ? tr("yes") : tr("no");
         }
         break;
     case SortRole:
@@ -387,6 +431,16 @@ QVariant UsersModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (column == SoonestExpiry && r.soonestExpiry.isValid())
             return r.soonestExpiry.toString(Qt::ISODate);
+        if (column == CanEncrypt) {
+            const QString exchange = !r.tenantCanEncrypt ? tr("not judged")
+                : *r.tenantCanEncrypt                    ? tr("yes")
+                                                         : tr("no");
+            QString tip = tr("Directory (Outlook's pick): %1; Exchange Online: %2.")
+                              .arg(r.directoryCanEncrypt ? tr("yes") : tr("no"), exchange);
+            if (!r.encryptReasons.isEmpty())
+                tip += QLatin1Char(' ') + tr("Directory: %1.").arg(r.encryptReasons);
+            return tip;
+        }
         break;
     case Qt::TextAlignmentRole:
         if (column == Certificates)
@@ -421,6 +475,8 @@ QVariant UsersModel::headerData(int section, Qt::Orientation orientation, int ro
         return tr("Status");
     case Tenant:
         return tr("Microsoft 365");
+    case CanEncrypt:
+        return tr("Can encrypt");
     }
     return {};
 }

@@ -8,6 +8,7 @@
 #include <QHash>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace certsync::models {
@@ -29,13 +30,15 @@ class UsersModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
+    // Status first: the column a helpdesk reads first (icon + word).
     enum Column {
+        Status,
         DisplayName,
         UserPrincipalName,
         Mail,
+        CanEncrypt, // the verdict's yes/no (engine::computeVerdict): directory, and Exchange when judged
         Certificates,
         SoonestExpiry,
-        Status,
         Tenant,
         ColumnCount
     };
@@ -55,6 +58,11 @@ public:
         QDateTime soonestExpiry; // first notAfter among unexpired ones, else the latest expired
         certs::Status status = certs::Status::Ok;
         TenantMatch tenant = TenantMatch::NotRead;
+        // Can senders encrypt? Outlook's pick among the directory values, and what Exchange Online
+        // gives senders (nullopt: not judged, the tenant is not read or the user not paired).
+        bool directoryCanEncrypt = false;
+        std::optional<bool> tenantCanEncrypt;
+        QString encryptReasons; // the verdict's reason codes, for the tooltip
         QString searchText; // case-folded name, UPN, mail and account name, for the filter
         QStringList fingerprints; // lower-case SHA-256 hex of each certificate
     };
@@ -66,10 +74,16 @@ public:
     // A user looked up live, not in the snapshot: a row after the snapshot's, kept (and not part of
     // snapshot()) until a snapshot holds its DN. Looking the same DN up again replaces it. Returns its
     // row.
-    int addLookedUp(const directory::DirectoryUser &user, TenantMatch tenant, const QDateTime &now);
+    int addLookedUp(const directory::DirectoryUser &user, TenantMatch tenant, const QDateTime &now,
+                    std::optional<bool> tenantCanEncrypt = std::nullopt);
     [[nodiscard]] bool isLookedUp(int row) const;
     // Tenant match per user DN; users not named become Unmatched (NotRead when the map is empty).
-    void setTenantMatches(const QHash<QString, TenantMatch> &byDn);
+    // `tenantCanEncrypt`: the Exchange Online path's answer of the verdict per paired user's DN.
+    void setTenantMatches(const QHash<QString, TenantMatch> &byDn,
+                          const QHash<QString, bool> &tenantCanEncrypt = {});
+    // Whether any row has a value in `column`: a column empty for this directory (UPN on OpenLDAP)
+    // is hidden by the users pane.
+    [[nodiscard]] bool columnHasValues(int column) const;
 
     [[nodiscard]] std::shared_ptr<const directory::DirectorySnapshot> snapshot() const { return m_snapshot; }
     [[nodiscard]] const Row &row(int index) const { return m_rows[size_t(index)]; }
@@ -108,6 +122,7 @@ private:
     std::shared_ptr<const directory::DirectorySnapshot> m_snapshot;
     QList<directory::DirectoryUser> m_lookedUp; // rows after the snapshot's
     QList<TenantMatch> m_lookedUpTenant; // theirs, from their live look-up
+    QList<std::optional<bool>> m_lookedUpCanEncrypt; // their Exchange Online answer, same
     std::vector<Row> m_rows; // in snapshot order
     std::vector<certs::Status> m_statuses; // each row's status, contiguous for the status chips
     QHash<QString, int> m_rowByDn; // DN -> row

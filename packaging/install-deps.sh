@@ -25,6 +25,10 @@ packages=(
   # screenshots and GUI tests on a virtual display; packaging: icons rendered from the SVG, the man
   # page from --help, and the package checks (dpkg-shlibdeps, desktop entry, AppStream metainfo)
   xvfb xauth appstream dpkg-dev file librsvg2-bin help2man desktop-file-utils
+  # tests only: Microsoft's own client library (MSAL for Python) acquires tokens from the tenant
+  # simulator with a client secret and a certificate assertion, proving the simulator accepts what
+  # a client that is not certsync sends (tests/integration/tst_msal_client.py)
+  python3-msal
 )
 
 missing=()

@@ -55,6 +55,18 @@ QString matchMethodText(engine::MatchMethod method)
     return {};
 }
 
+// Who masters the user's certificates, for the tenant side of the user pane.
+QString masteredText(const tenant::TenantUser &user)
+{
+    if (!user.user.isSynced())
+        return MainWindow::tr("cloud-mastered: certsync publishes to it");
+    if (user.recipient && user.recipient->isExchangeCloudManaged.value_or(false))
+        return MainWindow::tr(
+            "synced, Exchange attributes cloud-managed (IsExchangeCloudManaged): certsync "
+            "plans both AD and Exchange, and Exchange takes the write only if it accepts it");
+    return MainWindow::tr("synced: Entra Connect carries its certificates");
+}
+
 } // namespace
 
 MainWindow::MainWindow(QWidget *parent)
@@ -433,25 +445,34 @@ void MainWindow::matchTenant()
     {
         QHash<QString, QPair<int, engine::MatchMethod>> byDn;
         QHash<QString, models::TenantMatch> column;
+        QHash<QString, bool> canEncrypt; // the verdict's Exchange Online path, per DN
     };
     auto out = std::make_shared<Matched>();
     const engine::PolicySettings policy = m_policy;
     // The engine's own matching, so that the helpdesk pairs users exactly as the diff does.
-    auto *job =
-        new jobs::TaskJob(tr("match users"), [directory, tenantSnapshot, policy, out](jobs::TaskJob &) {
+    auto *job = new jobs::TaskJob(
+        tr("match users"),
+        [directory, tenantSnapshot, policy, out, analyzer = m_analyzer,
+         collection = m_smimeCollection](jobs::TaskJob &) {
+            const QDateTime now = QDateTime::currentDateTimeUtc();
             const QList<engine::PublishedUser> published = engine::publishedFromTenant(tenantSnapshot->users);
             const engine::UserMatches matches = engine::matchUsers(directory->users, published, policy);
             for (qsizetype d = 0; d < directory->users.size(); ++d) {
-                const QString &dn = directory->users.at(d).dn;
+                const directory::DirectoryUser &user = directory->users.at(d);
                 const int t = matches.tenantIndex.at(d);
+                std::optional<tenant::TenantUser> tenantUser;
                 if (t < 0) {
-                    out->column.insert(dn, models::TenantMatch::Unmatched);
-                    continue;
+                    out->column.insert(user.dn, models::TenantMatch::Unmatched);
+                } else {
+                    tenantUser = tenantSnapshot->users.at(t);
+                    out->byDn.insert(user.dn, { t, matches.method.at(d) });
+                    out->column.insert(user.dn,
+                                       tenantUser->user.isSynced() ? models::TenantMatch::Synced
+                                                                   : models::TenantMatch::Cloud);
                 }
-                out->byDn.insert(dn, { t, matches.method.at(d) });
-                out->column.insert(dn,
-                                   tenantSnapshot->users.at(t).user.isSynced() ? models::TenantMatch::Synced
-                                                                               : models::TenantMatch::Cloud);
+                if (analyzer)
+                    out->canEncrypt.insert(
+                        user.dn, engine::tenantCanEncrypt(user, tenantUser, *analyzer, now, collection));
             }
             return QString();
         });
@@ -460,7 +481,7 @@ void MainWindow::matchTenant()
             return; // newer data arrived meanwhile; its own matching follows
         m_matchByDn = std::move(out->byDn);
         m_matchedTenant = tenantSnapshot;
-        m_users->setTenantMatches(out->column);
+        m_users->setTenantMatches(out->column, out->canEncrypt);
         if (m_shownRow >= 0)
             showUser(m_shownRow);
         emit tenantMatched();
@@ -487,6 +508,8 @@ void MainWindow::runDiff()
     // job that stores it (direct connection, same thread), which opens the state database there.
     auto diffResult = std::make_shared<std::shared_ptr<const engine::DiffResult>>();
     auto *diff = new engine::DiffJob(directory, m_tenant, m_policy);
+    if (m_smimeCollection && m_trust) // read: the diff also stages what the collection lacks
+        diff->setSmimeCollection(*m_smimeCollection, engine::trustBundleCertificates(*m_trust));
     connect(
         diff, &engine::DiffJob::diffReady, diff,
         [diffResult](const std::shared_ptr<const engine::DiffResult> &r) { *diffResult = r; },
@@ -654,11 +677,8 @@ void MainWindow::showUser(int sourceRow)
     if (live != m_liveTenant.end()) {
         tenantKnown = m_tenantSettings.has_value();
         tenantUser = live->user;
-        out->note = tenantUser
-            ? tr("%1, looked up live (%2).")
-                  .arg(tenantUser->user.userPrincipalName,
-                       tenantUser->user.isSynced() ? tr("synced: Entra Connect carries its certificates")
-                                                   : tr("cloud-mastered: certsync publishes to it"))
+        out->note = tenantUser ? tr("%1, looked up live (%2).")
+                                     .arg(tenantUser->user.userPrincipalName, masteredText(*tenantUser))
             : tenantKnown ? tr("Looked up live: %1.").arg(live->note)
                           : tr("Microsoft 365 is not configured.");
     } else if (!m_tenant) {
@@ -671,11 +691,9 @@ void MainWindow::showUser(int sourceRow)
     } else {
         tenantKnown = true;
         tenantUser = m_matchedTenant->users.at(match->first);
-        out->note =
-            tr("%1, matched by %2 (%3).")
-                .arg(tenantUser->user.userPrincipalName, matchMethodText(match->second),
-                     tenantUser->user.isSynced() ? tr("synced: Entra Connect carries its certificates")
-                                                 : tr("cloud-mastered: certsync publishes to it"));
+        out->note = tr("%1, matched by %2 (%3).")
+                        .arg(tenantUser->user.userPrincipalName, matchMethodText(match->second),
+                             masteredText(*tenantUser));
     }
     if (tenantUser && !tenantUser->recipient)
         out->note += QLatin1Char(' ') + tr("It has no Exchange recipient: nothing is published.");
@@ -759,7 +777,10 @@ void MainWindow::lookUpUser(const QString &who)
                     : !check.tenantUser                             ? models::TenantMatch::Unmatched
                     : check.tenantUser->user.isSynced()             ? models::TenantMatch::Synced
                                                                     : models::TenantMatch::Cloud;
-                const int row = m_users->addLookedUp(check.user, match, QDateTime::currentDateTimeUtc());
+                const int row = m_users->addLookedUp(
+                    check.user, match, QDateTime::currentDateTimeUtc(),
+                    check.verdict.tenant ? std::optional<bool>(check.verdict.tenant->canEncrypt)
+                                         : std::nullopt);
                 const QString text = tr("Looked up live: %1").arg(check.verdict.line());
                 m_usersPane->setLookupStatus(QString());
                 m_tabs->setCurrentIndex(1);
@@ -795,6 +816,8 @@ void MainWindow::readSmimeCollection()
         }
         if (m_smimeDialog)
             m_smimeDialog->setCollection(m_smimeCollection, m_smimeProblem);
+        if (m_smimeCollection)
+            matchTenant(); // the users' "Can encrypt" judges the collection too now
         if (m_shownRow >= 0)
             showUser(m_shownRow);
         emit smimeCollectionRead(ok);

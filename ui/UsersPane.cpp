@@ -76,9 +76,12 @@ UsersPane::UsersPane(models::UsersModel *model, QWidget *parent)
     m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 8);
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->setWordWrap(false);
-    m_table->horizontalHeader()->resizeSection(models::UsersModel::DisplayName, 180);
-    m_table->horizontalHeader()->resizeSection(models::UsersModel::UserPrincipalName, 220);
-    m_table->horizontalHeader()->resizeSection(models::UsersModel::Mail, 200);
+    // Status, name, mail and the yes/no fit the pane's default width; the rest scrolls.
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::Status, 85);
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::DisplayName, 150);
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::UserPrincipalName, 200);
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::Mail, 165);
+    m_table->horizontalHeader()->resizeSection(models::UsersModel::CanEncrypt, 95);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
                 emit currentUserChanged(current.isValid() ? m_proxy->mapToSource(current).row() : -1);
@@ -86,6 +89,7 @@ UsersPane::UsersPane(models::UsersModel *model, QWidget *parent)
     for (auto signal : { &QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved })
         connect(m_proxy, signal, this, &UsersPane::updateCount);
     connect(m_proxy, &QAbstractItemModel::modelReset, this, &UsersPane::updateCount);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &UsersPane::hideEmptyColumns);
     connect(m_proxy, &QAbstractItemModel::layoutChanged, this, &UsersPane::updateCount);
 
     auto *layout = new QVBoxLayout(this);
@@ -94,6 +98,15 @@ UsersPane::UsersPane(models::UsersModel *model, QWidget *parent)
     layout->addWidget(m_lookupStatus);
     layout->addWidget(m_table, 1);
     updateCount();
+    hideEmptyColumns();
+}
+
+void UsersPane::hideEmptyColumns()
+{
+    // Only once users are there: an empty table shows every heading.
+    const bool loaded = m_model->rowCount() > 0;
+    for (int column = 0; column < models::UsersModel::ColumnCount; ++column)
+        m_table->setColumnHidden(column, loaded && !m_model->columnHasValues(column));
 }
 
 void UsersPane::focusSearch()

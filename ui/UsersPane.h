@@ -40,6 +40,8 @@ signals:
 private:
     void updateCount();
     void searchEntered();
+    // Hides the columns no user has a value in (UPN on OpenLDAP), shows the others.
+    void hideEmptyColumns();
 
     models::UsersModel *m_model;
     models::UserFilterProxy *m_proxy;

@@ -95,6 +95,20 @@ int runCheck(const QStringList &arguments, QTextStream &out, QTextStream &err)
     if (parser.isSet(json)) {
         QJsonObject o = verdict.toJson();
         o.insert(QStringLiteral("dn"), result->user.dn);
+        if (o.value(QStringLiteral("tenant")).isObject()) {
+            // How the recipient is mastered: synced, and whether Exchange Online masters its Exchange
+            // attributes (IsExchangeCloudManaged; null when the answer does not carry it).
+            QJsonObject t = o.value(QStringLiteral("tenant")).toObject();
+            const std::optional<tenant::ExchangeRecipient> recipient =
+                result->tenantUser ? result->tenantUser->recipient : std::nullopt;
+            t.insert(QStringLiteral("synced"),
+                     result->tenantUser ? QJsonValue(result->tenantUser->user.isSynced()) : QJsonValue());
+            t.insert(QStringLiteral("exchange_cloud_managed"),
+                     recipient && recipient->isExchangeCloudManaged
+                         ? QJsonValue(*recipient->isExchangeCloudManaged)
+                         : QJsonValue());
+            o.insert(QStringLiteral("tenant"), t);
+        }
         out << QJsonDocument(o).toJson(QJsonDocument::Indented);
     } else {
         out << verdict.ticketText();

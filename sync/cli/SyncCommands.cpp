@@ -12,6 +12,7 @@
 #include "engine/PlanStore.h"
 #include "engine/PublishJob.h"
 #include "engine/StagePlan.h"
+#include "engine/UserCheck.h"
 #include "report/CsvWriter.h"
 #include "report/InventoryCsv.h"
 #include "report/Reports.h"
@@ -251,6 +252,20 @@ readDirectoryIncrementally(directory::DirectoryReadSettings settings, store::Sta
     return snapshot;
 }
 
+// Runs `job` on `runner` until it finishes, inside `loop`: the summary of a failure, empty on success.
+QString runToEnd(jobs::Job *job, jobs::JobRunner &runner, QEventLoop &loop)
+{
+    QString failure;
+    QObject::connect(job, &jobs::Job::finished, &loop, [&](bool success, const QString &summary) {
+        if (!success)
+            failure = summary;
+        loop.quit();
+    });
+    runner.run(job);
+    loop.exec();
+    return failure;
+}
+
 Result<tenant::TenantSnapshot> readTenant(const tenant::TenantSettings &settings, store::StateStore &state,
                                           Context &c)
 {
@@ -273,13 +288,7 @@ Result<tenant::TenantSnapshot> readTenant(const tenant::TenantSettings &settings
             c.err << "certsync " << c.command << ": tenant: " << jobs::levelName(r.level) << ": " << r.message
                   << '\n';
     });
-    QObject::connect(job, &jobs::Job::finished, &loop, [&](bool success, const QString &summary) {
-        if (!success)
-            failure = summary;
-        loop.quit();
-    });
-    runner.run(job);
-    loop.exec();
+    failure = runToEnd(job, runner, loop);
     if (!snapshot)
         return Error { QStringLiteral("tenant"),
                        failure.isEmpty() ? QStringLiteral("the tenant read did not finish") : failure };
@@ -287,6 +296,26 @@ Result<tenant::TenantSnapshot> readTenant(const tenant::TenantSettings &settings
         c.err << "certsync " << c.command
               << ": warning: the delta link was not stored: " << saved.error().message << '\n';
     return *snapshot;
+}
+
+// Exchange Online's S/MIME CA collection for the diff's collection item; nullopt (with a warning)
+// when it cannot be read: the diff then stages no such item, the users' items are unaffected.
+std::optional<QList<certs::Certificate>> readSmimeCollection(const tenant::TenantSettings &settings,
+                                                             Context &c)
+{
+    QEventLoop loop;
+    jobs::JobRunner runner;
+    auto *job = new SmimeCollectionJob(settings);
+    c.follow(job, &loop);
+    std::optional<QList<certs::Certificate>> collection;
+    QObject::connect(job, &SmimeCollectionJob::collectionRead, &loop,
+                     [&](const QList<certs::Certificate> &read) { collection = read; });
+    const QString failure = runToEnd(job, runner, loop);
+    if (!collection)
+        c.err << "certsync " << c.command
+              << ": warning: Exchange Online's S/MIME CA collection was not read (" << failure
+              << "): no item for it is staged\n";
+    return collection;
 }
 
 QString tenantReadKind(const tenant::TenantSnapshot &s)
@@ -333,7 +362,9 @@ QJsonObject itemJson(const StoredItem &s)
                     { QStringLiteral("user"), i.userKey },
                     { QStringLiteral("label"), i.userLabel },
                     { QStringLiteral("tenant_object_id"), i.tenantObjectId },
-                    { QStringLiteral("matched_by"), matchMethodName(i.matchedBy) },
+                    { QStringLiteral("matched_by"),
+                      i.attribute == ItemAttribute::SmimeIssuingCa ? QStringLiteral("tenant")
+                                                                   : matchMethodName(i.matchedBy) },
                     { QStringLiteral("channel"), channelName(i.channel) },
                     { QStringLiteral("attribute"), itemAttributeName(i.attribute) },
                     { QStringLiteral("operation"), operationName(i.operation) },
@@ -365,7 +396,9 @@ QString itemLine(const StoredItem &s)
     return QStringLiteral("%1 [%2/%3] %4 %5 %6 (%7): -%8 +%9%10%11")
         .arg(i.number, 4)
         .arg(decisionName(s.decision), journalStateName(s.state), channelName(i.channel),
-             itemAttributeName(i.attribute), i.userLabel, matchMethodName(i.matchedBy))
+             itemAttributeName(i.attribute), i.userLabel,
+             i.attribute == ItemAttribute::SmimeIssuingCa ? QStringLiteral("tenant")
+                                                          : matchMethodName(i.matchedBy))
         .arg(i.removed.size())
         .arg(i.added.size())
         .arg(i.reasons.isEmpty()
@@ -418,6 +451,7 @@ int runDiff(Context &c)
     QElapsedTimer clock;
     clock.start();
     const QString server = (*dir)->profile.describe();
+    const std::shared_ptr<const certs::TrustStore> trust = (*dir)->trust;
     auto directory = readDirectoryIncrementally(std::move(**dir), **state, c);
     if (!directory)
         return c.fail(QStringLiteral("directory: ") + directory.error().message);
@@ -425,11 +459,15 @@ int runDiff(Context &c)
     if (!tenantSnapshot)
         return c.fail(QStringLiteral("tenant: ") + tenantSnapshot.error().message);
     auto tenantShared = std::make_shared<const tenant::TenantSnapshot>(std::move(*tenantSnapshot));
+    const std::optional<QList<certs::Certificate>> smimeCollection =
+        trust ? readSmimeCollection(**ten, c) : std::nullopt;
     std::shared_ptr<const DiffResult> computed;
     {
         QEventLoop loop;
         jobs::JobRunner runner;
         auto *job = new DiffJob(*directory, tenantShared, policy);
+        if (smimeCollection)
+            job->setSmimeCollection(*smimeCollection, trustBundleCertificates(*trust));
         c.follow(job, &loop);
         QObject::connect(job, &DiffJob::diffReady, &loop,
                          [&](const std::shared_ptr<const DiffResult> &r) { computed = r; });

@@ -1,5 +1,7 @@
 #include "engine/Diff.h"
 
+#include "engine/Verdict.h"
+
 #include <QCryptographicHash>
 #include <QFuture>
 #include <QHash>
@@ -64,6 +66,8 @@ QString itemAttributeName(ItemAttribute attribute)
         return QStringLiteral("userSMIMECertificate");
     case ItemAttribute::CertificateUserIds:
         return QStringLiteral("certificateUserIds");
+    case ItemAttribute::SmimeIssuingCa:
+        return QStringLiteral("SMIMECertificateIssuingCA");
     }
     return {};
 }
@@ -71,7 +75,7 @@ QString itemAttributeName(ItemAttribute attribute)
 std::optional<ItemAttribute> itemAttributeFromName(const QString &name)
 {
     for (ItemAttribute a : { ItemAttribute::UserCertificate, ItemAttribute::UserSmimeCertificate,
-                             ItemAttribute::CertificateUserIds })
+                             ItemAttribute::CertificateUserIds, ItemAttribute::SmimeIssuingCa })
         if (itemAttributeName(a) == name)
             return a;
     return std::nullopt;
@@ -379,6 +383,7 @@ PublishedUser publishedFromTenant(const tenant::TenantUser &tenantUser)
         p.recipientIdentity =
             !r.externalDirectoryObjectId.isEmpty() ? r.externalDirectoryObjectId : r.userPrincipalName;
         p.recipientTypeDetails = r.recipientTypeDetails;
+        p.exchangeCloudManaged = r.isDirSynced && r.isExchangeCloudManaged.value_or(false);
         for (const QByteArray &b : r.userCertificate)
             p.userCertificate.append(valueOf(b));
         for (const QByteArray &b : r.userSMimeCertificate)
@@ -689,6 +694,70 @@ std::optional<StaleSmimeSelection> staleSmimeSelection(const QList<AnalyzedValue
     return staleSmimeFrom(values, factsFor(values));
 }
 
+std::optional<PlanItem> smimeCollectionItem(const QList<directory::DirectoryUser> &directory,
+                                            const QList<PublishedUser> &tenant, const QList<int> &matchOf,
+                                            const QList<certs::Certificate> &collection,
+                                            const QList<certs::Certificate> &trustBundle)
+{
+    QSet<QByteArray> held; // SHA-256 of the collection's certificates
+    for (const certs::Certificate &ca : collection)
+        held.insert(ca.sha256);
+    QList<certs::Certificate> pool = collection;
+    for (const certs::Certificate &ca : trustBundle)
+        if (!held.contains(ca.sha256))
+            pool.append(ca);
+    QList<certs::Certificate> missing;
+    QSet<QByteArray> missingDigests;
+    QSet<QString> walked; // issuer name + authority key id: one walk per issuing CA
+    for (qsizetype d = 0; d < directory.size(); ++d) {
+        const int t = matchOf.value(d, -1);
+        if (t < 0 || !tenant.at(t).hasRecipient)
+            continue;
+        for (const certs::AnalyzedValue &v : directory.at(d).values) {
+            const certs::JudgedCertificate *j =
+                v.kind == certs::ValueKind::Invalid ? nullptr : v.usersCertificate();
+            if (!j || !encryptable(j->problems))
+                continue;
+            const QString issuerKey = j->certificate.issuer + QLatin1Char('|')
+                + QString::fromLatin1(j->certificate.authorityKeyId.toHex());
+            if (walked.contains(issuerKey))
+                continue;
+            walked.insert(issuerKey);
+            const auto chain = issuingChain(j->certificate, pool);
+            if (!chain)
+                continue; // not even the bundle reaches a root: nothing certsync can add helps
+            for (const certs::Certificate &ca : *chain)
+                if (!held.contains(ca.sha256) && !missingDigests.contains(ca.sha256)) {
+                    missingDigests.insert(ca.sha256);
+                    missing.append(ca);
+                }
+        }
+    }
+    if (missing.isEmpty())
+        return std::nullopt;
+    auto valueOfCa = [](const certs::Certificate &ca) {
+        Value v = valueOf(ca.der);
+        v.notAfter = ca.notAfter;
+        return v;
+    };
+    PlanItem item;
+    item.userKey = QString::fromLatin1(SmimeCollectionKey);
+    item.userLabel = QString::fromLatin1(SmimeCollectionLabel);
+    item.channel = Channel::Exchange;
+    item.attribute = ItemAttribute::SmimeIssuingCa;
+    item.operation = Operation::Replace;
+    item.target = QString::fromLatin1(SmimeCollectionKey);
+    for (const certs::Certificate &ca : collection)
+        item.oldValues.append(valueOfCa(ca));
+    item.newValues = item.oldValues;
+    for (const certs::Certificate &ca : std::as_const(missing)) {
+        item.added.append(valueOfCa(ca));
+        item.newValues.append(item.added.last());
+    }
+    item.reasons = { QStringLiteral("missing_issuer") };
+    return item;
+}
+
 DiffResult computeDiff(const DiffInput &input)
 {
     DiffResult result;
@@ -729,6 +798,30 @@ DiffResult computeDiff(const DiffInput &input)
                 item.attribute = attribute;
                 item.operation = op;
                 return item;
+            };
+
+            // The recipient's list through Exchange (Set-Mailbox/Set-MailUser), when it differs from
+            // the desired set. `route`: an extra reason naming why Exchange is the route.
+            auto exchangeItem = [&](Attribute attribute, ItemAttribute itemAttribute,
+                                    const QList<Value> &published, const DesiredAttribute &desired,
+                                    const QString &route) {
+                if (sameSet(desired.kept, published))
+                    return;
+                PlanItem item = base(Channel::Exchange, itemAttribute, Operation::Replace);
+                item.target = p.recipientIdentity;
+                item.recipientTypeDetails = p.recipientTypeDetails;
+                item.oldValues = published;
+                item.newValues = withBytes(desired.kept, u, attribute);
+                item.removed = minus(published, desired.kept);
+                item.added = minus(item.newValues, published);
+                QSet<QString> reasons;
+                if (!route.isEmpty())
+                    reasons.insert(route);
+                for (const DroppedValue &dv : desired.dropped)
+                    reasons.insert(dropReasonName(dv.reason));
+                item.reasons = QStringList(reasons.cbegin(), reasons.cend());
+                item.reasons.sort();
+                out.items.append(std::move(item));
             };
 
             QList<Value> allKept;
@@ -777,7 +870,14 @@ DiffResult computeDiff(const DiffInput &input)
                         item.reasons = reasons;
                         out.items.append(std::move(item));
                     }
-                    if (p.hasRecipient) {
+                    if (p.hasRecipient && p.exchangeCloudManaged) {
+                        // Two routes: AD (above, which Entra Connect may no longer carry to Exchange)
+                        // and Exchange itself, which takes the write only if the certificate
+                        // attributes moved with IsExchangeCloudManaged (not documented: DOMAIN.md). A
+                        // refusal fails this item; the AD item stands on its own.
+                        exchangeItem(attribute, itemAttribute, published, desired,
+                                     QStringLiteral("exchange_cloud_managed"));
+                    } else if (p.hasRecipient) {
                         const Digests now = sortedDigests(published);
                         const bool same = now.size() == after.size()
                             && std::equal(now.cbegin(), now.cend(), after.cbegin(),
@@ -803,21 +903,7 @@ DiffResult computeDiff(const DiffInput &input)
                                           .arg(p.user.userPrincipalName) });
                     continue;
                 }
-                if (sameSet(desired.kept, published))
-                    continue;
-                PlanItem item = base(Channel::Exchange, itemAttribute, Operation::Replace);
-                item.target = p.recipientIdentity;
-                item.recipientTypeDetails = p.recipientTypeDetails;
-                item.oldValues = published;
-                item.newValues = withBytes(desired.kept, u, attribute);
-                item.removed = minus(published, desired.kept);
-                item.added = minus(item.newValues, published);
-                QSet<QString> reasons;
-                for (const DroppedValue &dv : desired.dropped)
-                    reasons.insert(dropReasonName(dv.reason));
-                item.reasons = QStringList(reasons.cbegin(), reasons.cend());
-                item.reasons.sort();
-                out.items.append(std::move(item));
+                exchangeItem(attribute, itemAttribute, published, desired, {});
             }
 
             if (settings.certificateUserIds && !synced) {
@@ -860,6 +946,9 @@ DiffResult computeDiff(const DiffInput &input)
     } else {
         diffUsers(0, int(dir.size()), result);
     }
+    if (input.smimeCollection && input.trustBundle)
+        if (auto item = smimeCollectionItem(dir, ten, matchOf, *input.smimeCollection, *input.trustBundle))
+            result.items.append(std::move(*item));
 
     auto byKey = [](const PlanItem &a, const PlanItem &b) {
         if (a.userKey != b.userKey)

@@ -33,9 +33,16 @@ enum class Channel {
 QString channelName(Channel channel); // "exchange", "graph", "directory"
 std::optional<Channel> channelFromName(const QString &name);
 
-enum class ItemAttribute { UserCertificate, UserSmimeCertificate, CertificateUserIds };
-QString
-itemAttributeName(ItemAttribute attribute); // "userCertificate", "userSMIMECertificate", "certificateUserIds"
+enum class ItemAttribute {
+    UserCertificate,
+    UserSmimeCertificate,
+    CertificateUserIds,
+    // Exchange Online's S/MIME CA collection (Set-SmimeConfig -SMIMECertificateIssuingCA): a tenant
+    // item, not a user's; its values are CA certificates (DER), written as one serialized store.
+    SmimeIssuingCa,
+};
+// "userCertificate", "userSMIMECertificate", "certificateUserIds", "SMIMECertificateIssuingCA"
+QString itemAttributeName(ItemAttribute attribute);
 std::optional<ItemAttribute> itemAttributeFromName(const QString &name);
 
 enum class Operation {
@@ -118,6 +125,9 @@ struct PublishedUser
     bool hasRecipient = false;
     QString recipientIdentity; // ExternalDirectoryObjectId, else UPN
     QString recipientTypeDetails;
+    // A synced recipient whose Exchange attributes are mastered in Exchange Online
+    // (IsExchangeCloudManaged): its certificates are also planned through Exchange, besides AD.
+    bool exchangeCloudManaged = false;
     QList<Value> userCertificate;
     QList<Value> userSmimeCertificate;
 };
@@ -186,11 +196,21 @@ struct AwaitingEntraConnect
     int extra = 0; // in the tenant, no longer in AD
 };
 
+// The tenant item's user key and label: no DN is without '=', so it never meets a user's.
+inline constexpr auto SmimeCollectionKey = "SmimeConfig";
+inline constexpr auto SmimeCollectionLabel = "Exchange Online S/MIME CA collection";
+
 struct DiffInput
 {
     const QList<directory::DirectoryUser> *directory = nullptr;
     const QList<PublishedUser> *tenant = nullptr;
     PolicySettings settings;
+    // Exchange Online's S/MIME CA collection as read (Get-SmimeConfig, decoded, DER kept) and the
+    // CA certificates of the configured trust bundle. With both, the diff stages one item (see
+    // smimeCollectionItem) that adds to the collection what senders' certificates need. nullptr: not
+    // read, no such item.
+    const QList<certs::Certificate> *smimeCollection = nullptr;
+    const QList<certs::Certificate> *trustBundle = nullptr;
     // Large inputs (thousands of users) run the per-user policy on two cores; false keeps it on the
     // calling thread. The result is the same either way.
     bool parallel = true;
@@ -230,6 +250,18 @@ struct StaleSmimeSelection
     QDateTime userCertificateNotAfter; // the newer one it passes over
 };
 std::optional<StaleSmimeSelection> staleSmimeSelection(const QList<certs::AnalyzedValue> &values);
+
+// The item that publishes Exchange Online's S/MIME CA collection, when it lacks CAs that the
+// certificates senders get need: for every matched user with an Exchange recipient, each of the
+// directory's user certificates that can be encrypted to is walked up its issuing chain through the
+// collection and the trust bundle; the bundle's CAs on such chains that the collection lacks are
+// added. Nothing is ever removed (CAs others uploaded stay), and a CA outside the bundle is never
+// added: the new collection is the old one in its order, then the missing CAs. nullopt: nothing
+// missing. `matchOf`: per directory user, the index of its tenant user or -1 (UserMatches).
+std::optional<PlanItem> smimeCollectionItem(const QList<directory::DirectoryUser> &directory,
+                                            const QList<PublishedUser> &tenant, const QList<int> &matchOf,
+                                            const QList<certs::Certificate> &collection,
+                                            const QList<certs::Certificate> &trustBundle);
 
 DiffResult computeDiff(const DiffInput &input);
 

@@ -13,6 +13,12 @@ DiffJob::DiffJob(std::shared_ptr<const directory::DirectorySnapshot> directory,
     qRegisterMetaType<std::shared_ptr<const DiffResult>>();
 }
 
+void DiffJob::setSmimeCollection(QList<certs::Certificate> collection, QList<certs::Certificate> trustBundle)
+{
+    m_smimeCollection = std::move(collection);
+    m_trustBundle = std::move(trustBundle);
+}
+
 void DiffJob::doStart()
 {
     // An incomplete read would turn everything it missed into deletions.
@@ -35,6 +41,10 @@ void DiffJob::doStart()
     input.directory = &m_directory->users;
     input.tenant = &published;
     input.settings = m_settings;
+    if (m_smimeCollection) {
+        input.smimeCollection = &*m_smimeCollection;
+        input.trustBundle = &m_trustBundle;
+    }
     auto result = std::make_shared<const DiffResult>(computeDiff(input));
     reportProgress(2, 2);
     const QString summary = tr("%1 items, %2 values removed, %3 added")

@@ -4,6 +4,7 @@
 #include "jobs/Job.h"
 
 #include <memory>
+#include <optional>
 
 namespace certsync::engine {
 
@@ -17,6 +18,10 @@ public:
             std::shared_ptr<const tenant::TenantSnapshot> tenant, PolicySettings settings,
             QObject *parent = nullptr);
 
+    // Exchange Online's S/MIME CA collection as read, and the trust bundle's CA certificates: the diff
+    // then stages the collection's item (smimeCollectionItem). Not called: no such item.
+    void setSmimeCollection(QList<certs::Certificate> collection, QList<certs::Certificate> trustBundle);
+
 signals:
     void diffReady(const std::shared_ptr<const certsync::engine::DiffResult> &result);
 
@@ -27,6 +32,8 @@ private:
     std::shared_ptr<const directory::DirectorySnapshot> m_directory;
     std::shared_ptr<const tenant::TenantSnapshot> m_tenant;
     PolicySettings m_settings;
+    std::optional<QList<certs::Certificate>> m_smimeCollection;
+    QList<certs::Certificate> m_trustBundle;
 };
 
 } // namespace certsync::engine

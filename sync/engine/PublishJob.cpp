@@ -1,5 +1,6 @@
 #include "engine/PublishJob.h"
 
+#include "certs/SerializedStore.h"
 #include "certs/ValueAnalyzer.h"
 #include "core/Logging.h"
 #include "directory/LdapConnection.h"
@@ -330,6 +331,32 @@ void PublishJob::startRead(int index)
             return;
         }
     }
+    if (item.item.attribute == ItemAttribute::SmimeIssuingCa) {
+        // The tenant's S/MIME CA collection: Get-SmimeConfig now, compared with what the plan saw.
+        m_exchange->getSmimeIssuingCa([this, index](tenant::TenantResult<QByteArray> r) {
+            if (isFinished())
+                return;
+            Read got;
+            if (r) {
+                // Compared as the certificates' digests: the store's other properties are Windows'.
+                // Nothing uploaded yet reads as no bytes at all: an empty collection.
+                if (r.value().isEmpty()) {
+                    got.current = QList<Value> {};
+                } else if (auto entries = certs::decodeSerializedStore(r.value())) {
+                    got.current = QList<Value> {};
+                    for (const certs::SerializedStoreEntry &entry : std::as_const(*entries))
+                        got.current->append(valueOf(entry.der));
+                } else {
+                    got.error = QStringLiteral("Get-SmimeConfig: ") + entries.error().message;
+                }
+            } else {
+                got.tenantError = r.error();
+                got.error = got.tenantError->toString();
+            }
+            decide(index, got);
+        });
+        return;
+    }
     switch (item.item.channel) {
     case Channel::Exchange:
         m_exchange->getCertificates(item.item.target, item.item.recipientTypeDetails,
@@ -412,8 +439,9 @@ void PublishJob::checkDirectory(const StoredItem &item, Read &read)
 {
     // The values this item would add come from the directory as the plan saw it. Publish none that
     // the directory no longer holds, or that expired since.
-    if (item.item.attribute == ItemAttribute::CertificateUserIds || item.item.added.isEmpty())
-        return;
+    if (item.item.attribute == ItemAttribute::CertificateUserIds
+        || item.item.attribute == ItemAttribute::SmimeIssuingCa || item.item.added.isEmpty())
+        return; // ids and CA certificates are no directory values
     const QDateTime now = QDateTime::currentDateTimeUtc();
     for (const Value &v : item.item.added)
         if (v.notAfter.isValid() && v.notAfter < now) {
@@ -542,6 +570,12 @@ void PublishJob::send(const StoredItem &item, const QList<Value> &current)
         if (go)
             itemDone();
     };
+    if (item.item.attribute == ItemAttribute::SmimeIssuingCa) {
+        // Set-SmimeConfig replaces the whole collection: the plan's new list, old CAs first.
+        m_exchange->setSmimeIssuingCa(certs::encodeSerializedStore(bytesOf(item.item.newValues)),
+                                      onTenantWrite);
+        return;
+    }
     switch (item.item.channel) {
     case Channel::Exchange: {
         tenant::RecipientCertificateChange change;

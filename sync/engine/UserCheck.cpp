@@ -1,6 +1,7 @@
 #include "engine/UserCheck.h"
 
 #include "certs/SerializedStore.h"
+#include "certs/TrustStore.h"
 #include "directory/UserLookup.h"
 #include "engine/PlanStore.h"
 #include "store/StateStore.h"
@@ -58,6 +59,15 @@ Result<QList<certs::Certificate>> decodeSmimeCollection(const QByteArray &store)
     return collection;
 }
 
+QList<certs::Certificate> trustBundleCertificates(const certs::TrustStore &trust)
+{
+    QList<certs::Certificate> out;
+    for (const auto *list : { &trust.anchors(), &trust.intermediates() })
+        for (const ossl::X509Ptr &x : *list)
+            out.append(certs::describe(x.get()).info);
+    return out;
+}
+
 TenantView tenantView(const std::optional<tenant::TenantUser> &user, const certs::ValueAnalyzer &analyzer,
                       const certs::UserContext &context, const QDateTime &now,
                       const std::optional<QList<certs::Certificate>> &collection)
@@ -73,6 +83,30 @@ TenantView tenantView(const std::optional<tenant::TenantUser> &user, const certs
         view.published = analyzer.analyzeUser(user->recipient->userCertificate,
                                               user->recipient->userSMimeCertificate, context, now);
     return view;
+}
+
+bool tenantCanEncrypt(const directory::DirectoryUser &user,
+                      const std::optional<tenant::TenantUser> &tenantUser,
+                      const certs::ValueAnalyzer &analyzer, const QDateTime &now,
+                      const std::optional<QList<certs::Certificate>> &collection)
+{
+    VerdictInput input;
+    input.now = now;
+    input.directory = user.values;
+    const bool same = tenantUser && tenantUser->recipient
+        && tenantUser->recipient->userCertificate == user.userCertificate
+        && tenantUser->recipient->userSMimeCertificate == user.userSmimeCertificate;
+    if (same) {
+        TenantView view;
+        view.userFound = view.hasRecipient = true;
+        view.synced = tenantUser->user.isSynced();
+        view.published = user.values;
+        view.smimeCollection = collection;
+        input.tenant = view;
+    } else {
+        input.tenant = tenantView(tenantUser, analyzer, publishedContext(user, tenantUser), now, collection);
+    }
+    return computeVerdict(input).tenant->canEncrypt;
 }
 
 certs::UserContext publishedContext(const directory::DirectoryUser &user,

@@ -26,6 +26,10 @@ class PlanStore;
 // an empty collection, which trusts nothing.
 Result<QList<certs::Certificate>> decodeSmimeCollection(const QByteArray &store);
 
+// The CA certificates of a trust store (anchors, then intermediates; the system bundle is not
+// listed), described with their DER: what the diff may add to Exchange Online's S/MIME collection.
+QList<certs::Certificate> trustBundleCertificates(const certs::TrustStore &trust);
+
 // What the tenant holds for a directory user, analysed like the directory's values. `user` empty: no
 // Microsoft 365 user matches. `collection` nullopt: not read (the verdict does not judge trust).
 TenantView tenantView(const std::optional<tenant::TenantUser> &user, const certs::ValueAnalyzer &analyzer,
@@ -36,6 +40,14 @@ TenantView tenantView(const std::optional<tenant::TenantUser> &user, const certs
 // user's mail when it has one (the address senders look up).
 certs::UserContext publishedContext(const directory::DirectoryUser &user,
                                     const std::optional<tenant::TenantUser> &tenantUser);
+
+// The verdict's Exchange Online path for a directory user already read (its `values` analysed): the
+// users pane's "Can encrypt" column. Published values byte for byte the directory's reuse its analysis
+// (what blocks encryption does not depend on the addresses); others are analysed.
+bool tenantCanEncrypt(const directory::DirectoryUser &user,
+                      const std::optional<tenant::TenantUser> &tenantUser,
+                      const certs::ValueAnalyzer &analyzer, const QDateTime &now,
+                      const std::optional<QList<certs::Certificate>> &collection);
 
 // The plan items of the newest open plans, per directory DN, newest plan first: what a verdict's fix
 // names ("plan 12 item 3 is staged"). Stale and rejected plans are left out.

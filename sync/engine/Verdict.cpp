@@ -66,10 +66,11 @@ QString dateOf(const QDateTime &t)
     return t.toUTC().date().toString(Qt::ISODate);
 }
 
+// "certificate 0123456789abcdef in userCertificate (CN=..., valid until 2027-06-01)".
 QString describeChosen(const ChosenCertificate &c)
 {
-    return QStringLiteral("%1 certificate %2 (%3, valid until %4)")
-        .arg(certs::attributeName(c.attribute), c.certificate.sha256Hex().left(16), c.certificate.subject,
+    return QStringLiteral("certificate %1 in %2 (%3, valid until %4)")
+        .arg(c.certificate.sha256Hex().left(16), certs::attributeName(c.attribute), c.certificate.subject,
              dateOf(c.certificate.notAfter));
 }
 
@@ -279,13 +280,15 @@ QList<AnalyzedValue> offlineAddressBookValues(const QList<AnalyzedValue> &publis
     return kept;
 }
 
-bool chainInCollection(const certs::Certificate &certificate, const QList<certs::Certificate> &collection)
+std::optional<QList<certs::Certificate>> issuingChain(const certs::Certificate &certificate,
+                                                      const QList<certs::Certificate> &pool)
 {
+    QList<certs::Certificate> chain;
     const certs::Certificate *current = &certificate;
-    // A chain longer than the collection would have to repeat a certificate: a loop.
-    for (qsizetype step = 0; step <= collection.size(); ++step) {
+    // A chain longer than the pool would have to repeat a certificate: a loop.
+    for (qsizetype step = 0; step <= pool.size(); ++step) {
         const certs::Certificate *issuer = nullptr;
-        for (const certs::Certificate &ca : collection) {
+        for (const certs::Certificate &ca : pool) {
             if (ca.subject != current->issuer)
                 continue;
             if (!current->authorityKeyId.isEmpty() && !ca.subjectKeyId.isEmpty()
@@ -295,12 +298,18 @@ bool chainInCollection(const certs::Certificate &certificate, const QList<certs:
             break;
         }
         if (!issuer)
-            return false;
+            return std::nullopt;
+        chain.append(*issuer);
         if (issuer->selfIssued)
-            return true;
+            return chain;
         current = issuer;
     }
-    return false;
+    return std::nullopt;
+}
+
+bool chainInCollection(const certs::Certificate &certificate, const QList<certs::Certificate> &collection)
+{
+    return issuingChain(certificate, collection).has_value();
 }
 
 QString PathVerdict::source() const

@@ -63,6 +63,10 @@ QList<certs::AnalyzedValue> offlineAddressBookValues(const QList<certs::Analyzed
 // Whether the issuing chain of `certificate` up to a self-issued root is in the collection
 // (matched by name and, where the certificate names it, the authority key id).
 bool chainInCollection(const certs::Certificate &certificate, const QList<certs::Certificate> &collection);
+// That chain, issuer first and the self-issued root last, taken from `pool`; nullopt when the pool
+// does not reach a root.
+std::optional<QList<certs::Certificate>> issuingChain(const certs::Certificate &certificate,
+                                                      const QList<certs::Certificate> &pool);
 
 // What the tenant holds for the user, as read (analysed like the directory's values).
 struct TenantView

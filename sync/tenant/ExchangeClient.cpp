@@ -125,6 +125,8 @@ ExchangeRecipient ExchangeRecipient::fromJson(const QJsonObject &o, ByteArrayEnc
     r.primarySmtpAddress = o.value(QStringLiteral("PrimarySmtpAddress")).toString();
     r.recipientTypeDetails = o.value(QStringLiteral("RecipientTypeDetails")).toString();
     r.isDirSynced = o.value(QStringLiteral("IsDirSynced")).toBool();
+    if (const QJsonValue managed = o.value(QStringLiteral("IsExchangeCloudManaged")); managed.isBool())
+        r.isExchangeCloudManaged = managed.toBool();
     r.userCertificate =
         decodeByteArrays(o.value(QStringLiteral("UserCertificate"))).value_or(QList<QByteArray> {});
     r.userSMimeCertificate =
@@ -294,6 +296,38 @@ void ExchangeClient::getSmimeIssuingCa(std::function<void(TenantResult<QByteArra
         e.message = QStringLiteral("Get-SmimeConfig: SMIMECertificateIssuingCA is neither base64 nor a byte "
                                    "array");
         done(e);
+    });
+}
+
+void ExchangeClient::setSmimeIssuingCa(const QByteArray &store,
+                                       std::function<void(TenantResult<WriteReceipt>)> done)
+{
+    if (!m_http)
+        return;
+    // One byte[], not a list: the first (only) element of the list encoding.
+    const QJsonValue bytes =
+        encodeByteArrays({ store }, m_http->settings().exchangeByteEncoding).toArray().first();
+    const QString cmdlet = QStringLiteral("Set-SmimeConfig");
+    TenantRequest request;
+    request.service = Service::Exchange;
+    request.verb = "POST";
+    request.url = QUrl(m_http->settings().exchangeBase().toString() + QStringLiteral("/InvokeCommand"));
+    request.body =
+        QJsonDocument(
+            QJsonObject { { QStringLiteral("CmdletInput"),
+                            QJsonObject { { QStringLiteral("CmdletName"), cmdlet },
+                                          { QStringLiteral("Parameters"),
+                                            QJsonObject { { QStringLiteral("SMIMECertificateIssuingCA"),
+                                                            bytes } } } } } })
+            .toJson(QJsonDocument::Compact);
+    request.isWrite = true;
+    request.what = cmdlet + QStringLiteral(" -SMIMECertificateIssuingCA");
+    m_http->send(request, [done](TenantResult<TenantResponse> result) {
+        if (!result) {
+            done(result.error());
+            return;
+        }
+        done(WriteReceipt { result->requestId, result->clientRequestId, result->attempts, false });
     });
 }
 

@@ -25,6 +25,9 @@ struct ExchangeRecipient
     QString primarySmtpAddress;
     QString recipientTypeDetails; // "UserMailbox", "MailUser", ...
     bool isDirSynced = false;
+    // IsExchangeCloudManaged: a synced recipient whose Exchange attributes are mastered in Exchange
+    // Online (Set-Mailbox -IsExchangeCloudManaged). nullopt: the answer does not carry the property.
+    std::optional<bool> isExchangeCloudManaged;
     QList<QByteArray> userCertificate; // DER
     QList<QByteArray> userSMimeCertificate; // DER PKCS#7 (or a bare certificate)
 
@@ -76,6 +79,10 @@ public:
     // Get-SmimeConfig's SMIMECertificateIssuingCA: the tenant's S/MIME CA collection as a serialized
     // certificate store (certs::decodeSerializedStore); empty when none was uploaded.
     void getSmimeIssuingCa(std::function<void(TenantResult<QByteArray>)> done);
+    // Set-SmimeConfig -SMIMECertificateIssuingCA: the whole collection as one serialized store (the
+    // cmdlet replaces it). Not sent again after a lost answer: the publisher's journal resolves that
+    // by reading Get-SmimeConfig on its next run.
+    void setSmimeIssuingCa(const QByteArray &store, std::function<void(TenantResult<WriteReceipt>)> done);
     // Set-Mailbox/Set-MailUser. A refusal because the object is synchronised from on-premises
     // arrives as code errc::SyncedObject: a RecipientTaskException on a recipient whose IsDirSynced
     // is true (read after the refusal when the change does not say). A lost answer leads to a read, and a

@@ -84,7 +84,7 @@ seeds = {
     'exchange-set-synced': (10, [token, exo_error(400, 'Microsoft.Exchange.Management.Tasks.RecipientTaskException',
         "The action 'Set-Mailbox', 'UserCertificate', can't be performed on the object 'Alice' because the object is being synchronized from your on-premises organization."),
         answer(200, {'value': [recipient]}), answer(200, {'value': [dict(recipient, IsDirSynced=True)]})]),
-    'exchange-set-ok': (10, [token, answer(200, {'value': []}, dict(rid, **{'adminapi.warnings': 'The command completed successfully but no settings were modified.'}))]),
+    'exchange-set-ok': (10, [token, answer(200, {'value': [], '@adminapi.warnings': ['The command completed successfully but no settings were modified.']}, rid)]),
 }
 out = os.path.join(here, 'corpus', 'tenant')
 os.makedirs(out, exist_ok=True)

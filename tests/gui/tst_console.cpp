@@ -26,6 +26,7 @@
 #include <QClipboard>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QHeaderView>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
@@ -377,6 +378,22 @@ void TestConsole::verdictOfAGoodAndABadUser()
     QVERIFY2(detailText.contains(cert->certificate.notAfter.toUTC().date().toString(Qt::ISODate)),
              qPrintable(detailText));
 
+    // The users table: the status first, no UPN column on OpenLDAP, and the verdict's yes/no as a
+    // column, on both paths once the collection is judged.
+    auto *table = m_window->findChild<QTableView *>(QStringLiteral("usersTable"));
+    QCOMPARE(table->horizontalHeader()->logicalIndex(0), int(models::UsersModel::Status));
+    QVERIFY(!table->model()->index(0, models::UsersModel::Status).data(Qt::DecorationRole).isNull());
+    QVERIFY(table->isColumnHidden(models::UsersModel::UserPrincipalName));
+    QVERIFY(!table->isColumnHidden(models::UsersModel::Mail));
+    QVERIFY(!table->isColumnHidden(models::UsersModel::CanEncrypt));
+    QCOMPARE(table->model()->rowCount(), 1);
+    auto answer = [table](int role) {
+        return table->model()->index(0, models::UsersModel::CanEncrypt).data(role).toString();
+    };
+    QCOMPARE(answer(Qt::DisplayRole), QStringLiteral("yes"));
+    QTRY_VERIFY2(answer(Qt::ToolTipRole).contains(QStringLiteral("Exchange Online: yes")),
+                 qPrintable(answer(Qt::ToolTipRole)));
+
     // Copy answer: the ticket text, the same as `certsync check` prints.
     QApplication::clipboard()->clear();
     auto *copy = m_window->findChild<QPushButton *>(QStringLiteral("copyAnswer"));
@@ -398,6 +415,8 @@ void TestConsole::verdictOfAGoodAndABadUser()
                  qPrintable(line->text()));
     QVERIFY2(line->text().contains(QStringLiteral("(directory: no_usable_certificate, expired;")),
              qPrintable(line->text()));
+    QCOMPARE(table->model()->index(0, models::UsersModel::CanEncrypt).data().toString(),
+             QStringLiteral("no"));
     const QString noText = QTextDocumentFragment::fromHtml(details->text()).toPlainText();
     QVERIFY2(noText.contains(QStringLiteral("Directory (Outlook reading the GAL): no")), qPrintable(noText));
     QVERIFY2(noText.contains(certs::problemText(certs::Problem::Expired)), qPrintable(noText));

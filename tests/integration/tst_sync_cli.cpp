@@ -7,6 +7,8 @@
 #include "SimHarness.h"
 
 #include "TestPki.h"
+#include "certs/Certificate.h"
+#include "certs/SerializedStore.h"
 #include "core/Operator.h"
 #include "directory/LdapConnection.h"
 #include "engine/Diff.h"
@@ -44,6 +46,17 @@ struct Run
     [[nodiscard]] QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
 };
 
+// A self-signed CA of the test's own (the fixture's CA keys live in the seeder's process).
+Issued testCa(const QString &name, int keySlot)
+{
+    CertSpec spec;
+    spec.commonName = name;
+    spec.ca = true;
+    spec.keySlot = keySlot;
+    spec.extendedKeyUsage = std::nullopt;
+    return TestPki::selfSigned(spec);
+}
+
 } // namespace
 
 class TestSyncCli : public QObject
@@ -61,6 +74,9 @@ private slots:
     void killedBetweenApplyAndJournalIsResumedOnce();
     void failedAuditStopsThePublish();
     void abandonedAndOldPlans();
+    void smimeCollectionGetsTheMissingIssuers();
+    void cloudManagedSyncedRecipient_data();
+    void cloudManagedSyncedRecipient();
 
 private:
     // A fresh tenant and state folder, a diff, and the plan's items (show --json).
@@ -231,6 +247,9 @@ QHash<QString, int> TestSyncCli::writesByUpn(SimHarness &sim)
                    u.value(QStringLiteral("exchangeWrites")).toInt()
                        + u.value(QStringLiteral("graphWrites")).toInt());
     }
+    // The tenant's S/MIME collection item is labelled like a user: its writes count under its label.
+    out.insert(QString::fromLatin1(engine::SmimeCollectionLabel).toLower(),
+               state.value(QStringLiteral("smimeConfigWrites")).toInt());
     return out;
 }
 
@@ -814,12 +833,7 @@ void TestSyncCli::revokedSinceThePlanIsNotPublished()
     // A CA of this test's own (the fixture's CA keys live in the seeder's process), trusted next to
     // the fixture's, with a CRL that lists nothing yet.
     QTemporaryDir state;
-    CertSpec caSpec;
-    caSpec.commonName = QStringLiteral("certsync Revocation Test CA");
-    caSpec.ca = true;
-    caSpec.keySlot = 41;
-    caSpec.extendedKeyUsage = std::nullopt;
-    const Issued ca = TestPki::selfSigned(caSpec);
+    const Issued ca = testCa(QStringLiteral("certsync Revocation Test CA"), 41);
     const QString trust = state.filePath(QStringLiteral("trust.pem"));
     const QString crl = state.filePath(QStringLiteral("crl.pem"));
     QFile fixtureTrust(m_dir.value(QStringLiteral("TRUST_FILE")));
@@ -1077,6 +1091,258 @@ void TestSyncCli::abandonedAndOldPlans()
     Run publish = certsync(QStringList { QStringLiteral("publish"), second.id } + second.conn);
     QVERIFY2(publish.exitCode == 0, publish.err.constData());
     QVERIFY2(publish.err.contains("every item is read again in the directory"), publish.err.constData());
+}
+
+namespace {
+
+// The SHA-256 hex of each certificate in a serialized store, in its order; empty on a bad store.
+QStringList storeDigests(const QByteArray &store)
+{
+    QStringList out;
+    const auto entries = certs::decodeSerializedStore(store);
+    if (!entries)
+        return { QStringLiteral("bad store: ") + entries.error().message };
+    for (const certs::SerializedStoreEntry &e : *entries)
+        out << QString::fromLatin1(QCryptographicHash::hash(e.der, QCryptographicHash::Sha256).toHex());
+    return out;
+}
+
+QStringList strings(const QJsonValue &array)
+{
+    QStringList out;
+    for (const QJsonValue &v : array.toArray())
+        out << v.toString();
+    return out;
+}
+
+} // namespace
+
+// Exchange Online's S/MIME CA collection holds another administrator's CA and not the issuers of the
+// directory's certificates: the diff stages one item that adds the trust bundle's CAs those
+// certificates chain to and keeps the other CA; approved and published, the simulator holds both;
+// a change to the collection after the plan makes the item a conflict and nothing is written.
+void TestSyncCli::smimeCollectionGetsTheMissingIssuers()
+{
+    QTemporaryDir state;
+    const Issued theirs = testCa(QStringLiteral("Someone Else's S/MIME CA"), 43);
+    const Issued later = testCa(QStringLiteral("A Later S/MIME CA"), 44);
+    const QString theirsSha = sha256Hex(theirs.der);
+
+    // The bundle's CAs: the only certificates the item may add.
+    QFile trustFile(m_dir.value(QStringLiteral("TRUST_FILE")));
+    QVERIFY(trustFile.open(QIODevice::ReadOnly));
+    const auto bundle = certs::parseFileBytes(trustFile.readAll());
+    QVERIFY(bundle.ok());
+    QStringList bundleShas;
+    for (const certs::ParsedCertificate &c : *bundle)
+        bundleShas << sha256Hex(c.info.der);
+
+    QJsonObject seed = tenantSeed();
+    seed.insert(QStringLiteral("smimeCertificateIssuingCA"),
+                QString::fromLatin1(certs::encodeSerializedStore({ theirs.der }).toBase64()));
+    SimHarness sim;
+    QVERIFY2(sim.start(seed), qPrintable(sim.lastError()));
+    QStringList conn = connection(sim);
+    conn.replace(conn.indexOf(m_state.path()), state.path());
+    auto collection = [&] {
+        return storeDigests(QByteArray::fromBase64(sim.admin("GET", QStringLiteral("/admin/state"))
+                                                       .value(QStringLiteral("smimeCertificateIssuingCA"))
+                                                       .toString()
+                                                       .toLatin1()));
+    };
+    QCOMPARE(collection(), QStringList { theirsSha });
+
+    auto stageItem = [&](QString *plan) {
+        const Run diff = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + conn);
+        if (diff.exitCode != 0)
+            qWarning("diff: %s", diff.err.constData());
+        *plan = QString::number(diff.json().value(QStringLiteral("plan")).toInteger());
+        const Run show = certsync({ QStringLiteral("show"), *plan, QStringLiteral("--json"),
+                                    QStringLiteral("--state-dir"), state.path() });
+        for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray())
+            if (v.toObject().value(QStringLiteral("attribute")).toString()
+                == QLatin1String("SMIMECertificateIssuingCA"))
+                return v.toObject();
+        return QJsonObject();
+    };
+    QString plan;
+    const QJsonObject item = stageItem(&plan);
+    QVERIFY2(!item.isEmpty(), "the diff stages no item for the S/MIME collection");
+    QCOMPARE(item.value(QStringLiteral("channel")).toString(), QStringLiteral("exchange"));
+    QCOMPARE(item.value(QStringLiteral("label")).toString(),
+             QStringLiteral("Exchange Online S/MIME CA collection"));
+    QCOMPARE(item.value(QStringLiteral("matched_by")).toString(), QStringLiteral("tenant"));
+    QCOMPARE(strings(item.value(QStringLiteral("old"))), QStringList { theirsSha });
+    QCOMPARE(strings(item.value(QStringLiteral("removed"))), QStringList());
+    const QStringList added = strings(item.value(QStringLiteral("added")));
+    QVERIFY(!added.isEmpty());
+    for (const QString &sha : added)
+        QVERIFY2(bundleShas.contains(sha), qPrintable(sha));
+    QCOMPARE(strings(item.value(QStringLiteral("new"))), QStringList { theirsSha } + added);
+    QCOMPARE(item.value(QStringLiteral("reasons")).toArray(),
+             QJsonArray { QStringLiteral("missing_issuer") });
+    const QString number = QString::number(item.value(QStringLiteral("item")).toInt());
+    const Run text = certsync({ QStringLiteral("show"), plan, QStringLiteral("--state-dir"), state.path() });
+    QVERIFY2(text.out.contains(
+                 "exchange SMIMECertificateIssuingCA Exchange Online S/MIME CA collection (tenant): -0 +"),
+             text.out.constData());
+
+    // Approved and published alone: the simulator holds their CA, then the added ones.
+    QCOMPARE(certsync({ QStringLiteral("approve"), plan, QStringLiteral("--item"), number,
+                        QStringLiteral("--state-dir"), state.path() })
+                 .exitCode,
+             0);
+    Run publish = certsync(QStringList { QStringLiteral("publish"), plan, QStringLiteral("--json") } + conn);
+    QVERIFY2(publish.exitCode == 0, publish.err.constData());
+    QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), 1);
+    QCOMPARE(collection(), QStringList { theirsSha } + added);
+    // Nothing is missing any more: the next diff stages no such item.
+    QString again;
+    QVERIFY(stageItem(&again).isEmpty());
+
+    // Back to their CA alone; a plan is staged and approved; then someone else uploads another CA.
+    QVERIFY(!sim.admin("POST", QStringLiteral("/admin/smime-config"),
+                       { { QStringLiteral("smimeCertificateIssuingCA"),
+                           QString::fromLatin1(certs::encodeSerializedStore({ theirs.der }).toBase64()) } })
+                 .contains(QStringLiteral("error")));
+    QString conflicted;
+    const QJsonObject second = stageItem(&conflicted);
+    QVERIFY(!second.isEmpty());
+    QCOMPARE(certsync({ QStringLiteral("approve"), conflicted, QStringLiteral("--item"),
+                        QString::number(second.value(QStringLiteral("item")).toInt()),
+                        QStringLiteral("--state-dir"), state.path() })
+                 .exitCode,
+             0);
+    QVERIFY(!sim.admin("POST", QStringLiteral("/admin/smime-config"),
+                       { { QStringLiteral("smimeCertificateIssuingCA"),
+                           QString::fromLatin1(
+                               certs::encodeSerializedStore({ theirs.der, later.der }).toBase64()) } })
+                 .contains(QStringLiteral("error")));
+    publish =
+        certsync(QStringList { QStringLiteral("publish"), conflicted, QStringLiteral("--json") } + conn);
+    QCOMPARE(publish.exitCode, 3);
+    QCOMPARE(publish.json().value(QStringLiteral("conflicts")).toInt(), 1);
+    QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), 0);
+    QCOMPARE(collection(), QStringList({ theirsSha, sha256Hex(later.der) })); // not overwritten
+    const Run show = certsync({ QStringLiteral("show"), conflicted, QStringLiteral("--json"),
+                                QStringLiteral("--state-dir"), state.path() });
+    bool seen = false;
+    for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray())
+        if (v.toObject().value(QStringLiteral("item")) == second.value(QStringLiteral("item"))) {
+            seen = true;
+            QCOMPARE(v.toObject().value(QStringLiteral("state")).toString(), QStringLiteral("conflict"));
+            QVERIFY2(v.toObject()
+                         .value(QStringLiteral("error"))
+                         .toString()
+                         .startsWith(QStringLiteral("the target holds")),
+                     qPrintable(v.toObject().value(QStringLiteral("error")).toString()));
+        }
+    QVERIFY(seen);
+}
+
+// Synced recipients whose Exchange attributes are cloud-managed (IsExchangeCloudManaged): the diff
+// plans them through Exchange as well as through AD, each item saying its route. Whether Exchange
+// takes the certificate attributes is not documented; the simulator refuses by default, as for any
+// synced object, and accepts with --cloud-managed-certificate-writes.
+void TestSyncCli::cloudManagedSyncedRecipient_data()
+{
+    QTest::addColumn<bool>("accepts");
+    QTest::newRow("Exchange refuses (the simulator's default)") << false;
+    QTest::newRow("Exchange accepts") << true;
+}
+
+void TestSyncCli::cloudManagedSyncedRecipient()
+{
+    QFETCH(bool, accepts);
+    QTemporaryDir state;
+    QJsonObject seed = tenantSeed();
+    QJsonArray users = seed.value(QStringLiteral("users")).toArray();
+    QSet<QString> syncedUpns;
+    for (qsizetype i = 0; i < users.size(); ++i) {
+        QJsonObject u = users.at(i).toObject();
+        if (u.value(QStringLiteral("onPremisesSyncEnabled")).toBool()) {
+            u.insert(QStringLiteral("isExchangeCloudManaged"), true);
+            syncedUpns.insert(u.value(QStringLiteral("userPrincipalName")).toString().toLower());
+        }
+        users[i] = u;
+    }
+    seed.insert(QStringLiteral("users"), users);
+    SimHarness sim;
+    QVERIFY2(sim.start(seed,
+                       accepts ? QStringList { QStringLiteral("--cloud-managed-certificate-writes") }
+                               : QStringList()),
+             qPrintable(sim.lastError()));
+    QStringList conn = connection(sim);
+    conn.replace(conn.indexOf(m_state.path()), state.path());
+    const Run diff = certsync(QStringList { QStringLiteral("diff"), QStringLiteral("--json") } + conn);
+    QVERIFY2(diff.exitCode == 0, diff.err.constData());
+    const QString plan = QString::number(diff.json().value(QStringLiteral("plan")).toInteger());
+    const Run show = certsync({ QStringLiteral("show"), plan, QStringLiteral("--json"),
+                                QStringLiteral("--state-dir"), state.path() });
+    // Synced, cloud-managed users with values to change get an Exchange item.
+    QHash<QString, QJsonObject> exchangeItems;
+    QStringList approve = { QStringLiteral("approve"), plan, QStringLiteral("--state-dir"), state.path() };
+    for (const QJsonValue &v : show.json().value(QStringLiteral("item_list")).toArray()) {
+        const QJsonObject o = v.toObject();
+        if (!o.value(QStringLiteral("reasons")).toArray().contains(QStringLiteral("exchange_cloud_managed")))
+            continue;
+        QCOMPARE(o.value(QStringLiteral("channel")).toString(), QStringLiteral("exchange"));
+        exchangeItems.insert(o.value(QStringLiteral("item")).toVariant().toString(), o);
+        approve << QStringLiteral("--item") << QString::number(o.value(QStringLiteral("item")).toInt());
+    }
+    QVERIFY2(!exchangeItems.isEmpty(), show.out.constData());
+    // Only synced users get this reason (the suite's AD hygiene was published by endToEnd, so their
+    // AD items may be gone; tst_engine's routing table has both routes of one user).
+    for (const QJsonObject &o : std::as_const(exchangeItems))
+        QVERIFY2(syncedUpns.contains(o.value(QStringLiteral("label")).toString().toLower()),
+                 qPrintable(o.value(QStringLiteral("label")).toString()));
+    const Run text = certsync({ QStringLiteral("show"), plan, QStringLiteral("--state-dir"), state.path() });
+    QVERIFY2(text.out.contains("(exchange_cloud_managed"), text.out.constData());
+    QCOMPARE(certsync(approve).exitCode, 0);
+
+    // `check --json` says how the recipient is mastered.
+    const QJsonObject any = *exchangeItems.cbegin();
+    const Run check =
+        certsync(QStringList { QStringLiteral("check"), any.value(QStringLiteral("label")).toString(),
+                               QStringLiteral("--json") }
+                 + conn);
+    QVERIFY2(check.exitCode == 0 || check.exitCode == 5, check.err.constData());
+    const QJsonObject tenant = check.json().value(QStringLiteral("tenant")).toObject();
+    QCOMPARE(tenant.value(QStringLiteral("synced")).toBool(), true);
+    QCOMPARE(tenant.value(QStringLiteral("exchange_cloud_managed")).toBool(), true);
+
+    const QJsonObject before = sim.admin("GET", QStringLiteral("/admin/state"));
+    const Run publish =
+        certsync(QStringList { QStringLiteral("publish"), plan, QStringLiteral("--json") } + conn);
+    const int n = int(exchangeItems.size());
+    const QJsonObject after = sim.admin("GET", QStringLiteral("/admin/state"));
+    const Run shown = certsync({ QStringLiteral("show"), plan, QStringLiteral("--json"),
+                                 QStringLiteral("--state-dir"), state.path() });
+    for (const QJsonValue &v : shown.json().value(QStringLiteral("item_list")).toArray()) {
+        const QJsonObject o = v.toObject();
+        if (!exchangeItems.contains(o.value(QStringLiteral("item")).toVariant().toString()))
+            continue;
+        if (accepts) {
+            QCOMPARE(o.value(QStringLiteral("state")).toString(), QStringLiteral("applied"));
+        } else {
+            QCOMPARE(o.value(QStringLiteral("state")).toString(), QStringLiteral("failed"));
+            QVERIFY2(o.value(QStringLiteral("error"))
+                         .toString()
+                         .contains(QStringLiteral("being synchronized from your on-premises organization")),
+                     qPrintable(o.value(QStringLiteral("error")).toString()));
+        }
+    }
+    if (accepts) {
+        QVERIFY2(publish.exitCode == 0, publish.err.constData());
+        QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), n);
+        QVERIFY(before.value(QStringLiteral("users")) != after.value(QStringLiteral("users")));
+    } else {
+        QVERIFY2(publish.exitCode == 3, publish.err.constData());
+        QCOMPARE(publish.json().value(QStringLiteral("failed")).toInt(), n);
+        QCOMPARE(publish.json().value(QStringLiteral("applied")).toInt(), 0);
+        QCOMPARE(after.value(QStringLiteral("users")),
+                 before.value(QStringLiteral("users"))); // nothing written
+    }
 }
 
 QTEST_GUILESS_MAIN(TestSyncCli)

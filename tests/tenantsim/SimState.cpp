@@ -92,6 +92,7 @@ bool SimState::loadJson(const QJsonObject &root, QString *error)
     }
     smimeCertificateIssuingCa =
         QByteArray::fromBase64(root.value(QStringLiteral("smimeCertificateIssuingCA")).toString().toLatin1());
+    smimeConfigWrites = root.value(QStringLiteral("smimeConfigWrites")).toInt(0);
     users.clear();
     QHash<QString, int> seen;
     for (const QJsonValue &v : root.value(QStringLiteral("users")).toArray()) {
@@ -125,6 +126,7 @@ bool SimState::loadJson(const QJsonObject &root, QString *error)
         u.recipientTypeDetails = o.value(QStringLiteral("recipientTypeDetails")).toString();
         u.userCertificate = blobs(o.value(QStringLiteral("userCertificate")));
         u.userSMimeCertificate = blobs(o.value(QStringLiteral("userSMimeCertificate")));
+        u.exchangeCloudManaged = o.value(QStringLiteral("isExchangeCloudManaged")).toBool(false);
         u.version = o.value(QStringLiteral("version")).toInteger(1);
         u.deleted = o.value(QStringLiteral("deleted")).toBool(false);
         u.graphWrites = o.value(QStringLiteral("graphWrites")).toInt(0);
@@ -163,6 +165,7 @@ QJsonObject SimState::toJson() const
                         { QStringLiteral("recipientTypeDetails"), u.recipientTypeDetails },
                         { QStringLiteral("userCertificate"), toArray(u.userCertificate) },
                         { QStringLiteral("userSMimeCertificate"), toArray(u.userSMimeCertificate) },
+                        { QStringLiteral("isExchangeCloudManaged"), u.exchangeCloudManaged },
                         { QStringLiteral("version"), u.version },
                         { QStringLiteral("deleted"), u.deleted },
                         { QStringLiteral("graphWrites"), u.graphWrites },
@@ -178,6 +181,7 @@ QJsonObject SimState::toJson() const
                          { QStringLiteral("apps"), appArray },
                          { QStringLiteral("smimeCertificateIssuingCA"),
                            QString::fromLatin1(smimeCertificateIssuingCa.toBase64()) },
+                         { QStringLiteral("smimeConfigWrites"), smimeConfigWrites },
                          { QStringLiteral("users"), userArray } };
 }
 

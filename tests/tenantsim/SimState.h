@@ -37,6 +37,10 @@ struct SimUser
     QString recipientTypeDetails; // "UserMailbox", "MailUser"; empty: no Exchange recipient
     QList<QByteArray> userCertificate; // DER
     QList<QByteArray> userSMimeCertificate; // DER PKCS#7 (or bare DER X.509)
+    // Set-Mailbox -IsExchangeCloudManaged $true: Exchange attributes of a synced recipient mastered in
+    // Exchange Online. Seed key "isExchangeCloudManaged". Whether writes of the certificate
+    // attributes are then accepted is SimOptions::cloudManagedCertificateWrites.
+    bool exchangeCloudManaged = false;
 
     qint64 version = 0; // last change, for /users/delta
     bool deleted = false; // tombstone kept for delta
@@ -55,6 +59,7 @@ public:
     // Set-SmimeConfig -SMIMECertificateIssuingCA: the serialized certificate store (SST) as uploaded;
     // empty: none. Seed/state key "smimeCertificateIssuingCA" (base64).
     QByteArray smimeCertificateIssuingCa;
+    int smimeConfigWrites = 0; // applied Set-SmimeConfig, for exactly-once assertions
     qint64 version = 1; // tenant-wide change counter
     quint32 deltaGeneration = 1; // bumped to invalidate every delta token
 

@@ -50,6 +50,53 @@ QByteArray unb64url(const QByteArray &b)
     return QByteArray::fromBase64(b, QByteArray::Base64UrlEncoding);
 }
 
+// Base64url as RFC 7515 (JWS) uses it, decoded by the simulator's own rules, not the client's: only
+// the URL-safe alphabet; '=' padding only where `padded` allows it (a JWS segment never has it; a
+// header value such as x5t may, as MSAL writes it) and then only as much as completes a quartet; a
+// length no encoding produces is an error.
+std::optional<QByteArray> joseBase64(QByteArrayView text, bool padded)
+{
+    qsizetype end = text.size();
+    while (padded && end > 0 && text[end - 1] == '=')
+        --end;
+    const qsizetype padding = text.size() - end;
+    if (padding > 2 || (padding > 0 && text.size() % 4 != 0) || end % 4 == 1)
+        return std::nullopt;
+    for (qsizetype i = 0; i < end; ++i) {
+        const char c = text[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
+              || c == '_'))
+            return std::nullopt;
+    }
+    QByteArray quartets = text.first(end).toByteArray();
+    quartets.append((4 - end % 4) % 4, '=');
+    auto decoded = QByteArray::fromBase64Encoding(
+        quartets, QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded)
+        return std::nullopt;
+    return *decoded;
+}
+
+// A JOSE header or claims segment: base64url of a JSON object, nothing else.
+std::optional<QJsonObject> joseObject(QByteArrayView segment)
+{
+    const auto bytes = joseBase64(segment, false);
+    if (!bytes)
+        return std::nullopt;
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(*bytes, &error);
+    if (error.error != QJsonParseError::NoError || !doc.isObject())
+        return std::nullopt;
+    return doc.object();
+}
+
+// A NumericDate claim (RFC 7519 2): seconds, integral or not (MSAL sends time.time() + 600).
+std::optional<double> numericDate(const QJsonObject &claims, const QString &name)
+{
+    const QJsonValue v = claims.value(name);
+    return v.isDouble() ? std::optional<double>(v.toDouble()) : std::nullopt;
+}
+
 QString isoNow()
 {
     return QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
@@ -591,22 +638,32 @@ std::optional<QString> TenantSimulator::verifyAssertion(const SimRequest &req, c
 {
     *aadsts = 700027; // Client assertion failed signature validation.
     const QList<QByteArray> parts = assertion.split('.');
-    if (parts.size() != 3)
-        return QStringLiteral("Client assertion is not a JWS compact serialization.");
-    const QJsonObject header = QJsonDocument::fromJson(unb64url(parts[0])).object();
-    const QJsonObject payload = QJsonDocument::fromJson(unb64url(parts[1])).object();
-    const QByteArray signature = unb64url(parts[2]);
-    const QString alg = header.value(QStringLiteral("alg")).toString();
+    const std::optional<QJsonObject> header = parts.size() == 3 ? joseObject(parts[0]) : std::nullopt;
+    const std::optional<QJsonObject> claims = parts.size() == 3 ? joseObject(parts[1]) : std::nullopt;
+    const std::optional<QByteArray> signature =
+        parts.size() == 3 ? joseBase64(parts[2], false) : std::nullopt;
+    if (!header || !claims || !signature) {
+        *aadsts = 50027;
+        return QStringLiteral("JWT token is invalid or malformed: the client assertion is not a JWS compact "
+                              "serialization of base64url JSON objects.");
+    }
+    const QJsonObject &payload = *claims;
+    const QString alg = header->value(QStringLiteral("alg")).toString();
     if (alg != QStringLiteral("PS256") && alg != QStringLiteral("RS256"))
         return QStringLiteral("Client assertion uses the unsupported algorithm '%1'.").arg(alg);
 
-    const QByteArray x5tS256 = header.value(QStringLiteral("x5t#S256")).toString().toLatin1();
-    const QByteArray x5t = header.value(QStringLiteral("x5t")).toString().toLatin1();
+    // The key: a registered certificate whose SHA-256 (x5t#S256) or SHA-1 (x5t) thumbprint the header
+    // names, compared as bytes (MSAL pads x5t with '=', certsync does not: both name the same bytes).
+    const QString x5tS256Text = header->value(QStringLiteral("x5t#S256")).toString();
+    const QString x5tText = header->value(QStringLiteral("x5t")).toString();
+    const auto x5tS256 = joseBase64(x5tS256Text.toLatin1(), true);
+    const auto x5t = joseBase64(x5tText.toLatin1(), true);
+    const QString thumbprint = x5tS256Text.isEmpty() ? x5tText : x5tS256Text;
     const QByteArray *certDer = nullptr;
     for (const QByteArray &der : app.certificatesDer) {
-        if ((!x5tS256.isEmpty()
-             && b64url(QCryptographicHash::hash(der, QCryptographicHash::Sha256)) == x5tS256)
-            || (!x5t.isEmpty() && b64url(QCryptographicHash::hash(der, QCryptographicHash::Sha1)) == x5t))
+        if ((!x5tS256Text.isEmpty() && x5tS256
+             && QCryptographicHash::hash(der, QCryptographicHash::Sha256) == *x5tS256)
+            || (!x5tText.isEmpty() && x5t && QCryptographicHash::hash(der, QCryptographicHash::Sha1) == *x5t))
             certDer = &der;
     }
     if (!certDer) {
@@ -614,7 +671,7 @@ std::optional<QString> TenantSimulator::verifyAssertion(const SimRequest &req, c
         return QStringLiteral(
                    "The certificate with identifier used to sign the client assertion is not registered on "
                    "application. [Reason - The key was not found., Thumbprint of key used by client: '%1']")
-            .arg(QString::fromLatin1(x5tS256.isEmpty() ? x5t : x5tS256));
+            .arg(thumbprint);
     }
 
     const unsigned char *p = reinterpret_cast<const unsigned char *>(certDer->constData());
@@ -632,8 +689,8 @@ std::optional<QString> TenantSimulator::verifyAssertion(const SimRequest &req, c
     }
     const QByteArray signingInput = parts[0] + '.' + parts[1];
     verified = verified
-        && EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char *>(signature.constData()),
-                            size_t(signature.size()),
+        && EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char *>(signature->constData()),
+                            size_t(signature->size()),
                             reinterpret_cast<const unsigned char *>(signingInput.constData()),
                             size_t(signingInput.size()))
             == 1;
@@ -642,7 +699,7 @@ std::optional<QString> TenantSimulator::verifyAssertion(const SimRequest &req, c
         return QStringLiteral(
                    "Client assertion contains an invalid signature. [Reason - The key was found, but the "
                    "signature could not be verified., Thumbprint of key used by client: '%1']")
-            .arg(QString::fromLatin1(x5tS256.isEmpty() ? x5t : x5tS256));
+            .arg(thumbprint);
 
     const QString expectedAudience = baseUrl(req) + req.path;
     const QString clientId = app.clientId;
@@ -659,8 +716,8 @@ std::optional<QString> TenantSimulator::verifyAssertion(const SimRequest &req, c
     }
     const qint64 now = QDateTime::currentSecsSinceEpoch();
     const qint64 skew = 300; // Entra tolerates a few minutes of clock skew
-    const qint64 exp = payload.value(QStringLiteral("exp")).toInteger();
-    const qint64 nbf = payload.value(QStringLiteral("nbf")).toInteger(now);
+    const qint64 exp = qint64(std::floor(numericDate(payload, QStringLiteral("exp")).value_or(0)));
+    const qint64 nbf = qint64(std::floor(numericDate(payload, QStringLiteral("nbf")).value_or(double(now))));
     if (exp == 0 || exp + skew < now || nbf - skew > now) {
         *aadsts = 700024;
         return QStringLiteral("Client assertion is not within its valid time range. Current time: %1, "
@@ -1309,7 +1366,8 @@ QJsonObject TenantSimulator::recipientJson(const SimUser &u, bool withCertificat
                     { QStringLiteral("PrimarySmtpAddress"), u.mail },
                     { QStringLiteral("EmailAddresses"), QJsonArray::fromStringList(u.proxyAddresses) },
                     { QStringLiteral("RecipientTypeDetails"), u.recipientTypeDetails },
-                    { QStringLiteral("IsDirSynced"), u.isDirSynced() } };
+                    { QStringLiteral("IsDirSynced"), u.isDirSynced() },
+                    { QStringLiteral("IsExchangeCloudManaged"), u.exchangeCloudManaged } };
     if (withCertificates) {
         auto encode = [this](const QList<QByteArray> &values) {
             QJsonArray out;
@@ -1461,11 +1519,14 @@ SimResponse TenantSimulator::exchange(const SimRequest &req)
                                                 "SMIMECertificateIssuingCA"),
                                  req);
         m_state.smimeCertificateIssuingCa = *store;
+        ++m_state.smimeConfigWrites;
         changed();
-        return SimResponse::json(200,
-                                 { { QStringLiteral("@odata.context"), context },
-                                   { QStringLiteral("@adminapi.warnings"), exchangeWarnings() },
-                                   { QStringLiteral("value"), QJsonArray {} } });
+        SimResponse r = SimResponse::json(200,
+                                          { { QStringLiteral("@odata.context"), context },
+                                            { QStringLiteral("@adminapi.warnings"), exchangeWarnings() },
+                                            { QStringLiteral("value"), QJsonArray {} } });
+        r.note = QStringLiteral("applied"); // a write like Set-Mailbox's: counted, held, dropped alike
+        return r;
     }
 
     if (cmdlet == QStringLiteral("Set-Mailbox") || cmdlet == QStringLiteral("Set-MailUser")) {
@@ -1481,7 +1542,7 @@ SimResponse TenantSimulator::exchange(const SimRequest &req)
                         .arg(it.key()),
                     req);
         }
-        if (u->isDirSynced()) {
+        if (u->isDirSynced() && !(u->exchangeCloudManaged && m_options.cloudManagedCertificateWrites)) {
             const QString attribute = params.contains(QStringLiteral("UserSMimeCertificate"))
                 ? QStringLiteral("UserSMimeCertificate")
                 : QStringLiteral("UserCertificate");
@@ -1681,6 +1742,23 @@ void TenantSimulator::handleAdmin(const QHttpServerRequest &request, QHttpServer
         m_state.touch(*slot);
         changed();
         reply(QJsonObject { { QStringLiteral("id"), user.id } });
+    } else if (path == QStringLiteral("/admin/smime-config") && req.method == "POST") {
+        // Another administrator's Set-SmimeConfig: {"smimeCertificateIssuingCA": base64 of the store}.
+        const auto store =
+            QByteArray::fromBase64Encoding(QJsonDocument::fromJson(req.body)
+                                               .object()
+                                               .value(QStringLiteral("smimeCertificateIssuingCA"))
+                                               .toString()
+                                               .toLatin1(),
+                                           QByteArray::AbortOnBase64DecodingErrors);
+        if (!store) {
+            reply({ { QStringLiteral("error"), QStringLiteral("smimeCertificateIssuingCA is not base64") } },
+                  400);
+            return;
+        }
+        m_state.smimeCertificateIssuingCa = *store;
+        changed();
+        reply({});
     } else if (path.startsWith(QStringLiteral("/admin/users/")) && req.method == "DELETE") {
         SimUser *u = m_state.find(path.mid(13));
         if (!u) {

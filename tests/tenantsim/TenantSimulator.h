@@ -65,6 +65,11 @@ struct SimOptions
     int exchangePageSize = 1000;
     int tokenLifetimeSeconds = 3599;
     bool exchangeBytesAsArrays = false; // byte arrays as JSON number arrays instead of base64 strings
+    // A synced recipient with IsExchangeCloudManaged: whether Set-Mailbox/Set-MailUser of
+    // UserCertificate/UserSMimeCertificate is accepted. Microsoft has not said whether these are
+    // among the attributes the switch moves to Exchange Online (DOMAIN.md), so the default is the
+    // refusal a synced object gets; --cloud-managed-certificate-writes accepts them.
+    bool cloudManagedCertificateWrites = false;
     quint32 randomSeed = 1;
     Faults faults;
 };

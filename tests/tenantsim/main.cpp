@@ -154,6 +154,10 @@ int main(int argc, char *argv[])
     const auto bytesAsArrays =
         opt(QStringLiteral("exchange-bytes-as-arrays"),
             QStringLiteral("Return Exchange byte arrays as arrays of numbers instead of base64 strings."));
+    const auto cloudManagedWrites =
+        opt(QStringLiteral("cloud-managed-certificate-writes"),
+            QStringLiteral("Accept UserCertificate/UserSMimeCertificate writes of synced recipients whose "
+                           "IsExchangeCloudManaged is true (default: refused as for any synced object)."));
     const auto randomSeed =
         opt(QStringLiteral("random-seed"), QStringLiteral("Seed of the fault-injection dice."),
             QStringLiteral("n"), QStringLiteral("1"));
@@ -190,6 +194,7 @@ int main(int argc, char *argv[])
     options.exchangePageSize = parser.value(exchangePage).toInt();
     options.tokenLifetimeSeconds = parser.value(tokenLifetime).toInt();
     options.exchangeBytesAsArrays = parser.isSet(bytesAsArrays);
+    options.cloudManagedCertificateWrites = parser.isSet(cloudManagedWrites);
     options.randomSeed = parser.value(randomSeed).toUInt();
     options.faults.throttleRate = parser.value(throttleRate).toDouble();
     options.faults.retryAfterSeconds = parser.value(retryAfter).toInt();

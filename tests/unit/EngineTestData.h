@@ -88,7 +88,8 @@ inline directory::DirectoryUser directoryUser(const QString &name, const QList<C
     return u;
 }
 
-enum class TenantKind { Synced, CloudMastered, CloudWithoutRecipient };
+// SyncedCloudManaged: synced, its recipient's Exchange attributes mastered in Exchange Online.
+enum class TenantKind { Synced, CloudMastered, CloudWithoutRecipient, SyncedCloudManaged };
 
 // The tenant side of `u`: synced users carry its anchor, cloud-mastered ones only its UPN.
 inline engine::PublishedUser publishedUser(const directory::DirectoryUser &u, TenantKind kind,
@@ -99,10 +100,11 @@ inline engine::PublishedUser publishedUser(const directory::DirectoryUser &u, Te
     p.user.id = QString::fromLatin1(shaOf(u.dn.toUtf8()).left(16).toHex());
     p.user.userPrincipalName = u.userPrincipalName;
     p.user.mail = u.mail;
-    if (kind == TenantKind::Synced) {
+    if (kind == TenantKind::Synced || kind == TenantKind::SyncedCloudManaged) {
         p.user.onPremisesImmutableId = u.sourceAnchor;
         p.user.onPremisesSyncEnabled = true;
     }
+    p.exchangeCloudManaged = kind == TenantKind::SyncedCloudManaged;
     p.hasRecipient = kind != TenantKind::CloudWithoutRecipient;
     if (p.hasRecipient) {
         p.recipientIdentity = p.user.id;

@@ -2,6 +2,7 @@
 // plain data; and the plan store: items, decisions, journal, staleness and audit.
 #include "EngineTestData.h"
 
+#include "certs/Certificate.h"
 #include "core/Operator.h"
 #include "engine/PlanStore.h"
 
@@ -106,6 +107,7 @@ private slots:
     void warnings_data();
     void warnings();
     void itemsAreSortedByStableKeys();
+    void smimeCollectionAddsOnlyMissingIssuers();
     void largeDiffOnTwoCoresEqualsOneCore();
     void planStoreRoundTrip();
     void decisionsAndJournal();
@@ -319,6 +321,11 @@ void TestEngine::routing_data()
         << QStringList { QStringLiteral("v1"), QStringLiteral("v2"), QStringLiteral("v3") }
         << QStringLiteral("directory:remove_values:v1,v2,v3->v1,v3:v2")
         << QStringLiteral("userCertificate:0:1");
+    QTest::newRow("synced, Exchange cloud-managed: the AD item and an Exchange item, nothing awaits")
+        << int(TenantKind::SyncedCloudManaged) << mixed
+        << QStringList { QStringLiteral("v1"), QStringLiteral("v2"), QStringLiteral("v3") }
+        << QStringLiteral("exchange:replace:v1,v2,v3->v3,v1:v2 / directory:remove_values:v1,v2,v3->v1,v3:v2")
+        << QString();
     QTest::newRow("synced: clean AD, tenant behind")
         << int(TenantKind::Synced) << QList<CertSpec> { { QStringLiteral("v1"), 100 } } << QStringList {}
         << QString() << QStringLiteral("userCertificate:1:0");
@@ -350,6 +357,9 @@ void TestEngine::routing()
             QCOMPARE(shaOf(v.bytes), v.sha256);
         QCOMPARE(i.target,
                  i.channel == Channel::Directory ? u.dn : publishedUser(u, TenantKind(kind)).user.id);
+        // The Exchange route of a synced user says why it is taken.
+        QCOMPARE(i.channel == Channel::Exchange && TenantKind(kind) == TenantKind::SyncedCloudManaged,
+                 i.reasons.contains(QStringLiteral("exchange_cloud_managed")));
     }
     QCOMPARE(items.join(QStringLiteral(" / ")), expected);
     QStringList waits;
@@ -498,6 +508,88 @@ void TestEngine::itemsAreSortedByStableKeys()
 }
 
 // Above a few thousand users the per-user policy runs on two cores; the plan must not change.
+namespace {
+
+certs::Certificate ca(const QString &subject, const QString &issuer)
+{
+    certs::Certificate c;
+    c.subject = subject;
+    c.issuer = issuer;
+    c.selfIssued = subject == issuer;
+    c.isCa = true;
+    c.der = QStringLiteral("der:%1").arg(subject).toUtf8();
+    c.sha256 = shaOf(c.der);
+    c.notAfter = EngineNow.addYears(5);
+    return c;
+}
+
+} // namespace
+
+// The collection item adds the bundle's CAs that matched recipients' usable certificates chain to,
+// issuer first; keeps what the collection holds; adds nothing outside the bundle or off the chains.
+void TestEngine::smimeCollectionAddsOnlyMissingIssuers()
+{
+    const QString rootName = QStringLiteral("CN=Root CA,O=Certsync Test");
+    const QString issuingName = QStringLiteral("CN=Issuing CA,O=Certsync Test,DC=certsync,DC=test");
+    const certs::Certificate root = ca(rootName, rootName);
+    const certs::Certificate issuing = ca(issuingName, rootName); // EngineTestData's leaves' issuer
+    const certs::Certificate theirs = ca(QStringLiteral("CN=Their CA"), QStringLiteral("CN=Their CA"));
+    const certs::Certificate unrelated = ca(QStringLiteral("CN=Unrelated"), QStringLiteral("CN=Unrelated"));
+    const directory::DirectoryUser alice =
+        directoryUser(QStringLiteral("alice"), { { QStringLiteral("a1"), 200 } });
+    const QList<directory::DirectoryUser> dir { alice };
+    const QList<PublishedUser> ten { publishedUser(alice, TenantKind::CloudMastered) };
+    const QList<certs::Certificate> bundle { unrelated, root, issuing };
+    auto itemFor = [&](const QList<certs::Certificate> &collection,
+                       const QList<directory::DirectoryUser> &users, const QList<PublishedUser> &tenant) {
+        DiffInput in;
+        in.directory = &users;
+        in.tenant = &tenant;
+        in.smimeCollection = &collection;
+        in.trustBundle = &bundle;
+        const DiffResult r = computeDiff(in);
+        std::optional<PlanItem> found;
+        for (const PlanItem &i : r.items)
+            if (i.attribute == ItemAttribute::SmimeIssuingCa)
+                found = i;
+        return found;
+    };
+    auto shas = [](const QList<Value> &values) {
+        QList<QByteArray> out;
+        for (const Value &v : values)
+            out << v.sha256;
+        return out;
+    };
+
+    const auto item = itemFor({ theirs }, dir, ten);
+    QVERIFY(item);
+    QCOMPARE(item->channel, Channel::Exchange);
+    QCOMPARE(item->operation, Operation::Replace);
+    QCOMPARE(item->userKey, QString::fromLatin1(SmimeCollectionKey));
+    QCOMPARE(shas(item->oldValues), QList<QByteArray> { theirs.sha256 });
+    QCOMPARE(shas(item->added), (QList<QByteArray> { issuing.sha256, root.sha256 }));
+    QCOMPARE(shas(item->newValues), (QList<QByteArray> { theirs.sha256, issuing.sha256, root.sha256 }));
+    QVERIFY(item->removed.isEmpty());
+    for (const Value &v : item->newValues)
+        QCOMPARE(shaOf(v.bytes), v.sha256); // the DER travels with the item: the upload needs it
+    QCOMPARE(item->reasons, QStringList { QStringLiteral("missing_issuer") });
+    // Half there: only the root is missing.
+    QCOMPARE(shas(itemFor({ issuing }, dir, ten)->added), QList<QByteArray> { root.sha256 });
+    // Nothing missing, no usable certificate, no recipient, nobody matched: no item.
+    QVERIFY(!itemFor({ root, issuing }, dir, ten));
+    const directory::DirectoryUser expired =
+        directoryUser(QStringLiteral("alice"), { { QStringLiteral("a1"), -2 } });
+    QVERIFY(!itemFor({}, { expired }, { publishedUser(expired, TenantKind::CloudMastered) }));
+    QVERIFY(!itemFor({}, dir, { publishedUser(alice, TenantKind::CloudWithoutRecipient) }));
+    QVERIFY(!itemFor({}, dir, {}));
+    // Without the collection read, the diff stages no such item.
+    DiffInput unread;
+    unread.directory = &dir;
+    unread.tenant = &ten;
+    for (const PlanItem &i : computeDiff(unread).items)
+        QVERIFY(i.attribute != ItemAttribute::SmimeIssuingCa);
+}
+
 void TestEngine::largeDiffOnTwoCoresEqualsOneCore()
 {
     QList<directory::DirectoryUser> dir;

@@ -190,12 +190,62 @@ void TestModels::usersModel()
     QCOMPARE(model.index(3, UsersModel::Status).data(UsersModel::StatusRole).toInt(),
              int(Status::Error)); // parse_error
     QCOMPARE(model.index(2, UsersModel::Tenant).data().toString(), QStringLiteral("not read"));
+    // The status is the first column; the verdict's yes/no is a column.
+    QCOMPARE(int(UsersModel::Status), 0);
+    QCOMPARE(model.headerData(0, Qt::Horizontal).toString(), QStringLiteral("Status"));
+    QCOMPARE(model.headerData(UsersModel::CanEncrypt, Qt::Horizontal).toString(),
+             QStringLiteral("Can encrypt"));
+    auto canEncrypt = [&] {
+        QStringList answers;
+        for (int row = 0; row < model.rowCount(); ++row)
+            answers << model.index(row, UsersModel::CanEncrypt).data().toString();
+        return answers.join(QLatin1Char(' '));
+    };
+    // Before the tenant is read, Outlook's pick among the directory values: Alice's
+    // userSMIMECertificate, Bob's one certificate; Carol has none, Dave's does not parse.
+    QCOMPARE(canEncrypt(), QStringLiteral("yes yes no no"));
+    QVERIFY(model.index(0, UsersModel::CanEncrypt)
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("Exchange Online: not judged")));
+    QVERIFY(model.index(2, UsersModel::CanEncrypt)
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("no_certificate")));
+    QVERIFY(model.columnHasValues(UsersModel::UserPrincipalName));
 
+    // Exchange Online's path: Alice's published certificate does not do (no), Bob's does.
     model.setTenantMatches({ { m_snapshot->users.at(0).dn, TenantMatch::Cloud },
-                             { m_snapshot->users.at(1).dn, TenantMatch::Synced } });
+                             { m_snapshot->users.at(1).dn, TenantMatch::Synced } },
+                           { { m_snapshot->users.at(0).dn, false }, { m_snapshot->users.at(1).dn, true } });
     QCOMPARE(model.index(0, UsersModel::Tenant).data().toString(), QStringLiteral("cloud"));
     QCOMPARE(model.index(1, UsersModel::Tenant).data().toString(), QStringLiteral("synced"));
     QCOMPARE(model.index(2, UsersModel::Tenant).data().toString(), QStringLiteral("unmatched"));
+    QCOMPARE(canEncrypt(), QStringLiteral("no yes no no"));
+    QVERIFY(model.index(0, UsersModel::CanEncrypt)
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("Directory (Outlook's pick): yes; Exchange Online: no.")));
+    // Sorting by it: the noes first (in the snapshot's order), then yes by the directory only, then
+    // yes on both paths.
+    UserFilterProxy sorted;
+    sorted.setSourceModel(&model);
+    sorted.sort(UsersModel::CanEncrypt, Qt::AscendingOrder);
+    QStringList order;
+    for (int row = 0; row < sorted.rowCount(); ++row)
+        order << sorted.index(row, UsersModel::DisplayName).data().toString();
+    QCOMPARE(order,
+             QStringList({ QStringLiteral("Alice"), QStringLiteral("Carol"), QStringLiteral("Dave"),
+                           QStringLiteral("Bob") }));
+    // OpenLDAP users have no UPN: the column has no values (the pane hides it).
+    auto noUpn = std::make_shared<directory::DirectorySnapshot>(*m_snapshot);
+    for (directory::DirectoryUser &user : noUpn->users)
+        user.userPrincipalName.clear();
+    UsersModel ldap;
+    ldap.setSnapshot(noUpn, m_now);
+    QVERIFY(!ldap.columnHasValues(UsersModel::UserPrincipalName));
+    QVERIFY(ldap.columnHasValues(UsersModel::Mail));
+    QVERIFY(ldap.columnHasValues(UsersModel::Status));
     QCOMPARE(model.rowOfDn(m_snapshot->users.at(3).dn), 3);
     QCOMPARE(model.user(1)->displayName, QStringLiteral("Bob"));
     model.setSnapshot(nullptr, m_now);

@@ -5,6 +5,7 @@
 #include "engine/Verdict.h"
 
 #include <QJsonArray>
+#include <QRegularExpression>
 #include <QTest>
 
 using namespace certsync;
@@ -382,11 +383,28 @@ void TestVerdict::ticketText()
     QVERIFY2(lines.at(0).startsWith(QStringLiteral("No: senders cannot encrypt to frank@certsync.test "
                                                    "(Exchange Online: tenant_untrusted)")),
              qPrintable(lines.at(0)));
-    QVERIFY(lines.at(1).startsWith(QStringLiteral("Directory (Outlook reading the GAL from AD/LDAP): yes, "
-                                                  "userCertificate certificate ")));
+    const QString sha = input.directory.first().usersCertificate()->certificate.sha256Hex().left(16);
+    QVERIFY2(lines.at(1).startsWith(QStringLiteral("Directory (Outlook reading the GAL from AD/LDAP): yes, "
+                                                   "certificate %1 in userCertificate (")
+                                        .arg(sha)),
+             qPrintable(lines.at(1)));
+    // No word twice in a row, nor the attribute's name read as "<attribute> certificate": in the
+    // ticket and in the yes line.
+    const QRegularExpression repeated(QStringLiteral("\\b(\\w+) \\1\\b"));
+    const QRegularExpression attributeCertificate(
+        QStringLiteral("(userCertificate|userSMIMECertificate) certificate"));
+    input.tenant.reset();
+    const QString yes = engine::computeVerdict(input).line();
+    QVERIFY2(yes.startsWith(QStringLiteral("Yes: senders can encrypt to frank@certsync.test (certificate ")),
+             qPrintable(yes));
+    for (const QString &text : { v.ticketText(), yes }) {
+        QVERIFY2(!repeated.match(text).hasMatch(), qPrintable(text));
+        QVERIFY2(!attributeCertificate.match(text).hasMatch(), qPrintable(text));
+    }
     QVERIFY(lines.at(1).contains(EngineNow.addDays(300).date().toString(Qt::ISODate)));
-    QVERIFY(
-        lines.at(2).startsWith(QStringLiteral("Exchange Online (what senders get): no, userCertificate")));
+    QVERIFY(lines.at(2).startsWith(QStringLiteral("Exchange Online (what senders get): no, certificate %1 in "
+                                                  "userCertificate (")
+                                       .arg(sha)));
     QVERIFY(lines.at(3).startsWith(
         QStringLiteral("  - tenant_untrusted: Exchange Online does not trust the issuer")));
     QVERIFY(lines.at(4).startsWith(QStringLiteral("Fix: Add the issuing CA (") + IssuingName));
