@@ -2,6 +2,7 @@
 
 #include "certs/Problem.h"
 #include "directory/DirectorySnapshot.h"
+#include "directory/UserSummary.h"
 
 #include <QAbstractTableModel>
 #include <QDateTime>
@@ -48,6 +49,7 @@ public:
     // What the users pane shows of one user, computed once when a snapshot arrives.
     struct Row
     {
+        QString dn;
         QString displayName;
         QString userPrincipalName;
         QString mail;
@@ -59,10 +61,33 @@ public:
         QStringList fingerprints; // lower-case SHA-256 hex of each certificate
     };
 
+    // A snapshot's rows with their search and fingerprint keys: at 100,000 users the slow part of
+    // showing a snapshot, so made on any thread and handed to setPrepared() in one go.
+    struct Prepared
+    {
+        std::shared_ptr<const directory::DirectorySnapshot> snapshot;
+        std::vector<Row> rows;
+        std::vector<certs::Status> statuses; // each row's status, contiguous for the status chips
+        QHash<QString, int> rowByDn; // DN -> row
+        QString searchKeys; // every row's searchText, in row order, each followed by a NUL
+        std::vector<int> searchStart; // where each row's key starts in searchKeys (and the end)
+        QByteArray fingerprintKeys; // every certificate's SHA-256 hex (64 characters each), sorted
+        std::vector<int> fingerprintOwner; // the row of each fingerprint in fingerprintKeys
+    };
+    // Each user summarised (its values judged)...
+    static Prepared prepare(std::shared_ptr<const directory::DirectorySnapshot> snapshot,
+                            const QDateTime &now);
+    // ...or rows made elsewhere, one per snapshot user in its order (stored summaries).
+    static Prepared prepare(std::shared_ptr<const directory::DirectorySnapshot> snapshot,
+                            std::vector<Row> rows);
+
     explicit UsersModel(QObject *parent = nullptr);
     ~UsersModel() override;
 
     void setSnapshot(std::shared_ptr<const directory::DirectorySnapshot> snapshot, const QDateTime &now);
+    // Shows a prepared snapshot: on the model's thread, without a pass over its users (but for
+    // looked-up users it holds, which are dropped, and those it does not, which are kept).
+    void setPrepared(Prepared prepared);
     // A user looked up live, not in the snapshot: a row after the snapshot's, kept (and not part of
     // snapshot()) until a snapshot holds its DN. Looking the same DN up again replaces it. Returns its
     // row.
@@ -71,9 +96,12 @@ public:
     // Tenant match per user DN; users not named become Unmatched (NotRead when the map is empty).
     void setTenantMatches(const QHash<QString, TenantMatch> &byDn);
 
-    [[nodiscard]] std::shared_ptr<const directory::DirectorySnapshot> snapshot() const { return m_snapshot; }
-    [[nodiscard]] const Row &row(int index) const { return m_rows[size_t(index)]; }
-    [[nodiscard]] certs::Status status(int row) const { return m_statuses[size_t(row)]; }
+    [[nodiscard]] std::shared_ptr<const directory::DirectorySnapshot> snapshot() const
+    {
+        return m_data.snapshot;
+    }
+    [[nodiscard]] const Row &row(int index) const { return m_data.rows[size_t(index)]; }
+    [[nodiscard]] certs::Status status(int row) const { return m_data.statuses[size_t(row)]; }
     [[nodiscard]] const directory::DirectoryUser *user(int row) const;
     [[nodiscard]] int rowOfDn(const QString &dn) const; // -1 when absent
 
@@ -97,24 +125,17 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     static Row summarize(const directory::DirectoryUser &user, const QDateTime &now);
+    static Row summarize(const directory::UserSummary &summary, const QDateTime &now);
 
 private:
     static QVariant sortKey(const Row &row, int column);
-    // Rows, keys and orders from the snapshot and m_lookedUp; `keepTenantColumn` keeps the snapshot
-    // rows' tenant column (a look-up added a row), else it starts as NotRead (a new snapshot).
-    void rebuild(const QDateTime &now, bool keepTenantColumn);
-    void buildSearchKeys();
+    static void buildKeys(Prepared &prepared); // statuses, DNs and keys from the rows
+    // The looked-up users' rows after the snapshot's, and the keys again (a look-up added one).
+    void appendLookedUp(const QDateTime &now);
 
-    std::shared_ptr<const directory::DirectorySnapshot> m_snapshot;
+    Prepared m_data; // the snapshot (in its order), then the looked-up users
     QList<directory::DirectoryUser> m_lookedUp; // rows after the snapshot's
     QList<TenantMatch> m_lookedUpTenant; // theirs, from their live look-up
-    std::vector<Row> m_rows; // in snapshot order
-    std::vector<certs::Status> m_statuses; // each row's status, contiguous for the status chips
-    QHash<QString, int> m_rowByDn; // DN -> row
-    QString m_searchKeys; // every row's searchText, in row order, each followed by a NUL
-    std::vector<int> m_searchStart; // where each row's key starts in m_searchKeys (and the end)
-    QByteArray m_fingerprintKeys; // every certificate's SHA-256 hex (64 characters each), sorted
-    std::vector<int> m_fingerprintOwner; // the row of each fingerprint in m_fingerprintKeys
     // Per column and order (ascending, descending): the rows in that order; empty until asked for.
     mutable std::vector<int> m_sortOrders[ColumnCount][2];
 };

@@ -240,7 +240,9 @@ Result<void> StoredDirectory::begin(bool fullRead)
 Result<void> StoredDirectory::store(const QList<DirectoryUser> &users)
 {
     QList<store::StateStore::StoredRow> rows;
+    QList<QPair<QString, QByteArray>> summaries;
     rows.reserve(users.size());
+    summaries.reserve(users.size());
     for (const DirectoryUser &u : users) {
         QString key = storedRowKey(u);
         const qint64 seq = m_nextSeq++;
@@ -249,10 +251,55 @@ Result<void> StoredDirectory::store(const QList<DirectoryUser> &users)
         // Compared with its stored row and found the same, in the same place: nothing to write.
         if (u.storedSeq == seq && u.report)
             continue;
+        // A user whose stored report was reused is not analysed: its row's data is unchanged, so the
+        // summary stored with it holds.
+        if (const std::optional<UserSummary> summary = UserSummary::of(u))
+            summaries.append({ key, summary->encode() });
         rows.append({ std::move(key), seq, encodeStoredUser(u), u.report ? u.report->encode() : QByteArray(),
                       u.report ? u.report->csv : QByteArray() });
     }
-    return m_state.storeRows(m_key, rows, m_fullRead, false);
+    if (auto stored = m_state.storeRows(m_key, rows, m_fullRead, false); !stored)
+        return stored;
+    return m_state.storeSummaries(m_key, summaries);
+}
+
+Result<DirectoryUser> StoredDirectory::user(const QString &rowKey) const
+{
+    QSqlQuery q(m_state.database());
+    q.prepare(QStringLiteral("SELECT data FROM directory_users WHERE source = ? AND dn = ?"));
+    q.addBindValue(m_key);
+    q.addBindValue(rowKey);
+    if (!q.exec())
+        return storeError(QStringLiteral("cannot read the stored user: %1").arg(q.lastError().text()));
+    if (!q.next())
+        return storeError(QStringLiteral("the user is no longer in the stored snapshot"));
+    std::optional<DirectoryUser> user = decodeStoredUser(q.value(0).toByteArray());
+    if (!user)
+        return storeError(QStringLiteral("the stored user cannot be read"));
+    return std::move(*user);
+}
+
+bool StoredDirectory::summariesComplete() const
+{
+    return m_state.summariesComplete(m_key);
+}
+
+Result<qint64> StoredDirectory::forEachSummary(const std::function<bool(UserSummary &&)> &visit) const
+{
+    bool damaged = false;
+    auto read = m_state.forEachSummary(m_key, [&](const QByteArray &bytes) {
+        std::optional<UserSummary> summary = UserSummary::decode(bytes);
+        if (!summary) {
+            damaged = true;
+            return false;
+        }
+        return visit(std::move(*summary));
+    });
+    if (!read)
+        return read.error();
+    if (damaged)
+        return storeError(QStringLiteral("a stored user summary cannot be read"));
+    return read;
 }
 
 Result<void> StoredDirectory::commit(const ReadMark &mark)
