@@ -155,9 +155,13 @@ void MainWindow::showStoredDirectory()
             std::vector<models::UsersModel::Row> rows;
             DashboardPane::Figures figures(now);
             Result<qint64> visited = qint64(0);
-            if (stored.summariesComplete()) {
+            qint64 users = 0;
+            if (stored.summariesComplete(&users)) {
                 // What the table shows, as stored with the snapshot: one query, nothing judged.
                 snapshot->summaryOnly = true;
+                // Room for all at once: grown as they come, 100,000 users were moved again and again.
+                snapshot->users.reserve(users);
+                rows.reserve(size_t(users));
                 visited = stored.forEachSummary([&](directory::UserSummary &&summary) {
                     if (task.isCanceled())
                         return false;

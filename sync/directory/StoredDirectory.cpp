@@ -279,9 +279,9 @@ Result<DirectoryUser> StoredDirectory::user(const QString &rowKey) const
     return std::move(*user);
 }
 
-bool StoredDirectory::summariesComplete() const
+bool StoredDirectory::summariesComplete(qint64 *users) const
 {
-    return m_state.summariesComplete(m_key);
+    return m_state.summariesComplete(m_key, users);
 }
 
 Result<qint64> StoredDirectory::forEachSummary(const std::function<bool(UserSummary &&)> &visit) const

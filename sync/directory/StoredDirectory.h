@@ -113,7 +113,7 @@ public:
     // What the console's users table shows of each stored user, in the stored order, from one query
     // and without analysis (UserSummary); complete only when every stored user has one (a database
     // made before summaries has none until the next read is stored).
-    [[nodiscard]] bool summariesComplete() const;
+    [[nodiscard]] bool summariesComplete(qint64 *users = nullptr) const; // `users`: how many are stored
     // One stored user with its values (not analysed), by its row key (storedRowKey).
     [[nodiscard]] Result<DirectoryUser> user(const QString &rowKey) const;
     Result<qint64> forEachSummary(const std::function<bool(UserSummary &&)> &visit) const;

@@ -494,14 +494,18 @@ Result<void> StateStore::storeSummaries(const QString &source,
     return {};
 }
 
-bool StateStore::summariesComplete(const QString &source) const
+bool StateStore::summariesComplete(const QString &source, qint64 *rows) const
 {
     QSqlQuery q(database());
     q.prepare(QStringLiteral("SELECT (SELECT COUNT(*) FROM directory_users WHERE source = ?), "
                              "(SELECT COUNT(*) FROM user_summaries WHERE source = ?)"));
     q.addBindValue(source);
     q.addBindValue(source);
-    return q.exec() && q.next() && q.value(0).toLongLong() == q.value(1).toLongLong();
+    if (!q.exec() || !q.next())
+        return false;
+    if (rows)
+        *rows = q.value(0).toLongLong();
+    return q.value(0).toLongLong() == q.value(1).toLongLong();
 }
 
 Result<qint64> StateStore::forEachSummary(const QString &source,
