@@ -405,24 +405,6 @@ void MainWindow::readTenant()
     auto snapshot = std::make_shared<std::optional<tenant::TenantSnapshot>>();
     connect(job, &tenant::TenantSnapshotJob::snapshotReady, this,
             [snapshot](const tenant::TenantSnapshot &s) { *snapshot = s; });
-    // Kept in the state database, as `certsync diff` keeps its read: the next start shows it.
-    auto read = std::make_shared<std::optional<tenant::TenantSnapshot>>();
-    connect(
-        job, &tenant::TenantSnapshotJob::snapshotReady, job,
-        [read](const tenant::TenantSnapshot &s) { *read = s; }, Qt::DirectConnection);
-    auto *keep = new jobs::TaskJob(
-        tr("tenant read"), [path = m_statePath, settings = *m_tenantSettings, read](jobs::TaskJob &task) {
-            if (!*read)
-                return QString();
-            auto state = store::StateStore::open(path);
-            auto saved =
-                state ? tenant::saveTenantRead(**state, settings, **read) : Result<void>(state.error());
-            if (!saved)
-                task.log(jobs::LogRecord::Level::Warning,
-                         tr("The Microsoft 365 read was not stored: %1").arg(saved.error().message));
-            read->reset();
-            return QString();
-        });
     connect(job, &jobs::Job::finished, this, [this, snapshot](bool ok, const QString &summary) {
         if (!ok || !*snapshot) {
             // A failed or cancelled read never replaces the last good one.
@@ -435,15 +417,33 @@ void MainWindow::readTenant()
         m_tenant = std::make_shared<const tenant::TenantSnapshot>(std::move(**snapshot));
         m_tenantIsStored = false;
         showStoredBanner();
+        keepTenantRead();
         statusBar()->showMessage(summary, 15000);
         logLine(jobs::LogRecord::Level::Info, tr("tenant read"), summary);
         emit tenantLoaded(true);
         matchTenant();
         readSmimeCollection();
     });
-    follow(job); // the run is the read's, with its outcome
-    connect(keep, &jobs::Job::logRecord, this, &MainWindow::appendLog);
+    follow(job);
     m_runner.run(job);
+}
+
+void MainWindow::keepTenantRead()
+{
+    // In the state database, as `certsync diff` keeps its read: the next start shows it. After the
+    // read has finished (jobs on the runner interleave while one waits for the network).
+    auto *keep = new jobs::TaskJob(
+        tr("tenant read"),
+        [path = m_statePath, settings = *m_tenantSettings, read = m_tenant](jobs::TaskJob &task) {
+            auto state = store::StateStore::open(path);
+            auto saved =
+                state ? tenant::saveTenantRead(**state, settings, *read) : Result<void>(state.error());
+            if (!saved)
+                task.log(jobs::LogRecord::Level::Warning,
+                         tr("The Microsoft 365 read was not stored: %1").arg(saved.error().message));
+            return QString();
+        });
+    connect(keep, &jobs::Job::logRecord, this, &MainWindow::appendLog);
     m_runner.run(keep);
 }
 

@@ -177,6 +177,7 @@ private:
     // Shows a snapshot, keeping the selected user and the scroll position.
     void applySnapshot(ShownSnapshot shown);
     void matchTenant();
+    void keepTenantRead(); // stores m_tenant for the next start (showStoredTenant)
     void readSmimeCollection(); // after each tenant read, on the look-up worker
     void refreshPlanItems(); // the plans' items per user, for the verdicts' fix
     bool tenantConfigured(const QString &what);

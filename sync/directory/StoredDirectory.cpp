@@ -286,20 +286,72 @@ bool StoredDirectory::summariesComplete(qint64 *users) const
 
 Result<qint64> StoredDirectory::forEachSummary(const std::function<bool(UserSummary &&)> &visit) const
 {
+    // The summaries are read on this thread (the connection belongs to it) and decoded in batches on
+    // the other cores while `visit` takes the ones before them, in the stored order.
+    constexpr qsizetype batchSize = 2000;
+    constexpr size_t batchesAhead = 4;
+    using Decoded = std::optional<QList<UserSummary>>; // nullopt: a damaged one
+    QThreadPool pool;
+    pool.setMaxThreadCount(qMax(1, QThread::idealThreadCount()));
+    std::deque<QFuture<Decoded>> inFlight;
+    QList<QByteArray> batch;
     bool damaged = false;
-    auto read = m_state.forEachSummary(m_key, [&](const QByteArray &bytes) {
-        std::optional<UserSummary> summary = UserSummary::decode(bytes);
-        if (!summary) {
-            damaged = true;
-            return false;
+    bool stopped = false;
+    qint64 visited = 0;
+    const auto decode = [](const QList<QByteArray> &encoded) -> Decoded {
+        QList<UserSummary> summaries;
+        summaries.reserve(encoded.size());
+        for (const QByteArray &bytes : encoded) {
+            std::optional<UserSummary> summary = UserSummary::decode(bytes);
+            if (!summary)
+                return std::nullopt;
+            summaries.append(std::move(*summary));
         }
-        return visit(std::move(*summary));
+        return summaries;
+    };
+    const auto deliver = [&](bool wait) {
+        while (!stopped && !damaged && !inFlight.empty() && (wait || inFlight.front().isFinished())) {
+            Decoded summaries = inFlight.front().takeResult();
+            inFlight.pop_front();
+            if (!summaries) {
+                damaged = true;
+                break;
+            }
+            for (UserSummary &summary : *summaries) {
+                if (!visit(std::move(summary))) {
+                    stopped = true;
+                    break;
+                }
+                ++visited;
+            }
+        }
+    };
+    const auto submit = [&] {
+        if (batch.isEmpty())
+            return;
+        inFlight.push_back(QtConcurrent::run(&pool, decode, std::exchange(batch, {})));
+        deliver(false);
+        while (!stopped && !damaged && inFlight.size() > batchesAhead) {
+            inFlight.front().waitForFinished();
+            deliver(false);
+        }
+    };
+    auto read = m_state.forEachSummary(m_key, [&](const QByteArray &bytes) {
+        batch.append(bytes);
+        if (batch.size() >= batchSize)
+            submit();
+        return !stopped && !damaged;
     });
+    if (read && !stopped && !damaged) {
+        submit();
+        deliver(true);
+    }
+    pool.waitForDone();
     if (!read)
         return read.error();
     if (damaged)
         return storeError(QStringLiteral("a stored user summary cannot be read"));
-    return read;
+    return visited;
 }
 
 Result<void> StoredDirectory::commit(const ReadMark &mark)
