@@ -7,6 +7,9 @@
 #include <QLocale>
 #include <QSet>
 
+#include <optional>
+#include <utility>
+
 #include <algorithm>
 #include <numeric>
 
@@ -35,39 +38,52 @@ UsersModel::~UsersModel() = default;
 
 UsersModel::Row UsersModel::summarize(const directory::DirectoryUser &user, const QDateTime &now)
 {
+    if (std::optional<directory::UserSummary> summary = directory::UserSummary::of(user))
+        return summarize(*summary, now);
+    Row row; // not analysed: its identifiers only
+    row.dn = user.dn;
+    row.displayName = user.displayName.isEmpty() ? user.accountName : user.displayName;
+    row.userPrincipalName = user.userPrincipalName;
+    row.mail = user.mail;
+    return row;
+}
+
+UsersModel::Row UsersModel::summarize(const directory::UserSummary &summary, const QDateTime &now)
+{
+    const directory::DirectoryUser &user = summary.identity;
     Row row;
+    row.dn = user.dn;
     row.displayName = user.displayName.isEmpty() ? user.accountName : user.displayName;
     row.userPrincipalName = user.userPrincipalName;
     row.mail = user.mail;
     row.searchText = QString(row.displayName + QLatin1Char('\n') + row.userPrincipalName + QLatin1Char('\n')
                              + row.mail + QLatin1Char('\n') + user.accountName)
                          .toCaseFolded();
-    QDateTime soonestValid;
-    QDateTime latestExpired;
-    for (const certs::AnalyzedValue &value : user.values) {
-        row.status = std::max(row.status, value.valueProblems.status());
-        for (int i = 0; i < value.certificates.size(); ++i) {
-            const certs::JudgedCertificate &cert = value.certificates.at(i);
-            if (!cert.isUsers)
-                continue;
-            ++row.certificates;
-            row.status = std::max(row.status, value.problemsOf(i).status());
-            const QDateTime notAfter = cert.certificate.notAfter;
-            if (notAfter > now) {
-                if (!soonestValid.isValid() || notAfter < soonestValid)
-                    soonestValid = notAfter;
-            } else if (!latestExpired.isValid() || notAfter > latestExpired) {
+    row.certificates = summary.certificates;
+    row.status = summary.status;
+    const qint64 nowMs = now.toMSecsSinceEpoch();
+    qint64 soonestValid = 0;
+    qint64 latestExpired = 0;
+    bool valid = false;
+    bool expired = false;
+    for (const qint64 notAfter : summary.notAfters) {
+        if (notAfter > nowMs) {
+            if (!valid || notAfter < soonestValid)
+                soonestValid = notAfter;
+            valid = true;
+        } else {
+            if (!expired || notAfter > latestExpired)
                 latestExpired = notAfter;
-            }
-            const QString hex = cert.certificate.sha256Hex();
-            if (!row.fingerprints.contains(hex))
-                row.fingerprints.append(hex);
+            expired = true;
         }
     }
-    row.soonestExpiry = soonestValid.isValid() ? soonestValid : latestExpired;
-    const engine::OutlookPick pick = engine::outlookPick(user.values);
-    row.directoryCanEncrypt = pick.usable;
-    row.encryptReasons = pick.reasons.join(QStringLiteral(", "));
+    if (valid || expired)
+        row.soonestExpiry = QDateTime::fromMSecsSinceEpoch(valid ? soonestValid : latestExpired, Qt::UTC);
+    row.fingerprints.reserve(summary.sha256.size());
+    for (const QByteArray &sha256 : summary.sha256)
+        row.fingerprints.append(QString::fromLatin1(sha256.toHex()));
+    row.directoryCanEncrypt = summary.directoryCanEncrypt;
+    row.encryptReasons = summary.encryptReasons.join(QStringLiteral(", "));
     return row;
 }
 
@@ -81,23 +97,51 @@ bool canEncrypt(const UsersModel::Row &r)
 
 } // namespace
 
+UsersModel::Prepared UsersModel::prepare(std::shared_ptr<const directory::DirectorySnapshot> snapshot,
+                                         const QDateTime &now)
+{
+    std::vector<Row> rows;
+    if (snapshot) {
+        rows.reserve(size_t(snapshot->users.size()));
+        for (const directory::DirectoryUser &user : snapshot->users)
+            rows.push_back(summarize(user, now));
+    }
+    return prepare(std::move(snapshot), std::move(rows));
+}
+
+UsersModel::Prepared UsersModel::prepare(std::shared_ptr<const directory::DirectorySnapshot> snapshot,
+                                         std::vector<Row> rows)
+{
+    Q_ASSERT(rows.size() == size_t(snapshot ? snapshot->users.size() : 0));
+    Prepared prepared;
+    prepared.snapshot = std::move(snapshot);
+    prepared.rows = std::move(rows);
+    buildKeys(prepared);
+    return prepared;
+}
+
 void UsersModel::setSnapshot(std::shared_ptr<const directory::DirectorySnapshot> snapshot,
                              const QDateTime &now)
 {
+    setPrepared(prepare(std::move(snapshot), now));
+}
+
+void UsersModel::setPrepared(Prepared prepared)
+{
     beginResetModel();
-    m_snapshot = std::move(snapshot);
-    if (m_snapshot && !m_lookedUp.isEmpty()) {
-        QSet<QString> dns;
-        for (const directory::DirectoryUser &user : m_snapshot->users)
-            dns.insert(user.dn);
+    if (prepared.snapshot && !m_lookedUp.isEmpty())
         for (qsizetype i = m_lookedUp.size() - 1; i >= 0; --i)
-            if (dns.contains(m_lookedUp.at(i).dn)) {
+            if (prepared.rowByDn.contains(m_lookedUp.at(i).dn)) {
                 m_lookedUp.removeAt(i);
                 m_lookedUpTenant.removeAt(i);
                 m_lookedUpCanEncrypt.removeAt(i);
             }
-    }
-    rebuild(now, false);
+    Prepared old = std::exchange(m_data, std::move(prepared)); // freed after the reset, not in it
+    if (!m_lookedUp.isEmpty())
+        appendLookedUp(QDateTime::currentDateTimeUtc());
+    for (auto &orders : m_sortOrders)
+        for (std::vector<int> &order : orders)
+            order.clear();
     endResetModel();
 }
 
@@ -109,7 +153,7 @@ int UsersModel::addLookedUp(const directory::DirectoryUser &user, TenantMatch te
         return existing;
     beginResetModel();
     if (existing >= 0) {
-        const qsizetype i = existing - (int(m_rows.size()) - m_lookedUp.size());
+        const qsizetype i = existing - (int(m_data.rows.size()) - m_lookedUp.size());
         m_lookedUp[i] = user;
         m_lookedUpTenant[i] = tenant;
         m_lookedUpCanEncrypt[i] = tenantCanEncrypt;
@@ -118,82 +162,69 @@ int UsersModel::addLookedUp(const directory::DirectoryUser &user, TenantMatch te
         m_lookedUpTenant.append(tenant);
         m_lookedUpCanEncrypt.append(tenantCanEncrypt);
     }
-    rebuild(now, true);
+    appendLookedUp(now);
+    for (auto &orders : m_sortOrders)
+        for (std::vector<int> &order : orders)
+            order.clear();
     endResetModel();
     return rowOfDn(user.dn);
 }
 
 bool UsersModel::isLookedUp(int row) const
 {
-    const int snapshotRows = m_snapshot ? int(m_snapshot->users.size()) : 0;
-    return row >= snapshotRows && row < int(m_rows.size());
+    const int snapshotRows = m_data.snapshot ? int(m_data.snapshot->users.size()) : 0;
+    return row >= snapshotRows && row < int(m_data.rows.size());
 }
 
-void UsersModel::rebuild(const QDateTime &now, bool keepTenantColumn)
+void UsersModel::appendLookedUp(const QDateTime &now)
 {
-    QHash<QString, std::pair<TenantMatch, std::optional<bool>>> tenant;
-    if (keepTenantColumn)
-        for (auto it = m_rowByDn.cbegin(); it != m_rowByDn.cend(); ++it) {
-            const Row &r = m_rows[size_t(it.value())];
-            tenant.insert(it.key(), { r.tenant, r.tenantCanEncrypt });
-        }
-    m_rows.clear();
-    m_rowByDn.clear();
-    const qsizetype snapshotUsers = m_snapshot ? m_snapshot->users.size() : 0;
-    m_rows.reserve(size_t(snapshotUsers + m_lookedUp.size()));
-    m_rowByDn.reserve(snapshotUsers + m_lookedUp.size());
-    for (qsizetype i = 0; i < snapshotUsers; ++i) {
-        const directory::DirectoryUser &user = m_snapshot->users.at(i);
-        m_rowByDn.insert(user.dn, int(m_rows.size()));
-        m_rows.push_back(summarize(user, now));
-        std::tie(m_rows.back().tenant, m_rows.back().tenantCanEncrypt) =
-            tenant.value(user.dn, { TenantMatch::NotRead, std::nullopt });
-    }
+    // The snapshot's rows keep what they show (their tenant column included).
+    m_data.rows.resize(size_t(m_data.snapshot ? m_data.snapshot->users.size() : 0));
+    m_data.rows.reserve(m_data.rows.size() + size_t(m_lookedUp.size()));
     for (qsizetype i = 0; i < m_lookedUp.size(); ++i) {
-        m_rowByDn.insert(m_lookedUp.at(i).dn, int(m_rows.size()));
-        m_rows.push_back(summarize(m_lookedUp.at(i), now));
-        m_rows.back().tenant = m_lookedUpTenant.at(i);
-        m_rows.back().tenantCanEncrypt = m_lookedUpCanEncrypt.at(i);
+        m_data.rows.push_back(summarize(m_lookedUp.at(i), now));
+        m_data.rows.back().tenant = m_lookedUpTenant.at(i);
+        m_data.rows.back().tenantCanEncrypt = m_lookedUpCanEncrypt.at(i);
     }
-    m_statuses.resize(m_rows.size());
-    for (size_t i = 0; i < m_rows.size(); ++i)
-        m_statuses[i] = m_rows[i].status;
-    buildSearchKeys();
-    for (auto &orders : m_sortOrders)
-        for (std::vector<int> &order : orders)
-            order.clear();
+    buildKeys(m_data);
 }
 
-void UsersModel::buildSearchKeys()
+void UsersModel::buildKeys(Prepared &p)
 {
-    m_searchKeys.clear();
-    m_searchStart.clear();
+    const std::vector<Row> &rows = p.rows;
+    p.statuses.resize(rows.size());
+    p.rowByDn.clear();
+    p.rowByDn.reserve(qsizetype(rows.size()));
+    p.searchKeys.clear();
+    p.searchStart.clear();
     qsizetype size = 0;
     size_t fingerprints = 0;
-    for (const Row &r : m_rows) {
-        size += r.searchText.size() + 1;
-        fingerprints += size_t(r.fingerprints.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+        p.statuses[i] = rows[i].status;
+        p.rowByDn.insert(rows[i].dn, int(i));
+        size += rows[i].searchText.size() + 1;
+        fingerprints += size_t(rows[i].fingerprints.size());
     }
-    m_searchKeys.reserve(size);
-    m_searchStart.reserve(m_rows.size() + 1);
+    p.searchKeys.reserve(size);
+    p.searchStart.reserve(rows.size() + 1);
     std::vector<std::pair<QByteArray, int>> sorted; // fingerprint, row
     sorted.reserve(fingerprints);
-    for (size_t i = 0; i < m_rows.size(); ++i) {
-        m_searchStart.push_back(int(m_searchKeys.size()));
-        m_searchKeys += m_rows[i].searchText;
-        m_searchKeys += QChar(0);
-        for (const QString &fingerprint : m_rows[i].fingerprints)
+    for (size_t i = 0; i < rows.size(); ++i) {
+        p.searchStart.push_back(int(p.searchKeys.size()));
+        p.searchKeys += rows[i].searchText;
+        p.searchKeys += QChar(0);
+        for (const QString &fingerprint : rows[i].fingerprints)
             sorted.emplace_back(fingerprint.toLatin1(), int(i));
     }
-    m_searchStart.push_back(int(m_searchKeys.size()));
+    p.searchStart.push_back(int(p.searchKeys.size()));
     std::sort(sorted.begin(), sorted.end());
-    m_fingerprintKeys.clear();
-    m_fingerprintKeys.reserve(qsizetype(sorted.size()) * 64);
-    m_fingerprintOwner.clear();
-    m_fingerprintOwner.reserve(sorted.size());
+    p.fingerprintKeys.clear();
+    p.fingerprintKeys.reserve(qsizetype(sorted.size()) * 64);
+    p.fingerprintOwner.clear();
+    p.fingerprintOwner.reserve(sorted.size());
     for (const auto &entry : sorted) {
-        m_fingerprintKeys += entry.first.leftJustified(64, '\0', true);
-        m_fingerprintOwner.push_back(entry.second);
+        p.fingerprintKeys += entry.first.leftJustified(64, '\0', true);
+        p.fingerprintOwner.push_back(entry.second);
     }
 }
 
@@ -222,30 +253,30 @@ qsizetype find(QStringView text, QStringView needle, qsizetype from)
 std::vector<int> UsersModel::rowsMatching(QStringView needle) const
 {
     std::vector<int> out;
-    if (needle.isEmpty() || m_rows.empty())
+    if (needle.isEmpty() || m_data.rows.empty())
         return out;
-    const QStringView keys(m_searchKeys);
+    const QStringView keys(m_data.searchKeys);
     size_t row = 0;
     for (qsizetype pos = find(keys, needle, 0); pos >= 0;) {
-        while (m_searchStart[row + 1] <= pos) // hits come in order: walk on, no search
+        while (m_data.searchStart[row + 1] <= pos) // hits come in order: walk on, no search
             ++row;
         out.push_back(int(row));
-        pos = find(keys, needle, m_searchStart[row + 1]); // on with the next row
+        pos = find(keys, needle, m_data.searchStart[row + 1]); // on with the next row
     }
     return out;
 }
 
 std::vector<int> UsersModel::rowsMatching(QStringView needle, const std::vector<int> &candidates) const
 {
-    if (candidates.size() > m_rows.size() / 8)
+    if (candidates.size() > m_data.rows.size() / 8)
         return rowsMatching(needle); // one pass over contiguous keys beats a call per row
     std::vector<int> out;
     if (needle.isEmpty())
         return out;
-    const QStringView keys(m_searchKeys);
+    const QStringView keys(m_data.searchKeys);
     for (const int row : candidates) {
-        const qsizetype start = m_searchStart[size_t(row)];
-        if (find(keys.sliced(start, m_searchStart[size_t(row) + 1] - start - 1), needle, 0) >= 0)
+        const qsizetype start = m_data.searchStart[size_t(row)];
+        if (find(keys.sliced(start, m_data.searchStart[size_t(row) + 1] - start - 1), needle, 0) >= 0)
             out.push_back(row);
     }
     return out;
@@ -257,11 +288,11 @@ std::vector<int> UsersModel::rowsWithFingerprint(QByteArrayView hexPrefix) const
     const qsizetype n = hexPrefix.size();
     if (n == 0 || n > 64)
         return out;
-    const QByteArrayView keys(m_fingerprintKeys);
+    const QByteArrayView keys(m_data.fingerprintKeys);
     auto prefixOf = [&](size_t f) { return keys.sliced(qsizetype(f) * 64, n); };
     // Lower bound: the first fingerprint whose prefix is not below hexPrefix.
     size_t low = 0;
-    size_t high = m_fingerprintOwner.size();
+    size_t high = m_data.fingerprintOwner.size();
     while (low < high) {
         const size_t mid = low + (high - low) / 2;
         if (prefixOf(mid).compare(hexPrefix) < 0)
@@ -269,8 +300,8 @@ std::vector<int> UsersModel::rowsWithFingerprint(QByteArrayView hexPrefix) const
         else
             high = mid;
     }
-    for (size_t f = low; f < m_fingerprintOwner.size() && prefixOf(f) == hexPrefix; ++f)
-        out.push_back(m_fingerprintOwner[f]);
+    for (size_t f = low; f < m_data.fingerprintOwner.size() && prefixOf(f) == hexPrefix; ++f)
+        out.push_back(m_data.fingerprintOwner[f]);
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
@@ -305,9 +336,9 @@ const std::vector<int> &UsersModel::sortOrder(int column, Qt::SortOrder order) c
 {
     Q_ASSERT(column >= 0 && column < ColumnCount);
     std::vector<int> &rows = m_sortOrders[column][order == Qt::AscendingOrder ? 0 : 1];
-    if (rows.size() == m_rows.size())
+    if (rows.size() == m_data.rows.size())
         return rows;
-    const size_t n = m_rows.size();
+    const size_t n = m_data.rows.size();
     rows.resize(n);
     std::iota(rows.begin(), rows.end(), 0);
     const bool ascending = order == Qt::AscendingOrder;
@@ -323,14 +354,14 @@ const std::vector<int> &UsersModel::sortOrder(int column, Qt::SortOrder order) c
     case Mail: {
         std::vector<QString> keys(n);
         for (size_t i = 0; i < n; ++i)
-            keys[i] = sortKey(m_rows[i], column).toString();
+            keys[i] = sortKey(m_data.rows[i], column).toString();
         sortBy(keys);
         break;
     }
     default: {
         std::vector<qint64> keys(n);
         for (size_t i = 0; i < n; ++i)
-            keys[i] = sortKey(m_rows[i], column).toLongLong();
+            keys[i] = sortKey(m_data.rows[i], column).toLongLong();
         sortBy(keys);
         break;
     }
@@ -341,12 +372,12 @@ const std::vector<int> &UsersModel::sortOrder(int column, Qt::SortOrder order) c
 void UsersModel::setTenantMatches(const QHash<QString, TenantMatch> &byDn,
                                   const QHash<QString, bool> &tenantCanEncrypt)
 {
-    if (m_rows.empty())
+    if (m_data.rows.empty())
         return;
-    for (auto it = m_rowByDn.cbegin(); it != m_rowByDn.cend(); ++it) {
+    for (auto it = m_data.rowByDn.cbegin(); it != m_data.rowByDn.cend(); ++it) {
         if (isLookedUp(it.value()))
             continue; // a looked-up user keeps what its own look-up found
-        Row &r = m_rows[size_t(it.value())];
+        Row &r = m_data.rows[size_t(it.value())];
         r.tenant = byDn.isEmpty() ? TenantMatch::NotRead : byDn.value(it.key(), TenantMatch::Unmatched);
         const auto answer = tenantCanEncrypt.constFind(it.key());
         r.tenantCanEncrypt =
@@ -356,36 +387,36 @@ void UsersModel::setTenantMatches(const QHash<QString, TenantMatch> &byDn,
         for (std::vector<int> &order : m_sortOrders[column])
             order.clear();
     // CanEncrypt and Tenant are not adjacent: two signals, so that a proxy sorted by either re-sorts.
-    emit dataChanged(index(0, CanEncrypt), index(int(m_rows.size()) - 1, CanEncrypt));
-    emit dataChanged(index(0, Tenant), index(int(m_rows.size()) - 1, Tenant));
+    emit dataChanged(index(0, CanEncrypt), index(int(m_data.rows.size()) - 1, CanEncrypt));
+    emit dataChanged(index(0, Tenant), index(int(m_data.rows.size()) - 1, Tenant));
 }
 
 bool UsersModel::columnHasValues(int column) const
 {
     if (column != UserPrincipalName && column != Mail)
         return true; // the others always show something (a count, a word, a yes/no)
-    return std::any_of(m_rows.cbegin(), m_rows.cend(), [column](const Row &r) {
+    return std::any_of(m_data.rows.cbegin(), m_data.rows.cend(), [column](const Row &r) {
         return !(column == UserPrincipalName ? r.userPrincipalName : r.mail).isEmpty();
     });
 }
 
 const directory::DirectoryUser *UsersModel::user(int row) const
 {
-    if (row < 0 || row >= int(m_rows.size()))
+    if (row < 0 || row >= int(m_data.rows.size()))
         return nullptr;
     if (isLookedUp(row))
-        return &m_lookedUp.at(row - (int(m_rows.size()) - int(m_lookedUp.size())));
-    return &m_snapshot->users.at(row);
+        return &m_lookedUp.at(row - (int(m_data.rows.size()) - int(m_lookedUp.size())));
+    return &m_data.snapshot->users.at(row);
 }
 
 int UsersModel::rowOfDn(const QString &dn) const
 {
-    return m_rowByDn.value(dn, -1);
+    return m_data.rowByDn.value(dn, -1);
 }
 
 int UsersModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : int(m_rows.size());
+    return parent.isValid() ? 0 : int(m_data.rows.size());
 }
 
 int UsersModel::columnCount(const QModelIndex &parent) const

@@ -2,6 +2,7 @@
 
 #include "certs/Problem.h"
 #include "directory/DirectorySnapshot.h"
+#include "directory/UserSummary.h"
 
 #include <QAbstractTableModel>
 #include <QDateTime>
@@ -30,16 +31,16 @@ class UsersModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    // Status first: the column a helpdesk reads first (icon + word).
     enum Column {
+        // Status first: the column a helpdesk reads first (icon + word).
         Status,
         DisplayName,
         UserPrincipalName,
         Mail,
-        CanEncrypt, // the verdict's yes/no (engine::computeVerdict): directory, and Exchange when judged
         Certificates,
         SoonestExpiry,
         Tenant,
+        CanEncrypt, // the verdict's yes/no (engine::computeVerdict): directory, and Exchange when judged
         ColumnCount
     };
     enum Role {
@@ -51,6 +52,7 @@ public:
     // What the users pane shows of one user, computed once when a snapshot arrives.
     struct Row
     {
+        QString dn;
         QString displayName;
         QString userPrincipalName;
         QString mail;
@@ -58,19 +60,42 @@ public:
         QDateTime soonestExpiry; // first notAfter among unexpired ones, else the latest expired
         certs::Status status = certs::Status::Ok;
         TenantMatch tenant = TenantMatch::NotRead;
+        QString searchText; // case-folded name, UPN, mail and account name, for the filter
+        QStringList fingerprints; // lower-case SHA-256 hex of each certificate
         // Can senders encrypt? Outlook's pick among the directory values, and what Exchange Online
         // gives senders (nullopt: not judged, the tenant is not read or the user not paired).
         bool directoryCanEncrypt = false;
         std::optional<bool> tenantCanEncrypt;
         QString encryptReasons; // the verdict's reason codes, for the tooltip
-        QString searchText; // case-folded name, UPN, mail and account name, for the filter
-        QStringList fingerprints; // lower-case SHA-256 hex of each certificate
     };
+
+    // A snapshot's rows with their search and fingerprint keys: at 100,000 users the slow part of
+    // showing a snapshot, so made on any thread and handed to setPrepared() in one go.
+    struct Prepared
+    {
+        std::shared_ptr<const directory::DirectorySnapshot> snapshot;
+        std::vector<Row> rows;
+        std::vector<certs::Status> statuses; // each row's status, contiguous for the status chips
+        QHash<QString, int> rowByDn; // DN -> row
+        QString searchKeys; // every row's searchText, in row order, each followed by a NUL
+        std::vector<int> searchStart; // where each row's key starts in searchKeys (and the end)
+        QByteArray fingerprintKeys; // every certificate's SHA-256 hex (64 characters each), sorted
+        std::vector<int> fingerprintOwner; // the row of each fingerprint in fingerprintKeys
+    };
+    // Each user summarised (its values judged)...
+    static Prepared prepare(std::shared_ptr<const directory::DirectorySnapshot> snapshot,
+                            const QDateTime &now);
+    // ...or rows made elsewhere, one per snapshot user in its order (stored summaries).
+    static Prepared prepare(std::shared_ptr<const directory::DirectorySnapshot> snapshot,
+                            std::vector<Row> rows);
 
     explicit UsersModel(QObject *parent = nullptr);
     ~UsersModel() override;
 
     void setSnapshot(std::shared_ptr<const directory::DirectorySnapshot> snapshot, const QDateTime &now);
+    // Shows a prepared snapshot: on the model's thread, without a pass over its users (but for
+    // looked-up users it holds, which are dropped, and those it does not, which are kept).
+    void setPrepared(Prepared prepared);
     // A user looked up live, not in the snapshot: a row after the snapshot's, kept (and not part of
     // snapshot()) until a snapshot holds its DN. Looking the same DN up again replaces it. Returns its
     // row.
@@ -85,9 +110,12 @@ public:
     // is hidden by the users pane.
     [[nodiscard]] bool columnHasValues(int column) const;
 
-    [[nodiscard]] std::shared_ptr<const directory::DirectorySnapshot> snapshot() const { return m_snapshot; }
-    [[nodiscard]] const Row &row(int index) const { return m_rows[size_t(index)]; }
-    [[nodiscard]] certs::Status status(int row) const { return m_statuses[size_t(row)]; }
+    [[nodiscard]] std::shared_ptr<const directory::DirectorySnapshot> snapshot() const
+    {
+        return m_data.snapshot;
+    }
+    [[nodiscard]] const Row &row(int index) const { return m_data.rows[size_t(index)]; }
+    [[nodiscard]] certs::Status status(int row) const { return m_data.statuses[size_t(row)]; }
     [[nodiscard]] const directory::DirectoryUser *user(int row) const;
     [[nodiscard]] int rowOfDn(const QString &dn) const; // -1 when absent
 
@@ -111,25 +139,18 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     static Row summarize(const directory::DirectoryUser &user, const QDateTime &now);
+    static Row summarize(const directory::UserSummary &summary, const QDateTime &now);
 
 private:
     static QVariant sortKey(const Row &row, int column);
-    // Rows, keys and orders from the snapshot and m_lookedUp; `keepTenantColumn` keeps the snapshot
-    // rows' tenant column (a look-up added a row), else it starts as NotRead (a new snapshot).
-    void rebuild(const QDateTime &now, bool keepTenantColumn);
-    void buildSearchKeys();
+    static void buildKeys(Prepared &prepared); // statuses, DNs and keys from the rows
+    // The looked-up users' rows after the snapshot's, and the keys again (a look-up added one).
+    void appendLookedUp(const QDateTime &now);
 
-    std::shared_ptr<const directory::DirectorySnapshot> m_snapshot;
+    Prepared m_data; // the snapshot (in its order), then the looked-up users
     QList<directory::DirectoryUser> m_lookedUp; // rows after the snapshot's
     QList<TenantMatch> m_lookedUpTenant; // theirs, from their live look-up
     QList<std::optional<bool>> m_lookedUpCanEncrypt; // their Exchange Online answer, same
-    std::vector<Row> m_rows; // in snapshot order
-    std::vector<certs::Status> m_statuses; // each row's status, contiguous for the status chips
-    QHash<QString, int> m_rowByDn; // DN -> row
-    QString m_searchKeys; // every row's searchText, in row order, each followed by a NUL
-    std::vector<int> m_searchStart; // where each row's key starts in m_searchKeys (and the end)
-    QByteArray m_fingerprintKeys; // every certificate's SHA-256 hex (64 characters each), sorted
-    std::vector<int> m_fingerprintOwner; // the row of each fingerprint in m_fingerprintKeys
     // Per column and order (ascending, descending): the rows in that order; empty until asked for.
     mutable std::vector<int> m_sortOrders[ColumnCount][2];
 };

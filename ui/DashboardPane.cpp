@@ -89,43 +89,60 @@ DashboardPane::DashboardPane(QWidget *parent)
     m_blocking->setText(tr("Nothing known yet."));
 }
 
+DashboardPane::Figures::Figures(const QDateTime &now)
+    : nowMs(now.toMSecsSinceEpoch())
+    , firstMonth(now.toUTC().date().year(), now.toUTC().date().month(), 1)
+{ }
+
+void DashboardPane::Figures::add(const directory::UserSummary &user)
+{
+    ++total;
+    ++users[size_t(user.status)];
+    certificates += user.certificates;
+    overLimit += user.overLimit;
+    invalid += user.invalidValues;
+    for (const qint64 notAfter : user.notAfters) {
+        if (notAfter < nowMs)
+            continue;
+        const QDate end = QDateTime::fromMSecsSinceEpoch(notAfter, Qt::UTC).date();
+        const int month = (end.year() - firstMonth.year()) * 12 + end.month() - firstMonth.month();
+        if (month >= 0 && month < 12)
+            ++expiring[size_t(month)];
+    }
+}
+
+void DashboardPane::Figures::add(const directory::DirectoryUser &user)
+{
+    if (const std::optional<directory::UserSummary> summary = directory::UserSummary::of(user)) {
+        add(*summary);
+    } else {
+        ++total;
+        ++users[size_t(Status::Ok)];
+    }
+}
+
 void DashboardPane::setSnapshot(const directory::DirectorySnapshot &snapshot, const QDateTime &now)
 {
-    std::array<int, 3> users {};
-    std::array<int, 12> expiring {};
-    const QDate firstMonth(now.date().year(), now.date().month(), 1);
-    int certificates = 0;
-    int overLimit = 0;
-    int invalid = 0;
-    for (const directory::DirectoryUser &user : snapshot.users) {
-        const models::UsersModel::Row row = models::UsersModel::summarize(user, now);
-        ++users[size_t(row.status)];
-        certificates += row.certificates;
-        bool userOverLimit = false;
-        for (const certs::AnalyzedValue &value : user.values) {
-            userOverLimit |= value.valueProblems.has(certs::Problem::OverLimit);
-            invalid += value.kind == certs::ValueKind::Invalid;
-            for (const certs::JudgedCertificate &cert : value.certificates) {
-                if (!cert.isUsers || cert.certificate.notAfter < now)
-                    continue;
-                const QDate end = cert.certificate.notAfter.date();
-                const int month = (end.year() - firstMonth.year()) * 12 + end.month() - firstMonth.month();
-                if (month >= 0 && month < 12)
-                    ++expiring[size_t(month)];
-            }
-        }
-        overLimit += userOverLimit;
-    }
+    Figures figures(now);
+    for (const directory::DirectoryUser &user : snapshot.users)
+        figures.add(user);
+    setFigures(figures, snapshot.server, snapshot.readAt);
+}
+
+void DashboardPane::setFigures(const Figures &f, const QString &server, const QDateTime &readAt)
+{
+    const std::array<int, 3> &users = f.users;
     auto chip = [](Status status, int count) {
         return QStringLiteral("<b>%1</b> %2").arg(count).arg(models::statusText(status).toHtmlEscaped());
     };
     m_summary->setText(
         tr("<h2>%1 users, %2 certificates</h2><p>%3 &nbsp; %4 &nbsp; %5</p><p>Read %6 from %7</p>")
-            .arg(snapshot.users.size())
-            .arg(certificates)
+            .arg(f.total)
+            .arg(f.certificates)
             .arg(chip(Status::Error, users[2]), chip(Status::Warning, users[1]), chip(Status::Ok, users[0]),
-                 QLocale().toString(snapshot.readAt.toLocalTime(), QLocale::ShortFormat),
-                 snapshot.server.toHtmlEscaped()));
+                 QLocale().toString(readAt.toLocalTime(), QLocale::ShortFormat), server.toHtmlEscaped()));
+    const int overLimit = f.overLimit;
+    const int invalid = f.invalid;
     QStringList blocking;
     if (overLimit)
         blocking.append(
@@ -136,7 +153,7 @@ void DashboardPane::setSnapshot(const directory::DirectorySnapshot &snapshot, co
     m_blocking->setText(blocking.isEmpty() ? tr("Nothing blocks synchronisation in the directory.")
                                            : QStringLiteral("<ul><li>")
                                 + blocking.join(QStringLiteral("</li><li>")) + QStringLiteral("</li></ul>"));
-    m_chart->setCounts(firstMonth, expiring);
+    m_chart->setCounts(f.firstMonth, f.expiring);
 }
 
 } // namespace certsync::ui

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "directory/DirectorySnapshot.h"
+#include "directory/UserSummary.h"
 
 #include <QWidget>
 
@@ -34,8 +35,26 @@ class DashboardPane : public QWidget
 {
     Q_OBJECT
 public:
+    // What the pane shows, counted user by user on any thread.
+    struct Figures
+    {
+        explicit Figures(const QDateTime &now);
+        void add(const directory::UserSummary &user);
+        void add(const directory::DirectoryUser &user); // its values judged (else counted as fine)
+
+        qint64 nowMs;
+        QDate firstMonth;
+        std::array<int, 3> users {}; // per status
+        std::array<int, 12> expiring {}; // certificates per month from firstMonth
+        int certificates = 0;
+        int overLimit = 0; // users
+        int invalid = 0; // values
+        qsizetype total = 0;
+    };
+
     explicit DashboardPane(QWidget *parent = nullptr);
     void setSnapshot(const directory::DirectorySnapshot &snapshot, const QDateTime &now);
+    void setFigures(const Figures &figures, const QString &server, const QDateTime &readAt);
 
 private:
     QLabel *m_summary;

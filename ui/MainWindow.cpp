@@ -1,5 +1,6 @@
 #include "ui/MainWindow.h"
 #include "core/Operator.h"
+#include "directory/StoredDirectory.h"
 
 #include "engine/DiffJob.h"
 #include "engine/PlanStore.h"
@@ -9,6 +10,7 @@
 #include "models/LogModel.h"
 #include "models/UsersModel.h"
 #include "store/StateStore.h"
+#include "tenant/StoredTenantRead.h"
 #include "ui/AboutDialog.h"
 #include "ui/CertificatePane.h"
 #include "ui/DashboardPane.h"
@@ -39,6 +41,17 @@
 namespace certsync::ui {
 
 namespace {
+
+// A user of a stored summary with the values of its stored row.
+Result<directory::DirectoryUser> storedUserValues(const QString &path,
+                                                  const directory::ConnectionProfile &profile,
+                                                  const directory::DirectoryUser &user)
+{
+    auto state = store::StateStore::open(path);
+    if (!state)
+        return state.error();
+    return directory::StoredDirectory(**state, profile).user(directory::storedRowKey(user));
+}
 
 QString matchMethodText(engine::MatchMethod method)
 {
@@ -425,6 +438,9 @@ void MainWindow::readTenant()
             return;
         }
         m_tenant = std::make_shared<const tenant::TenantSnapshot>(std::move(**snapshot));
+        m_tenantIsStored = false;
+        showStoredBanner();
+        keepTenantRead();
         statusBar()->showMessage(summary, 15000);
         logLine(jobs::LogRecord::Level::Info, tr("tenant read"), summary);
         emit tenantLoaded(true);
@@ -433,6 +449,25 @@ void MainWindow::readTenant()
     });
     follow(job);
     m_runner.run(job);
+}
+
+void MainWindow::keepTenantRead()
+{
+    // In the state database, as `certsync diff` keeps its read: the next start shows it. After the
+    // read has finished (jobs on the runner interleave while one waits for the network).
+    auto *keep = new jobs::TaskJob(
+        tr("tenant read"),
+        [path = m_statePath, settings = *m_tenantSettings, read = m_tenant](jobs::TaskJob &task) {
+            auto state = store::StateStore::open(path);
+            auto saved =
+                state ? tenant::saveTenantRead(**state, settings, *read) : Result<void>(state.error());
+            if (!saved)
+                task.log(jobs::LogRecord::Level::Warning,
+                         tr("The Microsoft 365 read was not stored: %1").arg(saved.error().message));
+            return QString();
+        });
+    connect(keep, &jobs::Job::logRecord, this, &MainWindow::appendLog);
+    m_runner.run(keep);
 }
 
 void MainWindow::matchTenant()
@@ -499,7 +534,14 @@ void MainWindow::runDiff()
                                  10000);
         return;
     }
-    if (!m_tenant) {
+    if (directory->summaryOnly) {
+        // The stored summaries hold no values: a diff needs the directory's, as read.
+        statusBar()->showMessage(
+            tr("The directory shown is the stored snapshot: the diff waits for the directory read (F5)."),
+            10000);
+        return;
+    }
+    if (!m_tenant || m_tenantIsStored) {
         statusBar()->showMessage(tr("Read Microsoft 365 first: the diff compares the directory with it."),
                                  10000);
         return;
@@ -640,11 +682,23 @@ void MainWindow::onSnapshot(const std::shared_ptr<directory::DirectorySnapshot> 
         emit directoryLoaded(false);
         return;
     }
-    m_banner->hide();
-    m_shownSnapshotIsStored = false;
-    applySnapshot(snapshot);
-    emit directoryLoaded(true);
-    matchTenant();
+    // The rows are made on the view worker (at 100,000 users the GUI thread would stall for a
+    // second) and shown in one go.
+    auto shown = std::make_shared<std::optional<ShownSnapshot>>();
+    auto *job = new jobs::TaskJob(tr("show directory"), [snapshot, shown](jobs::TaskJob &) {
+        shown->emplace(prepareSnapshot(snapshot, QDateTime::currentDateTimeUtc()));
+        return QString();
+    });
+    connect(job, &jobs::Job::finished, this, [this, shown](bool ok) {
+        if (!ok || !*shown)
+            return;
+        m_shownSnapshotIsStored = false;
+        applySnapshot(std::move(**shown));
+        showStoredBanner(); // the stored tenant read may still be shown
+        emit directoryLoaded(true);
+        matchTenant();
+    });
+    m_viewRunner.run(job);
 }
 
 void MainWindow::showUser(int sourceRow)
@@ -668,7 +722,11 @@ void MainWindow::showUser(int sourceRow)
         engine::EncryptionVerdict verdict;
     };
     auto out = std::make_shared<Shown>();
-    const directory::DirectoryUser copy = *user;
+    directory::DirectoryUser copy =
+        *user; // the job takes its values from the stored row when a summary is shown
+    // A stored summary holds no values: the user's stored row gives them (one query, on the worker).
+    const auto snapshot = m_users->snapshot();
+    const bool storedValues = snapshot && snapshot->summaryOnly && !m_users->isLookedUp(sourceRow);
     // The tenant's side: what this user's live look-up found, else the engine's pairing of the reads.
     std::optional<tenant::TenantUser> tenantUser;
     bool tenantKnown = false;
@@ -685,6 +743,15 @@ void MainWindow::showUser(int sourceRow)
         out->note = tr("Microsoft 365 has not been read yet.");
     } else if (!m_matchedTenant) {
         out->note = tr("Pairing the directory with Microsoft 365…");
+    } else if (m_tenantIsStored) {
+        // The stored read has the tenant's users, not their Exchange recipients: nothing is judged.
+        const QString at = QLocale().toString(m_matchedTenant->takenAt.toLocalTime(), QLocale::ShortFormat);
+        out->note = match == m_matchByDn.cend()
+            ? tr("No user of the stored Microsoft 365 read (%1) matches this directory user.").arg(at)
+            : tr("%1, matched by %2 in the stored Microsoft 365 read (%3). Read Microsoft 365 to see what "
+                 "it publishes.")
+                  .arg(m_matchedTenant->users.at(match->first).user.userPrincipalName,
+                       matchMethodText(match->second), at);
     } else if (match == m_matchByDn.cend()) {
         tenantKnown = true;
         out->note = tr("No Microsoft 365 user matches this directory user.");
@@ -700,7 +767,16 @@ void MainWindow::showUser(int sourceRow)
     auto *job = new jobs::TaskJob(
         tr("analyse user"),
         [analyzer = m_analyzer, trust = m_trust, copy, tenantUser, tenantKnown,
-         collection = m_smimeCollection, plan = m_planItemsByDn.value(user->dn), out](jobs::TaskJob &) {
+         collection = m_smimeCollection, plan = m_planItemsByDn.value(user->dn), out, storedValues,
+         path = m_statePath,
+         profile = m_directorySettings ? m_directorySettings->profile
+                                       : directory::ConnectionProfile()](jobs::TaskJob &) mutable {
+            if (storedValues) {
+                auto values = storedUserValues(path, profile, copy);
+                if (!values)
+                    return values.error().message;
+                copy = std::move(*values);
+            }
             const QDateTime now = QDateTime::currentDateTimeUtc();
             out->directory =
                 analyzer->analyzeUser(copy.userCertificate, copy.userSmimeCertificate, copy.context(), now);

@@ -6,10 +6,12 @@
 #include "engine/Diff.h"
 #include "engine/UserCheck.h"
 #include "jobs/Job.h"
+#include "models/UsersModel.h"
 #include "report/Reports.h"
 #include "store/RunHistory.h"
 #include "tenant/TenantSettings.h"
 #include "tenant/TenantSnapshot.h"
+#include "ui/DashboardPane.h"
 
 #include <QMainWindow>
 
@@ -25,13 +27,11 @@ class QTabWidget;
 
 namespace certsync::models {
 class LogModel;
-class UsersModel;
 } // namespace certsync::models
 
 namespace certsync::ui {
 
 class CertificatePane;
-class DashboardPane;
 class JobStatus;
 class LogPane;
 class SmimeCollectionDialog;
@@ -73,6 +73,10 @@ public:
     // Shows the last stored snapshot of the configured directory, "as read at" its time (on a worker;
     // storedDirectoryShown() when done). Nothing happens when nothing is stored or a read came first.
     void showStoredDirectory();
+    // Shows the last stored Microsoft 365 read (users, without their Exchange recipients) until a read
+    // replaces it: the users' tenant column, marked as stored (storedTenantShown()). It never feeds a
+    // diff. Nothing happens when none is stored, no tenant is configured or a read came first.
+    void showStoredTenant();
     // Reads Microsoft 365 (a no-op with a message pointing at Settings when no tenant is set).
     void readTenant();
     // Compares the last directory and tenant reads and stores a staged plan, as `certsync diff`.
@@ -150,6 +154,7 @@ signals:
     void runRecorded(qint64 runId); // a console job's run is in the run history (0: storing it failed)
     void runsRefreshed(); // the log pane's run picker lists the stored runs
     void storedDirectoryShown(int users);
+    void storedTenantShown(int users);
     void auditTrailChecked(bool intact);
     void userLookedUp(bool found, const QString &message);
     void smimeCollectionRead(bool ok);
@@ -161,9 +166,19 @@ protected:
 private:
     void showUser(int sourceRow);
     void onSnapshot(const std::shared_ptr<directory::DirectorySnapshot> &snapshot);
+    // A snapshot made ready to show, off the GUI thread: the users table's rows and keys, the dashboard's
+    // figures.
+    struct ShownSnapshot
+    {
+        models::UsersModel::Prepared prepared;
+        DashboardPane::Figures figures;
+    };
+    static ShownSnapshot prepareSnapshot(std::shared_ptr<const directory::DirectorySnapshot> snapshot,
+                                         const QDateTime &now);
     // Shows a snapshot, keeping the selected user and the scroll position.
-    void applySnapshot(const std::shared_ptr<directory::DirectorySnapshot> &snapshot);
+    void applySnapshot(ShownSnapshot shown);
     void matchTenant();
+    void keepTenantRead(); // stores m_tenant for the next start (showStoredTenant)
     void readSmimeCollection(); // after each tenant read, on the look-up worker
     void refreshPlanItems(); // the plans' items per user, for the verdicts' fix
     bool tenantConfigured(const QString &what);
@@ -227,6 +242,8 @@ private:
     QHash<QString, QList<engine::PlanItemState>> m_planItemsByDn;
     SmimeCollectionDialog *m_smimeDialog = nullptr;
     bool m_shownSnapshotIsStored = false; // the users shown come from the state database, not a read
+    bool m_tenantIsStored = false; // m_tenant is the stored read, not one of this session
+    void showStoredBanner(); // what of the shown data is stored, and as read when
 };
 
 } // namespace certsync::ui

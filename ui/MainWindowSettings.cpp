@@ -129,6 +129,14 @@ void MainWindow::exportReport(report::Report which, const QString &path)
         emit reportExported(false, text);
         return;
     }
+    if (which != report::Report::Plan && which != report::Report::Audit && request.snapshot->summaryOnly) {
+        const QString text = tr("The directory shown is the stored snapshot, without its values: the %1 "
+                                "report waits for the directory read (F5).")
+                                 .arg(report::reportName(which));
+        statusBar()->showMessage(text, 10000);
+        emit reportExported(false, text);
+        return;
+    }
     auto *job = new report::ExportJob(request);
     connect(job, &jobs::Job::logRecord, this, &MainWindow::appendLog);
     connect(job, &jobs::Job::finished, this, [this](bool ok, const QString &summary) {

@@ -7,6 +7,7 @@
 #include "jobs/TaskJob.h"
 #include "models/UsersModel.h"
 #include "store/StateStore.h"
+#include "tenant/StoredTenantRead.h"
 #include "ui/CertificatePane.h"
 #include "ui/DashboardPane.h"
 #include "ui/UsersPane.h"
@@ -75,14 +76,64 @@ private:
 void MainWindow::startFromState()
 {
     showStoredDirectory();
+    showStoredTenant();
     readDirectory();
+}
+
+void MainWindow::showStoredTenant()
+{
+    if (!m_tenantSettings)
+        return;
+    auto out = std::make_shared<std::optional<tenant::TenantSnapshot>>();
+    auto *job =
+        new jobs::TaskJob(tr("stored Microsoft 365 read"),
+                          [path = m_statePath, settings = *m_tenantSettings, out](jobs::TaskJob &) {
+                              if (!QFileInfo::exists(path))
+                                  return QString();
+                              auto state = store::StateStore::open(path);
+                              if (!state)
+                                  return state.error().message;
+                              tenant::StoredTenantRead stored = tenant::loadTenantRead(**state, settings);
+                              *out =
+                                  std::move(stored.previous); // none: nothing stored, or for another tenant
+                              return QString();
+                          });
+    connect(job, &jobs::Job::finished, this, [this, out](bool ok, const QString &error) {
+        if (!ok) {
+            logLine(jobs::LogRecord::Level::Warning, tr("stored Microsoft 365 read"),
+                    tr("The stored Microsoft 365 read cannot be shown: %1").arg(error));
+            return;
+        }
+        if (!*out || m_tenant)
+            return; // nothing stored, or a read was done first
+        m_tenant = std::make_shared<const tenant::TenantSnapshot>(std::move(**out));
+        m_tenantIsStored = true;
+        showStoredBanner();
+        emit storedTenantShown(int(m_tenant->users.size()));
+        matchTenant();
+    });
+    m_viewRunner.run(job);
+}
+
+void MainWindow::showStoredBanner()
+{
+    const auto directory = m_users->snapshot();
+    QStringList parts;
+    if (m_shownSnapshotIsStored && directory)
+        parts.append(tr("Showing the directory as read at %1 (stored). Reading it again…")
+                         .arg(QLocale().toString(directory->readAt.toLocalTime(), QLocale::ShortFormat)));
+    if (m_tenantIsStored && m_tenant)
+        parts.append(tr("Microsoft 365 as read at %1 (stored): Read Microsoft 365 to refresh it.")
+                         .arg(QLocale().toString(m_tenant->takenAt.toLocalTime(), QLocale::ShortFormat)));
+    m_banner->setText(parts.join(QLatin1Char(' ')));
+    m_banner->setVisible(!parts.isEmpty());
 }
 
 void MainWindow::showStoredDirectory()
 {
     if (!m_directorySettings || !m_directorySettings->trust)
         return;
-    auto out = std::make_shared<std::shared_ptr<directory::DirectorySnapshot>>();
+    auto out = std::make_shared<std::optional<ShownSnapshot>>();
     auto *job = new jobs::TaskJob(
         tr("stored snapshot"),
         [path = m_statePath, profile = m_directorySettings->profile, trust = m_directorySettings->trust,
@@ -96,29 +147,54 @@ void MainWindow::showStoredDirectory()
             const QDateTime storedAt = stored.storedAt();
             if (!storedAt.isValid())
                 return QString(); // nothing stored for this directory yet
-            auto cache = store::SqliteAnalysisCache::load(**state);
-            if (!cache)
-                return cache.error().message;
-            // Judged now, from the cached analyses: the stored values are known by their SHA-256.
-            const certs::ValueAnalyzer analyzer(*trust, certs::CertificateJudge(policy), cache->get());
+            const QDateTime now = QDateTime::currentDateTimeUtc();
             auto snapshot = std::make_shared<directory::DirectorySnapshot>();
             snapshot->server = profile.describe();
             snapshot->readAt = storedAt;
             snapshot->complete = true;
-            auto visited = stored.forEachUser(analyzer, QDateTime::currentDateTimeUtc(),
-                                              [&](directory::DirectoryUser &&user) {
-                                                  if (task.isCanceled())
-                                                      return false;
-                                                  snapshot->values += user.valueCount();
-                                                  snapshot->users.append(std::move(user));
-                                                  return true;
-                                              });
+            std::vector<models::UsersModel::Row> rows;
+            DashboardPane::Figures figures(now);
+            Result<qint64> visited = qint64(0);
+            qint64 users = 0;
+            if (stored.summariesComplete(&users)) {
+                // What the table shows, as stored with the snapshot: one query, nothing judged.
+                snapshot->summaryOnly = true;
+                // Room for all at once: grown as they come, 100,000 users were moved again and again.
+                snapshot->users.reserve(users);
+                rows.reserve(size_t(users));
+                visited = stored.forEachSummary([&](directory::UserSummary &&summary) {
+                    if (task.isCanceled())
+                        return false;
+                    rows.push_back(models::UsersModel::summarize(summary, now));
+                    figures.add(summary);
+                    snapshot->users.append(std::move(summary.identity));
+                    return true;
+                });
+            } else {
+                // A database made before the summaries: judged now, from the cached analyses (the
+                // stored values are known by their SHA-256). The refresh that follows stores them.
+                auto cache = store::SqliteAnalysisCache::load(**state);
+                if (!cache)
+                    return cache.error().message;
+                const certs::ValueAnalyzer analyzer(*trust, certs::CertificateJudge(policy), cache->get());
+                visited = stored.forEachUser(analyzer, now, [&](directory::DirectoryUser &&user) {
+                    if (task.isCanceled())
+                        return false;
+                    snapshot->values += user.valueCount();
+                    snapshot->users.append(std::move(user));
+                    return true;
+                });
+            }
             if (!visited)
                 return visited.error().message;
             if (task.isCanceled())
                 return tr("canceled");
             snapshot->entries = snapshot->users.size();
-            *out = std::move(snapshot);
+            if (snapshot->summaryOnly)
+                out->emplace(
+                    ShownSnapshot { models::UsersModel::prepare(snapshot, std::move(rows)), figures });
+            else
+                out->emplace(prepareSnapshot(snapshot, now));
             return QString();
         });
     connect(job, &jobs::Job::finished, this, [this, out](bool ok, const QString &error) {
@@ -130,13 +206,23 @@ void MainWindow::showStoredDirectory()
         if (!*out || m_users->snapshot())
             return; // nothing stored, or a read was done first
         m_shownSnapshotIsStored = true;
-        applySnapshot(*out);
-        m_banner->setText(tr("Showing the directory as read at %1 (stored). Reading it again…")
-                              .arg(QLocale().toString((*out)->readAt.toLocalTime(), QLocale::ShortFormat)));
-        m_banner->show();
-        emit storedDirectoryShown(int((*out)->users.size()));
+        const auto snapshot = (*out)->prepared.snapshot;
+        applySnapshot(std::move(**out));
+        showStoredBanner();
+        emit storedDirectoryShown(int(snapshot->users.size()));
+        matchTenant(); // with the stored tenant read, when there is one
     });
     m_viewRunner.run(job);
+}
+
+MainWindow::ShownSnapshot
+MainWindow::prepareSnapshot(std::shared_ptr<const directory::DirectorySnapshot> snapshot,
+                            const QDateTime &now)
+{
+    DashboardPane::Figures figures(now);
+    for (const directory::DirectoryUser &user : snapshot->users)
+        figures.add(user);
+    return { models::UsersModel::prepare(std::move(snapshot), now), figures };
 }
 
 void MainWindow::readDirectory()
@@ -228,17 +314,17 @@ void MainWindow::readDirectory()
     m_runner.run(keep);
 }
 
-void MainWindow::applySnapshot(const std::shared_ptr<directory::DirectorySnapshot> &snapshot)
+void MainWindow::applySnapshot(ShownSnapshot shown)
 {
     // The person keeps their place: the selected user (by DN) and the scroll position.
-    const directory::DirectoryUser *shown = m_shownRow >= 0 ? m_users->user(m_shownRow) : nullptr;
-    const QString shownDn = shown ? shown->dn : QString();
+    const directory::DirectoryUser *selected = m_shownRow >= 0 ? m_users->user(m_shownRow) : nullptr;
+    const QString shownDn = selected ? selected->dn : QString();
     QScrollBar *scroll = m_usersPane->table()->verticalScrollBar();
     const int scrolled = scroll->value();
 
-    const QDateTime now = QDateTime::currentDateTimeUtc();
-    m_users->setSnapshot(snapshot, now);
-    m_dashboard->setSnapshot(*snapshot, now);
+    const auto snapshot = shown.prepared.snapshot;
+    m_users->setPrepared(std::move(shown.prepared));
+    m_dashboard->setFigures(shown.figures, snapshot->server, snapshot->readAt);
     m_shownRow = -1;
     m_matchByDn.clear();
     m_matchedTenant.reset();

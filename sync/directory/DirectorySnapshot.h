@@ -107,6 +107,9 @@ struct DirectorySnapshot
     qint64 valueBytes = 0;
     qint64 certificates = 0;
     qint64 reused = 0; // users whose stored report was reused (DirectoryReadSettings::reports)
+    // The users carry their identifiers only (stored summaries, shown at the console's start): no
+    // values, no analysis. Nothing may be derived from their certificates (a diff, a report).
+    bool summaryOnly = false;
     std::optional<ServerCertificate> serverCertificate;
 };
 

@@ -240,7 +240,9 @@ Result<void> StoredDirectory::begin(bool fullRead)
 Result<void> StoredDirectory::store(const QList<DirectoryUser> &users)
 {
     QList<store::StateStore::StoredRow> rows;
+    QList<QPair<QString, QByteArray>> summaries;
     rows.reserve(users.size());
+    summaries.reserve(users.size());
     for (const DirectoryUser &u : users) {
         QString key = storedRowKey(u);
         const qint64 seq = m_nextSeq++;
@@ -249,10 +251,107 @@ Result<void> StoredDirectory::store(const QList<DirectoryUser> &users)
         // Compared with its stored row and found the same, in the same place: nothing to write.
         if (u.storedSeq == seq && u.report)
             continue;
+        // A user whose stored report was reused is not analysed: its row's data is unchanged, so the
+        // summary stored with it holds.
+        if (const std::optional<UserSummary> summary = UserSummary::of(u))
+            summaries.append({ key, summary->encode() });
         rows.append({ std::move(key), seq, encodeStoredUser(u), u.report ? u.report->encode() : QByteArray(),
                       u.report ? u.report->csv : QByteArray() });
     }
-    return m_state.storeRows(m_key, rows, m_fullRead, false);
+    if (auto stored = m_state.storeRows(m_key, rows, m_fullRead, false); !stored)
+        return stored;
+    return m_state.storeSummaries(m_key, summaries);
+}
+
+Result<DirectoryUser> StoredDirectory::user(const QString &rowKey) const
+{
+    QSqlQuery q(m_state.database());
+    q.prepare(QStringLiteral("SELECT data FROM directory_users WHERE source = ? AND dn = ?"));
+    q.addBindValue(m_key);
+    q.addBindValue(rowKey);
+    if (!q.exec())
+        return storeError(QStringLiteral("cannot read the stored user: %1").arg(q.lastError().text()));
+    if (!q.next())
+        return storeError(QStringLiteral("the user is no longer in the stored snapshot"));
+    std::optional<DirectoryUser> user = decodeStoredUser(q.value(0).toByteArray());
+    if (!user)
+        return storeError(QStringLiteral("the stored user cannot be read"));
+    return std::move(*user);
+}
+
+bool StoredDirectory::summariesComplete(qint64 *users) const
+{
+    return m_state.summariesComplete(m_key, users);
+}
+
+Result<qint64> StoredDirectory::forEachSummary(const std::function<bool(UserSummary &&)> &visit) const
+{
+    // The summaries are read on this thread (the connection belongs to it) and decoded in batches on
+    // the other cores while `visit` takes the ones before them, in the stored order.
+    constexpr qsizetype batchSize = 2000;
+    constexpr size_t batchesAhead = 4;
+    using Decoded = std::optional<QList<UserSummary>>; // nullopt: a damaged one
+    QThreadPool pool;
+    pool.setMaxThreadCount(qMax(1, QThread::idealThreadCount()));
+    std::deque<QFuture<Decoded>> inFlight;
+    QList<QByteArray> batch;
+    bool damaged = false;
+    bool stopped = false;
+    qint64 visited = 0;
+    const auto decode = [](const QList<QByteArray> &encoded) -> Decoded {
+        QList<UserSummary> summaries;
+        summaries.reserve(encoded.size());
+        for (const QByteArray &bytes : encoded) {
+            std::optional<UserSummary> summary = UserSummary::decode(bytes);
+            if (!summary)
+                return std::nullopt;
+            summaries.append(std::move(*summary));
+        }
+        return summaries;
+    };
+    const auto deliver = [&](bool wait) {
+        while (!stopped && !damaged && !inFlight.empty() && (wait || inFlight.front().isFinished())) {
+            Decoded summaries = inFlight.front().takeResult();
+            inFlight.pop_front();
+            if (!summaries) {
+                damaged = true;
+                break;
+            }
+            for (UserSummary &summary : *summaries) {
+                if (!visit(std::move(summary))) {
+                    stopped = true;
+                    break;
+                }
+                ++visited;
+            }
+        }
+    };
+    const auto submit = [&] {
+        if (batch.isEmpty())
+            return;
+        inFlight.push_back(QtConcurrent::run(&pool, decode, std::exchange(batch, {})));
+        deliver(false);
+        while (!stopped && !damaged && inFlight.size() > batchesAhead) {
+            inFlight.front().waitForFinished();
+            deliver(false);
+        }
+    };
+    auto read = m_state.forEachSummary(m_key, [&](const QByteArray &bytes) {
+        batch.append(bytes);
+        if (batch.size() >= batchSize)
+            submit();
+        return !stopped && !damaged;
+    });
+    if (read && !stopped && !damaged) {
+        submit();
+        deliver(true);
+    }
+    pool.waitForDone();
+    if (!read)
+        return read.error();
+    if (damaged)
+        return storeError(QStringLiteral("a stored user summary cannot be read"));
+    return visited;
 }
 
 Result<void> StoredDirectory::commit(const ReadMark &mark)

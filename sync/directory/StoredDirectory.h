@@ -9,6 +9,7 @@
 #include "certs/ValueAnalyzer.h"
 #include "core/Result.h"
 #include "directory/DirectorySnapshot.h"
+#include "directory/UserSummary.h"
 #include "jobs/LogRecord.h"
 
 #include <QHash>
@@ -108,6 +109,14 @@ public:
     Result<qint64> forEachUser(const certs::ValueAnalyzer &analyzer, const QDateTime &now,
                                const std::function<bool(DirectoryUser &&)> &visit,
                                const ReportSettings *reports = nullptr) const;
+
+    // What the console's users table shows of each stored user, in the stored order, from one query
+    // and without analysis (UserSummary); complete only when every stored user has one (a database
+    // made before summaries has none until the next read is stored).
+    [[nodiscard]] bool summariesComplete(qint64 *users = nullptr) const; // `users`: how many are stored
+    // One stored user with its values (not analysed), by its row key (storedRowKey).
+    [[nodiscard]] Result<DirectoryUser> user(const QString &rowKey) const;
+    Result<qint64> forEachSummary(const std::function<bool(UserSummary &&)> &visit) const;
 
 private:
     store::StateStore &m_state;

@@ -112,6 +112,22 @@ const QList<QStringList> &migrations()
           QStringLiteral("ALTER TABLE plans ADD COLUMN author TEXT"),
           QStringLiteral("UPDATE plans SET author = (SELECT a.who FROM audit a WHERE a.action = "
                          "'plan_created' AND a.plan_id = plans.id ORDER BY a.id LIMIT 1)") },
+        // 11: what the console's users table shows of each stored directory user (UserSummary), apart
+        // from the rows so that the console's start reads it in one pass over small pages, in the
+        // rows' order. Triggers keep it true to its row: a row dropped or whose data changed loses
+        // its summary (its writer stores a new one after it), a row that moves takes its summary
+        // along. Databases of version 10 have none: the console judges their rows once more.
+        { QStringLiteral("CREATE TABLE user_summaries (source TEXT NOT NULL, dn TEXT NOT NULL, "
+                         "seq INTEGER NOT NULL, summary BLOB NOT NULL, PRIMARY KEY (source, dn))"),
+          QStringLiteral("CREATE INDEX user_summaries_order ON user_summaries (source, seq)"),
+          QStringLiteral("CREATE TRIGGER user_summaries_row_gone AFTER DELETE ON directory_users BEGIN "
+                         "DELETE FROM user_summaries WHERE source = old.source AND dn = old.dn; END"),
+          QStringLiteral("CREATE TRIGGER user_summaries_row_changed AFTER UPDATE OF data ON directory_users "
+                         "WHEN old.data IS NOT new.data BEGIN "
+                         "DELETE FROM user_summaries WHERE source = old.source AND dn = old.dn; END"),
+          QStringLiteral("CREATE TRIGGER user_summaries_row_moved AFTER UPDATE OF seq ON directory_users "
+                         "WHEN old.seq <> new.seq BEGIN UPDATE user_summaries SET seq = new.seq "
+                         "WHERE source = new.source AND dn = new.dn; END") },
     };
     return list;
 }
@@ -452,6 +468,59 @@ Result<qint64> StateStore::forEachRow(const QString &source,
         ++n;
         if (!visit({ q.value(0).toString(), q.value(1).toLongLong(), q.value(2).toByteArray(),
                      q.value(3).toByteArray(), q.value(4).toByteArray() }))
+            break;
+    }
+    return n;
+}
+
+Result<void> StateStore::storeSummaries(const QString &source,
+                                        const QList<QPair<QString, QByteArray>> &summaries)
+{
+    QSqlQuery q(database());
+    // The summary takes its row's place (seq); a row that is not stored takes none. An unchanged
+    // summary is not rewritten.
+    q.prepare(QStringLiteral("INSERT INTO user_summaries (source, dn, seq, summary) "
+                             "SELECT source, dn, seq, ? FROM directory_users WHERE source = ? AND dn = ? "
+                             "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, "
+                             "summary = excluded.summary "
+                             "WHERE seq <> excluded.seq OR summary <> excluded.summary"));
+    for (const auto &[key, summary] : summaries) {
+        q.bindValue(0, summary);
+        q.bindValue(1, source);
+        q.bindValue(2, key);
+        if (!q.exec())
+            return sqlError(QStringLiteral("cannot save the users' summaries"), q.lastError());
+    }
+    return {};
+}
+
+bool StateStore::summariesComplete(const QString &source, qint64 *rows) const
+{
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("SELECT (SELECT COUNT(*) FROM directory_users WHERE source = ?), "
+                             "(SELECT COUNT(*) FROM user_summaries WHERE source = ?)"));
+    q.addBindValue(source);
+    q.addBindValue(source);
+    if (!q.exec() || !q.next())
+        return false;
+    if (rows)
+        *rows = q.value(0).toLongLong();
+    return q.value(0).toLongLong() == q.value(1).toLongLong();
+}
+
+Result<qint64> StateStore::forEachSummary(const QString &source,
+                                          const std::function<bool(const QByteArray &)> &visit) const
+{
+    QSqlQuery q(database());
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT summary FROM user_summaries WHERE source = ? ORDER BY seq"));
+    q.addBindValue(source);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot read the users' summaries"), q.lastError());
+    qint64 n = 0;
+    while (q.next()) {
+        ++n;
+        if (!visit(q.value(0).toByteArray()))
             break;
     }
     return n;

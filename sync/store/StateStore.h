@@ -71,6 +71,17 @@ public:
     Result<qint64> forEachRow(const QString &source,
                               const std::function<bool(const StoredRow &)> &visit) const;
 
+    // What the console's users table shows of each row (directory::UserSummary, encoded), keyed as
+    // the rows; a summary whose row is not stored is not kept. Within the caller's transaction, after
+    // the rows: a row whose data changed has lost its summary (a trigger), a row that moved keeps it.
+    Result<void> storeSummaries(const QString &source, const QList<QPair<QString, QByteArray>> &summaries);
+    // Whether every row of the source has its summary (not so in a database made before them); `rows`
+    // gets how many rows the source has.
+    [[nodiscard]] bool summariesComplete(const QString &source, qint64 *rows = nullptr) const;
+    // Streams the source's summaries in the rows' order, in one query; `visit` returns false to stop.
+    Result<qint64> forEachSummary(const QString &source,
+                                  const std::function<bool(const QByteArray &)> &visit) const;
+
 private:
     StateStore(QString path, QString connectionName);
     Result<void> migrate();

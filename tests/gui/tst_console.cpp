@@ -101,6 +101,7 @@ private slots:
     void initTestCase();
     void cleanupTestCase();
     void tenantNotConfiguredSaysSo();
+    void storedTenantAtStart();
     void bothSidesOfAUser();
     void verdictOfAGoodAndABadUser();
     void enterLooksAnUnloadedUserUp();
@@ -241,6 +242,57 @@ void TestConsole::tenantNotConfiguredSaysSo()
                  qPrintable(message));
         QVERIFY(!bare.isBusy());
     }
+}
+
+// The instant start, tenant side: a console opened on the demo's state database shows the
+// Microsoft 365 read that the demo's console kept, in the users' tenant column, before reading
+// anything: marked as stored, the same pairs as the window that read it, and no diff made from it.
+void TestConsole::storedTenantAtStart()
+{
+    ui::MainWindow fresh;
+    fresh.setStatePath(m_window->statePath());
+    fresh.setDirectorySettings(*m_window->directorySettings());
+    fresh.setTenantSettings(m_window->tenantSettings());
+    fresh.setPolicy(m_window->policy());
+    fresh.resize(1400, 860);
+    fresh.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&fresh));
+    QSignalSpy directoryShown(&fresh, &ui::MainWindow::storedDirectoryShown);
+    QSignalSpy tenantShown(&fresh, &ui::MainWindow::storedTenantShown);
+    QSignalSpy matched(&fresh, &ui::MainWindow::tenantMatched);
+    fresh.showStoredDirectory();
+    fresh.showStoredTenant();
+    QTRY_COMPARE_WITH_TIMEOUT(directoryShown.count(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(tenantShown.count(), 1, 30000);
+    QCOMPARE(tenantShown.first().at(0).toInt(), int(m_window->tenantSnapshot()->users.size()));
+    QTRY_VERIFY_WITH_TIMEOUT(matched.count() >= 1, 30000);
+    QVERIFY(!fresh.isBusy()); // nothing was read
+
+    const models::UsersModel *shown = fresh.usersModel();
+    const models::UsersModel *read = m_window->usersModel();
+    QCOMPARE(shown->rowCount(), int(m_window->usersModel()->snapshot()->users.size()));
+    int paired = 0;
+    for (int row = 0; row < shown->rowCount(); ++row) {
+        const int there = read->rowOfDn(shown->user(row)->dn);
+        QVERIFY(there >= 0);
+        const QString tenant = shown->index(row, models::UsersModel::Tenant).data().toString();
+        QCOMPARE(tenant, read->index(there, models::UsersModel::Tenant).data().toString());
+        paired += tenant != models::tenantMatchText(models::TenantMatch::Unmatched);
+    }
+    QVERIFY(paired > 0);
+    auto *banner = fresh.findChild<QLabel *>(QStringLiteral("banner"));
+    QVERIFY(banner->isVisible());
+    QVERIFY2(banner->text().contains(QStringLiteral("Microsoft 365 as read at"))
+                 && banner->text().contains(QStringLiteral("(stored)")),
+             qPrintable(banner->text()));
+
+    // Neither stored side feeds a diff: the stored tenant read has no Exchange recipients, the stored
+    // directory summaries no values.
+    fresh.statusBar()->clearMessage();
+    fresh.runDiff();
+    QVERIFY2(fresh.statusBar()->currentMessage().contains(QStringLiteral("stored snapshot")),
+             qPrintable(fresh.statusBar()->currentMessage()));
+    QVERIFY(!fresh.isBusy());
 }
 
 void TestConsole::bothSidesOfAUser()

@@ -8,6 +8,7 @@
 #include "models/UserFilterProxy.h"
 #include "models/UsersModel.h"
 #include "report/CsvWriter.h"
+#include "store/StateStore.h"
 #include "ui/CertificatePane.h"
 #include "ui/LogPane.h"
 #include "ui/MainWindow.h"
@@ -28,6 +29,9 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSqlQuery>
+
+#include <algorithm>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -316,7 +320,10 @@ void TestGui::cancelARunningRead()
 }
 
 // The instant start: a console started on a filled state database shows the stored users
-// while the directory does not answer, then the refresh applies and the selected user stays.
+// while the directory does not answer, then the refresh applies and the selected user stays. What
+// the table shows comes from the stored summaries, not from judging the stored values again: the
+// analysis cache is emptied and the console opens with a trust that anchors nothing (judged again, every
+// certificate would be untrusted), yet each user shows the status it was stored with until the refresh.
 void TestGui::storedUsersFirstThenTheRefresh()
 {
     const QUrl url(m_settings.profile.url);
@@ -332,7 +339,25 @@ void TestGui::storedUsersFirstThenTheRefresh()
     QTRY_VERIFY(!recorded.isEmpty() || m_window->logPane()->runPicker()->count() > 1);
     const int users = m_window->usersModel()->rowCount();
     QCOMPARE(users, int(m_manifestUsers.size()) + 2);
+    const auto statuses = [this] {
+        QHash<QString, int> byDn;
+        const models::UsersModel *model = m_window->usersModel();
+        for (int row = 0; row < model->rowCount(); ++row)
+            byDn.insert(model->user(row)->dn, int(model->status(row)));
+        return byDn;
+    };
+    const QHash<QString, int> stored = statuses();
+    QVERIFY(std::count(stored.cbegin(), stored.cend(), int(certs::Status::Error)) < users);
     m_window.reset();
+    {
+        auto state = store::StateStore::open(m_stateDir->filePath(QStringLiteral("certsync.db")));
+        QVERIFY(state.ok());
+        QSqlQuery q((*state)->database());
+        QVERIFY(q.exec(QStringLiteral("DELETE FROM analysis_cache")));
+    }
+    auto noAnchors = certs::TrustStore::load({});
+    QVERIFY(noAnchors.ok());
+    relayed.trust = std::make_shared<const certs::TrustStore>(std::move(noAnchors).value());
 
     relay.hold(); // the directory stops answering
     openWindow(relayed);
@@ -342,6 +367,7 @@ void TestGui::storedUsersFirstThenTheRefresh()
     QTRY_COMPARE_WITH_TIMEOUT(shown.count(), 1, 30000);
     QCOMPARE(shown.first().at(0).toInt(), users);
     QCOMPARE(m_window->usersModel()->rowCount(), users);
+    QCOMPARE(statuses(), stored); // as stored, nothing judged again
     QVERIFY(m_window->isBusy()); // the read waits for the directory
     QCOMPARE(loaded.count(), 0);
     auto *banner = m_window->findChild<QLabel *>(QStringLiteral("banner"));
@@ -375,6 +401,7 @@ void TestGui::storedUsersFirstThenTheRefresh()
     QCOMPARE(table->model()->rowCount(), 1); // the filter stays
     QTRY_VERIFY(table->currentIndex().isValid());
     QCOMPARE(dnAt(table->currentIndex()), selectedDn);
+    QVERIFY(statuses() != stored); // judged by the read, under the trust configured now
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->isBusy(), 30000);
 }
 

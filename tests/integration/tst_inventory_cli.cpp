@@ -530,6 +530,21 @@ void TestInventoryCli::incrementalInventoryMergesChanges()
     {
         auto state = store::StateStore::open(QDir(stateDir).filePath(QStringLiteral("certsync.db")));
         QVERIFY(state.ok());
+        // The snapshot holds what the console's users table shows of every stored user (its start
+        // reads nothing else), the changed user's with the certificate the incremental read met.
+        const directory::StoredDirectory stored(**state, f.profile());
+        QVERIFY(stored.summariesComplete());
+        qint64 summaries = 0;
+        bool changedSeen = false;
+        QVERIFY(stored
+                    .forEachSummary([&](directory::UserSummary &&summary) {
+                        ++summaries;
+                        changedSeen |= summary.sha256.contains(QByteArray::fromHex(sha.toLatin1()));
+                        return true;
+                    })
+                    .ok());
+        QVERIFY(summaries > 0);
+        QVERIFY(changedSeen);
         const directory::ReadMark mark = directory::ReadMark::fromJson((*state)->mark(key));
         QVERIFY2(mark.isValid(), qPrintable(key));
         if (f.isActiveDirectory()) {

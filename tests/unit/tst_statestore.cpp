@@ -6,6 +6,7 @@
 #include "directory/StoredDirectory.h"
 #include "store/StateStore.h"
 
+#include <QDir>
 #include <QScopeGuard>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -39,6 +40,35 @@ directory::ConnectionProfile ldapProfile()
     return profile;
 }
 
+// Back to version 10: the users' summaries (version 11) gone.
+void dropSummaries(QSqlQuery &q)
+{
+    for (const char *trigger :
+         { "user_summaries_row_gone", "user_summaries_row_changed", "user_summaries_row_moved" })
+        QVERIFY(q.exec(QStringLiteral("DROP TRIGGER %1").arg(QLatin1String(trigger))));
+    QVERIFY(q.exec(QStringLiteral("DROP TABLE user_summaries")));
+}
+
+// A trust file of the test PKI, and the analyzer judging under it.
+struct PkiAnalyzer
+{
+    explicit PkiAnalyzer(const QString &dir)
+    {
+        const StandardPki &pki = StandardPki::instance();
+        const QString file = QDir(dir).filePath(QStringLiteral("trust.pem"));
+        if (!TestPki::writeFile(file, TestPki::pemOf({ &pki.root, &pki.intermediate, &pki.ecIntermediate })))
+            return;
+        certs::TrustSettings settings;
+        settings.bundleFiles = { file };
+        if (auto loaded = certs::TrustStore::load(settings))
+            trust.emplace(std::move(loaded).value());
+        if (trust)
+            analyzer.emplace(*trust, certs::CertificateJudge(certs::JudgePolicy()), nullptr);
+    }
+    std::optional<certs::TrustStore> trust;
+    std::optional<certs::ValueAnalyzer> analyzer;
+};
+
 } // namespace
 
 class TestStateStore : public QObject
@@ -56,6 +86,8 @@ private slots:
     void verdictsHoldUntilTheirFirstStep();
     void reportsAreStoredAndReadBack();
     void threadReadersNeverMixDatabases();
+    void summariesFollowTheirRows();
+    void summariesMigrateFromVersion10();
 };
 
 void TestStateStore::migratesAndUsesWal()
@@ -211,6 +243,7 @@ void TestStateStore::earlierCacheFormatsAreDropped()
         QVERIFY(q.exec(QStringLiteral("DROP TABLE runs")));
         QVERIFY(q.exec(QStringLiteral("ALTER TABLE audit DROP COLUMN hash"))); // the hash chain (10)
         QVERIFY(q.exec(QStringLiteral("ALTER TABLE plans DROP COLUMN author")));
+        dropSummaries(q); // the users' summaries (11)
         QVERIFY(q.exec(QStringLiteral("UPDATE schema_version SET version = 3")));
     }
     // ...and the migration to the compact form drops them all.
@@ -665,6 +698,210 @@ void TestStateStore::threadReadersNeverMixDatabases()
         },
         Qt::BlockingQueuedConnection);
     QCOMPARE(open, 1);
+}
+
+// What the console's users table shows of each stored user is stored beside its row (UserSummary)
+// and read back in the rows' order with nothing analysed. It follows its row: replaced with it,
+// kept in place by an incremental read, moved and dropped by a full one, and gone when its row
+// changes without one (a writer that did not analyse the user), so a stale one is never shown.
+void TestStateStore::summariesFollowTheirRows()
+{
+    QTemporaryDir dir;
+    const PkiAnalyzer pki(dir.path());
+    QVERIFY(pki.analyzer);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const Issued good = TestPki::issue(goodLeafSpec(QStringLiteral("a@example.test")),
+                                       StandardPki::instance().ecIntermediate);
+    // a's certificate: b and d holding it are warned (its address is not theirs).
+    auto user = [&](const QString &name, const QList<QByteArray> &values) {
+        directory::DirectoryUser u;
+        u.dn = QStringLiteral("uid=%1,dc=example").arg(name);
+        u.mail = name + QStringLiteral("@example.test");
+        u.displayName = name.toUpper();
+        u.accountName = name;
+        u.proxyAddresses = { QStringLiteral("SMTP:") + u.mail };
+        u.userCertificate = values;
+        u.values = pki.analyzer->analyzeUser(u.userCertificate, u.userSmimeCertificate, u.context(), now);
+        return u;
+    };
+    auto shown = [](const directory::StoredDirectory &stored) {
+        QStringList seen;
+        auto n = stored.forEachSummary([&](directory::UserSummary &&s) {
+            seen.append(QStringLiteral("%1:%2:%3")
+                            .arg(s.identity.accountName, certs::statusName(s.status))
+                            .arg(s.certificates));
+            return true;
+        });
+        return n.ok() ? seen : QStringList { QStringLiteral("error: ") + n.error().message };
+    };
+
+    auto store = StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    const directory::ConnectionProfile profile = ldapProfile();
+    directory::ReadMark mark;
+    mark.kind = profile.kind;
+    mark.server = profile.url;
+    mark.csn = QStringLiteral("20261202090000.000000Z#000000#000#000000");
+    directory::StoredDirectory stored(**store, profile);
+    QVERIFY(stored.begin(true).ok());
+    QVERIFY(stored
+                .store({ user(QStringLiteral("a"), { good.der }),
+                         user(QStringLiteral("b"), { "not a certificate" }), user(QStringLiteral("c"), {}) })
+                .ok());
+    QVERIFY(stored.commit(mark).ok());
+    QVERIFY(stored.summariesComplete());
+    QCOMPARE(
+        shown(stored),
+        (QStringList { QStringLiteral("a:ok:1"), QStringLiteral("b:error:0"), QStringLiteral("c:ok:0") }));
+
+    // All the table, the search, the dashboard and the matching need, and no value.
+    std::optional<directory::UserSummary> a;
+    QVERIFY(stored
+                .forEachSummary([&](directory::UserSummary &&s) {
+                    a = std::move(s);
+                    return false;
+                })
+                .ok());
+    QVERIFY(a);
+    QCOMPARE(a->identity.dn, QStringLiteral("uid=a,dc=example"));
+    QCOMPARE(a->identity.mail, QStringLiteral("a@example.test"));
+    QCOMPARE(a->identity.displayName, QStringLiteral("A"));
+    QCOMPARE(a->identity.proxyAddresses, QStringList { QStringLiteral("SMTP:a@example.test") });
+    QVERIFY(a->identity.userCertificate.isEmpty() && a->identity.values.isEmpty());
+    const certs::Certificate &leaf =
+        user(QStringLiteral("a"), { good.der }).values.at(0).certificates.at(0).certificate;
+    QCOMPARE(a->notAfters, QList<qint64> { leaf.notAfter.toMSecsSinceEpoch() });
+    QCOMPARE(a->sha256, QList<QByteArray> { leaf.sha256 });
+    QCOMPARE(a->invalidValues, 0);
+    const auto b = directory::UserSummary::of(user(QStringLiteral("b"), { "not a certificate" }));
+    QVERIFY(b);
+    QCOMPARE(b->invalidValues, 1);
+    // The encoded form is read back as it was written, and damage is refused.
+    const QByteArray encoded = a->encode();
+    const auto decoded = directory::UserSummary::decode(encoded);
+    QVERIFY(decoded);
+    QCOMPARE(decoded->encode(), encoded);
+    QVERIFY(!directory::UserSummary::decode(encoded.chopped(1)));
+    QVERIFY(!directory::UserSummary::decode(encoded + 'x'));
+    QVERIFY(!directory::UserSummary::decode("garbage"));
+    // A user whose values were not analysed (a reused report) has none to give.
+    directory::DirectoryUser unanalysed = user(QStringLiteral("a"), { good.der });
+    unanalysed.values.clear();
+    QVERIFY(!directory::UserSummary::of(unanalysed));
+
+    // The certificate pane's one query: the stored user with its values.
+    auto values = stored.user(directory::storedRowKey(user(QStringLiteral("a"), {})));
+    QVERIFY(values.ok());
+    QCOMPARE(values->userCertificate, QList<QByteArray> { good.der });
+
+    // Incremental: a changed user's summary is replaced in its place; a new one comes last.
+    QVERIFY(stored.begin(false).ok());
+    QVERIFY(stored.store({ user(QStringLiteral("d"), { good.der }), user(QStringLiteral("b"), { good.der }) })
+                .ok());
+    QVERIFY(stored.commit(mark).ok());
+    QCOMPARE(shown(stored),
+             (QStringList { QStringLiteral("a:ok:1"), QStringLiteral("b:warning:1"), QStringLiteral("c:ok:0"),
+                            QStringLiteral("d:warning:1") }));
+
+    // A row rewritten by a writer that did not analyse its user loses its summary: never a stale one.
+    QVERIFY(stored.begin(false).ok());
+    directory::DirectoryUser changed = user(QStringLiteral("a"), { "another value" });
+    changed.values.clear();
+    QVERIFY(stored.store({ changed }).ok());
+    QVERIFY(stored.commit(mark).ok());
+    QVERIFY(!stored.summariesComplete());
+    QCOMPARE(shown(stored),
+             (QStringList { QStringLiteral("b:warning:1"), QStringLiteral("c:ok:0"),
+                            QStringLiteral("d:warning:1") }));
+
+    // A full read: the summaries take the directory's order, the users gone take theirs along, and an
+    // unchanged directory read again writes nothing.
+    const QList<directory::DirectoryUser> again = { user(QStringLiteral("d"), { good.der }),
+                                                    user(QStringLiteral("b"), { good.der }),
+                                                    user(QStringLiteral("a"), { good.der }) };
+    QVERIFY(stored.begin(true).ok());
+    QVERIFY(stored.store(again).ok());
+    QVERIFY(stored.commit(mark).ok());
+    QVERIFY(stored.summariesComplete());
+    QCOMPARE(shown(stored),
+             (QStringList { QStringLiteral("d:warning:1"), QStringLiteral("b:warning:1"),
+                            QStringLiteral("a:ok:1") }));
+    QSqlQuery q((*store)->database());
+    QVERIFY(q.exec(QStringLiteral("SELECT COUNT(*) FROM user_summaries")) && q.next());
+    QCOMPARE(q.value(0).toInt(), 3);
+    auto totalChanges = [&q] {
+        return q.exec(QStringLiteral("SELECT total_changes()")) && q.next() ? q.value(0).toLongLong() : -1;
+    };
+    QVERIFY(stored.begin(true).ok());
+    const qint64 before = totalChanges();
+    QVERIFY(stored.store(again).ok());
+    QCOMPARE(totalChanges(), before);
+    QVERIFY(stored.commit(mark).ok());
+
+    // Another directory (here: another filter) has summaries of its own: none.
+    directory::ConnectionProfile filtered = profile;
+    filtered.filter = QStringLiteral("(uid=a)");
+    const directory::StoredDirectory other(**store, filtered);
+    QCOMPARE(shown(other), QStringList());
+}
+
+// A database of schema version 10 (no summaries) opens, migrates, and its stored users are still
+// there to be judged (the console's fallback) until the next read stores their summaries.
+void TestStateStore::summariesMigrateFromVersion10()
+{
+    QTemporaryDir dir;
+    const PkiAnalyzer pki(dir.path());
+    QVERIFY(pki.analyzer);
+    const QString path = dir.filePath(QStringLiteral("certsync.db"));
+    const directory::ConnectionProfile profile = ldapProfile();
+    directory::ReadMark mark;
+    mark.kind = profile.kind;
+    mark.server = profile.url;
+    mark.csn = QStringLiteral("20261202090000.000000Z#000000#000#000000");
+    const Issued good = TestPki::issue(goodLeafSpec(QStringLiteral("m@example.test")),
+                                       StandardPki::instance().ecIntermediate);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QList<directory::DirectoryUser> users;
+    for (const QString &name : { QStringLiteral("m"), QStringLiteral("n") }) {
+        directory::DirectoryUser u;
+        u.dn = QStringLiteral("uid=%1,dc=example").arg(name);
+        u.mail = name + QStringLiteral("@example.test");
+        u.userCertificate = { good.der };
+        u.values = pki.analyzer->analyzeUser(u.userCertificate, u.userSmimeCertificate, u.context(), now);
+        users.append(u);
+    }
+    {
+        auto store = StateStore::open(path);
+        QVERIFY(store.ok());
+        directory::StoredDirectory stored(**store, profile);
+        QVERIFY(stored.begin(true).ok());
+        QVERIFY(stored.store(users).ok());
+        QVERIFY(stored.commit(mark).ok());
+        QVERIFY(stored.summariesComplete());
+        QSqlQuery q((*store)->database());
+        dropSummaries(q);
+        QVERIFY(q.exec(QStringLiteral("UPDATE schema_version SET version = 10")));
+    }
+    auto store = StateStore::open(path);
+    QVERIFY2(store.ok(), store.ok() ? "" : qPrintable(store.error().message));
+    QCOMPARE((*store)->schemaVersion(), StateStore::latestSchemaVersion());
+    QCOMPARE(StateStore::latestSchemaVersion(), 11);
+    directory::StoredDirectory stored(**store, profile);
+    QVERIFY(!stored.summariesComplete()); // rows without summaries: the console judges them
+    qint64 summaries = 0;
+    QVERIFY(stored.forEachSummary([&](directory::UserSummary &&) { return ++summaries, true; }).ok());
+    QCOMPARE(summaries, 0);
+    auto judged = stored.forEachUser(*pki.analyzer, now,
+                                     [](directory::DirectoryUser &&u) { return !u.values.isEmpty(); });
+    QVERIFY(judged.ok());
+    QCOMPARE(*judged, 2);
+    // The next read stores them, the rows unchanged.
+    QVERIFY(stored.begin(true).ok());
+    QVERIFY(stored.store(users).ok());
+    QVERIFY(stored.commit(mark).ok());
+    QVERIFY(stored.summariesComplete());
+    QVERIFY(stored.forEachSummary([&](directory::UserSummary &&) { return ++summaries, true; }).ok());
+    QCOMPARE(summaries, 2);
 }
 
 QTEST_GUILESS_MAIN(TestStateStore)
