@@ -297,8 +297,10 @@ void MainWindow::readDirectory()
             session->keep(session->cache->writeIntoTransaction());
         if (complete && session->failure.isEmpty())
             session->keep(session->stored->commit(session->snapshot->mark));
-        else
+        else {
+            session->cache->takeBackWritten(); // what was analysed stays useful
             session->stored->rollback(); // a part of the directory is never kept as the snapshot
+        }
         session->cache->transactionEnded(complete && session->failure.isEmpty());
         session->keep(session->cache->flush()); // what was analysed stays useful
         if (!session->failure.isEmpty())

@@ -191,6 +191,8 @@ int inventory(Options &o, store::StateStore *state,
         err << '\r' << QString(60, QLatin1Char(' ')) << '\r' << Qt::flush;
 
     if (!snapshot || !snapshot->complete) {
+        if (stateCache && stored)
+            stateCache->takeBackWritten(); // before the rollback drops them
         if (stored)
             stored->rollback(); // a part of the directory is never kept as the snapshot
         if (stateCache) {
@@ -242,8 +244,11 @@ int inventory(Options &o, store::StateStore *state,
         if (!storeFailed) // a failed cache write may have ended the transaction: never commit after it
             keep(stored->commit(snapshot->mark));
     }
-    if (stored && storeFailed)
+    if (stored && storeFailed) {
+        if (stateCache)
+            stateCache->takeBackWritten();
         stored->rollback(); // before the cache's own transaction below
+    }
     if (stateCache) {
         stateCache->transactionEnded(stored && !storeFailed); // rolled back when storing failed
         if (auto flushed = stateCache->flush(); !flushed)

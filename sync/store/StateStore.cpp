@@ -18,6 +18,7 @@
 #include <array>
 #include <limits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace certsync::store {
@@ -746,8 +747,6 @@ std::optional<CachedAnalysis> SqliteAnalysisCache::find(const QByteArray &valueS
     {
         const QMutexLocker lock(&m_mutex);
         encoded = m_new.value(valueSha256); // shared, not copied
-        if (encoded.isEmpty())
-            encoded = m_written.value(valueSha256);
     }
     if (encoded.isEmpty())
         encoded = lookup(valueSha256);
@@ -846,21 +845,49 @@ Result<void> SqliteAnalysisCache::writeIntoTransaction()
     if (auto written = write(rows); !written)
         return written;
     const QMutexLocker lock(&m_mutex);
-    for (const auto &[sha, data] : std::as_const(rows)) {
-        m_written.insert(sha, data);
-        m_new.remove(sha);
+    for (const auto &row : std::as_const(rows)) {
+        const QByteArray &key = row.first;
+        m_writtenKeys.append(char(quint8(qMin(key.size(), qsizetype(255)))));
+        m_writtenKeys.append(key.left(255));
+        m_new.remove(key); // its bytes, allocated on an analysing thread, are freed
     }
     return {};
+}
+
+void SqliteAnalysisCache::takeBackWritten()
+{
+    QByteArray keys;
+    {
+        const QMutexLocker lock(&m_mutex);
+        keys = std::exchange(m_writtenKeys, {});
+    }
+    // The store's own connection sees the open transaction.
+    QSqlQuery q(m_store.database());
+    q.setForwardOnly(true);
+    q.prepare(
+        QStringLiteral("SELECT data FROM analysis_cache WHERE sha256 = ? AND format = %1").arg(codecFormat));
+    QHash<QByteArray, QByteArray> rows;
+    for (qsizetype at = 0; at < keys.size();) {
+        const qsizetype size = quint8(keys.at(at));
+        const QByteArray key = keys.mid(at + 1, size);
+        at += 1 + size;
+        q.bindValue(0, key);
+        if (q.exec() && q.next())
+            rows.insert(key, q.value(0).toByteArray());
+        q.finish();
+    }
+    const QMutexLocker lock(&m_mutex);
+    for (auto it = rows.cbegin(); it != rows.cend(); ++it)
+        if (!m_new.contains(it.key()))
+            m_new.insert(it.key(), it.value());
 }
 
 void SqliteAnalysisCache::transactionEnded(bool committed)
 {
     const QMutexLocker lock(&m_mutex);
-    if (committed && !m_written.isEmpty())
+    if (committed && !m_writtenKeys.isEmpty())
         m_nothingStored = false; // found in the database from now on
-    if (!committed)
-        m_new.insert(m_written);
-    m_written.clear();
+    m_writtenKeys.clear(); // rolled back: takeBackWritten() made them pending again, or they are lost
 }
 
 } // namespace certsync::store

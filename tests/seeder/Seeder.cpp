@@ -327,23 +327,33 @@ void DirectorySeeder::buildBulk()
         // most S/MIME certificates are (eight keys reused, generation is what is slow): OpenSSL 3.0
         // decodes an EC public key about five times slower than an RSA one, which would skew the
         // benchmark away from what directories hold.
-        const Issued &issuer = i % 10 == 9 ? pki.intermediate : pki.ecIntermediate;
+        const bool bags = m_options.bulkShape == SeedOptions::BulkShape::Bags;
+        const Issued &issuer = bags || i % 10 == 9 ? pki.intermediate : pki.ecIntermediate;
         CertSpec spec = leafSpec(u.mail, 100 + i % 8);
         spec.key = KeyKind::Rsa2048;
         const Issued current = TestPki::issue(spec, issuer);
         u.values.append(x509(current, {}));
-        if (i % 2) {
-            CertSpec old = leafSpec(u.mail, 100 + (i + 1) % 8);
+        // Bags: one user in 25 has kept every certificate it was ever issued (15 more expired ones).
+        const int expired = (i % 2 ? 1 : 0) + (bags && i % 25 == 3 ? 15 : 0);
+        for (int e = 0; e < expired; ++e) {
+            CertSpec old = leafSpec(u.mail, 100 + (i + 1 + e) % 8);
             old.key = KeyKind::Rsa2048;
-            old.notBeforeDays = -400;
-            old.notAfterDays = -5;
-            u.values.append(x509(TestPki::issue(old, issuer), { QStringLiteral("expired") }));
+            old.notBeforeDays = -400 - 30 * e;
+            old.notAfterDays = -5 - 30 * e;
+            // A userCertificate holds at most 15 values (Exchange's limit): the 16th on are over it.
+            QStringList problems { QStringLiteral("expired") };
+            if (1 + e >= 15)
+                problems.append(QStringLiteral("over_limit"));
+            u.values.append(x509(TestPki::issue(old, issuer), problems));
         }
         SeededValue bag;
         bag.attribute = QStringLiteral("userSMIMECertificate");
-        bag.bytes = TestPki::pkcs7CertsOnly({ &current });
+        bag.bytes = bags ? TestPki::pkcs7CertsOnly({ &current, &pki.intermediate })
+                         : TestPki::pkcs7CertsOnly({ &current });
         bag.kind = QStringLiteral("pkcs7");
         bag.certificates = { { sha256Hex(current.der), {} } };
+        if (bags)
+            bag.certificates.append({ sha256Hex(pki.intermediate.der), {} });
         u.values.append(bag);
         m_users.append(u);
     }

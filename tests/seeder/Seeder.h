@@ -24,6 +24,13 @@ struct SeedOptions
     QString mailDomain = QStringLiteral("certsync.test");
     int bulkUsers = 20; // plain users on top of the catalogue of special cases
     bool catalogue = true; // the special cases (every problem code, PKCS#7, >15 values, none, garbage)
+    // How the bulk users' values look. Standard: a current certificate, every second user an expired one,
+    // a bag of the current one; 90 % issued by the EC issuing CA. Bags: what Outlook-published
+    // directories hold: every certificate RSA-2048 under the RSA issuing CA, the bag carrying the
+    // current certificate (a repeat of userCertificate's) with its intermediate, and one user in 25
+    // with 17 or 18 values.
+    enum class BulkShape { Standard, Bags };
+    BulkShape bulkShape = BulkShape::Standard;
     QStringList serverAddresses = { QStringLiteral("127.0.0.1") }; // IP SANs of the LDAP server certificate
     QStringList serverNames = { QStringLiteral("localhost") }; // DNS SANs
 };

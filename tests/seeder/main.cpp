@@ -101,7 +101,12 @@ int main(int argc, char *argv[])
                                 QStringLiteral("IP"));
     const QCommandLineOption noVerify(
         QStringLiteral("no-verify"), QStringLiteral("Skip checking the plants with the certificate engine."));
-    parser.addOptions({ outDir, flavour, baseDn, users, noCatalogue, ip, noVerify });
+    const QCommandLineOption shape(
+        QStringLiteral("shape"),
+        QStringLiteral("Bulk users' values: standard, or bags (all RSA, bags with their intermediate, one "
+                       "user in 25 with 17-18 values)."),
+        QStringLiteral("SHAPE"), QStringLiteral("standard"));
+    parser.addOptions({ outDir, flavour, baseDn, users, noCatalogue, ip, noVerify, shape });
     parser.process(app);
     if (!parser.isSet(outDir)) {
         err << "certsync-seed: --out DIR is required\n";
@@ -116,6 +121,12 @@ int main(int argc, char *argv[])
         options.baseDn = QStringLiteral("DC=certsync,DC=test");
     options.bulkUsers = parser.value(users).toInt();
     options.catalogue = !parser.isSet(noCatalogue);
+    if (parser.value(shape) == QLatin1String("bags"))
+        options.bulkShape = SeedOptions::BulkShape::Bags;
+    else if (parser.value(shape) != QLatin1String("standard")) {
+        err << "certsync-seed: --shape is standard or bags\n";
+        return 2;
+    }
     if (parser.isSet(ip))
         options.serverAddresses = parser.values(ip);
 

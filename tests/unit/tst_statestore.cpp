@@ -255,9 +255,10 @@ void TestStateStore::earlierCacheFormatsAreDropped()
     QCOMPARE(q.value(0).toInt(), 0);
 }
 
-// The inventory writes new analyses into the snapshot's transaction as it reads: until that
-// transaction commits they are found in memory (no other connection sees them), and when it is rolled
-// back they are pending again and reach the database by flush().
+// The inventory writes new analyses into the snapshot's transaction as it reads, and keeps only their
+// keys: until that transaction commits they are not found (no other connection sees them, and their
+// bytes are not held in memory), and when it is rolled back, takeBackWritten() first makes them pending
+// again, so that they reach the database by flush().
 void TestStateStore::cacheWritesFollowTheOpenTransaction()
 {
     QTemporaryDir dir;
@@ -283,7 +284,10 @@ void TestStateStore::cacheWritesFollowTheOpenTransaction()
     QVERIFY(cache.writeIntoTransaction().ok());
     QCOMPARE(cache.pending(), 0);
     QCOMPARE(countRows(), 1); // in the open transaction
-    QVERIFY(cache.find(first).has_value()); // from memory meanwhile
+    QVERIFY(!cache.find(first).has_value()); // not held in memory meanwhile: analysed again if met
+    cache.takeBackWritten();
+    QCOMPARE(cache.pending(), 1);
+    QVERIFY(cache.find(first).has_value()); // pending again, so found in memory
     QVERIFY((*store)->database().rollback());
     QCOMPARE(countRows(), 0);
     cache.transactionEnded(false);
