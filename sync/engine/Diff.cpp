@@ -410,46 +410,39 @@ QString labelOf(const directory::DirectoryUser &u)
 
 // Outlook takes what userSMIMECertificate holds while it is unexpired, usable or not, before
 // userCertificate: stale when userCertificate has a newer usable certificate than that one.
-std::optional<StaleSmimeSelection> staleSmimeFrom(const QList<AnalyzedValue> &values, const FactsList &facts)
+std::optional<StaleSmimeSelection> staleSmimeFrom(const QList<AnalyzedValue> &values)
 {
-    const AnalyzedValue *smimeBest = nullptr;
-    const AnalyzedValue *certBest = nullptr;
-    QDateTime smimeNotAfter, certNotAfter;
-    for (qsizetype i = 0; i < values.size(); ++i) {
-        const AnalyzedValue &v = values.at(i);
-        const ValueFacts &f = facts.at(i);
-        if (!f.parsed)
+    // The verdict's rule, so that the diff's warning, the console's banner and `check` agree.
+    const OutlookPick pick = outlookPick(values);
+    if (!pick.chosen || !pick.reasons.contains(QLatin1String(reason::StaleSmime)))
+        return std::nullopt;
+    QDateTime newest;
+    for (const AnalyzedValue &v : values) {
+        if (v.attribute != Attribute::UserCertificate)
             continue;
-        const QDateTime notAfter = f.users->certificate.notAfter;
-        if (v.attribute == Attribute::UserSmimeCertificate) {
-            if (!f.problems.has(Problem::Expired) && !f.problems.has(Problem::Revoked)
-                && (!smimeBest || notAfter > smimeNotAfter)) {
-                smimeBest = &v;
-                smimeNotAfter = notAfter;
-            }
-        } else if (usableToEncrypt(f) && (!certBest || notAfter > certNotAfter)) {
-            certBest = &v;
-            certNotAfter = notAfter;
-        }
+        for (const certs::JudgedCertificate &j : v.certificates)
+            if (j.isUsers && encryptable(j.problems)
+                && (!newest.isValid() || j.certificate.notAfter > newest))
+                newest = j.certificate.notAfter;
     }
-    if (smimeBest && certBest && certNotAfter > smimeNotAfter
-        && smimeBest->usersCertificate()->certificate.sha256
-            != certBest->usersCertificate()->certificate.sha256)
-        return StaleSmimeSelection { smimeNotAfter, certNotAfter };
-    return std::nullopt;
+    return StaleSmimeSelection { pick.chosen->certificate.notAfter, newest, pick.usable };
 }
 
 void addWarnings(const directory::DirectoryUser &u, const FactsList &facts, QList<Warning> &warnings)
 {
     if (u.values.isEmpty())
         return;
-    if (const auto stale = staleSmimeFrom(u.values, facts))
-        warnings.append(
-            Warning { WarningKind::StaleSmime, u.dn, labelOf(u),
-                      QStringLiteral("Outlook encrypts to the userSMIMECertificate certificate valid until "
-                                     "%1, not to the newer userCertificate one valid until %2")
-                          .arg(stale->smimeNotAfter.toString(Qt::ISODate),
-                               stale->userCertificateNotAfter.toString(Qt::ISODate)) });
+    if (const auto stale = staleSmimeFrom(u.values))
+        warnings.append(Warning {
+            WarningKind::StaleSmime, u.dn, labelOf(u),
+            (stale->smimeUsable
+                 ? QStringLiteral("Outlook encrypts to the userSMIMECertificate certificate valid until "
+                                  "%1, not to the newer userCertificate one valid until %2")
+                 : QStringLiteral("Outlook takes the userSMIMECertificate certificate (valid until %1), "
+                                  "which cannot be encrypted to, and does not fall back to the usable "
+                                  "userCertificate one valid until %2"))
+                .arg(stale->smimeNotAfter.toString(Qt::ISODate),
+                     stale->userCertificateNotAfter.toString(Qt::ISODate)) });
     const bool anyUsable = std::any_of(facts.cbegin(), facts.cend(), usableToEncrypt);
     if (!anyUsable)
         warnings.append(Warning {
@@ -691,7 +684,7 @@ UserMatches matchUsers(const QList<directory::DirectoryUser> &dir, const QList<P
 
 std::optional<StaleSmimeSelection> staleSmimeSelection(const QList<AnalyzedValue> &values)
 {
-    return staleSmimeFrom(values, factsFor(values));
+    return staleSmimeFrom(values);
 }
 
 std::optional<PlanItem> smimeCollectionItem(const QList<directory::DirectoryUser> &directory,

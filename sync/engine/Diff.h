@@ -244,10 +244,14 @@ UserMatches matchUsers(const QList<directory::DirectoryUser> &directory, const Q
 // Outlook reads userSMIMECertificate before userCertificate and takes its certificate while it is
 // unexpired (usable or not). Stale: userCertificate holds a newer usable certificate than that one.
 // The one rule behind the diff's StaleSmime warning and the helpdesk view's Outlook warning.
+// Outlook's pick (engine::outlookPick) taking userSMIMECertificate while userCertificate holds a
+// usable certificate that is newer, or usable where the pick is not (expired, revoked: Outlook does
+// not fall back, DOMAIN.md).
 struct StaleSmimeSelection
 {
     QDateTime smimeNotAfter; // what Outlook picks
     QDateTime userCertificateNotAfter; // the newer one it passes over
+    bool smimeUsable = true; // false: Outlook picks a certificate it cannot encrypt to
 };
 std::optional<StaleSmimeSelection> staleSmimeSelection(const QList<certs::AnalyzedValue> &values);
 

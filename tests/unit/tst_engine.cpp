@@ -440,9 +440,10 @@ void TestEngine::warnings_data()
     QTest::newRow("newer userSMIMECertificate: fine")
         << QList<CertSpec> { { QStringLiteral("v1"), 20 } }
         << QList<CertSpec> { { QStringLiteral("v2"), 300 } } << QStringList {};
-    QTest::newRow("expired userSMIMECertificate: Outlook falls back, fine")
+    // DOMAIN.md: Outlook takes userSMIMECertificate whenever it holds a certificate, usable or not.
+    QTest::newRow("expired userSMIMECertificate: Outlook takes it anyway")
         << QList<CertSpec> { { QStringLiteral("v1"), 300 } }
-        << QList<CertSpec> { { QStringLiteral("v2"), -1 } } << QStringList {};
+        << QList<CertSpec> { { QStringLiteral("v2"), -1 } } << QStringList { QStringLiteral("stale_smime") };
     QTest::newRow("newer userCertificate unusable: no warning")
         << QList<CertSpec> { { QStringLiteral("v1"), 300, { Problem::NoEmailProtection } } }
         << QList<CertSpec> { { QStringLiteral("v2"), 20 } } << QStringList {};

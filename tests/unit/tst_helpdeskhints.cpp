@@ -33,12 +33,14 @@ void TestHelpdeskHints::outlookSelection_data()
     QTest::newRow("userSMIMECertificate is the newer one")
         << QList<CertSpec> { { QStringLiteral("a"), 20 } } << QList<CertSpec> { { QStringLiteral("b"), 300 } }
         << QString();
-    QTest::newRow("expired userSMIMECertificate: Outlook falls back")
+    // DOMAIN.md: Outlook takes userSMIMECertificate whenever it holds a certificate, usable or not.
+    QTest::newRow("expired userSMIMECertificate: Outlook takes it anyway")
         << QList<CertSpec> { { QStringLiteral("a"), 300 } } << QList<CertSpec> { { QStringLiteral("b"), -1 } }
-        << QString();
-    QTest::newRow("revoked userSMIMECertificate: Outlook falls back")
+        << QStringLiteral("which cannot be encrypted to, and does not fall back");
+    QTest::newRow("revoked userSMIMECertificate: Outlook takes it anyway")
         << QList<CertSpec> { { QStringLiteral("a"), 300 } }
-        << QList<CertSpec> { { QStringLiteral("b"), 20, { certs::Problem::Revoked } } } << QString();
+        << QList<CertSpec> { { QStringLiteral("b"), 20, { certs::Problem::Revoked } } }
+        << QStringLiteral("which cannot be encrypted to, and does not fall back");
     QTest::newRow("unusable userSMIMECertificate is still taken")
         << QList<CertSpec> { { QStringLiteral("a"), 300 } }
         << QList<CertSpec> { { QStringLiteral("b"), 20, { certs::Problem::NoEmailProtection } } }
