@@ -772,7 +772,7 @@ void TestStateStore::summariesFollowTheirRows()
     QCOMPARE(a->identity.displayName, QStringLiteral("A"));
     QCOMPARE(a->identity.proxyAddresses, QStringList { QStringLiteral("SMTP:a@example.test") });
     QVERIFY(a->identity.userCertificate.isEmpty() && a->identity.values.isEmpty());
-    const certs::Certificate &leaf =
+    const certs::Certificate leaf = // a copy: the user is a temporary
         user(QStringLiteral("a"), { good.der }).values.at(0).certificates.at(0).certificate;
     QCOMPARE(a->notAfters, QList<qint64> { leaf.notAfter.toMSecsSinceEpoch() });
     QCOMPARE(a->sha256, QList<QByteArray> { leaf.sha256 });
