@@ -31,7 +31,6 @@
 #include <QSignalSpy>
 #include <QSqlQuery>
 
-#include <algorithm>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -44,6 +43,7 @@
 #include <QToolButton>
 #include <QTreeView>
 #include <QUrl>
+#include <algorithm>
 
 using namespace certsync;
 
