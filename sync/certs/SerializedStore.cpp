@@ -85,7 +85,7 @@ Result<QList<SerializedStoreEntry>> decodeSerializedStore(QByteArrayView bytes)
             entries.append(std::move(current));
             current = {};
         } else {
-            current.properties.append({ id, value });
+            current.properties.append({ id, encoding, value });
         }
         offset += EntryHeaderSize + qsizetype(length);
     }

@@ -17,12 +17,21 @@
 
 namespace certsync::certs {
 
+// A property entry as it stands in the file. Windows writes encodingType 1 on properties too; other
+// values are kept as read (the decoder does not judge them), so that what decodes is what was there.
+struct SerializedStoreProperty
+{
+    quint32 id = 0;
+    quint32 encoding = 0;
+    QByteArray value;
+};
+
 struct SerializedStoreEntry
 {
     QByteArray der; // the certificate
-    // The properties written before it (id, value), in file order: Windows adds its SHA-1 hash (3),
-    // key identifier (20) and others. Kept for diagnostics; certsync does not interpret them.
-    QList<QPair<quint32, QByteArray>> properties;
+    // The properties written before it, in file order: Windows adds its SHA-1 hash (3), key
+    // identifier (20) and others. Kept for diagnostics; certsync does not interpret them.
+    QList<SerializedStoreProperty> properties;
 };
 
 // Decodes a serialized store. Error code "sst" with the offset and what is wrong: a bad header, an

@@ -27,12 +27,16 @@ QList<QByteArray> dersOf(const QList<SerializedStoreEntry> &entries)
     return out;
 }
 
-// Each certificate preceded by exactly one property, its SHA-1 hash: what the encoder writes.
+// Each certificate preceded by exactly one property, its SHA-1 hash with encodingType 1: what the
+// encoder writes.
 bool inEncoderShape(const QList<SerializedStoreEntry> &entries)
 {
     for (const SerializedStoreEntry &e : entries) {
-        if (e.properties.size() != 1 || e.properties.front().first != 3
-            || e.properties.front().second != QCryptographicHash::hash(e.der, QCryptographicHash::Sha1))
+        if (e.properties.size() != 1)
+            return false;
+        const SerializedStoreProperty &hash = e.properties.front();
+        if (hash.id != 3 || hash.encoding != 1
+            || hash.value != QCryptographicHash::hash(e.der, QCryptographicHash::Sha1))
             return false;
     }
     return true;

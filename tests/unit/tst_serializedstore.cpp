@@ -44,6 +44,7 @@ class TestSerializedStore : public QObject
 private slots:
     void roundTrip();
     void writtenFromTheSpecification();
+    void propertyEncodingIsKept();
     void malformed_data();
     void malformed();
     void collectionJudgesRealChains();
@@ -65,8 +66,9 @@ void TestSerializedStore::roundTrip()
             QCOMPARE(decoded->at(i).der, ders.at(i));
             // Windows' certificate tools write each certificate's SHA-1 hash property before it.
             QCOMPARE(decoded->at(i).properties.size(), 1);
-            QCOMPARE(decoded->at(i).properties.first().first, 3u);
-            QCOMPARE(decoded->at(i).properties.first().second,
+            QCOMPARE(decoded->at(i).properties.first().id, 3u);
+            QCOMPARE(decoded->at(i).properties.first().encoding, 1u);
+            QCOMPARE(decoded->at(i).properties.first().value,
                      QCryptographicHash::hash(ders.at(i), QCryptographicHash::Sha1));
         }
     }
@@ -86,10 +88,31 @@ void TestSerializedStore::writtenFromTheSpecification()
     QCOMPARE(decoded->size(), 2);
     QCOMPARE(decoded->at(0).der, pki.root.der);
     QCOMPARE(decoded->at(0).properties.size(), 2);
-    QCOMPARE(decoded->at(0).properties.at(0).first, 20u);
-    QCOMPARE(decoded->at(0).properties.at(1).second, friendly);
+    QCOMPARE(decoded->at(0).properties.at(0).id, 20u);
+    QCOMPARE(decoded->at(0).properties.at(1).value, friendly);
     QCOMPARE(decoded->at(1).der, pki.intermediate.der);
     QVERIFY(decoded->at(1).properties.isEmpty());
+}
+
+// A property's encodingType is kept as read. fuzz_sst found the store below (a SHA-1 property with
+// encodingType 0) counted as "in the encoder's shape" while the encoder writes 1: the decoder
+// dropped the field, so what decoded was not what was there (tests/fuzz/corpus/sst/regress-*).
+void TestSerializedStore::propertyEncodingIsKept()
+{
+    const QByteArray der("\x30\x03\x02\x01\x01", 5);
+    const QByteArray sha1 = QCryptographicHash::hash(der, QCryptographicHash::Sha1);
+    const QByteArray store = Header + entry(3, 0, sha1) + entry(0x20, 1, der) + EndMarker;
+    auto decoded = certs::decodeSerializedStore(store);
+    QVERIFY2(decoded.ok(), qPrintable(decoded ? QString() : decoded.error().message));
+    QCOMPARE(decoded->size(), 1);
+    QCOMPARE(decoded->at(0).properties.size(), 1);
+    QCOMPARE(decoded->at(0).properties.at(0).id, 3u);
+    QCOMPARE(decoded->at(0).properties.at(0).encoding, 0u);
+    QCOMPARE(decoded->at(0).properties.at(0).value, sha1);
+    // The encoder writes Windows' shape, encodingType 1, so this store is not written back as read.
+    const QByteArray reencoded = certs::encodeSerializedStore({ der });
+    QCOMPARE(reencoded, Header + entry(3, 1, sha1) + entry(0x20, 1, der) + EndMarker);
+    QVERIFY(reencoded != store);
 }
 
 void TestSerializedStore::malformed_data()
