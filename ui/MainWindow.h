@@ -71,7 +71,8 @@ public:
     // At start: shows the directory's stored snapshot at once, then reads it again in the background.
     void startFromState();
     // Shows the last stored snapshot of the configured directory, "as read at" its time (on a worker;
-    // storedDirectoryShown() when done). Nothing happens when nothing is stored or a read came first.
+    // storedDirectoryShown() when done, storedDirectoryNotShown() with the reason when it cannot be read).
+    // Nothing happens when nothing is stored or a read came first.
     void showStoredDirectory();
     // Shows the last stored Microsoft 365 read (users, without their Exchange recipients) until a read
     // replaces it: the users' tenant column, marked as stored (storedTenantShown()). It never feeds a
@@ -154,6 +155,7 @@ signals:
     void runRecorded(qint64 runId); // a console job's run is in the run history (0: storing it failed)
     void runsRefreshed(); // the log pane's run picker lists the stored runs
     void storedDirectoryShown(int users);
+    void storedDirectoryNotShown(const QString &reason);
     void storedTenantShown(int users);
     void auditTrailChecked(bool intact);
     void userLookedUp(bool found, const QString &message);

@@ -156,6 +156,7 @@ void MainWindow::showStoredDirectory()
             DashboardPane::Figures figures(now);
             Result<qint64> visited = qint64(0);
             qint64 users = 0;
+            bool judge = true;
             if (stored.summariesComplete(&users)) {
                 // What the table shows, as stored with the snapshot: one query, nothing judged.
                 snapshot->summaryOnly = true;
@@ -170,9 +171,22 @@ void MainWindow::showStoredDirectory()
                     snapshot->users.append(std::move(summary.identity));
                     return true;
                 });
-            } else {
-                // A database made before the summaries: judged now, from the cached analyses (the
-                // stored values are known by their SHA-256). The refresh that follows stores them.
+                judge = !visited && visited.error().code == QLatin1String("summary_unreadable");
+                if (judge) {
+                    // Summaries of an older format, or damaged: the users are judged below instead.
+                    task.log(jobs::LogRecord::Level::Info,
+                             tr("The stored summaries cannot be used (%1): the stored users are judged again.")
+                                 .arg(visited.error().message));
+                    snapshot->summaryOnly = false;
+                    snapshot->users.clear();
+                    rows.clear();
+                    figures = DashboardPane::Figures(now);
+                }
+            }
+            if (judge) {
+                // A database made before the summaries (or with unusable ones): judged now, from the
+                // cached analyses (the stored values are known by their SHA-256). The refresh that
+                // follows stores them.
                 auto cache = store::SqliteAnalysisCache::load(**state);
                 if (!cache)
                     return cache.error().message;
@@ -201,6 +215,7 @@ void MainWindow::showStoredDirectory()
         if (!ok) {
             logLine(jobs::LogRecord::Level::Warning, tr("stored snapshot"),
                     tr("The stored directory snapshot cannot be shown: %1").arg(error));
+            emit storedDirectoryNotShown(error);
             return;
         }
         if (!*out || m_users->snapshot())

@@ -350,7 +350,8 @@ Result<qint64> StoredDirectory::forEachSummary(const std::function<bool(UserSumm
     if (!read)
         return read.error();
     if (damaged)
-        return storeError(QStringLiteral("a stored user summary cannot be read"));
+        return Error { QStringLiteral("summary_unreadable"),
+                       QStringLiteral("a stored user summary cannot be read (damaged, or of an older format)") };
     return visited;
 }
 

@@ -116,6 +116,9 @@ public:
     [[nodiscard]] bool summariesComplete(qint64 *users = nullptr) const; // `users`: how many are stored
     // One stored user with its values (not analysed), by its row key (storedRowKey).
     [[nodiscard]] Result<DirectoryUser> user(const QString &rowKey) const;
+    // Each stored user's summary, in the stored order. Error code "summary_unreadable" when one does
+    // not decode (damaged, or written in an older format): judge the stored users (forEachUser)
+    // instead; the next stored read writes the summaries anew.
     Result<qint64> forEachSummary(const std::function<bool(UserSummary &&)> &visit) const;
 
 private:

@@ -219,8 +219,17 @@ int main(int argc, char *argv[])
         shown = count;
         loop.quit();
     });
+    QString notShown;
+    QObject::connect(&window, &ui::MainWindow::storedDirectoryNotShown, &loop, [&](const QString &reason) {
+        notShown = reason;
+        loop.quit();
+    });
     window.showStoredDirectory();
     loop.exec();
+    if (!notShown.isEmpty()) {
+        std::fprintf(stderr, "bench_console_start: the stored snapshot was not shown: %s\n", qPrintable(notShown));
+        return 1;
+    }
     QTableView *table = window.usersPane()->table();
     table->viewport()->repaint(); // the first rows painted
     const double firstRows = double(clock.nsecsElapsed()) / 1e6;

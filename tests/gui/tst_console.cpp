@@ -36,6 +36,9 @@
 #include <QNetworkReply>
 #include <QPushButton>
 #include <QSettings>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -102,6 +105,7 @@ private slots:
     void cleanupTestCase();
     void tenantNotConfiguredSaysSo();
     void storedTenantAtStart();
+    void storedSummariesOfAnOlderFormat();
     void bothSidesOfAUser();
     void verdictOfAGoodAndABadUser();
     void enterLooksAnUnloadedUserUp();
@@ -293,6 +297,55 @@ void TestConsole::storedTenantAtStart()
     QVERIFY2(fresh.statusBar()->currentMessage().contains(QStringLiteral("stored snapshot")),
              qPrintable(fresh.statusBar()->currentMessage()));
     QVERIFY(!fresh.isBusy());
+}
+
+// A state database whose users' summaries are of an older format (CSS1, before the verdict was
+// stored with them) or damaged: the console judges the stored users again and shows them, the same
+// rows as the window that read them, instead of a warning and an empty table (what it did).
+void TestConsole::storedSummariesOfAnOlderFormat()
+{
+    const QString copy = m_demoDir.filePath(QStringLiteral("older-summaries.db"));
+    QFile::remove(copy);
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("older"));
+        db.setDatabaseName(m_window->statePath());
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        QVERIFY2(q.exec(QStringLiteral("VACUUM INTO '%1'").arg(copy)), qPrintable(q.lastError().text()));
+        db.close();
+        db.setDatabaseName(copy);
+        QVERIFY(db.open());
+        QSqlQuery older(db);
+        // "CSS1" instead of "CSS2": every summary stops decoding.
+        QVERIFY2(older.exec(QStringLiteral("UPDATE user_summaries SET summary = X'43535331' || substr(summary, 5)")),
+                 qPrintable(older.lastError().text()));
+        QVERIFY(older.numRowsAffected() > 0);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("older"));
+
+    ui::MainWindow fresh;
+    fresh.setStatePath(copy);
+    fresh.setDirectorySettings(*m_window->directorySettings());
+    fresh.setPolicy(m_window->policy());
+    fresh.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&fresh));
+    QSignalSpy shown(&fresh, &ui::MainWindow::storedDirectoryShown);
+    QSignalSpy notShown(&fresh, &ui::MainWindow::storedDirectoryNotShown);
+    fresh.showStoredDirectory();
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() + notShown.count() > 0, 30000);
+    QVERIFY2(notShown.isEmpty(), qPrintable(notShown.isEmpty() ? QString() : notShown.first().at(0).toString()));
+    const models::UsersModel *read = m_window->usersModel();
+    const models::UsersModel *stored = fresh.usersModel();
+    QCOMPARE(shown.first().at(0).toInt(), int(read->snapshot()->users.size()));
+    QCOMPARE(stored->rowCount(), int(read->snapshot()->users.size()));
+    for (int row = 0; row < stored->rowCount(); ++row) {
+        const int there = read->rowOfDn(stored->row(row).dn);
+        QVERIFY(there >= 0);
+        QCOMPARE(stored->row(row).status, read->row(there).status);
+        QCOMPARE(stored->row(row).certificates, read->row(there).certificates);
+        QCOMPARE(stored->row(row).directoryCanEncrypt, read->row(there).directoryCanEncrypt);
+    }
 }
 
 void TestConsole::bothSidesOfAUser()
