@@ -61,7 +61,7 @@ public:
         certs::Status status = certs::Status::Ok;
         TenantMatch tenant = TenantMatch::NotRead;
         QString searchText; // case-folded name, UPN, mail and account name, for the filter
-        QStringList fingerprints; // lower-case SHA-256 hex of each certificate
+        QList<QByteArray> sha256; // each distinct certificate's SHA-256, raw (the summary's, shared)
         // Can senders encrypt? Outlook's pick among the directory values, and what Exchange Online
         // gives senders (nullopt: not judged, the tenant is not read or the user not paired).
         bool directoryCanEncrypt = false;
@@ -81,6 +81,9 @@ public:
         std::vector<int> searchStart; // where each row's key starts in searchKeys (and the end)
         QByteArray fingerprintKeys; // every certificate's SHA-256 hex (64 characters each), sorted
         std::vector<int> fingerprintOwner; // the row of each fingerprint in fingerprintKeys
+        // The rows by display name, ascending: the users pane's first order, sorted beside buildKeys
+        // instead of on the GUI thread when the snapshot is shown.
+        std::vector<int> byDisplayName;
     };
     // Each user summarised (its values judged)...
     static Prepared prepare(std::shared_ptr<const directory::DirectorySnapshot> snapshot,
@@ -143,6 +146,7 @@ public:
 
 private:
     static QVariant sortKey(const Row &row, int column);
+    static std::vector<int> order(const std::vector<Row> &rows, int column, Qt::SortOrder order);
     static void buildKeys(Prepared &prepared); // statuses, DNs and keys from the rows
     // The looked-up users' rows after the snapshot's, and the keys again (a look-up added one).
     void appendLookedUp(const QDateTime &now);

@@ -162,21 +162,35 @@ void MainWindow::showStoredDirectory()
                 snapshot->summaryOnly = true;
                 // Room for all at once: grown as they come, 100,000 users were moved again and again.
                 snapshot->users.reserve(users);
-                rows.reserve(size_t(users));
-                visited = stored.forEachSummary([&](directory::UserSummary &&summary) {
-                    if (task.isCanceled())
-                        return false;
-                    rows.push_back(models::UsersModel::summarize(summary, now));
-                    figures.add(summary);
-                    snapshot->users.append(std::move(summary.identity));
-                    return true;
-                });
+                // The table's rows are made where the summaries are decoded (on both cores), each in
+                // its place; this thread only keeps the identities. Rows stored after the count (by a
+                // read in another process) are made here and come last.
+                rows.resize(size_t(users));
+                std::vector<models::UsersModel::Row> later;
+                qint64 position = 0;
+                visited = stored.forEachSummary(
+                    [&](directory::UserSummary &&summary) {
+                        if (task.isCanceled())
+                            return false;
+                        if (position++ >= users)
+                            later.push_back(models::UsersModel::summarize(summary, now));
+                        figures.add(summary);
+                        snapshot->users.append(std::move(summary.identity));
+                        return true;
+                    },
+                    [&rows, now](qint64 at, const directory::UserSummary &summary) {
+                        if (at < qint64(rows.size()))
+                            rows[size_t(at)] = models::UsersModel::summarize(summary, now);
+                    });
+                rows.resize(size_t(std::min(position, users)));
+                std::move(later.begin(), later.end(), std::back_inserter(rows));
                 judge = !visited && visited.error().code == QLatin1String("summary_unreadable");
                 if (judge) {
                     // Summaries of an older format, or damaged: the users are judged below instead.
-                    task.log(jobs::LogRecord::Level::Info,
-                             tr("The stored summaries cannot be used (%1): the stored users are judged again.")
-                                 .arg(visited.error().message));
+                    task.log(
+                        jobs::LogRecord::Level::Info,
+                        tr("The stored summaries cannot be used (%1): the stored users are judged again.")
+                            .arg(visited.error().message));
                     snapshot->summaryOnly = false;
                     snapshot->users.clear();
                     rows.clear();

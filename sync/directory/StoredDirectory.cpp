@@ -284,7 +284,9 @@ bool StoredDirectory::summariesComplete(qint64 *users) const
     return m_state.summariesComplete(m_key, users);
 }
 
-Result<qint64> StoredDirectory::forEachSummary(const std::function<bool(UserSummary &&)> &visit) const
+Result<qint64>
+StoredDirectory::forEachSummary(const std::function<bool(UserSummary &&)> &visit,
+                                const std::function<void(qint64, const UserSummary &)> &decoded) const
 {
     // The summaries are read on this thread (the connection belongs to it) and decoded in batches on
     // the other cores while `visit` takes the ones before them, in the stored order.
@@ -298,13 +300,16 @@ Result<qint64> StoredDirectory::forEachSummary(const std::function<bool(UserSumm
     bool damaged = false;
     bool stopped = false;
     qint64 visited = 0;
-    const auto decode = [](const QList<QByteArray> &encoded) -> Decoded {
+    qint64 submitted = 0; // summaries handed to the pool, for their positions
+    const auto decode = [&decoded](const QList<QByteArray> &encoded, qint64 first) -> Decoded {
         QList<UserSummary> summaries;
         summaries.reserve(encoded.size());
         for (const QByteArray &bytes : encoded) {
             std::optional<UserSummary> summary = UserSummary::decode(bytes);
             if (!summary)
                 return std::nullopt;
+            if (decoded)
+                decoded(first + summaries.size(), *summary);
             summaries.append(std::move(*summary));
         }
         return summaries;
@@ -329,7 +334,8 @@ Result<qint64> StoredDirectory::forEachSummary(const std::function<bool(UserSumm
     const auto submit = [&] {
         if (batch.isEmpty())
             return;
-        inFlight.push_back(QtConcurrent::run(&pool, decode, std::exchange(batch, {})));
+        const qint64 first = std::exchange(submitted, submitted + batch.size());
+        inFlight.push_back(QtConcurrent::run(&pool, decode, std::exchange(batch, {}), first));
         deliver(false);
         while (!stopped && !damaged && inFlight.size() > batchesAhead) {
             inFlight.front().waitForFinished();
@@ -351,7 +357,8 @@ Result<qint64> StoredDirectory::forEachSummary(const std::function<bool(UserSumm
         return read.error();
     if (damaged)
         return Error { QStringLiteral("summary_unreadable"),
-                       QStringLiteral("a stored user summary cannot be read (damaged, or of an older format)") };
+                       QStringLiteral(
+                           "a stored user summary cannot be read (damaged, or of an older format)") };
     return visited;
 }
 

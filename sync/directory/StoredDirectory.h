@@ -118,8 +118,12 @@ public:
     [[nodiscard]] Result<DirectoryUser> user(const QString &rowKey) const;
     // Each stored user's summary, in the stored order. Error code "summary_unreadable" when one does
     // not decode (damaged, or written in an older format): judge the stored users (forEachUser)
-    // instead; the next stored read writes the summaries anew.
-    Result<qint64> forEachSummary(const std::function<bool(UserSummary &&)> &visit) const;
+    // instead; the next stored read writes the summaries anew. `decoded`, when given, is called on
+    // the worker that decoded each summary (several at once, in no order) with its position in the
+    // stored order, before `visit` has it: work that needs only the summary (the console makes its
+    // table rows there) leaves the thread that calls `visit`.
+    Result<qint64> forEachSummary(const std::function<bool(UserSummary &&)> &visit,
+                                  const std::function<void(qint64, const UserSummary &)> &decoded = {}) const;
 
 private:
     store::StateStore &m_state;

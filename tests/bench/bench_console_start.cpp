@@ -227,7 +227,8 @@ int main(int argc, char *argv[])
     window.showStoredDirectory();
     loop.exec();
     if (!notShown.isEmpty()) {
-        std::fprintf(stderr, "bench_console_start: the stored snapshot was not shown: %s\n", qPrintable(notShown));
+        std::fprintf(stderr, "bench_console_start: the stored snapshot was not shown: %s\n",
+                     qPrintable(notShown));
         return 1;
     }
     QTableView *table = window.usersPane()->table();

@@ -36,10 +36,10 @@
 #include <QNetworkReply>
 #include <QPushButton>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QStyle>
@@ -317,7 +317,8 @@ void TestConsole::storedSummariesOfAnOlderFormat()
         QVERIFY(db.open());
         QSqlQuery older(db);
         // "CSS1" instead of "CSS2": every summary stops decoding.
-        QVERIFY2(older.exec(QStringLiteral("UPDATE user_summaries SET summary = X'43535331' || substr(summary, 5)")),
+        QVERIFY2(older.exec(
+                     QStringLiteral("UPDATE user_summaries SET summary = X'43535331' || substr(summary, 5)")),
                  qPrintable(older.lastError().text()));
         QVERIFY(older.numRowsAffected() > 0);
         db.close();
@@ -334,7 +335,8 @@ void TestConsole::storedSummariesOfAnOlderFormat()
     QSignalSpy notShown(&fresh, &ui::MainWindow::storedDirectoryNotShown);
     fresh.showStoredDirectory();
     QTRY_VERIFY_WITH_TIMEOUT(shown.count() + notShown.count() > 0, 30000);
-    QVERIFY2(notShown.isEmpty(), qPrintable(notShown.isEmpty() ? QString() : notShown.first().at(0).toString()));
+    QVERIFY2(notShown.isEmpty(),
+             qPrintable(notShown.isEmpty() ? QString() : notShown.first().at(0).toString()));
     const models::UsersModel *read = m_window->usersModel();
     const models::UsersModel *stored = fresh.usersModel();
     QCOMPARE(shown.first().at(0).toInt(), int(read->snapshot()->users.size()));

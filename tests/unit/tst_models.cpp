@@ -67,8 +67,8 @@ QList<int> expectedRows(const UsersModel &model, const QString &text, const QLis
         if (hidden.contains(int(r.status)))
             continue;
         bool match = needle.isEmpty() || r.searchText.contains(needle);
-        for (const QString &fingerprint : r.fingerprints)
-            match = match || (isHex && fingerprint.startsWith(hex));
+        for (const QByteArray &sha256 : r.sha256)
+            match = match || (isHex && QString::fromLatin1(sha256.toHex()).startsWith(hex));
         if (match)
             rows.append(row);
     }
