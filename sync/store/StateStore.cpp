@@ -232,8 +232,13 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
     // about 2.8 KB, so 4 KiB pages held one (8 KiB pages two) and a third of the file was empty;
     // 16 KiB pages hold five (a 50,000-user snapshot and its cache: 270 MB instead of 315 MB).
     // WAL: the GUI reads while a job writes; NORMAL sync is durable enough with WAL.
+    // temp_store=MEMORY keeps statement journals in memory: an upsert on a table with triggers and
+    // foreign keys needs one per statement, which SQLite spills to a temporary file past 64 KiB, so
+    // every stored user wrote its first-touched 16 KiB pages to disk once more: a cold inventory of
+    // 50,000 users wrote 7.9 GB for a 370 MB database (1.5 GB now; docs/BENCHMARKS.md).
     for (const char *statement : { "PRAGMA page_size=16384", "PRAGMA journal_mode=WAL",
-                                   "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON" })
+                                   "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+                                   "PRAGMA temp_store=MEMORY" })
         if (!pragma.exec(QString::fromLatin1(statement)))
             return sqlError(QStringLiteral("cannot configure %1").arg(path), pragma.lastError());
     if (auto migrated = store->migrate(); !migrated)
