@@ -148,6 +148,7 @@ private:
     static QVariant sortKey(const Row &row, int column);
     static std::vector<int> order(const std::vector<Row> &rows, int column, Qt::SortOrder order);
     static void buildKeys(Prepared &prepared); // statuses, DNs and keys from the rows
+    static void buildFingerprintKeys(Prepared &prepared); // buildKeys' fingerprints, on another thread
     // The looked-up users' rows after the snapshot's, and the keys again (a look-up added one).
     void appendLookedUp(const QDateTime &now);
 

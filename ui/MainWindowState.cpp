@@ -161,29 +161,36 @@ void MainWindow::showStoredDirectory()
                 // What the table shows, as stored with the snapshot: one query, nothing judged.
                 snapshot->summaryOnly = true;
                 // Room for all at once: grown as they come, 100,000 users were moved again and again.
-                snapshot->users.reserve(users);
-                // The table's rows are made where the summaries are decoded (on both cores), each in
-                // its place; this thread only keeps the identities. Rows stored after the count (by a
-                // read in another process) are made here and come last.
+                // The table's rows are made, and the identities kept, where the summaries are decoded
+                // (on both cores), each in its place; this thread only counts. Rows stored after the
+                // count (by a read in another process) are taken here and come last.
                 rows.resize(size_t(users));
-                std::vector<models::UsersModel::Row> later;
+                snapshot->users.resize(users);
+                directory::DirectoryUser *identities = snapshot->users.data();
+                std::vector<models::UsersModel::Row> laterRows;
+                QList<directory::DirectoryUser> laterUsers;
                 qint64 position = 0;
                 visited = stored.forEachSummary(
                     [&](directory::UserSummary &&summary) {
                         if (task.isCanceled())
                             return false;
-                        if (position++ >= users)
-                            later.push_back(models::UsersModel::summarize(summary, now));
+                        if (position++ >= users) {
+                            laterRows.push_back(models::UsersModel::summarize(summary, now));
+                            laterUsers.append(std::move(summary.identity));
+                        }
                         figures.add(summary);
-                        snapshot->users.append(std::move(summary.identity));
                         return true;
                     },
-                    [&rows, now](qint64 at, const directory::UserSummary &summary) {
-                        if (at < qint64(rows.size()))
-                            rows[size_t(at)] = models::UsersModel::summarize(summary, now);
+                    [&rows, identities, users, now](qint64 at, directory::UserSummary &summary) {
+                        if (at >= users)
+                            return;
+                        rows[size_t(at)] = models::UsersModel::summarize(summary, now);
+                        identities[at] = std::move(summary.identity);
                     });
                 rows.resize(size_t(std::min(position, users)));
-                std::move(later.begin(), later.end(), std::back_inserter(rows));
+                snapshot->users.resize(std::min(position, users));
+                std::move(laterRows.begin(), laterRows.end(), std::back_inserter(rows));
+                snapshot->users.append(std::move(laterUsers));
                 judge = !visited && visited.error().code == QLatin1String("summary_unreadable");
                 if (judge) {
                     // Summaries of an older format, or damaged: the users are judged below instead.

@@ -286,7 +286,7 @@ bool StoredDirectory::summariesComplete(qint64 *users) const
 
 Result<qint64>
 StoredDirectory::forEachSummary(const std::function<bool(UserSummary &&)> &visit,
-                                const std::function<void(qint64, const UserSummary &)> &decoded) const
+                                const std::function<void(qint64, UserSummary &)> &decoded) const
 {
     // The summaries are read on this thread (the connection belongs to it) and decoded in batches on
     // the other cores while `visit` takes the ones before them, in the stored order.

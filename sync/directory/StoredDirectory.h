@@ -120,10 +120,11 @@ public:
     // not decode (damaged, or written in an older format): judge the stored users (forEachUser)
     // instead; the next stored read writes the summaries anew. `decoded`, when given, is called on
     // the worker that decoded each summary (several at once, in no order) with its position in the
-    // stored order, before `visit` has it: work that needs only the summary (the console makes its
-    // table rows there) leaves the thread that calls `visit`.
+    // stored order, before `visit` has it, and may take parts of it: work that needs only the summary
+    // (the console makes its table rows there and keeps the identities) leaves the thread that calls
+    // `visit`.
     Result<qint64> forEachSummary(const std::function<bool(UserSummary &&)> &visit,
-                                  const std::function<void(qint64, const UserSummary &)> &decoded = {}) const;
+                                  const std::function<void(qint64, UserSummary &)> &decoded = {}) const;
 
 private:
     store::StateStore &m_state;
