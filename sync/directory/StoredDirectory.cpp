@@ -1,5 +1,6 @@
 #include "directory/StoredDirectory.h"
 
+#include "core/OrderedBatches.h"
 #include "store/StateStore.h"
 
 #include <QDataStream>
@@ -7,12 +8,8 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QThread>
-#include <QThreadPool>
-#include <QtConcurrent>
 
 #include <cstring>
-#include <deque>
 #include <utility>
 
 namespace certsync::directory {
@@ -289,77 +286,34 @@ StoredDirectory::forEachSummary(const std::function<bool(UserSummary &&)> &visit
                                 const std::function<void(qint64, UserSummary &)> &decoded) const
 {
     // The summaries are read on this thread (the connection belongs to it) and decoded in batches on
-    // the other cores while `visit` takes the ones before them, in the stored order.
-    constexpr qsizetype batchSize = 2000;
-    constexpr size_t batchesAhead = 4;
-    using Decoded = std::optional<QList<UserSummary>>; // nullopt: a damaged one
-    QThreadPool pool;
-    pool.setMaxThreadCount(qMax(1, QThread::idealThreadCount()));
-    std::deque<QFuture<Decoded>> inFlight;
-    QList<QByteArray> batch;
-    bool damaged = false;
-    bool stopped = false;
-    qint64 visited = 0;
-    qint64 submitted = 0; // summaries handed to the pool, for their positions
-    const auto decode = [&decoded](const QList<QByteArray> &encoded, qint64 first) -> Decoded {
-        QList<UserSummary> summaries;
-        summaries.reserve(encoded.size());
-        for (const QByteArray &bytes : encoded) {
-            std::optional<UserSummary> summary = UserSummary::decode(bytes);
-            if (!summary)
-                return std::nullopt;
-            if (decoded)
-                decoded(first + summaries.size(), *summary);
-            summaries.append(std::move(*summary));
-        }
-        return summaries;
-    };
-    const auto deliver = [&](bool wait) {
-        while (!stopped && !damaged && !inFlight.empty() && (wait || inFlight.front().isFinished())) {
-            Decoded summaries = inFlight.front().takeResult();
-            inFlight.pop_front();
-            if (!summaries) {
-                damaged = true;
-                break;
+    // both cores while `visit` takes the ones before them, in the stored order.
+    OrderedBatches<QByteArray, UserSummary> batches(
+        2000, 4,
+        [&decoded](const QList<QByteArray> &encoded, qint64 first) -> std::optional<QList<UserSummary>> {
+            QList<UserSummary> summaries;
+            summaries.reserve(encoded.size());
+            for (const QByteArray &bytes : encoded) {
+                std::optional<UserSummary> summary = UserSummary::decode(bytes);
+                if (!summary)
+                    return std::nullopt;
+                if (decoded)
+                    decoded(first + summaries.size(), *summary);
+                summaries.append(std::move(*summary));
             }
-            for (UserSummary &summary : *summaries) {
-                if (!visit(std::move(summary))) {
-                    stopped = true;
-                    break;
-                }
-                ++visited;
-            }
-        }
-    };
-    const auto submit = [&] {
-        if (batch.isEmpty())
-            return;
-        const qint64 first = std::exchange(submitted, submitted + batch.size());
-        inFlight.push_back(QtConcurrent::run(&pool, decode, std::exchange(batch, {}), first));
-        deliver(false);
-        while (!stopped && !damaged && inFlight.size() > batchesAhead) {
-            inFlight.front().waitForFinished();
-            deliver(false);
-        }
-    };
-    auto read = m_state.forEachSummary(m_key, [&](const QByteArray &bytes) {
-        batch.append(bytes);
-        if (batch.size() >= batchSize)
-            submit();
-        return !stopped && !damaged;
-    });
-    if (read && !stopped && !damaged) {
-        submit();
-        deliver(true);
-    }
-    pool.waitForDone();
+            return summaries;
+        },
+        visit);
+    auto read = m_state.forEachSummary(
+        m_key, [&](const QByteArray &bytes) { return batches.add(QByteArray(bytes)); });
+    if (read)
+        batches.finish();
     if (!read)
         return read.error();
-    if (damaged)
+    if (batches.damaged())
         return Error { QStringLiteral("summary_unreadable"),
                        QStringLiteral(
                            "a stored user summary cannot be read (damaged, or of an older format)") };
-    return visited;
+    return batches.visited();
 }
 
 Result<void> StoredDirectory::commit(const ReadMark &mark)
@@ -401,50 +355,23 @@ Result<qint64> StoredDirectory::forEachUser(const certs::ValueAnalyzer &analyzer
     // Rows are read on this thread (the connection belongs to it) and analysed in batches on both
     // cores, a few batches ahead; users reach `visit` in the stored order. Analysed one by one here,
     // the merged inventory of an unchanged directory took longer than reading it all again.
-    constexpr qsizetype batchSize = 500;
-    constexpr size_t batchesAhead = 4;
-    QThreadPool pool;
-    pool.setMaxThreadCount(qMax(1, QThread::idealThreadCount()));
-    std::deque<QFuture<QList<DirectoryUser>>> inFlight;
-    QList<DirectoryUser> batch;
-    bool damaged = false;
-    bool stopped = false;
-    qint64 visited = 0;
     const int warningDays = analyzer.judge().policy().warningDays;
-    const auto analyse = [&analyzer, now, reports, warningDays](QList<DirectoryUser> users) {
-        for (DirectoryUser &user : users) {
-            if (user.report)
-                continue; // the stored report holds
-            user.values =
-                analyzer.analyzeUser(user.userCertificate, user.userSmimeCertificate, user.context(), now);
-            if (reports)
-                user.report = reports->make(user, now, warningDays);
-        }
-        return users;
-    };
-    const auto deliver = [&](bool wait) {
-        while (!stopped && !inFlight.empty() && (wait || inFlight.front().isFinished())) {
-            QList<DirectoryUser> users = inFlight.front().takeResult();
-            inFlight.pop_front();
+    OrderedBatches<DirectoryUser, DirectoryUser> batches(
+        500, 4,
+        [&analyzer, now, reports, warningDays](QList<DirectoryUser> users,
+                                               qint64) -> std::optional<QList<DirectoryUser>> {
             for (DirectoryUser &user : users) {
-                if (!visit(std::move(user))) {
-                    stopped = true;
-                    break;
-                }
-                ++visited;
+                if (user.report)
+                    continue; // the stored report holds
+                user.values = analyzer.analyzeUser(user.userCertificate, user.userSmimeCertificate,
+                                                   user.context(), now);
+                if (reports)
+                    user.report = reports->make(user, now, warningDays);
             }
-        }
-    };
-    const auto submit = [&] {
-        if (batch.isEmpty())
-            return;
-        inFlight.push_back(QtConcurrent::run(&pool, analyse, std::exchange(batch, {})));
-        deliver(false);
-        while (!stopped && inFlight.size() > batchesAhead) {
-            inFlight.front().waitForFinished();
-            deliver(false);
-        }
-    };
+            return users;
+        },
+        visit);
+    bool damaged = false;
     auto read = m_state.forEachRow(m_key, [&](const store::StateStore::StoredRow &row) {
         std::optional<DirectoryUser> user = decodeStoredUser(row.data);
         if (!user) {
@@ -457,21 +384,15 @@ Result<qint64> StoredDirectory::forEachUser(const certs::ValueAnalyzer &analyzer
                 user->report = std::move(report);
                 user->storedSeq = row.seq;
             }
-        batch.append(std::move(*user));
-        if (batch.size() >= batchSize)
-            submit();
-        return !stopped;
+        return batches.add(std::move(*user));
     });
-    if (read && !damaged && !stopped) {
-        submit();
-        deliver(true);
-    }
-    pool.waitForDone(); // batches still running after a stop use the analyzer
+    if (read && !damaged)
+        batches.finish();
     if (!read)
         return read.error();
     if (damaged)
         return storeError(QStringLiteral("a stored directory user cannot be read; run with --full"));
-    return visited;
+    return batches.visited();
 }
 
 } // namespace certsync::directory
