@@ -72,7 +72,6 @@ int runCheck(const QStringList &arguments, QTextStream &out, QTextStream &err)
     jobs::JobRunner runner;
     auto *job = new engine::UserCheckJob(std::move(check));
     std::optional<engine::UserCheck> result;
-    QString failure;
     QEventLoop loop;
     QObject::connect(job, &engine::UserCheckJob::checked, &loop,
                      [&](const engine::UserCheck &c) { result = c; });
@@ -80,13 +79,7 @@ int runCheck(const QStringList &arguments, QTextStream &out, QTextStream &err)
         if (r.level >= jobs::LogRecord::Level::Warning)
             err << "certsync check: " << r.message << '\n';
     });
-    QObject::connect(job, &jobs::Job::finished, &loop, [&](bool ok, const QString &summary) {
-        if (!ok)
-            failure = summary;
-        loop.quit();
-    });
-    runner.run(job);
-    loop.exec();
+    const QString failure = runner.runToEnd(job, loop);
     if (!result)
         return fail(failure);
     if (!result->tenantNote.isEmpty())

@@ -184,9 +184,7 @@ int inventory(Options &o, store::StateStore *state,
         if (isReadPlanNote(record))
             notes << record.message;
     });
-    QObject::connect(job, &jobs::Job::finished, &loop, &QEventLoop::quit);
-    runner.run(job);
-    loop.exec();
+    runner.runToEnd(job, loop);
     if (terminal)
         err << '\r' << QString(60, QLatin1Char(' ')) << '\r' << Qt::flush;
 

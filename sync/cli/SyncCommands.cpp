@@ -183,9 +183,7 @@ readDirectory(directory::DirectoryReadSettings settings,
         setup(job, loop);
     QObject::connect(job, &directory::DirectoryReadJob::snapshotReady, &loop,
                      [&](const std::shared_ptr<directory::DirectorySnapshot> &s) { snapshot = s; });
-    QObject::connect(job, &jobs::Job::finished, &loop, &QEventLoop::quit);
-    runner.run(job);
-    loop.exec();
+    runner.runToEnd(job, loop);
     if (!snapshot)
         return Error { QStringLiteral("directory"), QStringLiteral("the directory read did not finish") };
     // An incomplete read is never taken for the whole directory: no plan is derived from it.
@@ -252,20 +250,6 @@ readDirectoryIncrementally(directory::DirectoryReadSettings settings, store::Sta
     return snapshot;
 }
 
-// Runs `job` on `runner` until it finishes, inside `loop`: the summary of a failure, empty on success.
-QString runToEnd(jobs::Job *job, jobs::JobRunner &runner, QEventLoop &loop)
-{
-    QString failure;
-    QObject::connect(job, &jobs::Job::finished, &loop, [&](bool success, const QString &summary) {
-        if (!success)
-            failure = summary;
-        loop.quit();
-    });
-    runner.run(job);
-    loop.exec();
-    return failure;
-}
-
 Result<tenant::TenantSnapshot> readTenant(const tenant::TenantSettings &settings, store::StateStore &state,
                                           Context &c)
 {
@@ -288,7 +272,7 @@ Result<tenant::TenantSnapshot> readTenant(const tenant::TenantSettings &settings
             c.err << "certsync " << c.command << ": tenant: " << jobs::levelName(r.level) << ": " << r.message
                   << '\n';
     });
-    failure = runToEnd(job, runner, loop);
+    failure = runner.runToEnd(job, loop);
     if (!snapshot)
         return Error { QStringLiteral("tenant"),
                        failure.isEmpty() ? QStringLiteral("the tenant read did not finish") : failure };
@@ -310,7 +294,7 @@ std::optional<QList<certs::Certificate>> readSmimeCollection(const tenant::Tenan
     std::optional<QList<certs::Certificate>> collection;
     QObject::connect(job, &SmimeCollectionJob::collectionRead, &loop,
                      [&](const QList<certs::Certificate> &read) { collection = read; });
-    const QString failure = runToEnd(job, runner, loop);
+    const QString failure = runner.runToEnd(job, loop);
     if (!collection)
         c.err << "certsync " << c.command
               << ": warning: Exchange Online's S/MIME CA collection was not read (" << failure
@@ -471,9 +455,7 @@ int runDiff(Context &c)
         c.follow(job, &loop);
         QObject::connect(job, &DiffJob::diffReady, &loop,
                          [&](const std::shared_ptr<const DiffResult> &r) { computed = r; });
-        QObject::connect(job, &jobs::Job::finished, &loop, &QEventLoop::quit);
-        runner.run(job);
-        loop.exec();
+        runner.runToEnd(job, loop);
     }
     if (!computed)
         return c.fail(QStringLiteral("the diff did not finish"));

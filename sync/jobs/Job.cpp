@@ -1,5 +1,6 @@
 #include "jobs/Job.h"
 
+#include <QEventLoop>
 #include <QMetaObject>
 
 #include <openssl/crypto.h>
@@ -120,6 +121,19 @@ void JobRunner::run(Job *job)
         job->deleteLater();
     });
     job->start();
+}
+
+QString JobRunner::runToEnd(Job *job, QEventLoop &loop)
+{
+    QString failure;
+    connect(job, &Job::finished, &loop, [&failure, &loop](bool success, const QString &summary) {
+        if (!success)
+            failure = summary;
+        loop.quit();
+    });
+    run(job);
+    loop.exec();
+    return failure;
 }
 
 void JobRunner::cancelAll()

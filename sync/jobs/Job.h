@@ -8,6 +8,8 @@
 
 #include <atomic>
 
+QT_FORWARD_DECLARE_CLASS(QEventLoop)
+
 namespace certsync::jobs {
 
 // A unit of work run on a worker thread: a directory read, a tenant read, a diff, a publish.
@@ -61,6 +63,9 @@ public:
     // Takes ownership: moves the job to the worker thread, starts it, deletes it after finished().
     // Connect to the job's signals before calling run(); they arrive queued on the caller's thread.
     void run(Job *job);
+    // run(), then waits inside `loop` (which the caller's own connections may use) until the job has
+    // finished: the summary of a failure, empty on success. For the command line.
+    QString runToEnd(Job *job, QEventLoop &loop);
     void cancelAll();
     [[nodiscard]] bool isBusy() const; // a job runs or waits
 
