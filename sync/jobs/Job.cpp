@@ -5,6 +5,8 @@
 
 #include <openssl/crypto.h>
 
+#include <memory>
+
 namespace certsync::jobs {
 
 QString levelName(LogRecord::Level level)
@@ -125,15 +127,17 @@ void JobRunner::run(Job *job)
 
 QString JobRunner::runToEnd(Job *job, QEventLoop &loop)
 {
-    QString failure;
-    connect(job, &Job::finished, &loop, [&failure, &loop](bool success, const QString &summary) {
+    // Shared, not a reference to this frame: a caller's own connection may end the loop first, and
+    // the job finishes later.
+    auto failure = std::make_shared<QString>();
+    connect(job, &Job::finished, &loop, [failure, &loop](bool success, const QString &summary) {
         if (!success)
-            failure = summary;
+            *failure = summary;
         loop.quit();
     });
     run(job);
     loop.exec();
-    return failure;
+    return *failure;
 }
 
 void JobRunner::cancelAll()

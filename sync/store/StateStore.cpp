@@ -236,9 +236,9 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
     // foreign keys needs one per statement, which SQLite spills to a temporary file past 64 KiB, so
     // every stored user wrote its first-touched 16 KiB pages to disk once more: a cold inventory of
     // 50,000 users wrote 7.9 GB for a 370 MB database (1.5 GB now; docs/BENCHMARKS.md).
-    for (const char *statement : { "PRAGMA page_size=16384", "PRAGMA journal_mode=WAL",
-                                   "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
-                                   "PRAGMA temp_store=MEMORY" })
+    for (const char *statement :
+         { "PRAGMA page_size=16384", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+           "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY" })
         if (!pragma.exec(QString::fromLatin1(statement)))
             return sqlError(QStringLiteral("cannot configure %1").arg(path), pragma.lastError());
     if (auto migrated = store->migrate(); !migrated)
