@@ -144,8 +144,8 @@ QHash<QString, StoredUserReader::Row> StoredUserReader::range(qint64 firstSeq, q
     QHash<QString, Row> rows;
     QSqlQuery *q = m_readers->query(
         0,
-        QStringLiteral("SELECT dn, seq, data, report, report_csv FROM directory_users WHERE source = ? "
-                       "AND seq >= ? AND seq < ?"));
+        QStringLiteral("SELECT dn, seq, data, report, report_csv FROM directory_users "
+                       "WHERE source = (SELECT id FROM sources WHERE key = ?) AND seq >= ? AND seq < ?"));
     if (!q)
         return rows;
     q->bindValue(0, m_key);
@@ -164,10 +164,10 @@ QHash<QString, StoredUserReader::Row> StoredUserReader::range(qint64 firstSeq, q
 
 std::optional<StoredUserReader::Row> StoredUserReader::find(const QString &rowKey) const
 {
-    QSqlQuery *q = m_readers->query(
-        1,
-        QStringLiteral(
-            "SELECT seq, data, report, report_csv FROM directory_users WHERE source = ? AND dn = ?"));
+    QSqlQuery *q =
+        m_readers->query(1,
+                         QStringLiteral("SELECT seq, data, report, report_csv FROM directory_users "
+                                        "WHERE source = (SELECT id FROM sources WHERE key = ?) AND dn = ?"));
     if (!q)
         return std::nullopt;
     q->bindValue(0, m_key);
@@ -230,16 +230,16 @@ Result<void> StoredDirectory::begin(bool fullRead)
     m_open = true;
     m_fullRead = fullRead;
     m_read.clear();
-    m_nextSeq = fullRead ? 1 : m_state.lastRowSeq(m_key) + 1;
+    const qint64 last = m_state.lastRowSeq(m_key);
+    m_fresh = fullRead && last == 0;
+    m_nextSeq = fullRead ? 1 : last + 1;
     return {};
 }
 
 Result<void> StoredDirectory::store(const QList<DirectoryUser> &users)
 {
     QList<store::StateStore::StoredRow> rows;
-    QList<QPair<QString, QByteArray>> summaries;
     rows.reserve(users.size());
-    summaries.reserve(users.size());
     for (const DirectoryUser &u : users) {
         QString key = storedRowKey(u);
         const qint64 seq = m_nextSeq++;
@@ -250,20 +250,23 @@ Result<void> StoredDirectory::store(const QList<DirectoryUser> &users)
             continue;
         // A user whose stored report was reused is not analysed: its row's data is unchanged, so the
         // summary stored with it holds.
-        if (const std::optional<UserSummary> summary = UserSummary::of(u))
-            summaries.append({ key, summary->encode() });
+        const std::optional<UserSummary> summary = UserSummary::of(u);
         rows.append({ std::move(key), seq, encodeStoredUser(u), u.report ? u.report->encode() : QByteArray(),
-                      u.report ? u.report->csv : QByteArray() });
+                      u.report ? u.report->csv : QByteArray(), summary ? summary->encode() : QByteArray() });
     }
-    if (auto stored = m_state.storeRows(m_key, rows, m_fullRead, false); !stored)
-        return stored;
-    return m_state.storeSummaries(m_key, summaries);
+    using Order = store::StateStore::RowOrder;
+    return m_state.storeRows(m_key, rows,
+                             m_fresh          ? Order::Fresh
+                                 : m_fullRead ? Order::Reorder
+                                              : Order::Keep,
+                             false);
 }
 
 Result<DirectoryUser> StoredDirectory::user(const QString &rowKey) const
 {
     QSqlQuery q(m_state.database());
-    q.prepare(QStringLiteral("SELECT data FROM directory_users WHERE source = ? AND dn = ?"));
+    q.prepare(QStringLiteral("SELECT data FROM directory_users "
+                             "WHERE source = (SELECT id FROM sources WHERE key = ?) AND dn = ?"));
     q.addBindValue(m_key);
     q.addBindValue(rowKey);
     if (!q.exec())

@@ -131,6 +131,7 @@ private:
     QString m_key;
     bool m_open = false;
     bool m_fullRead = false;
+    bool m_fresh = false; // a full read into a source without rows: plain inserts
     QSet<QString> m_read; // the row keys a full read stored; the others are dropped at commit
     qint64 m_nextSeq = 1;
 };

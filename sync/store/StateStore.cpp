@@ -129,6 +129,48 @@ const QList<QStringList> &migrations()
           QStringLiteral("CREATE TRIGGER user_summaries_row_moved AFTER UPDATE OF seq ON directory_users "
                          "WHEN old.seq <> new.seq BEGIN UPDATE user_summaries SET seq = new.seq "
                          "WHERE source = new.source AND dn = new.dn; END") },
+        // 12: what storing a cold inventory costs (docs/BENCHMARKS.md, session 10). The analysis cache
+        // as a rowid table, its key in an index of its own: keyed by the hash WITHOUT ROWID, every batch of
+        // new analyses landed on pages all over the table (80 MB at
+        // 50,000 users), which the page cache could not hold: a cold inventory wrote its WAL three
+        // times over and read it back four times. Now rows are appended and only the small index
+        // entries (about 45 bytes) are scattered. The cache is recomputed, so its rows are dropped.
+        // The directories' rows and summaries name their source (a directory, base DN, filter and
+        // attributes: about 200 characters) by a number: the text was repeated in every row and in
+        // the four indexes, a sixth of a snapshot's bytes, and every insert compared it again.
+        { QStringLiteral("DROP TABLE analysis_cache"),
+          QStringLiteral("CREATE TABLE analysis_cache (id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, "
+                         "format INTEGER NOT NULL, data BLOB NOT NULL, created TEXT NOT NULL)"),
+          QStringLiteral("CREATE TABLE sources (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE)"),
+          QStringLiteral("INSERT INTO sources (key) SELECT DISTINCT source FROM directory_users "
+                         "UNION SELECT source FROM user_summaries"),
+          QStringLiteral("DROP TRIGGER user_summaries_row_gone"),
+          QStringLiteral("DROP TRIGGER user_summaries_row_changed"),
+          QStringLiteral("DROP TRIGGER user_summaries_row_moved"),
+          QStringLiteral("CREATE TABLE users_by_source (source INTEGER NOT NULL, dn TEXT NOT NULL, "
+                         "seq INTEGER NOT NULL, data BLOB NOT NULL, report BLOB, report_csv BLOB, "
+                         "PRIMARY KEY (source, dn))"),
+          QStringLiteral(
+              "INSERT INTO users_by_source SELECT s.id, d.dn, d.seq, d.data, d.report, d.report_csv "
+              "FROM directory_users d JOIN sources s ON s.key = d.source ORDER BY s.id, d.seq"),
+          QStringLiteral("CREATE TABLE summaries_by_source (source INTEGER NOT NULL, dn TEXT NOT NULL, "
+                         "seq INTEGER NOT NULL, summary BLOB NOT NULL, PRIMARY KEY (source, dn))"),
+          QStringLiteral("INSERT INTO summaries_by_source SELECT s.id, u.dn, u.seq, u.summary "
+                         "FROM user_summaries u JOIN sources s ON s.key = u.source ORDER BY s.id, u.seq"),
+          QStringLiteral("DROP TABLE directory_users"),
+          QStringLiteral("DROP TABLE user_summaries"),
+          QStringLiteral("ALTER TABLE users_by_source RENAME TO directory_users"),
+          QStringLiteral("ALTER TABLE summaries_by_source RENAME TO user_summaries"),
+          QStringLiteral("CREATE INDEX directory_users_order ON directory_users (source, seq)"),
+          QStringLiteral("CREATE INDEX user_summaries_order ON user_summaries (source, seq)"),
+          QStringLiteral("CREATE TRIGGER user_summaries_row_gone AFTER DELETE ON directory_users BEGIN "
+                         "DELETE FROM user_summaries WHERE source = old.source AND dn = old.dn; END"),
+          QStringLiteral("CREATE TRIGGER user_summaries_row_changed AFTER UPDATE OF data ON directory_users "
+                         "WHEN old.data IS NOT new.data BEGIN "
+                         "DELETE FROM user_summaries WHERE source = old.source AND dn = old.dn; END"),
+          QStringLiteral("CREATE TRIGGER user_summaries_row_moved AFTER UPDATE OF seq ON directory_users "
+                         "WHEN old.seq <> new.seq BEGIN UPDATE user_summaries SET seq = new.seq "
+                         "WHERE source = new.source AND dn = new.dn; END") },
     };
     return list;
 }
@@ -214,6 +256,11 @@ int StateStore::latestSchemaVersion()
 
 Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
 {
+    return openAtVersion(path, latestSchemaVersion());
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::openAtVersion(const QString &path, int version)
+{
     static QAtomicInt counter;
     // The folder's permissions say who shares the state (FileModes.h): a group's setgid folder, or
     // this account alone.
@@ -238,10 +285,10 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const QString &path)
     // 50,000 users wrote 7.9 GB for a 370 MB database (1.5 GB now; docs/BENCHMARKS.md).
     for (const char *statement :
          { "PRAGMA page_size=16384", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-           "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY" })
+           "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-16384" })
         if (!pragma.exec(QString::fromLatin1(statement)))
             return sqlError(QStringLiteral("cannot configure %1").arg(path), pragma.lastError());
-    if (auto migrated = store->migrate(); !migrated)
+    if (auto migrated = store->migrate(std::clamp(version, 1, latestSchemaVersion())); !migrated)
         return migrated.error();
     return store;
 }
@@ -259,7 +306,7 @@ int StateStore::schemaVersion() const
     return 0;
 }
 
-Result<void> StateStore::migrate()
+Result<void> StateStore::migrate(int target)
 {
     QSqlDatabase db = database();
     QSqlQuery q(db);
@@ -273,7 +320,7 @@ Result<void> StateStore::migrate()
                            .arg(current)
                            .arg(latestSchemaVersion()) };
     };
-    if (const int current = schemaVersion(); current >= latestSchemaVersion()) {
+    if (const int current = schemaVersion(); current >= target) {
         if (current > latestSchemaVersion())
             return tooNew(current);
         return {};
@@ -287,7 +334,7 @@ Result<void> StateStore::migrate()
     const int current = schemaVersion();
     if (current > latestSchemaVersion())
         return tooNew(current);
-    for (int version = current; version < latestSchemaVersion(); ++version) {
+    for (int version = current; version < target; ++version) {
         for (const QString &statement : migrations().at(version))
             if (!q.exec(statement))
                 return sqlError(QStringLiteral("migration to version %1 failed").arg(version + 1),
@@ -296,10 +343,9 @@ Result<void> StateStore::migrate()
     }
     q.exec(QStringLiteral("DELETE FROM schema_version"));
     q.prepare(QStringLiteral("INSERT INTO schema_version (version) VALUES (?)"));
-    q.addBindValue(latestSchemaVersion());
+    q.addBindValue(target);
     if (!q.exec())
-        return sqlError(QStringLiteral("migration to version %1 failed").arg(latestSchemaVersion()),
-                        q.lastError());
+        return sqlError(QStringLiteral("migration to version %1 failed").arg(target), q.lastError());
     if (!q.exec(QStringLiteral("COMMIT")))
         return sqlError(QStringLiteral("cannot commit the migration"), q.lastError());
     rollback.dismiss();
@@ -375,16 +421,23 @@ Result<void> StateStore::forget(const QString &key)
     return {};
 }
 
-Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow> &rows, bool reorder,
+Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow> &rows, RowOrder order,
                                    bool ownTransaction)
 {
     QSqlDatabase db = database();
     if (ownTransaction && !db.transaction())
         return sqlError(QStringLiteral("cannot begin saving the snapshot"), db.lastError());
-    QSqlQuery q(db);
+    const Result<qint64> id = sourceId(source);
+    if (!id) {
+        if (ownTransaction)
+            db.rollback();
+        return id.error();
+    }
+    const bool reorder = order != RowOrder::Keep;
     // Unchanged rows are compared, not written: SQLite skips the update when the WHERE is false. A
     // row stored without a report keeps the report of the same data.
-    q.prepare(
+    QSqlQuery upsert(db);
+    upsert.prepare(
         QStringLiteral("INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
                        "VALUES (?, ?, ?, ?, ?, ?) "
                        "ON CONFLICT (source, dn) DO UPDATE SET %1 data = excluded.data, "
@@ -396,22 +449,73 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
                        "(report IS NOT excluded.report OR report_csv IS NOT excluded.report_csv))")
             .arg(reorder ? QStringLiteral("seq = excluded.seq,") : QString(),
                  reorder ? QStringLiteral("seq <> excluded.seq OR") : QString()));
+    // The summary takes its row's place (seq); an unchanged summary is not rewritten. A full read
+    // knows the row's seq (the row takes the one given); an incremental one keeps the stored row's.
+    QSqlQuery summaryUpsert(db);
+    summaryUpsert.prepare(
+        QStringLiteral(
+            "INSERT INTO user_summaries (source, dn, seq, summary) %1 "
+            "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, summary = excluded.summary "
+            "WHERE seq <> excluded.seq OR summary <> excluded.summary")
+            .arg(reorder ? QStringLiteral("VALUES (?, ?, ?, ?)")
+                         : QStringLiteral("SELECT source, dn, seq, ? FROM directory_users "
+                                          "WHERE source = ? AND dn = ?")));
+    // Into a source without rows, plain inserts: an upsert on a table with triggers writes, for each
+    // row, every page it touches into a statement journal first (16 KiB each, in memory since
+    // temp_store=MEMORY), which was most of what storing a cold inventory cost (docs/BENCHMARKS.md).
+    // A key met twice in one read fails its plain insert and is stored by the upsert.
+    QSqlQuery insert(db);
+    QSqlQuery summaryInsert(db);
+    if (order == RowOrder::Fresh) {
+        insert.prepare(
+            QStringLiteral("INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
+                           "VALUES (?, ?, ?, ?, ?, ?)"));
+        summaryInsert.prepare(
+            QStringLiteral("INSERT INTO user_summaries (source, dn, seq, summary) VALUES (?, ?, ?, ?)"));
+    }
+    const auto fail = [&](const QSqlQuery &failed) {
+        const Error error = sqlError(QStringLiteral("cannot save the snapshot"), failed.lastError());
+        if (ownTransaction)
+            db.rollback();
+        return error;
+    };
+    const auto blob = [](const QByteArray &bytes) { // null binds NULL, not an empty blob
+        return bytes.isNull() ? QVariant(QMetaType::fromType<QByteArray>()) : QVariant(bytes);
+    };
     for (const StoredRow &row : rows) {
-        q.bindValue(0, source);
-        q.bindValue(1, row.key);
-        q.bindValue(2, row.seq);
-        q.bindValue(3, row.data);
-        const auto blob = [](const QByteArray &bytes) { // null binds NULL, not an empty blob
-            return bytes.isNull() ? QVariant(QMetaType::fromType<QByteArray>()) : QVariant(bytes);
+        const auto bindRow = [&](QSqlQuery &q) {
+            q.bindValue(0, *id);
+            q.bindValue(1, row.key);
+            q.bindValue(2, row.seq);
+            q.bindValue(3, row.data);
+            q.bindValue(4, blob(row.report));
+            q.bindValue(5, blob(row.reportCsv));
+            return q.exec();
         };
-        q.bindValue(4, blob(row.report));
-        q.bindValue(5, blob(row.reportCsv));
-        if (!q.exec()) {
-            const Error error = sqlError(QStringLiteral("cannot save the snapshot"), q.lastError());
-            if (ownTransaction)
-                db.rollback();
-            return error;
+        const bool inserted = order == RowOrder::Fresh && bindRow(insert);
+        if (!inserted && !bindRow(upsert))
+            return fail(upsert);
+        if (row.summary.isEmpty())
+            continue;
+        const auto bindSummary = [&](QSqlQuery &q) {
+            q.bindValue(0, *id);
+            q.bindValue(1, row.key);
+            q.bindValue(2, row.seq);
+            q.bindValue(3, row.summary);
+            return q.exec();
+        };
+        if (inserted && bindSummary(summaryInsert))
+            continue;
+        if (reorder) {
+            if (!bindSummary(summaryUpsert))
+                return fail(summaryUpsert);
+            continue;
         }
+        summaryUpsert.bindValue(0, row.summary);
+        summaryUpsert.bindValue(1, *id);
+        summaryUpsert.bindValue(2, row.key);
+        if (!summaryUpsert.exec())
+            return fail(summaryUpsert);
     }
     if (ownTransaction && !db.commit()) {
         const Error error = sqlError(QStringLiteral("cannot save the snapshot"), db.lastError());
@@ -421,11 +525,28 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
     return {};
 }
 
-Result<qint64> StateStore::dropRowsExcept(const QString &source, const QSet<QString> &keep)
+Result<qint64> StateStore::sourceId(const QString &source)
 {
     QSqlQuery q(database());
-    q.prepare(QStringLiteral("SELECT COUNT(*) FROM directory_users WHERE source = ?"));
+    q.prepare(QStringLiteral("INSERT INTO sources (key) VALUES (?) ON CONFLICT (key) DO NOTHING"));
     q.addBindValue(source);
+    if (!q.exec())
+        return sqlError(QStringLiteral("cannot name the snapshot's source"), q.lastError());
+    q.prepare(QStringLiteral("SELECT id FROM sources WHERE key = ?"));
+    q.addBindValue(source);
+    if (!q.exec() || !q.next())
+        return sqlError(QStringLiteral("cannot name the snapshot's source"), q.lastError());
+    return q.value(0).toLongLong();
+}
+
+Result<qint64> StateStore::dropRowsExcept(const QString &source, const QSet<QString> &keep)
+{
+    const Result<qint64> id = sourceId(source);
+    if (!id)
+        return id.error();
+    QSqlQuery q(database());
+    q.prepare(QStringLiteral("SELECT COUNT(*) FROM directory_users WHERE source = ?"));
+    q.addBindValue(*id);
     if (!q.exec() || !q.next())
         return sqlError(QStringLiteral("cannot read the stored snapshot"), q.lastError());
     if (q.value(0).toLongLong() <= keep.size())
@@ -433,7 +554,7 @@ Result<qint64> StateStore::dropRowsExcept(const QString &source, const QSet<QStr
     QStringList gone;
     q.setForwardOnly(true);
     q.prepare(QStringLiteral("SELECT dn FROM directory_users WHERE source = ?"));
-    q.addBindValue(source);
+    q.addBindValue(*id);
     if (!q.exec())
         return sqlError(QStringLiteral("cannot read the stored snapshot"), q.lastError());
     while (q.next())
@@ -441,7 +562,7 @@ Result<qint64> StateStore::dropRowsExcept(const QString &source, const QSet<QStr
             gone.append(std::move(key));
     q.prepare(QStringLiteral("DELETE FROM directory_users WHERE source = ? AND dn = ?"));
     for (const QString &key : std::as_const(gone)) {
-        q.bindValue(0, source);
+        q.bindValue(0, *id);
         q.bindValue(1, key);
         if (!q.exec())
             return sqlError(QStringLiteral("cannot drop a user from the stored snapshot"), q.lastError());
@@ -452,7 +573,8 @@ Result<qint64> StateStore::dropRowsExcept(const QString &source, const QSet<QStr
 qint64 StateStore::lastRowSeq(const QString &source) const
 {
     QSqlQuery q(database());
-    q.prepare(QStringLiteral("SELECT MAX(seq) FROM directory_users WHERE source = ?"));
+    q.prepare(QStringLiteral(
+        "SELECT MAX(seq) FROM directory_users WHERE source = (SELECT id FROM sources WHERE key = ?)"));
     q.addBindValue(source);
     if (q.exec() && q.next() && !q.value(0).isNull())
         return q.value(0).toLongLong();
@@ -464,8 +586,8 @@ Result<qint64> StateStore::forEachRow(const QString &source,
 {
     QSqlQuery q(database());
     q.setForwardOnly(true); // rows stream from SQLite: 50,000 users are never all in memory here
-    q.prepare(QStringLiteral(
-        "SELECT dn, seq, data, report, report_csv FROM directory_users WHERE source = ? ORDER BY seq"));
+    q.prepare(QStringLiteral("SELECT dn, seq, data, report, report_csv FROM directory_users "
+                             "WHERE source = (SELECT id FROM sources WHERE key = ?) ORDER BY seq"));
     q.addBindValue(source);
     if (!q.exec())
         return sqlError(QStringLiteral("cannot read the stored snapshot"), q.lastError());
@@ -473,39 +595,18 @@ Result<qint64> StateStore::forEachRow(const QString &source,
     while (q.next()) {
         ++n;
         if (!visit({ q.value(0).toString(), q.value(1).toLongLong(), q.value(2).toByteArray(),
-                     q.value(3).toByteArray(), q.value(4).toByteArray() }))
+                     q.value(3).toByteArray(), q.value(4).toByteArray(), QByteArray() }))
             break;
     }
     return n;
 }
 
-Result<void> StateStore::storeSummaries(const QString &source,
-                                        const QList<QPair<QString, QByteArray>> &summaries)
-{
-    QSqlQuery q(database());
-    // The summary takes its row's place (seq); a row that is not stored takes none. An unchanged
-    // summary is not rewritten.
-    q.prepare(QStringLiteral("INSERT INTO user_summaries (source, dn, seq, summary) "
-                             "SELECT source, dn, seq, ? FROM directory_users WHERE source = ? AND dn = ? "
-                             "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, "
-                             "summary = excluded.summary "
-                             "WHERE seq <> excluded.seq OR summary <> excluded.summary"));
-    for (const auto &[key, summary] : summaries) {
-        q.bindValue(0, summary);
-        q.bindValue(1, source);
-        q.bindValue(2, key);
-        if (!q.exec())
-            return sqlError(QStringLiteral("cannot save the users' summaries"), q.lastError());
-    }
-    return {};
-}
-
 bool StateStore::summariesComplete(const QString &source, qint64 *rows) const
 {
     QSqlQuery q(database());
-    q.prepare(QStringLiteral("SELECT (SELECT COUNT(*) FROM directory_users WHERE source = ?), "
-                             "(SELECT COUNT(*) FROM user_summaries WHERE source = ?)"));
-    q.addBindValue(source);
+    q.prepare(QStringLiteral("SELECT (SELECT COUNT(*) FROM directory_users WHERE source = s.id), "
+                             "(SELECT COUNT(*) FROM user_summaries WHERE source = s.id) "
+                             "FROM (SELECT (SELECT id FROM sources WHERE key = ?) AS id) s"));
     q.addBindValue(source);
     if (!q.exec() || !q.next())
         return false;
@@ -519,7 +620,8 @@ Result<qint64> StateStore::forEachSummary(const QString &source,
 {
     QSqlQuery q(database());
     q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT summary FROM user_summaries WHERE source = ? ORDER BY seq"));
+    q.prepare(QStringLiteral("SELECT summary FROM user_summaries "
+                             "WHERE source = (SELECT id FROM sources WHERE key = ?) ORDER BY seq"));
     q.addBindValue(source);
     if (!q.exec())
         return sqlError(QStringLiteral("cannot read the users' summaries"), q.lastError());
@@ -785,16 +887,27 @@ qsizetype SqliteAnalysisCache::pending() const
 // Inserts `rows` on the store's connection, in whatever transaction is open there.
 Result<void> SqliteAnalysisCache::write(const QList<QPair<QByteArray, QByteArray>> &rows)
 {
-    QSqlQuery q(m_store.database());
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) "
-                             "VALUES (?, %1, ?, '%2')")
-                  .arg(codecFormat)
-                  .arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODate)));
+    // New keys (never found by a lookup) go in by a plain insert; one stored meanwhile by another
+    // process, or in an earlier format, is replaced. Plain inserts need no statement journal.
+    const QString created = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
+    QSqlQuery insert(m_store.database());
+    insert.prepare(QStringLiteral("INSERT INTO analysis_cache (sha256, format, data, created) "
+                                  "VALUES (?, %1, ?, '%2')")
+                       .arg(codecFormat)
+                       .arg(created));
+    QSqlQuery replace(m_store.database());
+    replace.prepare(QStringLiteral("INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) "
+                                   "VALUES (?, %1, ?, '%2')")
+                        .arg(codecFormat)
+                        .arg(created));
     for (const auto &[sha, data] : rows) {
-        q.bindValue(0, sha);
-        q.bindValue(1, data);
-        if (!q.exec())
-            return sqlError(QStringLiteral("cannot write the analysis cache"), q.lastError());
+        const auto bind = [&](QSqlQuery &q) {
+            q.bindValue(0, sha);
+            q.bindValue(1, data);
+            return q.exec();
+        };
+        if (!bind(insert) && !bind(replace))
+            return sqlError(QStringLiteral("cannot write the analysis cache"), replace.lastError());
     }
     return {};
 }

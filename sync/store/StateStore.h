@@ -27,6 +27,8 @@ class StateStore
 {
 public:
     static Result<std::unique_ptr<StateStore>> open(const QString &path);
+    // For migration tests: a database (new, or older than `version`) brought to schema `version` only.
+    static Result<std::unique_ptr<StateStore>> openAtVersion(const QString &path, int version);
     ~StateStore();
     StateStore(const StateStore &) = delete;
     StateStore &operator=(const StateStore &) = delete;
@@ -46,13 +48,18 @@ public:
     [[nodiscard]] QByteArray snapshot(const QString &key) const; // empty when none
     Result<void> forget(const QString &key); // the blob and the mark stored under this key
     // ...and rows keyed by (source, key), for a directory's users, in seq order. A row stored again
-    // with the same data (and, with reorder, the same seq) is not rewritten: a full read of an
-    // unchanged directory writes nothing. Without reorder a row read again keeps its seq (an
-    // incremental read: the order is the order rows were first stored); with it, it takes the new
-    // one (a full read: the directory's order). Without ownTransaction the caller holds one around
-    // several calls.
+    // with the same data (and, with RowOrder::Reorder, the same seq) is not rewritten: a full read of an
+    // unchanged directory writes nothing. With RowOrder::Keep a row read again keeps its seq (an
+    // incremental read: the order is the order rows were first stored); with Reorder, it takes the new
+    // one (a full read: the directory's order). Fresh is Reorder into a source that had no rows when
+    // the caller's transaction began (a first read), written the fastest way. Without ownTransaction
+    // the caller holds one around several calls.
+    enum class RowOrder { Keep, Reorder, Fresh };
     // `report` and `reportCsv` are what an inventory made of the row's user (directory::UserReport:
     // encoded, and its rows); a null `report` (the writer made none) keeps a stored one of the same data.
+    // `summary` is what the console's users table shows of it (directory::UserSummary, encoded), stored
+    // beside the row in the row's place; empty stores none. A row whose data changed loses the summary
+    // it had (a trigger), a row that moved takes it along.
     struct StoredRow
     {
         QString key;
@@ -60,8 +67,9 @@ public:
         QByteArray data;
         QByteArray report;
         QByteArray reportCsv;
+        QByteArray summary;
     };
-    Result<void> storeRows(const QString &source, const QList<StoredRow> &rows, bool reorder,
+    Result<void> storeRows(const QString &source, const QList<StoredRow> &rows, RowOrder order,
                            bool ownTransaction = true);
     // Drops the source's rows whose key is not in `keep` (after a full read: the users that are
     // gone). Returns how many were dropped.
@@ -71,10 +79,6 @@ public:
     Result<qint64> forEachRow(const QString &source,
                               const std::function<bool(const StoredRow &)> &visit) const;
 
-    // What the console's users table shows of each row (directory::UserSummary, encoded), keyed as
-    // the rows; a summary whose row is not stored is not kept. Within the caller's transaction, after
-    // the rows: a row whose data changed has lost its summary (a trigger), a row that moved keeps it.
-    Result<void> storeSummaries(const QString &source, const QList<QPair<QString, QByteArray>> &summaries);
     // Whether every row of the source has its summary (not so in a database made before them); `rows`
     // gets how many rows the source has.
     [[nodiscard]] bool summariesComplete(const QString &source, qint64 *rows = nullptr) const;
@@ -84,7 +88,11 @@ public:
 
 private:
     StateStore(QString path, QString connectionName);
-    Result<void> migrate();
+    Result<void> migrate(int target);
+
+    // The number naming a source's rows (table `sources`), made when first needed. Not kept between
+    // calls: one made in a transaction that is rolled back is gone.
+    Result<qint64> sourceId(const QString &source);
 
     QString m_path;
     QString m_connectionName;

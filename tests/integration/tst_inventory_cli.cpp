@@ -621,7 +621,8 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
     QHash<QString, QString> rowKeys; // DN -> the row's key (the source anchor)
     {
         QSqlQuery q((*state)->database());
-        q.prepare(QStringLiteral("SELECT dn, data FROM directory_users WHERE source = ? AND report IS NOT "
+        q.prepare(QStringLiteral("SELECT dn, data FROM directory_users WHERE source = (SELECT id FROM "
+                                 "sources WHERE key = ?) AND report IS NOT "
                                  "NULL AND length(report_csv) > 0 ORDER BY seq"));
         q.addBindValue(key);
         QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
@@ -639,8 +640,8 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
     // Replaces a user's stored rows by planted ones (as many), and makes its report run out or not.
     auto plant = [&](const QString &dn, const QString &text, bool ranOut) {
         QSqlQuery q((*state)->database());
-        q.prepare(
-            QStringLiteral("SELECT report, report_csv FROM directory_users WHERE source = ? AND dn = ?"));
+        q.prepare(QStringLiteral("SELECT report, report_csv FROM directory_users WHERE source = (SELECT id "
+                                 "FROM sources WHERE key = ?) AND dn = ?"));
         q.addBindValue(key);
         q.addBindValue(rowKeys.value(dn));
         if (!q.exec() || !q.next())
@@ -653,8 +654,8 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
             report->csv += text.toUtf8() + "\r\n";
         if (ranOut)
             report->until = QDateTime::currentDateTimeUtc().addSecs(-3600).toMSecsSinceEpoch();
-        q.prepare(QStringLiteral(
-            "UPDATE directory_users SET report = ?, report_csv = ? WHERE source = ? AND dn = ?"));
+        q.prepare(QStringLiteral("UPDATE directory_users SET report = ?, report_csv = ? WHERE source = "
+                                 "(SELECT id FROM sources WHERE key = ?) AND dn = ?"));
         q.addBindValue(report->encode());
         q.addBindValue(report->csv);
         q.addBindValue(key);
@@ -677,7 +678,8 @@ void TestInventoryCli::fullReadReusesRowsThatStillHold()
     QVERIFY(plant(chosen.at(1), ranOut, true));
     {
         QSqlQuery q((*state)->database());
-        q.prepare(QStringLiteral("UPDATE directory_users SET seq = 100000 WHERE source = ? AND dn = ?"));
+        q.prepare(QStringLiteral("UPDATE directory_users SET seq = 100000 WHERE source = (SELECT id FROM "
+                                 "sources WHERE key = ?) AND dn = ?"));
         q.addBindValue(key);
         q.addBindValue(rowKeys.value(chosen.at(0)));
         QVERIFY(q.exec() && q.numRowsAffected() == 1);

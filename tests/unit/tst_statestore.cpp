@@ -8,6 +8,7 @@
 
 #include <QDir>
 #include <QScopeGuard>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
@@ -40,13 +41,14 @@ directory::ConnectionProfile ldapProfile()
     return profile;
 }
 
-// Back to version 10: the users' summaries (version 11) gone.
-void dropSummaries(QSqlQuery &q)
+// A read mark of the profile's server, as a read of it saves
+directory::ReadMark readMarkOf(const directory::ConnectionProfile &profile)
 {
-    for (const char *trigger :
-         { "user_summaries_row_gone", "user_summaries_row_changed", "user_summaries_row_moved" })
-        QVERIFY(q.exec(QStringLiteral("DROP TRIGGER %1").arg(QLatin1String(trigger))));
-    QVERIFY(q.exec(QStringLiteral("DROP TABLE user_summaries")));
+    directory::ReadMark mark;
+    mark.kind = profile.kind;
+    mark.server = profile.url;
+    mark.csn = QStringLiteral("20261202090000.000000Z#000000#000#000000");
+    return mark;
 }
 
 // A trust file of the test PKI, and the analyzer judging under it.
@@ -87,7 +89,9 @@ private slots:
     void reportsAreStoredAndReadBack();
     void threadReadersNeverMixDatabases();
     void summariesFollowTheirRows();
-    void summariesMigrateFromVersion10();
+    void firstReadStoresAKeyMetTwice();
+    void summariesMigrate();
+    void summariesMigrate_data();
 };
 
 void TestStateStore::migratesAndUsesWal()
@@ -233,20 +237,16 @@ void TestStateStore::earlierCacheFormatsAreDropped()
         QVERIFY(cache.ok());
         QVERIFY(!(*cache)->find("old").has_value());
         QCOMPARE((*cache)->size(), 0);
-        // Back to version 3's tables (the later migrations add these columns).
-        QSqlQuery q((*store)->database());
-        QVERIFY(q.exec(QStringLiteral("DROP TABLE plan_claims")));
-        QVERIFY(q.exec(QStringLiteral("ALTER TABLE journal DROP COLUMN seen_values")));
-        QVERIFY(q.exec(QStringLiteral("ALTER TABLE directory_users DROP COLUMN report_csv")));
-        QVERIFY(q.exec(QStringLiteral("ALTER TABLE directory_users DROP COLUMN report")));
-        QVERIFY(q.exec(QStringLiteral("DROP TABLE run_log"))); // the run history (version 9)
-        QVERIFY(q.exec(QStringLiteral("DROP TABLE runs")));
-        QVERIFY(q.exec(QStringLiteral("ALTER TABLE audit DROP COLUMN hash"))); // the hash chain (10)
-        QVERIFY(q.exec(QStringLiteral("ALTER TABLE plans DROP COLUMN author")));
-        dropSummaries(q); // the users' summaries (11)
-        QVERIFY(q.exec(QStringLiteral("UPDATE schema_version SET version = 3")));
     }
-    // ...and the migration to the compact form drops them all.
+    // ...and a database of version 3 (made by the migrations of then) with a row of its time...
+    QFile::remove(path);
+    {
+        auto store = StateStore::openAtVersion(path, 3);
+        QVERIFY(store.ok());
+        QCOMPARE((*store)->schemaVersion(), 3);
+        QVERIFY(insertRow((*store)->database(), "old", 3));
+    }
+    // ...loses them all in the migrations to the compact form.
     auto store = StateStore::open(path);
     QVERIFY(store.ok());
     QCOMPARE((*store)->schemaVersion(), StateStore::latestSchemaVersion());
@@ -742,10 +742,7 @@ void TestStateStore::summariesFollowTheirRows()
     auto store = StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
     QVERIFY(store.ok());
     const directory::ConnectionProfile profile = ldapProfile();
-    directory::ReadMark mark;
-    mark.kind = profile.kind;
-    mark.server = profile.url;
-    mark.csn = QStringLiteral("20261202090000.000000Z#000000#000#000000");
+    const directory::ReadMark mark = readMarkOf(profile);
     directory::StoredDirectory stored(**store, profile);
     QVERIFY(stored.begin(true).ok());
     QVERIFY(stored
@@ -849,19 +846,122 @@ void TestStateStore::summariesFollowTheirRows()
     QCOMPARE(shown(other), QStringList());
 }
 
-// A database of schema version 10 (no summaries) opens, migrates, and its stored users are still
-// there to be judged (the console's fallback) until the next read stores their summaries.
-void TestStateStore::summariesMigrateFromVersion10()
+// The first read of a directory stores its rows by plain inserts (no statement journal); a key met
+// twice in that read (two entries with one source anchor) is stored once, the later one kept, and
+// the read still commits. The next full read of the same source stores by upsert: the two rows take
+// their new places, and their summaries follow.
+void TestStateStore::firstReadStoresAKeyMetTwice()
 {
+    QTemporaryDir dir;
+    const PkiAnalyzer pki(dir.path());
+    QVERIFY(pki.analyzer);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const Issued good = TestPki::issue(goodLeafSpec(QStringLiteral("a@example.test")),
+                                       StandardPki::instance().ecIntermediate);
+    auto user = [&](const QString &name, const QString &anchor, const QString &displayName) {
+        directory::DirectoryUser u;
+        u.dn = QStringLiteral("uid=%1,dc=example").arg(name);
+        u.sourceAnchor = anchor;
+        u.mail = name + QStringLiteral("@example.test");
+        u.displayName = displayName;
+        u.userCertificate = { good.der };
+        u.values = pki.analyzer->analyzeUser(u.userCertificate, u.userSmimeCertificate, u.context(), now);
+        return u;
+    };
+    const QList<directory::DirectoryUser> users = {
+        user(QStringLiteral("a"), QStringLiteral("A1"), QStringLiteral("first")),
+        user(QStringLiteral("b"), QStringLiteral("B1"), QStringLiteral("b")),
+        user(QStringLiteral("a2"), QStringLiteral("A1"), QStringLiteral("second"))
+    };
+    auto store = StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    const directory::ConnectionProfile profile = ldapProfile();
+    const directory::ReadMark mark = readMarkOf(profile);
+    directory::StoredDirectory stored(**store, profile);
+    QVERIFY(stored.begin(true).ok());
+    const auto first = stored.store(users);
+    QVERIFY2(first.ok(), first.ok() ? "" : qPrintable(first.error().message));
+    QVERIFY(stored.commit(mark).ok());
+    QVERIFY(stored.summariesComplete());
+    QStringList names;
+    QVERIFY(
+        stored
+            .forEachSummary([&](directory::UserSummary &&s) { return names << s.identity.displayName, true; })
+            .ok());
+    QCOMPARE(names, (QStringList { QStringLiteral("b"), QStringLiteral("second") }));
+    const auto kept = stored.user(QStringLiteral("anchor:A1"));
+    QVERIFY(kept.ok());
+    QCOMPARE(kept->dn, QStringLiteral("uid=a2,dc=example"));
+
+    QSqlQuery q((*store)->database());
+    auto totalChanges = [&q] {
+        return q.exec(QStringLiteral("SELECT total_changes()")) && q.next() ? q.value(0).toLongLong() : -1;
+    };
+    const QList<directory::DirectoryUser> again = { users.at(1), users.at(2) };
+    QVERIFY(stored.begin(true).ok());
+    const qint64 before = totalChanges();
+    QVERIFY(stored.store(again).ok());
+    QCOMPARE(totalChanges() - before,
+             4); // b and a2 take the places 1 and 2 (they had 2 and 3), their summaries too
+    QVERIFY(stored.commit(mark).ok());
+    names.clear();
+    QVERIFY(
+        stored
+            .forEachSummary([&](directory::UserSummary &&s) { return names << s.identity.displayName, true; })
+            .ok());
+    QCOMPARE(names, (QStringList { QStringLiteral("b"), QStringLiteral("second") }));
+}
+
+// A database of an earlier schema version holding `users` as that version stored them: the rows (and
+// from version 11 the summaries) written by today's code into another database, copied across with
+// their source named by its text again (as up to version 11), and the read mark.
+void storeAtVersion(const QString &path, int version, const directory::ConnectionProfile &profile,
+                    const QList<directory::DirectoryUser> &users, const directory::ReadMark &mark)
+{
+    const QString today = path + QStringLiteral(".today");
+    {
+        auto store = StateStore::open(today);
+        QVERIFY(store.ok());
+        directory::StoredDirectory stored(**store, profile);
+        QVERIFY(stored.begin(true).ok());
+        QVERIFY(stored.store(users).ok());
+        QVERIFY(stored.commit(mark).ok());
+    }
+    auto store = StateStore::openAtVersion(path, version);
+    QVERIFY(store.ok());
+    QCOMPARE((*store)->schemaVersion(), version);
+    QSqlQuery q((*store)->database());
+    q.prepare(QStringLiteral("ATTACH DATABASE ? AS today"));
+    q.addBindValue(today);
+    QVERIFY2(q.exec(), qPrintable(q.lastError().text()));
+    QVERIFY2(q.exec(QStringLiteral(
+                 "INSERT INTO directory_users (source, dn, seq, data, report, report_csv) SELECT s.key, "
+                 "d.dn, d.seq, d.data, d.report, d.report_csv FROM today.directory_users d "
+                 "JOIN today.sources s ON s.id = d.source")),
+             qPrintable(q.lastError().text()));
+    QCOMPARE(q.numRowsAffected(), users.size());
+    if (version >= 11)
+        QVERIFY2(q.exec(QStringLiteral("INSERT INTO user_summaries (source, dn, seq, summary) SELECT s.key, "
+                                       "u.dn, u.seq, u.summary FROM today.user_summaries u "
+                                       "JOIN today.sources s ON s.id = u.source")),
+                 qPrintable(q.lastError().text()));
+    QVERIFY2(q.exec(QStringLiteral("INSERT INTO directory_marks SELECT * FROM today.directory_marks")),
+             qPrintable(q.lastError().text()));
+    QVERIFY(q.exec(QStringLiteral("DETACH DATABASE today")));
+}
+
+// A database of schema version 10 (no summaries) opens, migrates, and its stored users are still
+// there to be judged (the console's fallback) until the next read stores their summaries; one of
+// version 11 keeps its rows and their summaries through the migration to numbered sources (12).
+void TestStateStore::summariesMigrate()
+{
+    QFETCH(int, version);
     QTemporaryDir dir;
     const PkiAnalyzer pki(dir.path());
     QVERIFY(pki.analyzer);
     const QString path = dir.filePath(QStringLiteral("certsync.db"));
     const directory::ConnectionProfile profile = ldapProfile();
-    directory::ReadMark mark;
-    mark.kind = profile.kind;
-    mark.server = profile.url;
-    mark.csn = QStringLiteral("20261202090000.000000Z#000000#000#000000");
+    const directory::ReadMark mark = readMarkOf(profile);
     const Issued good = TestPki::issue(goodLeafSpec(QStringLiteral("m@example.test")),
                                        StandardPki::instance().ecIntermediate);
     const QDateTime now = QDateTime::currentDateTimeUtc();
@@ -874,38 +974,54 @@ void TestStateStore::summariesMigrateFromVersion10()
         u.values = pki.analyzer->analyzeUser(u.userCertificate, u.userSmimeCertificate, u.context(), now);
         users.append(u);
     }
-    {
-        auto store = StateStore::open(path);
-        QVERIFY(store.ok());
-        directory::StoredDirectory stored(**store, profile);
-        QVERIFY(stored.begin(true).ok());
-        QVERIFY(stored.store(users).ok());
-        QVERIFY(stored.commit(mark).ok());
-        QVERIFY(stored.summariesComplete());
-        QSqlQuery q((*store)->database());
-        dropSummaries(q);
-        QVERIFY(q.exec(QStringLiteral("UPDATE schema_version SET version = 10")));
-    }
+    storeAtVersion(path, version, profile, users, mark);
+    if (QTest::currentTestFailed())
+        return;
     auto store = StateStore::open(path);
     QVERIFY2(store.ok(), store.ok() ? "" : qPrintable(store.error().message));
     QCOMPARE((*store)->schemaVersion(), StateStore::latestSchemaVersion());
-    QCOMPARE(StateStore::latestSchemaVersion(), 11);
+    QCOMPARE(StateStore::latestSchemaVersion(), 12);
     directory::StoredDirectory stored(**store, profile);
-    QVERIFY(!stored.summariesComplete()); // rows without summaries: the console judges them
+    QString why;
+    QVERIFY2(stored.mark(&why), qPrintable(why));
+    // Version 10 has rows without summaries (the console judges them); 11 has both.
+    QCOMPARE(stored.summariesComplete(), version >= 11);
     qint64 summaries = 0;
     QVERIFY(stored.forEachSummary([&](directory::UserSummary &&) { return ++summaries, true; }).ok());
-    QCOMPARE(summaries, 0);
-    auto judged = stored.forEachUser(*pki.analyzer, now,
-                                     [](directory::DirectoryUser &&u) { return !u.values.isEmpty(); });
+    QCOMPARE(summaries, version >= 11 ? 2 : 0);
+    QStringList judgedDns;
+    auto judged = stored.forEachUser(*pki.analyzer, now, [&](directory::DirectoryUser &&u) {
+        judgedDns << u.dn;
+        return !u.values.isEmpty();
+    });
     QVERIFY(judged.ok());
     QCOMPARE(*judged, 2);
-    // The next read stores them, the rows unchanged.
+    QCOMPARE(judgedDns,
+             (QStringList { QStringLiteral("uid=m,dc=example"), QStringLiteral("uid=n,dc=example") }));
+    QVERIFY(stored.user(directory::storedRowKey(users.at(1))).ok());
+    // The next read stores them; the rows unchanged are not written again.
+    QSqlQuery q((*store)->database());
+    auto totalChanges = [&q] {
+        return q.exec(QStringLiteral("SELECT total_changes()")) && q.next() ? q.value(0).toLongLong() : -1;
+    };
     QVERIFY(stored.begin(true).ok());
+    const qint64 before = totalChanges();
     QVERIFY(stored.store(users).ok());
+    QCOMPARE(totalChanges() - before, version >= 11 ? 0 : 2); // version 10: the two summaries
     QVERIFY(stored.commit(mark).ok());
     QVERIFY(stored.summariesComplete());
+    summaries = 0;
     QVERIFY(stored.forEachSummary([&](directory::UserSummary &&) { return ++summaries, true; }).ok());
     QCOMPARE(summaries, 2);
+    QVERIFY(q.exec(QStringLiteral("SELECT COUNT(*) FROM sources")) && q.next());
+    QCOMPARE(q.value(0).toInt(), 1);
+}
+
+void TestStateStore::summariesMigrate_data()
+{
+    QTest::addColumn<int>("version");
+    QTest::newRow("from version 10") << 10;
+    QTest::newRow("from version 11") << 11;
 }
 
 QTEST_GUILESS_MAIN(TestStateStore)
