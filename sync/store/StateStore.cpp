@@ -285,7 +285,7 @@ Result<std::unique_ptr<StateStore>> StateStore::openAtVersion(const QString &pat
     // 50,000 users wrote 7.9 GB for a 370 MB database (1.5 GB now; docs/BENCHMARKS.md).
     for (const char *statement :
          { "PRAGMA page_size=16384", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-           "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-16384" })
+           "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY" })
         if (!pragma.exec(QString::fromLatin1(statement)))
             return sqlError(QStringLiteral("cannot configure %1").arg(path), pragma.lastError());
     if (auto migrated = store->migrate(std::clamp(version, 1, latestSchemaVersion())); !migrated)
