@@ -137,7 +137,9 @@ const QList<QStringList> &migrations()
         // entries (about 45 bytes) are scattered. The cache is recomputed, so its rows are dropped.
         // The directories' rows and summaries name their source (a directory, base DN, filter and
         // attributes: about 200 characters) by a number: the text was repeated in every row and in
-        // the four indexes, a sixth of a snapshot's bytes, and every insert compared it again.
+        // the four indexes, a sixth of a snapshot's bytes, and every insert compared it again. The
+        // rows are copied in the order they are stored (CROSS JOIN keeps the old table outside),
+        // which is their seq order after a full read, with no sort held in memory.
         { QStringLiteral("DROP TABLE analysis_cache"),
           QStringLiteral("CREATE TABLE analysis_cache (id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE, "
                          "format INTEGER NOT NULL, data BLOB NOT NULL, created TEXT NOT NULL)"),
@@ -152,11 +154,11 @@ const QList<QStringList> &migrations()
                          "PRIMARY KEY (source, dn))"),
           QStringLiteral(
               "INSERT INTO users_by_source SELECT s.id, d.dn, d.seq, d.data, d.report, d.report_csv "
-              "FROM directory_users d JOIN sources s ON s.key = d.source ORDER BY s.id, d.seq"),
+              "FROM directory_users d CROSS JOIN sources s ON s.key = d.source"),
           QStringLiteral("CREATE TABLE summaries_by_source (source INTEGER NOT NULL, dn TEXT NOT NULL, "
                          "seq INTEGER NOT NULL, summary BLOB NOT NULL, PRIMARY KEY (source, dn))"),
           QStringLiteral("INSERT INTO summaries_by_source SELECT s.id, u.dn, u.seq, u.summary "
-                         "FROM user_summaries u JOIN sources s ON s.key = u.source ORDER BY s.id, u.seq"),
+                         "FROM user_summaries u CROSS JOIN sources s ON s.key = u.source"),
           QStringLiteral("DROP TABLE directory_users"),
           QStringLiteral("DROP TABLE user_summaries"),
           QStringLiteral("ALTER TABLE users_by_source RENAME TO directory_users"),
@@ -328,6 +330,19 @@ Result<void> StateStore::migrate(int target)
     // Two connections can open a new or older database at once (the console's stored view and a job,
     // two processes): the write lock comes first, then the version is read again, so that only one of
     // them migrates and the other finds the work done.
+    // Debian's SQLite zeroes every freed page (secure_delete), and within a statement keeps each page
+    // it changes in a statement journal (in memory: temp_store). A migration that drops a table whose
+    // rows it has just copied (12) would hold the whole table in memory to zero it: 250 MB at 50,000
+    // users. The copied rows are still in the database, so zeroing their old pages protects nothing.
+    QSqlQuery secureDelete(db);
+    const int wasSecure = secureDelete.exec(QStringLiteral("PRAGMA secure_delete")) && secureDelete.next()
+        ? secureDelete.value(0).toInt()
+        : 1;
+    secureDelete.finish();
+    secureDelete.exec(QStringLiteral("PRAGMA secure_delete = 0"));
+    auto restoreSecureDelete = qScopeGuard([&secureDelete, wasSecure] {
+        secureDelete.exec(QStringLiteral("PRAGMA secure_delete = %1").arg(wasSecure));
+    });
     if (!q.exec(QStringLiteral("BEGIN IMMEDIATE")))
         return sqlError(QStringLiteral("cannot begin a migration"), q.lastError());
     auto rollback = qScopeGuard([&q] { q.exec(QStringLiteral("ROLLBACK")); });
