@@ -915,10 +915,10 @@ Result<void> SqliteAnalysisCache::write(const QList<QPair<QByteArray, QByteArray
                                    "VALUES (?, %1, ?, '%2')")
                         .arg(codecFormat)
                         .arg(created));
-    for (const auto &[sha, data] : rows) {
-        const auto bind = [&](QSqlQuery &q) {
-            q.bindValue(0, sha);
-            q.bindValue(1, data);
+    for (const QPair<QByteArray, QByteArray> &row : rows) {
+        const auto bind = [&row](QSqlQuery &q) {
+            q.bindValue(0, row.first);
+            q.bindValue(1, row.second);
             return q.exec();
         };
         if (!bind(insert) && !bind(replace))
