@@ -465,7 +465,8 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
             .arg(reorder ? QStringLiteral("seq = excluded.seq,") : QString(),
                  reorder ? QStringLiteral("seq <> excluded.seq OR") : QString()));
     // The summary takes its row's place (seq); an unchanged summary is not rewritten. A full read
-    // knows the row's seq (the row takes the one given); an incremental one keeps the stored row's.
+    // knows the row's seq (the row takes the one given); an incremental one keeps the stored row's,
+    // so there the given seq is not used. Every summary statement binds (source, key, seq, summary).
     QSqlQuery summaryUpsert(db);
     summaryUpsert.prepare(
         QStringLiteral(
@@ -473,8 +474,9 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
             "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, summary = excluded.summary "
             "WHERE seq <> excluded.seq OR summary <> excluded.summary")
             .arg(reorder ? QStringLiteral("VALUES (?, ?, ?, ?)")
-                         : QStringLiteral("SELECT source, dn, seq, ? FROM directory_users "
-                                          "WHERE source = ? AND dn = ?")));
+                         : QStringLiteral("SELECT d.source, d.dn, d.seq, n.summary FROM (SELECT ? AS source, "
+                                          "? AS dn, ? AS seq, ? AS summary) n, directory_users d "
+                                          "WHERE d.source = n.source AND d.dn = n.dn")));
     // Into a source without rows, plain inserts: an upsert on a table with triggers writes, for each
     // row, every page it touches into a statement journal first (16 KiB each, in memory since
     // temp_store=MEMORY), which was most of what storing a cold inventory cost (docs/BENCHMARKS.md).
@@ -519,17 +521,7 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
             q.bindValue(3, row.summary);
             return q.exec();
         };
-        if (inserted && bindSummary(summaryInsert))
-            continue;
-        if (reorder) {
-            if (!bindSummary(summaryUpsert))
-                return fail(summaryUpsert);
-            continue;
-        }
-        summaryUpsert.bindValue(0, row.summary);
-        summaryUpsert.bindValue(1, *id);
-        summaryUpsert.bindValue(2, row.key);
-        if (!summaryUpsert.exec())
+        if (!(inserted && bindSummary(summaryInsert)) && !bindSummary(summaryUpsert))
             return fail(summaryUpsert);
     }
     if (ownTransaction && !db.commit()) {
@@ -543,33 +535,36 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
 Result<qint64> StateStore::sourceId(const QString &source)
 {
     QSqlQuery q(database());
-    q.prepare(QStringLiteral("INSERT INTO sources (key) VALUES (?) ON CONFLICT (key) DO NOTHING"));
+    q.prepare(QStringLiteral("SELECT id FROM sources WHERE key = ?"));
     q.addBindValue(source);
     if (!q.exec())
         return sqlError(QStringLiteral("cannot name the snapshot's source"), q.lastError());
-    q.prepare(QStringLiteral("SELECT id FROM sources WHERE key = ?"));
+    if (q.next())
+        return q.value(0).toLongLong();
+    q.prepare(QStringLiteral("INSERT INTO sources (key) VALUES (?)"));
     q.addBindValue(source);
-    if (!q.exec() || !q.next())
+    if (!q.exec())
         return sqlError(QStringLiteral("cannot name the snapshot's source"), q.lastError());
-    return q.value(0).toLongLong();
+    return q.lastInsertId().toLongLong();
 }
 
 Result<qint64> StateStore::dropRowsExcept(const QString &source, const QSet<QString> &keep)
 {
-    const Result<qint64> id = sourceId(source);
-    if (!id)
-        return id.error();
     QSqlQuery q(database());
-    q.prepare(QStringLiteral("SELECT COUNT(*) FROM directory_users WHERE source = ?"));
-    q.addBindValue(*id);
-    if (!q.exec() || !q.next())
+    q.prepare(QStringLiteral("SELECT id, (SELECT COUNT(*) FROM directory_users WHERE source = sources.id) "
+                             "FROM sources WHERE key = ?"));
+    q.addBindValue(source);
+    if (!q.exec())
         return sqlError(QStringLiteral("cannot read the stored snapshot"), q.lastError());
-    if (q.value(0).toLongLong() <= keep.size())
+    if (!q.next())
+        return 0; // no row was ever stored for it
+    const qint64 id = q.value(0).toLongLong();
+    if (q.value(1).toLongLong() <= keep.size())
         return 0; // every stored row is one of `keep` (the caller stored them all)
     QStringList gone;
     q.setForwardOnly(true);
     q.prepare(QStringLiteral("SELECT dn FROM directory_users WHERE source = ?"));
-    q.addBindValue(*id);
+    q.addBindValue(id);
     if (!q.exec())
         return sqlError(QStringLiteral("cannot read the stored snapshot"), q.lastError());
     while (q.next())
@@ -577,7 +572,7 @@ Result<qint64> StateStore::dropRowsExcept(const QString &source, const QSet<QStr
             gone.append(std::move(key));
     q.prepare(QStringLiteral("DELETE FROM directory_users WHERE source = ? AND dn = ?"));
     for (const QString &key : std::as_const(gone)) {
-        q.bindValue(0, *id);
+        q.bindValue(0, id);
         q.bindValue(1, key);
         if (!q.exec())
             return sqlError(QStringLiteral("cannot drop a user from the stored snapshot"), q.lastError());

@@ -51,6 +51,12 @@ directory::ReadMark readMarkOf(const directory::ConnectionProfile &profile)
     return mark;
 }
 
+// The rows this connection has changed so far, triggers' changes included
+qint64 totalChanges(QSqlQuery &q)
+{
+    return q.exec(QStringLiteral("SELECT total_changes()")) && q.next() ? q.value(0).toLongLong() : -1;
+}
+
 // A trust file of the test PKI, and the analyzer judging under it.
 struct PkiAnalyzer
 {
@@ -435,18 +441,13 @@ void TestStateStore::storedDirectoryMergesAndRollsBack()
     QCOMPARE(order(stored),
              (QStringList { QStringLiteral("e1"), QStringLiteral("a3"), QStringLiteral("f1") }));
     QSqlQuery changes((*store)->database());
-    auto totalChanges = [&changes] {
-        return changes.exec(QStringLiteral("SELECT total_changes()")) && changes.next()
-            ? changes.value(0).toLongLong()
-            : -1;
-    };
     QVERIFY(stored.begin(true).ok());
-    const qint64 before = totalChanges();
+    const qint64 before = totalChanges(changes);
     QVERIFY(stored
                 .store({ user(QStringLiteral("e"), "1"), user(QStringLiteral("a"), "3"),
                          user(QStringLiteral("f"), "1") })
                 .ok());
-    QCOMPARE(totalChanges(), before);
+    QCOMPARE(totalChanges(changes), before);
     QVERIFY(stored.commit(mark).ok());
     QVERIFY(stored.begin(true).ok());
     QVERIFY(stored.store({ user(QStringLiteral("f"), "2"), user(QStringLiteral("e"), "1") }).ok());
@@ -830,13 +831,10 @@ void TestStateStore::summariesFollowTheirRows()
     QSqlQuery q((*store)->database());
     QVERIFY(q.exec(QStringLiteral("SELECT COUNT(*) FROM user_summaries")) && q.next());
     QCOMPARE(q.value(0).toInt(), 3);
-    auto totalChanges = [&q] {
-        return q.exec(QStringLiteral("SELECT total_changes()")) && q.next() ? q.value(0).toLongLong() : -1;
-    };
     QVERIFY(stored.begin(true).ok());
-    const qint64 before = totalChanges();
+    const qint64 before = totalChanges(q);
     QVERIFY(stored.store(again).ok());
-    QCOMPARE(totalChanges(), before);
+    QCOMPARE(totalChanges(q), before);
     QVERIFY(stored.commit(mark).ok());
 
     // Another directory (here: another filter) has summaries of its own: none.
@@ -883,33 +881,26 @@ void TestStateStore::firstReadStoresAKeyMetTwice()
     QVERIFY2(first.ok(), first.ok() ? "" : qPrintable(first.error().message));
     QVERIFY(stored.commit(mark).ok());
     QVERIFY(stored.summariesComplete());
-    QStringList names;
-    QVERIFY(
-        stored
-            .forEachSummary([&](directory::UserSummary &&s) { return names << s.identity.displayName, true; })
-            .ok());
-    QCOMPARE(names, (QStringList { QStringLiteral("b"), QStringLiteral("second") }));
+    const auto shownNames = [&stored] {
+        QStringList names;
+        auto n = stored.forEachSummary(
+            [&](directory::UserSummary &&s) { return names << s.identity.displayName, true; });
+        return n.ok() ? names : QStringList { QStringLiteral("error: ") + n.error().message };
+    };
+    QCOMPARE(shownNames(), (QStringList { QStringLiteral("b"), QStringLiteral("second") }));
     const auto kept = stored.user(QStringLiteral("anchor:A1"));
     QVERIFY(kept.ok());
     QCOMPARE(kept->dn, QStringLiteral("uid=a2,dc=example"));
 
     QSqlQuery q((*store)->database());
-    auto totalChanges = [&q] {
-        return q.exec(QStringLiteral("SELECT total_changes()")) && q.next() ? q.value(0).toLongLong() : -1;
-    };
     const QList<directory::DirectoryUser> again = { users.at(1), users.at(2) };
     QVERIFY(stored.begin(true).ok());
-    const qint64 before = totalChanges();
+    const qint64 before = totalChanges(q);
     QVERIFY(stored.store(again).ok());
-    QCOMPARE(totalChanges() - before,
-             4); // b and a2 take the places 1 and 2 (they had 2 and 3), their summaries too
+    // b and a2 take the places 1 and 2 (they had 2 and 3), and their summaries follow
+    QCOMPARE(totalChanges(q) - before, 4);
     QVERIFY(stored.commit(mark).ok());
-    names.clear();
-    QVERIFY(
-        stored
-            .forEachSummary([&](directory::UserSummary &&s) { return names << s.identity.displayName, true; })
-            .ok());
-    QCOMPARE(names, (QStringList { QStringLiteral("b"), QStringLiteral("second") }));
+    QCOMPARE(shownNames(), (QStringList { QStringLiteral("b"), QStringLiteral("second") }));
 }
 
 // A database of an earlier schema version holding `users` as that version stored them: the rows (and
@@ -1001,13 +992,10 @@ void TestStateStore::summariesMigrate()
     QVERIFY(stored.user(directory::storedRowKey(users.at(1))).ok());
     // The next read stores them; the rows unchanged are not written again.
     QSqlQuery q((*store)->database());
-    auto totalChanges = [&q] {
-        return q.exec(QStringLiteral("SELECT total_changes()")) && q.next() ? q.value(0).toLongLong() : -1;
-    };
     QVERIFY(stored.begin(true).ok());
-    const qint64 before = totalChanges();
+    const qint64 before = totalChanges(q);
     QVERIFY(stored.store(users).ok());
-    QCOMPARE(totalChanges() - before, version >= 11 ? 0 : 2); // version 10: the two summaries
+    QCOMPARE(totalChanges(q) - before, version >= 11 ? 0 : 2); // version 10: the two summaries
     QVERIFY(stored.commit(mark).ok());
     QVERIFY(stored.summariesComplete());
     summaries = 0;
