@@ -1,10 +1,10 @@
 #include "store/StateStore.h"
+#include "store/CompactCodec.h"
 #include "store/FileModes.h"
 
 #include "core/Logging.h"
 
 #include <QAtomicInt>
-#include <QDataStream>
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
@@ -183,8 +183,9 @@ Error sqlError(const QString &what, const QSqlError &error)
 }
 
 // 2: no chain elements, no DER for plain values; 3: times as epoch ms; 4: compact, only what the
-// judge and the inventory need (SqliteAnalysisCache's comment)
-constexpr int codecFormat = 4;
+// judge and the inventory need (SqliteAnalysisCache's comment); 5: CompactCodec instead of QDataStream
+// (UTF-8 strings, varints)
+constexpr int codecFormat = 5;
 
 qint64 epochMs(const QDateTime &time)
 {
@@ -197,41 +198,70 @@ QDateTime fromEpochMs(qint64 ms)
                                                     : QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
 }
 
-void put(QDataStream &s, const Certificate &c)
+void put(CompactWriter &w, const Certificate &c)
 {
-    // Times as UTC milliseconds: QDataStream's QDateTime form consults the local time zone (a stat()
+    // Times as UTC milliseconds: QDateTime's own serial forms consult the local time zone (a stat()
     // of /etc/localtime per value) and would dominate a warm run.
-    s << c.sha256 << c.subject << c.issuer << c.serialHex << epochMs(c.notBefore) << epochMs(c.notAfter)
-      << c.emailSans << c.subjectEmails << c.hasKeyUsage << c.keyUsage << c.hasExtendedKeyUsage
-      << c.extendedKeyUsages << c.isCa << qint32(c.keyType) << qint32(c.keyBits) << c.curve
-      << c.signatureAlgorithm << c.signatureDigest << c.selfIssued << c.selfSigned;
+    w.bytes(c.sha256);
+    w.text(c.subject);
+    w.text(c.issuer);
+    w.text(c.serialHex);
+    w.signedNumber(epochMs(c.notBefore));
+    w.signedNumber(epochMs(c.notAfter));
+    w.texts(c.emailSans);
+    w.texts(c.subjectEmails);
+    w.flag(c.hasKeyUsage);
+    w.signedNumber(c.keyUsage);
+    w.flag(c.hasExtendedKeyUsage);
+    w.texts(c.extendedKeyUsages);
+    w.flag(c.isCa);
+    w.signedNumber(qint64(c.keyType));
+    w.signedNumber(c.keyBits);
+    w.text(c.curve);
+    w.text(c.signatureAlgorithm);
+    w.text(c.signatureDigest);
+    w.flag(c.selfIssued);
+    w.flag(c.selfSigned);
 }
 
-void get(QDataStream &s, Certificate &c)
+void get(CompactReader &r, Certificate &c)
 {
-    qint32 keyType = 0, keyBits = 0;
-    qint64 notBefore = 0, notAfter = 0;
-    s >> c.sha256 >> c.subject >> c.issuer >> c.serialHex >> notBefore >> notAfter >> c.emailSans
-        >> c.subjectEmails >> c.hasKeyUsage >> c.keyUsage >> c.hasExtendedKeyUsage >> c.extendedKeyUsages
-        >> c.isCa >> keyType >> keyBits >> c.curve >> c.signatureAlgorithm >> c.signatureDigest
-        >> c.selfIssued >> c.selfSigned;
-    c.notBefore = fromEpochMs(notBefore);
-    c.notAfter = fromEpochMs(notAfter);
-    c.keyType = KeyType(keyType);
-    c.keyBits = keyBits;
+    c.sha256 = r.bytes();
+    c.subject = r.text();
+    c.issuer = r.text();
+    c.serialHex = r.text();
+    c.notBefore = fromEpochMs(r.signedNumber());
+    c.notAfter = fromEpochMs(r.signedNumber());
+    c.emailSans = r.texts();
+    c.subjectEmails = r.texts();
+    c.hasKeyUsage = r.flag();
+    c.keyUsage = quint16(r.bounded(0, std::numeric_limits<quint16>::max()));
+    c.hasExtendedKeyUsage = r.flag();
+    c.extendedKeyUsages = r.texts();
+    c.isCa = r.flag();
+    c.keyType = KeyType(r.bounded(0, qint64(KeyType::Dsa)));
+    c.keyBits = int(r.bounded(0, std::numeric_limits<int>::max()));
+    c.curve = r.text();
+    c.signatureAlgorithm = r.text();
+    c.signatureDigest = r.text();
+    c.selfIssued = r.flag();
+    c.selfSigned = r.flag();
 }
 
-void put(QDataStream &s, const ChainResult &r)
+void put(CompactWriter &w, const ChainResult &r)
 {
-    s << qint32(r.status) << qint32(r.opensslError) << r.message << r.revocationChecked;
+    w.signedNumber(qint64(r.status));
+    w.signedNumber(r.opensslError);
+    w.text(r.message);
+    w.flag(r.revocationChecked);
 }
 
-void get(QDataStream &s, ChainResult &r)
+void get(CompactReader &r, ChainResult &c)
 {
-    qint32 status = 0, error = 0;
-    s >> status >> error >> r.message >> r.revocationChecked;
-    r.status = ChainStatus(status);
-    r.opensslError = error;
+    c.status = ChainStatus(r.bounded(0, qint64(ChainStatus::Invalid) /* the last */));
+    c.opensslError = int(r.bounded(std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+    c.message = r.text();
+    c.revocationChecked = r.flag();
 }
 
 } // namespace
@@ -808,52 +838,61 @@ QByteArray SqliteAnalysisCache::lookup(const QByteArray &valueSha256)
 QByteArray SqliteAnalysisCache::encode(const CachedAnalysis &a)
 {
     QByteArray bytes;
-    QDataStream s(&bytes, QIODevice::WriteOnly);
-    s.setVersion(QDataStream::Qt_6_4);
-    s << qint32(a.kind) << a.error << a.bareCertificate << a.pkcs7Signed << a.userChoice
-      << qint32(a.userIndex) << qint32(a.capabilities.size());
-    for (const SmimeCapability &c : a.capabilities)
-        s << c.oid << c.name << qint32(c.parameter);
-    s << qint32(a.certificates.size());
+    bytes.reserve(160 + 320 * a.certificates.size()); // a typical leaf's row, written without regrowing
+    CompactWriter w(bytes);
+    w.signedNumber(qint64(a.kind));
+    w.text(a.error);
+    w.flag(a.bareCertificate);
+    w.flag(a.pkcs7Signed);
+    w.text(a.userChoice);
+    w.signedNumber(a.userIndex);
+    w.number(quint64(a.capabilities.size()));
+    for (const SmimeCapability &c : a.capabilities) {
+        w.text(c.oid);
+        w.text(c.name);
+        w.signedNumber(c.parameter);
+    }
+    w.number(quint64(a.certificates.size()));
     for (const Certificate &c : a.certificates)
-        put(s, c);
-    s << qint32(a.chains.size());
+        put(w, c);
+    w.number(quint64(a.chains.size()));
     for (const ChainResult &r : a.chains)
-        put(s, r);
+        put(w, r);
     return bytes;
 }
 
 std::optional<CachedAnalysis> SqliteAnalysisCache::decode(const QByteArray &bytes)
 {
-    QDataStream s(bytes);
-    s.setVersion(QDataStream::Qt_6_4);
+    CompactReader r(bytes);
     CachedAnalysis a;
-    qint32 kind = 0, userIndex = 0, count = 0;
-    s >> kind >> a.error >> a.bareCertificate >> a.pkcs7Signed >> a.userChoice >> userIndex >> count;
-    a.kind = ValueKind(kind);
-    a.userIndex = userIndex;
-    for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
+    a.kind = ValueKind(r.bounded(0, qint64(ValueKind::Invalid)));
+    a.error = r.text();
+    a.bareCertificate = r.flag();
+    a.pkcs7Signed = r.flag();
+    a.userChoice = r.text();
+    a.userIndex = int(r.bounded(-1, std::numeric_limits<int>::max()));
+    for (quint64 i = 0, n = r.count(); i < n && !r.failed(); ++i) {
         SmimeCapability c;
-        qint32 parameter = 0;
-        s >> c.oid >> c.name >> parameter;
-        c.parameter = parameter;
-        a.capabilities.append(c);
+        c.oid = r.text();
+        c.name = r.text();
+        c.parameter = int(r.bounded(std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+        a.capabilities.append(std::move(c));
     }
-    s >> count;
-    if (count > 0 && count <= 1000) // a bag of more is a damaged row, and fails below
-        a.certificates.reserve(count);
-    for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
+    const quint64 certificates = r.count();
+    a.certificates.reserve(qsizetype(certificates));
+    for (quint64 i = 0; i < certificates && !r.failed(); ++i) {
         Certificate c;
-        get(s, c);
+        get(r, c);
         a.certificates.append(std::move(c));
     }
-    s >> count;
-    for (qint32 i = 0; i < count && s.status() == QDataStream::Ok; ++i) {
-        ChainResult r;
-        get(s, r);
-        a.chains.append(std::move(r));
+    const quint64 chains = r.count();
+    a.chains.reserve(qsizetype(chains));
+    for (quint64 i = 0; i < chains && !r.failed(); ++i) {
+        ChainResult c;
+        get(r, c);
+        a.chains.append(std::move(c));
     }
-    if (s.status() != QDataStream::Ok || a.chains.size() != a.certificates.size())
+    if (r.failed() || !r.atEnd() || a.chains.size() != a.certificates.size())
         return std::nullopt; // a damaged row is analysed afresh, never trusted
     return a;
 }

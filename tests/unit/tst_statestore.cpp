@@ -4,6 +4,7 @@
 #include "certs/CertificateJudge.h"
 #include "certs/TrustStore.h"
 #include "directory/StoredDirectory.h"
+#include "store/CompactCodec.h"
 #include "store/StateStore.h"
 
 #include <QDir>
@@ -87,6 +88,8 @@ private slots:
     void refusesANewerSchema();
     void cacheSurvivesARestart();
     void damagedRowIsNotTrusted();
+    void cachedFormKeepsEveryField();
+    void compactCodecBounds();
     void cacheWritesFollowTheOpenTransaction();
     void earlierCacheFormatsAreDropped();
     void marks();
@@ -343,6 +346,173 @@ void TestStateStore::damagedRowIsNotTrusted()
     QCOMPARE(decoded->certificates.first().subject, QStringLiteral("CN=x"));
     QVERIFY(decoded->certificates.first().der.isEmpty()); // a plain certificate value is its own DER
     QVERIFY(!SqliteAnalysisCache::decode(encoded.left(encoded.size() / 2)).has_value());
+}
+
+namespace {
+
+// A cached analysis with every field the cached form keeps set to something other than its default.
+certs::CachedAnalysis fullAnalysis()
+{
+    certs::CachedAnalysis a;
+    a.kind = certs::ValueKind::Pkcs7;
+    a.error = QStringLiteral("bag with a stray byte");
+    a.bareCertificate = true;
+    a.pkcs7Signed = true;
+    a.userChoice = QStringLiteral("issuer and serial");
+    a.userIndex = 1;
+    a.capabilities.append({ QStringLiteral("1.2.840.113549.3.2"), QStringLiteral("rc2-cbc"), 128 });
+    a.capabilities.append({ QStringLiteral("2.16.840.1.101.3.4.1.42"), QString(), -1 });
+    for (int i = 0; i < 2; ++i) {
+        certs::Certificate c;
+        c.sha256 = QByteArray(32, char(0xa0 + i));
+        c.subject = QStringLiteral("CN=Jürgen Ünal %1,O=Café \\, Söhne,C=DE").arg(i); // non-ASCII, escapes
+        c.issuer = QStringLiteral("CN=\U0001F512 Issuing CA"); // outside the BMP: a surrogate pair
+        c.serialHex = QStringLiteral("00FFA1B2C3D4E5F6");
+        c.notBefore = QDateTime(QDate(1949, 12, 31), QTime(23, 59, 59, 999), Qt::UTC); // before the epoch
+        c.notAfter = i ? QDateTime() : QDateTime(QDate(2049, 1, 1), QTime(0, 0), Qt::UTC); // invalid: none
+        c.emailSans = { QStringLiteral("a@example.test"), QStringLiteral("ä@bücher.example") };
+        c.subjectEmails = { QStringLiteral("A@Example.test") };
+        c.hasKeyUsage = true;
+        c.keyUsage = 0xffff;
+        c.hasExtendedKeyUsage = true;
+        c.extendedKeyUsages = { QStringLiteral("1.3.6.1.5.5.7.3.4"),
+                                QStringLiteral("1.3.6.1.4.1.311.10.3.4") };
+        c.isCa = i == 1;
+        c.keyType = i ? certs::KeyType::Dsa : certs::KeyType::Ec;
+        c.keyBits = i ? 16384 : 384;
+        c.curve = QStringLiteral("secp384r1");
+        c.signatureAlgorithm = QStringLiteral("ecdsa-with-SHA384");
+        c.signatureDigest = QStringLiteral("SHA384");
+        c.selfIssued = true;
+        c.selfSigned = i == 0;
+        a.certificates.append(c);
+        certs::ChainResult r;
+        r.status = i ? certs::ChainStatus::Invalid : certs::ChainStatus::Revoked;
+        r.opensslError = i ? -2147483647 - 1 : 23;
+        r.message = QStringLiteral("certificate revoked — CRL of 2026-12-01");
+        r.revocationChecked = true;
+        a.chains.append(r);
+    }
+    return a;
+}
+
+} // namespace
+
+void TestStateStore::cachedFormKeepsEveryField()
+{
+    const certs::CachedAnalysis a = fullAnalysis();
+    const QByteArray encoded = SqliteAnalysisCache::encode(a);
+    const auto d = SqliteAnalysisCache::decode(encoded);
+    QVERIFY(d.has_value());
+    QCOMPARE(int(d->kind), int(a.kind));
+    QCOMPARE(d->error, a.error);
+    QCOMPARE(d->bareCertificate, a.bareCertificate);
+    QCOMPARE(d->pkcs7Signed, a.pkcs7Signed);
+    QCOMPARE(d->userChoice, a.userChoice);
+    QCOMPARE(d->userIndex, a.userIndex);
+    QCOMPARE(d->capabilities.size(), a.capabilities.size());
+    for (qsizetype i = 0; i < a.capabilities.size(); ++i) {
+        QCOMPARE(d->capabilities[i].oid, a.capabilities[i].oid);
+        QCOMPARE(d->capabilities[i].name, a.capabilities[i].name);
+        QCOMPARE(d->capabilities[i].parameter, a.capabilities[i].parameter);
+    }
+    QCOMPARE(d->certificates.size(), a.certificates.size());
+    QCOMPARE(d->chains.size(), a.chains.size());
+    for (qsizetype i = 0; i < a.certificates.size(); ++i) {
+        const certs::Certificate &x = a.certificates[i], &y = d->certificates[i];
+        QCOMPARE(y.sha256, x.sha256);
+        QCOMPARE(y.subject, x.subject);
+        QCOMPARE(y.issuer, x.issuer);
+        QCOMPARE(y.serialHex, x.serialHex);
+        QCOMPARE(y.notBefore, x.notBefore);
+        QCOMPARE(y.notAfter.isValid(), x.notAfter.isValid());
+        if (x.notAfter.isValid())
+            QCOMPARE(y.notAfter, x.notAfter);
+        QCOMPARE(y.emailSans, x.emailSans);
+        QCOMPARE(y.subjectEmails, x.subjectEmails);
+        QCOMPARE(y.hasKeyUsage, x.hasKeyUsage);
+        QCOMPARE(y.keyUsage, x.keyUsage);
+        QCOMPARE(y.hasExtendedKeyUsage, x.hasExtendedKeyUsage);
+        QCOMPARE(y.extendedKeyUsages, x.extendedKeyUsages);
+        QCOMPARE(y.isCa, x.isCa);
+        QCOMPARE(int(y.keyType), int(x.keyType));
+        QCOMPARE(y.keyBits, x.keyBits);
+        QCOMPARE(y.curve, x.curve);
+        QCOMPARE(y.signatureAlgorithm, x.signatureAlgorithm);
+        QCOMPARE(y.signatureDigest, x.signatureDigest);
+        QCOMPARE(y.selfIssued, x.selfIssued);
+        QCOMPARE(y.selfSigned, x.selfSigned);
+        const certs::ChainResult &p = a.chains[i], &q = d->chains[i];
+        QCOMPARE(int(q.status), int(p.status));
+        QCOMPARE(q.opensslError, p.opensslError);
+        QCOMPARE(q.message, p.message);
+        QCOMPARE(q.revocationChecked, p.revocationChecked);
+    }
+
+    // Damage never passes and never reads outside the row (the ASan build runs this): every shorter
+    // row fails, a longer one fails, and any single byte changed either fails or decodes to a whole
+    // analysis (a changed letter in a name is still a well-formed row).
+    for (qsizetype n = 0; n < encoded.size(); ++n)
+        QVERIFY2(!SqliteAnalysisCache::decode(encoded.left(n)).has_value(), qPrintable(QString::number(n)));
+    QVERIFY(!SqliteAnalysisCache::decode(encoded + '\0').has_value());
+    for (qsizetype at = 0; at < encoded.size(); ++at)
+        for (const char byte : { char(0x00), char(0x7f), char(0x80), char(0xff) }) {
+            QByteArray changed = encoded;
+            changed[at] = byte;
+            if (const auto e = SqliteAnalysisCache::decode(changed))
+                QCOMPARE(e->chains.size(), e->certificates.size());
+        }
+    // The QDataStream form of format 4 is not this one: its rows fail instead of decoding as garbage.
+    QVERIFY(!SqliteAnalysisCache::decode(QByteArray::fromHex("00000000ffffffff00000000ffffffff00000001")));
+}
+
+void TestStateStore::compactCodecBounds()
+{
+    QByteArray bytes;
+    store::CompactWriter w(bytes);
+    const QList<quint64> numbers {
+        0, 1, 127, 128, 16383, 16384, quint64(1) << 63, std::numeric_limits<quint64>::max()
+    };
+    for (quint64 n : numbers)
+        w.number(n);
+    const QList<qint64> signedNumbers {
+        0, -1, 1, -64, 64, std::numeric_limits<qint64>::min(), std::numeric_limits<qint64>::max()
+    };
+    for (qint64 n : signedNumbers)
+        w.signedNumber(n);
+    const QString long_(QStringLiteral("ß").repeated(70000)); // a count of three bytes, 140,000 of UTF-8
+    w.text(long_);
+    w.text(QString());
+    w.bytes(QByteArray("\0\1\2", 3));
+    w.texts({ QString(), QStringLiteral("x") });
+    store::CompactReader r(bytes);
+    for (quint64 n : numbers)
+        QCOMPARE(r.number(), n);
+    for (qint64 n : signedNumbers)
+        QCOMPARE(r.signedNumber(), n);
+    QCOMPARE(r.text(), long_);
+    QVERIFY(r.text().isEmpty());
+    QCOMPARE(r.bytes(), QByteArray("\0\1\2", 3));
+    QCOMPARE(r.texts(), QStringList({ QString(), QStringLiteral("x") }));
+    QVERIFY(r.atEnd() && !r.failed());
+
+    // A varint longer than 64 bits, a count past the end, an out-of-range enum, a flag that is not 0/1.
+    store::CompactReader overlong(QByteArray(QByteArray(11, char(0x80)) + char(0)));
+    overlong.number();
+    QVERIFY(overlong.failed());
+    store::CompactReader tooHigh(QByteArray::fromHex("ffffffffffffffffff02")); // bit 64 set
+    tooHigh.number();
+    QVERIFY(tooHigh.failed());
+    store::CompactReader past(QByteArray::fromHex("0561"));
+    QVERIFY(past.text().isEmpty() && past.failed());
+    store::CompactReader many(QByteArray::fromHex("ffffffff0f00"));
+    QVERIFY(many.texts().isEmpty() && many.failed()); // no list of 4 billion reserved
+    store::CompactReader range(QByteArray::fromHex("0a"));
+    QCOMPARE(range.bounded(0, 4), 0);
+    QVERIFY(range.failed());
+    store::CompactReader flag(QByteArray::fromHex("02"));
+    flag.flag();
+    QVERIFY(flag.failed());
 }
 
 void TestStateStore::marks()
