@@ -173,6 +173,9 @@ const QList<QStringList> &migrations()
           QStringLiteral("CREATE TRIGGER user_summaries_row_moved AFTER UPDATE OF seq ON directory_users "
                          "WHEN old.seq <> new.seq BEGIN UPDATE user_summaries SET seq = new.seq "
                          "WHERE source = new.source AND dn = new.dn; END") },
+        // 13: the analysis cache's rows in CompactCodec's form (format 5); those of format 4
+        // (QDataStream) are never read again, and only a value met again would have replaced its row
+        { QStringLiteral("DELETE FROM analysis_cache WHERE format < 5") },
     };
     return list;
 }

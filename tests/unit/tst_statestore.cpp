@@ -247,21 +247,24 @@ void TestStateStore::earlierCacheFormatsAreDropped()
         QVERIFY(!(*cache)->find("old").has_value());
         QCOMPARE((*cache)->size(), 0);
     }
-    // ...and a database of version 3 (made by the migrations of then) with a row of its time...
-    QFile::remove(path);
-    {
-        auto store = StateStore::openAtVersion(path, 3);
+    // ...and a database of version 3 or 12 (made by the migrations of then) with a row of its time
+    // (format 3; format 4, QDataStream's)...
+    for (const auto &[version, format] : { std::pair(3, 3), std::pair(12, 4) }) {
+        QFile::remove(path);
+        {
+            auto store = StateStore::openAtVersion(path, version);
+            QVERIFY(store.ok());
+            QCOMPARE((*store)->schemaVersion(), version);
+            QVERIFY(insertRow((*store)->database(), "old", format));
+        }
+        // ...loses it in the migrations that follow.
+        auto store = StateStore::open(path);
         QVERIFY(store.ok());
-        QCOMPARE((*store)->schemaVersion(), 3);
-        QVERIFY(insertRow((*store)->database(), "old", 3));
+        QCOMPARE((*store)->schemaVersion(), StateStore::latestSchemaVersion());
+        QSqlQuery q((*store)->database());
+        QVERIFY(q.exec(QStringLiteral("SELECT COUNT(*) FROM analysis_cache")) && q.next());
+        QVERIFY2(q.value(0).toInt() == 0, qPrintable(QStringLiteral("from version %1").arg(version)));
     }
-    // ...loses them all in the migrations to the compact form.
-    auto store = StateStore::open(path);
-    QVERIFY(store.ok());
-    QCOMPARE((*store)->schemaVersion(), StateStore::latestSchemaVersion());
-    QSqlQuery q((*store)->database());
-    QVERIFY(q.exec(QStringLiteral("SELECT COUNT(*) FROM analysis_cache")) && q.next());
-    QCOMPARE(q.value(0).toInt(), 0);
 }
 
 // The inventory writes new analyses into the snapshot's transaction as it reads, and keeps only their
@@ -1141,7 +1144,7 @@ void TestStateStore::summariesMigrate()
     auto store = StateStore::open(path);
     QVERIFY2(store.ok(), store.ok() ? "" : qPrintable(store.error().message));
     QCOMPARE((*store)->schemaVersion(), StateStore::latestSchemaVersion());
-    QCOMPARE(StateStore::latestSchemaVersion(), 12);
+    QCOMPARE(StateStore::latestSchemaVersion(), 13); // 13 drops old cache rows only: nothing here changes
     directory::StoredDirectory stored(**store, profile);
     QString why;
     QVERIFY2(stored.mark(&why), qPrintable(why));
