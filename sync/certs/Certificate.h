@@ -14,6 +14,7 @@
 
 namespace certsync::certs {
 
+// Dsa stays last: the analysis cache's reader refuses values above it (StateStore.cpp, get()).
 enum class KeyType { Unknown, Rsa, Ec, Ed25519, Ed448, Dsa };
 
 // Key usage bits as RFC 5280 names them.

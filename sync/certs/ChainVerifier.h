@@ -14,6 +14,7 @@ namespace certsync::certs {
 
 // The verdict on a chain as a whole. Time validity is deliberately not part of it: the judge reports
 // expiry per certificate, so that an expired certificate still shows whether its chain is trusted.
+// Invalid stays last: the analysis cache's reader refuses values above it (StateStore.cpp, get()).
 enum class ChainStatus {
     Trusted, // leads to a configured anchor, every signature verifies
     Incomplete, // an issuer could not be found (missing intermediate)

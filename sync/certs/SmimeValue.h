@@ -14,6 +14,7 @@ namespace certsync::certs {
 enum class Attribute { UserCertificate, UserSmimeCertificate };
 QString attributeName(Attribute attribute); // "userCertificate", "userSMIMECertificate"
 
+// Invalid stays last: the analysis cache's reader refuses values above it (StateStore.cpp).
 enum class ValueKind { X509, Pkcs7, Invalid };
 QString valueKindName(ValueKind kind); // "x509", "pkcs7", "invalid" (the CSV's words)
 

@@ -3,6 +3,7 @@
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QString>
+#include <QStringDecoder>
 #include <QStringEncoder>
 #include <QStringList>
 #include <QStringView>
@@ -19,7 +20,12 @@ namespace certsync::store {
 // Written here rather than with QDataStream, which the rest of the database uses: QDataStream puts a
 // QString as big-endian UTF-16 (twice the bytes of the mostly ASCII subjects, issuers and addresses,
 // swapped character by character) and goes through a QIODevice call per field; this form is about
-// 40 % smaller and is made without either (docs/BENCHMARKS.md, session 11).
+// half the bytes and is made without either (docs/BENCHMARKS.md, session 11). QCborStreamWriter
+// would be UTF-8 too, but it also writes through a QIODevice (a QBuffer over the QByteArray) per
+// item and makes a temporary UTF-8 copy of each string.
+//
+// Each value has one encoding (minimal varints, valid UTF-8, flags 0 or 1), so a row that decodes
+// encodes back to the same bytes.
 class CompactWriter
 {
 public:
@@ -57,7 +63,9 @@ public:
         const qsizetype start = m_out.size();
         m_out.resize(start + 10 + worst);
         char *const text = m_out.data() + start + 10;
-        QStringEncoder encoder(QStringEncoder::Utf8);
+        // Stateless: a lone surrogate becomes U+FFFD, as with toUtf8(); a stateful encoder would hold
+        // back a high surrogate at the end, waiting for its pair, and drop it.
+        QStringEncoder encoder(QStringEncoder::Utf8, QStringEncoder::Flag::Stateless);
         const qsizetype written = encoder.appendToBuffer(text, value) - text;
         char count[10];
         int n = 0;
@@ -83,8 +91,10 @@ private:
     QByteArray &m_out;
 };
 
-// Reads what CompactWriter wrote. Every read checks the bytes left: a short, overlong or otherwise
-// damaged input sets failed() and yields empty values, never reads past the end.
+// Reads what CompactWriter wrote, from bytes that must outlive the reader. Input cut short, a count
+// past the end, a varint over 64 bits or not in its shortest form, invalid UTF-8, a flag other than
+// 0 or 1, a number out of its field's range: failed() is set and the reads that follow yield empty
+// values; nothing is read past the end.
 class CompactReader
 {
 public:
@@ -92,8 +102,10 @@ public:
         : m_at(in.data())
         , m_end(in.data() + in.size())
     { }
+    explicit CompactReader(QByteArray &&) = delete; // a temporary would be gone before the reads
 
     [[nodiscard]] bool failed() const { return m_failed; }
+    void refuse() { fail(); } // what was read is well formed but means nothing valid: damage too
     [[nodiscard]] bool atEnd() const { return m_at == m_end; }
 
     quint64 number()
@@ -104,8 +116,11 @@ public:
                 return fail();
             const auto byte = quint8(*m_at++);
             value |= quint64(byte & 0x7f) << shift;
-            if (!(byte & 0x80))
-                return shift == 63 && byte > 1 ? fail() : value;
+            if (!(byte & 0x80)) {
+                if ((shift == 63 && byte > 1) || (shift > 0 && byte == 0))
+                    return fail(); // over 64 bits, or a longer form than the shortest
+                return value;
+            }
         }
         return fail();
     }
@@ -141,23 +156,33 @@ public:
     QString text()
     {
         const QByteArrayView view = span();
-        return view.isEmpty() ? QString() : QString::fromUtf8(view);
+        if (view.isEmpty())
+            return QString();
+        QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+        QString value = decoder(view);
+        if (decoder.hasError()) {
+            fail();
+            return QString();
+        }
+        return value;
     }
     QStringList texts()
     {
         QStringList values;
-        const quint64 n = count();
+        const quint64 n = count(1);
         values.reserve(qsizetype(n));
         for (quint64 i = 0; i < n && !m_failed; ++i)
             values.append(text());
         return values;
     }
-    // The count of a list that follows; each element takes at least one byte, so a count larger
-    // than the bytes left is damage (and no list is reserved for it).
-    quint64 count()
+    // The count of a list that follows, whose elements take at least `minBytes` each: a count they
+    // could not fit in the bytes left is damage, refused before any list is reserved for it (a
+    // reserve of a few hundred bytes per element would otherwise turn a damaged row of a megabyte
+    // into an allocation of hundreds).
+    quint64 count(quint64 minBytes)
     {
         const quint64 count = number();
-        if (count > quint64(m_end - m_at))
+        if (count > quint64(m_end - m_at) / minBytes)
             return fail();
         return count;
     }

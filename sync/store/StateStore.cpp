@@ -201,6 +201,22 @@ QDateTime fromEpochMs(qint64 ms)
                                                     : QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
 }
 
+// The fewest bytes each element of the cached form takes (every field empty or zero): the bounds
+// CompactReader::count() checks a list's count against.
+constexpr quint64 minCertificateBytes = 20;
+constexpr quint64 minChainBytes = 4;
+constexpr quint64 minCapabilityBytes = 3;
+
+// A time as put() wrote it; one QDateTime cannot hold is damage (and would not encode back the same).
+QDateTime time(CompactReader &r)
+{
+    const qint64 ms = r.signedNumber();
+    QDateTime time = fromEpochMs(ms);
+    if (ms != std::numeric_limits<qint64>::min() && !time.isValid())
+        r.refuse();
+    return time;
+}
+
 void put(CompactWriter &w, const Certificate &c)
 {
     // Times as UTC milliseconds: QDateTime's own serial forms consult the local time zone (a stat()
@@ -233,8 +249,8 @@ void get(CompactReader &r, Certificate &c)
     c.subject = r.text();
     c.issuer = r.text();
     c.serialHex = r.text();
-    c.notBefore = fromEpochMs(r.signedNumber());
-    c.notAfter = fromEpochMs(r.signedNumber());
+    c.notBefore = time(r);
+    c.notAfter = time(r);
     c.emailSans = r.texts();
     c.subjectEmails = r.texts();
     c.hasKeyUsage = r.flag();
@@ -261,7 +277,7 @@ void put(CompactWriter &w, const ChainResult &r)
 
 void get(CompactReader &r, ChainResult &c)
 {
-    c.status = ChainStatus(r.bounded(0, qint64(ChainStatus::Invalid) /* the last */));
+    c.status = ChainStatus(r.bounded(0, qint64(ChainStatus::Invalid)));
     c.opensslError = int(r.bounded(std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
     c.message = r.text();
     c.revocationChecked = r.flag();
@@ -874,21 +890,21 @@ std::optional<CachedAnalysis> SqliteAnalysisCache::decode(const QByteArray &byte
     a.pkcs7Signed = r.flag();
     a.userChoice = r.text();
     a.userIndex = int(r.bounded(-1, std::numeric_limits<int>::max()));
-    for (quint64 i = 0, n = r.count(); i < n && !r.failed(); ++i) {
+    for (quint64 i = 0, n = r.count(minCapabilityBytes); i < n && !r.failed(); ++i) {
         SmimeCapability c;
         c.oid = r.text();
         c.name = r.text();
         c.parameter = int(r.bounded(std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
         a.capabilities.append(std::move(c));
     }
-    const quint64 certificates = r.count();
+    const quint64 certificates = r.count(minCertificateBytes + minChainBytes); // each has its chain
     a.certificates.reserve(qsizetype(certificates));
     for (quint64 i = 0; i < certificates && !r.failed(); ++i) {
         Certificate c;
         get(r, c);
         a.certificates.append(std::move(c));
     }
-    const quint64 chains = r.count();
+    const quint64 chains = r.count(minChainBytes);
     a.chains.reserve(qsizetype(chains));
     for (quint64 i = 0; i < chains && !r.failed(); ++i) {
         ChainResult c;

@@ -7,6 +7,7 @@
 #include "store/CompactCodec.h"
 #include "store/StateStore.h"
 
+#include <QDataStream>
 #include <QDir>
 #include <QScopeGuard>
 #include <QSqlError>
@@ -14,6 +15,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
+
+#include <functional>
 
 using namespace certsync;
 using namespace certsync::store;
@@ -453,20 +456,41 @@ void TestStateStore::cachedFormKeepsEveryField()
     }
 
     // Damage never passes and never reads outside the row (the ASan build runs this): every shorter
-    // row fails, a longer one fails, and any single byte changed either fails or decodes to a whole
-    // analysis (a changed letter in a name is still a well-formed row).
+    // row fails, a longer one fails, and any single byte changed either fails or decodes to an
+    // analysis that encodes back to exactly those bytes (a changed letter in a name is still a
+    // well-formed row; each value has one encoding, so nothing malformed is half accepted).
     for (qsizetype n = 0; n < encoded.size(); ++n)
         QVERIFY2(!SqliteAnalysisCache::decode(encoded.left(n)).has_value(), qPrintable(QString::number(n)));
     QVERIFY(!SqliteAnalysisCache::decode(encoded + '\0').has_value());
+    int accepted = 0, refused = 0;
     for (qsizetype at = 0; at < encoded.size(); ++at)
         for (const char byte : { char(0x00), char(0x7f), char(0x80), char(0xff) }) {
             QByteArray changed = encoded;
             changed[at] = byte;
-            if (const auto e = SqliteAnalysisCache::decode(changed))
-                QCOMPARE(e->chains.size(), e->certificates.size());
+            if (const auto e = SqliteAnalysisCache::decode(changed)) {
+                ++accepted;
+                QVERIFY2(SqliteAnalysisCache::encode(*e) == changed, qPrintable(QString::number(at)));
+            } else {
+                ++refused;
+            }
         }
-    // The QDataStream form of format 4 is not this one: its rows fail instead of decoding as garbage.
-    QVERIFY(!SqliteAnalysisCache::decode(QByteArray::fromHex("00000000ffffffff00000000ffffffff00000001")));
+    QVERIFY(accepted > 0 && refused > 0);
+
+    // A row of format 4 (QDataStream's form, as that encoder wrote it) is not read as this one.
+    QByteArray old;
+    {
+        QDataStream s(&old, QIODevice::WriteOnly);
+        s.setVersion(QDataStream::Qt_6_4);
+        const certs::Certificate &c = a.certificates.first();
+        s << qint32(a.kind) << a.error << a.bareCertificate << a.pkcs7Signed << a.userChoice
+          << qint32(a.userIndex) << qint32(0) << qint32(1) << c.sha256 << c.subject << c.issuer << c.serialHex
+          << c.notBefore.toMSecsSinceEpoch() << c.notAfter.toMSecsSinceEpoch() << c.emailSans
+          << c.subjectEmails << c.hasKeyUsage << c.keyUsage << c.hasExtendedKeyUsage << c.extendedKeyUsages
+          << c.isCa << qint32(c.keyType) << qint32(c.keyBits) << c.curve << c.signatureAlgorithm
+          << c.signatureDigest << c.selfIssued << c.selfSigned << qint32(1) << qint32(a.chains.first().status)
+          << qint32(23) << a.chains.first().message << true;
+    }
+    QVERIFY(!SqliteAnalysisCache::decode(old).has_value());
 }
 
 void TestStateStore::compactCodecBounds()
@@ -499,23 +523,43 @@ void TestStateStore::compactCodecBounds()
     QCOMPARE(r.texts(), QStringList({ QString(), QStringLiteral("x") }));
     QVERIFY(r.atEnd() && !r.failed());
 
-    // A varint longer than 64 bits, a count past the end, an out-of-range enum, a flag that is not 0/1.
-    store::CompactReader overlong(QByteArray(QByteArray(11, char(0x80)) + char(0)));
-    overlong.number();
-    QVERIFY(overlong.failed());
-    store::CompactReader tooHigh(QByteArray::fromHex("ffffffffffffffffff02")); // bit 64 set
-    tooHigh.number();
-    QVERIFY(tooHigh.failed());
-    store::CompactReader past(QByteArray::fromHex("0561"));
-    QVERIFY(past.text().isEmpty() && past.failed());
-    store::CompactReader many(QByteArray::fromHex("ffffffff0f00"));
-    QVERIFY(many.texts().isEmpty() && many.failed()); // no list of 4 billion reserved
-    store::CompactReader range(QByteArray::fromHex("0a"));
-    QCOMPARE(range.bounded(0, 4), 0);
-    QVERIFY(range.failed());
-    store::CompactReader flag(QByteArray::fromHex("02"));
-    flag.flag();
-    QVERIFY(flag.failed());
+    // A varint longer than 64 bits or not in its shortest form, a count past the end, a list count
+    // its elements could not fit, invalid UTF-8, an out-of-range number, a flag that is not 0 or 1.
+    const auto refused = [](const QByteArray &in, const std::function<void(store::CompactReader &)> &read) {
+        store::CompactReader reader(in); // `in` outlives the reader: it reads in place
+        read(reader);
+        return reader.failed();
+    };
+    QVERIFY(refused(QByteArray(11, char(0x80)) + char(0), [](auto &x) { x.number(); }));
+    QVERIFY(refused(QByteArray::fromHex("ffffffffffffffffff02"), [](auto &x) { x.number(); })); // bit 64
+    QVERIFY(refused(QByteArray::fromHex("8000"), [](auto &x) { x.number(); })); // 0 in two bytes
+    QVERIFY(!refused(QByteArray::fromHex("8001"), [](auto &x) { QCOMPARE(x.number(), quint64(128)); }));
+    QVERIFY(refused(QByteArray::fromHex("0561"), [](auto &x) { QVERIFY(x.text().isEmpty()); }));
+    QVERIFY(refused(QByteArray::fromHex("ffffffff0f00"), [](auto &x) { QVERIFY(x.texts().isEmpty()); }));
+    QVERIFY(refused(QByteArray::fromHex("0400000000"), [](auto &x) { x.count(2); })); // 4 x 2 > 4 bytes
+    QVERIFY(!refused(QByteArray::fromHex("0400000000"), [](auto &x) { QCOMPARE(x.count(1), quint64(4)); }));
+    QVERIFY(refused(QByteArray::fromHex("02fffe"), [](auto &x) { x.text(); })); // not UTF-8
+    QVERIFY(refused(QByteArray::fromHex("03eda080"), [](auto &x) { x.text(); })); // a surrogate in UTF-8
+    QVERIFY(refused(QByteArray::fromHex("0a"), [](auto &x) { QCOMPARE(x.bounded(0, 4), 0); }));
+    QVERIFY(refused(QByteArray::fromHex("02"), [](auto &x) { x.flag(); }));
+
+    // A lone surrogate (a damaged name from elsewhere) is written as U+FFFD, never dropped.
+    QByteArray lone;
+    store::CompactWriter(lone).text(QString(QStringLiteral("ab") + QChar(0xd83d)));
+    QVERIFY(!refused(lone, [](auto &x) { QCOMPARE(x.text(), QStringLiteral("ab") + QChar(0xfffd)); }));
+
+    // A cached row whose certificate count its bytes could not hold is refused before any reserve.
+    QByteArray header;
+    store::CompactWriter h(header);
+    h.signedNumber(0); // kind
+    h.text({});
+    h.flag(false);
+    h.flag(false);
+    h.text({});
+    h.signedNumber(-1);
+    h.number(0); // capabilities
+    h.number(1000); // certificates, in a row of a few hundred bytes
+    QVERIFY(!SqliteAnalysisCache::decode(header + QByteArray(300, char(0))).has_value());
 }
 
 void TestStateStore::marks()
