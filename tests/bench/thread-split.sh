@@ -3,7 +3,8 @@
 # docs/BENCHMARKS.md, session 11). Needs `perf` (Debian's linux-perf) and the bench corpus that
 # inventory-bench.sh seeds (it is started here the same way, and reused when cached).
 #   thread-split.sh BUILD_DIR [USERS] [SHAPE]
-# Samples with the cpu-clock event: in a VM the default event can miss much of the kernel's time.
+# Samples with the cpu-clock event, whose samples add up to /usr/bin/time's CPU here; the default
+# event's did not in this VM (docs/BENCHMARKS.md, session 11).
 # Prints CPU-seconds per thread kind (the analysing pool, the LDAP reading thread, the main thread
 # that stores and writes the CSV) for both runs and their difference.
 set -euo pipefail
