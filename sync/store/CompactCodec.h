@@ -36,13 +36,7 @@ public:
     void number(quint64 value)
     {
         char bytes[10];
-        int n = 0;
-        do {
-            const auto low = char(value & 0x7f);
-            value >>= 7;
-            bytes[n++] = char(low | (value ? 0x80 : 0));
-        } while (value);
-        m_out.append(bytes, n);
+        m_out.append(bytes, varint(value, bytes));
     }
     void signedNumber(qint64 value) { number((quint64(value) << 1) ^ quint64(value >> 63)); }
     void flag(bool value) { m_out.append(char(value ? 1 : 0)); }
@@ -68,14 +62,7 @@ public:
         QStringEncoder encoder(QStringEncoder::Utf8, QStringEncoder::Flag::Stateless);
         const qsizetype written = encoder.appendToBuffer(text, value) - text;
         char count[10];
-        int n = 0;
-        for (quint64 v = quint64(written);;) {
-            const auto low = char(v & 0x7f);
-            v >>= 7;
-            count[n++] = char(low | (v ? 0x80 : 0));
-            if (!v)
-                break;
-        }
+        const int n = varint(quint64(written), count);
         std::memmove(m_out.data() + start + n, text, size_t(written));
         std::memcpy(m_out.data() + start, count, size_t(n));
         m_out.resize(start + n + written);
@@ -88,6 +75,18 @@ public:
     }
 
 private:
+    // `value` as LEB128 into `out` (room for 10 bytes); returns the bytes written.
+    static int varint(quint64 value, char *out)
+    {
+        int n = 0;
+        do {
+            const auto low = char(value & 0x7f);
+            value >>= 7;
+            out[n++] = char(low | (value ? 0x80 : 0));
+        } while (value);
+        return n;
+    }
+
     QByteArray &m_out;
 };
 
@@ -129,7 +128,7 @@ public:
         const quint64 value = number();
         return qint64(value >> 1) ^ -qint64(value & 1);
     }
-    // A number that must lie in [min, max] (an enum, a count, an int field).
+    // A signed number that must lie in [min, max] (an enum, an int field; counts use count()).
     qint64 bounded(qint64 min, qint64 max)
     {
         const qint64 value = signedNumber();

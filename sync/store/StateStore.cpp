@@ -208,13 +208,13 @@ constexpr quint64 minChainBytes = 4;
 constexpr quint64 minCapabilityBytes = 3;
 
 // A time as put() wrote it; one QDateTime cannot hold is damage (and would not encode back the same).
-QDateTime time(CompactReader &r)
+QDateTime readTime(CompactReader &r)
 {
     const qint64 ms = r.signedNumber();
-    QDateTime time = fromEpochMs(ms);
-    if (ms != std::numeric_limits<qint64>::min() && !time.isValid())
+    QDateTime value = fromEpochMs(ms);
+    if (ms != std::numeric_limits<qint64>::min() && !value.isValid())
         r.refuse();
-    return time;
+    return value;
 }
 
 void put(CompactWriter &w, const Certificate &c)
@@ -249,8 +249,8 @@ void get(CompactReader &r, Certificate &c)
     c.subject = r.text();
     c.issuer = r.text();
     c.serialHex = r.text();
-    c.notBefore = time(r);
-    c.notAfter = time(r);
+    c.notBefore = readTime(r);
+    c.notAfter = readTime(r);
     c.emailSans = r.texts();
     c.subjectEmails = r.texts();
     c.hasKeyUsage = r.flag();
