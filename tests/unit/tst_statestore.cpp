@@ -548,7 +548,8 @@ void TestStateStore::compactCodecBounds()
     store::CompactWriter(lone).text(QString(QStringLiteral("ab") + QChar(0xd83d)));
     QVERIFY(!refused(lone, [](auto &x) { QCOMPARE(x.text(), QStringLiteral("ab") + QChar(0xfffd)); }));
 
-    // A cached row whose certificate count its bytes could not hold is refused before any reserve.
+    // A cached row whose certificate count its bytes could not hold is refused (count() refuses such a
+    // count before a list is reserved for it: the count(2) case above shows that part).
     QByteArray header;
     store::CompactWriter h(header);
     h.signedNumber(0); // kind
