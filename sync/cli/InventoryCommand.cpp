@@ -150,7 +150,7 @@ int inventory(Options &o, store::StateStore *state,
     QObject::connect(job, &DirectoryReadJob::readPlanned, &loop, [&](bool changesOnly) {
         incremental = changesOnly;
         if (stored)
-            keep(stored->begin(!changesOnly));
+            keep(stored->begin(!changesOnly, StoredDirectory::FirstFill::WriteAlone));
     });
     QObject::connect(job, &DirectoryReadJob::usersRead, &loop, [&](const QList<DirectoryUser> &users) {
         if (stored && !storeFailed) {

@@ -222,11 +222,16 @@ std::optional<ReadMark> StoredDirectory::mark(QString *why) const
     return mark;
 }
 
-Result<void> StoredDirectory::begin(bool fullRead)
+Result<void> StoredDirectory::begin(bool fullRead, FirstFill firstFill)
 {
     QSqlDatabase db = m_state.database();
-    if (!db.transaction())
-        return storeError(QStringLiteral("cannot begin storing the snapshot: %1").arg(db.lastError().text()));
+    // A first full read into a database without users is most of what it will hold: written once.
+    m_alone = fullRead && firstFill == FirstFill::WriteAlone && m_state.beginWritingAlone();
+    if (!db.transaction()) {
+        const QString text = db.lastError().text();
+        endWritingAlone();
+        return storeError(QStringLiteral("cannot begin storing the snapshot: %1").arg(text));
+    }
     m_open = true;
     m_fullRead = fullRead;
     m_read.clear();
@@ -339,6 +344,7 @@ Result<void> StoredDirectory::commit(const ReadMark &mark)
         return storeError(QStringLiteral("cannot store the snapshot: %1").arg(text));
     }
     m_open = false;
+    endWritingAlone();
     return {};
 }
 
@@ -348,6 +354,14 @@ void StoredDirectory::rollback()
         m_state.database().rollback();
     m_open = false;
     m_read.clear();
+    endWritingAlone();
+}
+
+void StoredDirectory::endWritingAlone()
+{
+    if (m_alone)
+        m_state.endWritingAlone();
+    m_alone = false;
 }
 
 Result<qint64> StoredDirectory::forEachUser(const certs::ValueAnalyzer &analyzer, const QDateTime &judgedAt,

@@ -98,7 +98,12 @@ public:
 
     // One transaction per read: nothing of a failed read is kept. A full read stores every user in
     // the directory's order (rewriting only what changed) and drops the users it did not meet.
-    Result<void> begin(bool fullRead);
+    // A first full read into a database without users may leave the WAL for a rollback journal
+    // (StateStore::beginWritingAlone: each page written once), which other connections then cannot
+    // read through until the commit: for a process that opens none meanwhile (the command line's
+    // inventory), not for the console, whose other tasks read the run history while it refreshes.
+    enum class FirstFill { ThroughWal, WriteAlone };
+    Result<void> begin(bool fullRead, FirstFill firstFill = FirstFill::ThroughWal);
     Result<void> store(const QList<DirectoryUser> &users); // replaces rows by storedRowKey
     Result<void> commit(const ReadMark &mark);
     void rollback();
@@ -132,6 +137,8 @@ private:
     bool m_open = false;
     bool m_fullRead = false;
     bool m_fresh = false; // a full read into a source without rows: plain inserts
+    bool m_alone = false; // written with a rollback journal (StateStore::beginWritingAlone)
+    void endWritingAlone();
     QSet<QString> m_read; // the row keys a full read stored; the others are dropped at commit
     qint64 m_nextSeq = 1;
 };

@@ -349,6 +349,33 @@ QSqlDatabase StateStore::database() const
     return QSqlDatabase::database(m_connectionName, false);
 }
 
+bool StateStore::beginWritingAlone()
+{
+    QSqlQuery q(database());
+    if (!q.exec(QStringLiteral("SELECT EXISTS (SELECT 1 FROM directory_users)")) || !q.next()
+        || q.value(0).toBool())
+        return false;
+    q.finish();
+    // Leaving the WAL needs the only connection: with another one open it fails at once (no busy
+    // wait) and the mode stays WAL.
+    const bool alone = q.exec(QStringLiteral("PRAGMA journal_mode=DELETE")) && q.next()
+        && q.value(0).toString() == QLatin1String("delete");
+    qCDebug(lcStore) << "state database" << m_path
+                     << (alone ? "written with a rollback journal (first fill, no other connection)"
+                               : "stays in WAL mode (another connection has it open)");
+    return alone;
+}
+
+void StateStore::endWritingAlone()
+{
+    QSqlQuery q(database());
+    if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL")) || !q.next()
+        || q.value(0).toString() != QLatin1String("wal"))
+        // The next connection to open the database sets WAL again (open()).
+        qCWarning(lcStore) << "state database" << m_path
+                           << "cannot go back to WAL mode:" << q.lastError().text();
+}
+
 int StateStore::schemaVersion() const
 {
     QSqlQuery q(database());

@@ -35,6 +35,18 @@ public:
 
     [[nodiscard]] QSqlDatabase database() const;
     [[nodiscard]] int schemaVersion() const;
+
+    // For the first large write into a database that stores no directory user yet (a first read into
+    // an empty state folder), outside a transaction: leaves the WAL for a rollback journal, when no
+    // other connection (of any process) has the database open, and returns whether it did. SQLite
+    // journals no page past the file's end at the transaction's start, so each new page is written
+    // once, into the database, where with the WAL it is written to the WAL, read back by the
+    // checkpoint and written again (a cold 50,000-user inventory: 280 MB three times; BENCHMARKS.md,
+    // session 12). Crash-safe as the WAL is: a hot journal left by a killed process is rolled back by
+    // the next connection. Other connections that open the database meanwhile wait (busy timeout)
+    // while the transaction holds the file. endWritingAlone() goes back to the WAL.
+    bool beginWritingAlone();
+    void endWritingAlone(); // after the transaction's commit or rollback
     [[nodiscard]] QString path() const { return m_path; }
     static int latestSchemaVersion();
 

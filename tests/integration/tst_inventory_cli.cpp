@@ -484,9 +484,23 @@ void TestInventoryCli::incrementalInventoryMergesChanges()
         return runInventory(base + extra, dir.filePath(name), f.password());
     };
 
+    // The state database's own account of how it is written (StateStore::beginWritingAlone).
+    const auto storeDebug = [](bool on) {
+        if (on)
+            qputenv("QT_LOGGING_RULES", "certsync.store.debug=true");
+        else
+            qunsetenv("QT_LOGGING_RULES");
+    };
+    auto noDebug = qScopeGuard([&storeDebug] { storeDebug(false); });
+    const QString writtenOnce = QStringLiteral("written with a rollback journal");
+
+    storeDebug(true);
     const auto [first, firstRows] = inventory(QStringLiteral("first.csv"));
+    storeDebug(false);
     QVERIFY2(first.exitCode == 0, qPrintable(first.err));
     QVERIFY2(first.out.contains(QStringLiteral("full read: no stored snapshot")), qPrintable(first.out));
+    // The first read into an empty state folder writes each page once, not through the WAL.
+    QVERIFY2(first.err.contains(writtenOnce), qPrintable(first.err));
 
     // One change: a value added to the reader account.
     const ReaderValueAdded change(f, 42);
@@ -519,8 +533,12 @@ void TestInventoryCli::incrementalInventoryMergesChanges()
 
     // Another filter: nothing is stored for it, so a full read.
     const QString filter = QStringLiteral("(&%1(objectClass=*))").arg(f.profile().effectiveFilter());
+    storeDebug(true);
     const auto [filtered, filteredRows] =
         inventory(QStringLiteral("filtered.csv"), { QStringLiteral("--filter"), filter });
+    storeDebug(false);
+    // A database that already holds users stays in WAL mode (others may be reading it).
+    QVERIFY2(!filtered.err.contains(writtenOnce), qPrintable(filtered.err));
     QVERIFY2(filtered.out.contains(QStringLiteral("full read: no stored snapshot")),
              qPrintable(filtered.out));
     QCOMPARE(filteredRows, fullRows);

@@ -9,6 +9,8 @@
 
 #include <QDataStream>
 #include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QScopeGuard>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -124,6 +126,7 @@ private slots:
     void earlierCacheFormatsAreDropped();
     void marks();
     void storedDirectoryMergesAndRollsBack();
+    void firstFillWritesOnceAndSurvivesACrash();
     void verdictsHoldUntilTheirFirstStep();
     void reportsAreStoredAndReadBack();
     void threadReadersNeverMixDatabases();
@@ -698,6 +701,94 @@ void TestStateStore::storedDirectoryMergesAndRollsBack()
     directory::StoredDirectory other(**store, profile);
     QVERIFY(!other.mark(&why));
     QCOMPARE(order(other), QStringList());
+}
+
+// A first full read into a database without users, when its caller asks, is written with a rollback
+// journal (each new page once, into the database) if no other connection has the database open;
+// otherwise, and for every later read, through the WAL. What is on disk when the process dies mid-read (the
+// database file and its hot journal, copied while the transaction holds them) opens as the database was
+// before the read.
+void TestStateStore::firstFillWritesOnceAndSurvivesACrash()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("certsync.db"));
+    auto store = StateStore::open(path);
+    QVERIFY(store.ok());
+    const directory::ConnectionProfile profile = ldapProfile();
+    const directory::ReadMark mark = readMarkOf(profile);
+    constexpr auto writeAlone = directory::StoredDirectory::FirstFill::WriteAlone;
+    QVERIFY((*store)->saveMark(QStringLiteral("before the read"), "{}").ok());
+    auto journalMode = [&store] {
+        QSqlQuery q((*store)->database());
+        return q.exec(QStringLiteral("PRAGMA journal_mode")) && q.next() ? q.value(0).toString() : QString();
+    };
+    // 3,000 users of 4 KB each: 12 MB, six times SQLite's page cache, so pages reach the file mid-read.
+    auto users = [](int from, int count) {
+        QList<directory::DirectoryUser> list;
+        for (int i = from; i < from + count; ++i) {
+            directory::DirectoryUser u;
+            u.dn = QStringLiteral("uid=u%1,dc=example").arg(i);
+            u.userCertificate = { QByteArray(4000, char('a' + i % 26)) };
+            list.append(u);
+        }
+        return list;
+    };
+
+    // Another connection open: the WAL stays.
+    {
+        auto other = StateStore::open(path);
+        QVERIFY(other.ok());
+        directory::StoredDirectory stored(**store, profile);
+        QVERIFY(stored.begin(true, writeAlone).ok());
+        QCOMPARE(journalMode(), QStringLiteral("wal"));
+        stored.rollback();
+    }
+    // Not asked for (the console): the WAL stays.
+    {
+        directory::StoredDirectory stored(**store, profile);
+        QVERIFY(stored.begin(true).ok());
+        QCOMPARE(journalMode(), QStringLiteral("wal"));
+        stored.rollback();
+    }
+
+    const qint64 sizeBefore = QFileInfo(path).size();
+    {
+        directory::StoredDirectory stored(**store, profile);
+        QVERIFY(stored.begin(true, writeAlone).ok());
+        QCOMPARE(journalMode(), QStringLiteral("delete"));
+        QVERIFY(stored.store(users(0, 3000)).ok());
+        QVERIFY2(!QFileInfo::exists(path + QStringLiteral("-wal")), "the first fill went through the WAL");
+        QVERIFY2(QFileInfo(path).size() > sizeBefore + 4 * 1024 * 1024, "no page reached the database yet");
+        QVERIFY(QFileInfo::exists(path + QStringLiteral("-journal")));
+        // The crash: what is on disk now, opened by the next process.
+        const QString crashed = dir.filePath(QStringLiteral("crashed.db"));
+        QVERIFY(QFile::copy(path, crashed));
+        QVERIFY(QFile::copy(path + QStringLiteral("-journal"), crashed + QStringLiteral("-journal")));
+        {
+            auto after = StateStore::open(crashed);
+            QVERIFY2(after.ok(), qPrintable(after.ok() ? QString() : after.error().message));
+            QCOMPARE((*after)->lastRowSeq(directory::storedDirectoryKey(profile)), 0);
+            QCOMPARE((*after)->mark(QStringLiteral("before the read")), QByteArray("{}"));
+            QSqlQuery check((*after)->database());
+            QVERIFY(check.exec(QStringLiteral("PRAGMA integrity_check")) && check.next());
+            QCOMPARE(check.value(0).toString(), QStringLiteral("ok"));
+            QVERIFY(check.exec(QStringLiteral("PRAGMA journal_mode")) && check.next());
+            QCOMPARE(check.value(0).toString(), QStringLiteral("wal"));
+        }
+        QVERIFY(stored.commit(mark).ok());
+        QCOMPARE(journalMode(), QStringLiteral("wal"));
+        QVERIFY(!QFileInfo::exists(path + QStringLiteral("-journal")));
+    }
+    QCOMPARE((*store)->lastRowSeq(directory::storedDirectoryKey(profile)), 3000);
+
+    // Users stored: the next read (another source, too) goes through the WAL.
+    directory::ConnectionProfile filtered = profile;
+    filtered.filter = QStringLiteral("(uid=u1)");
+    directory::StoredDirectory other(**store, filtered);
+    QVERIFY(other.begin(true, writeAlone).ok());
+    QCOMPARE(journalMode(), QStringLiteral("wal"));
+    QVERIFY(other.store(users(1, 1)).ok());
+    QVERIFY(other.commit(mark).ok());
 }
 
 // A stored report is reused strictly before the first instant at which judging its certificates again
