@@ -185,6 +185,23 @@ Error sqlError(const QString &what, const QSqlError &error)
     return Error { QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text()) };
 }
 
+// A named placeholder for the statements run once per stored row or cached value. Qt 6.4's
+// QSqlResult::bindValue(int, ...) formats a placeholder name (":0", ":1", ...) for every value it
+// binds: three allocations and a QString::arg each, 2.3 million of them in a cold 50,000-user
+// inventory (heaptrack; docs/BENCHMARKS.md, session 12). Bound by a name made once, the value is
+// found by a hash lookup instead.
+class Placeholder
+{
+public:
+    explicit Placeholder(QStringView name)
+        : m_name(name.toString())
+    { }
+    void bind(QSqlQuery &q, const QVariant &value) const { q.bindValue(m_name, value); }
+
+private:
+    QString m_name;
+};
+
 // 2: no chain elements, no DER for plain values; 3: times as epoch ms; 4: compact, only what the
 // judge and the inventory need (SqliteAnalysisCache's comment); 5: CompactCodec instead of QDataStream
 // (UTF-8 strings, varints)
@@ -530,7 +547,7 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
     QSqlQuery upsert(db);
     upsert.prepare(
         QStringLiteral("INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
-                       "VALUES (?, ?, ?, ?, ?, ?) "
+                       "VALUES (:source, :dn, :seq, :data, :report, :csv) "
                        "ON CONFLICT (source, dn) DO UPDATE SET %1 data = excluded.data, "
                        "report = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN report "
                        "ELSE excluded.report END, "
@@ -549,10 +566,10 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
             "INSERT INTO user_summaries (source, dn, seq, summary) %1 "
             "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, summary = excluded.summary "
             "WHERE seq <> excluded.seq OR summary <> excluded.summary")
-            .arg(reorder ? QStringLiteral("VALUES (?, ?, ?, ?)")
-                         : QStringLiteral("SELECT d.source, d.dn, d.seq, n.summary FROM (SELECT ? AS source, "
-                                          "? AS dn, ? AS seq, ? AS summary) n, directory_users d "
-                                          "WHERE d.source = n.source AND d.dn = n.dn")));
+            .arg(reorder ? QStringLiteral("VALUES (:source, :dn, :seq, :summary)")
+                         : QStringLiteral("SELECT d.source, d.dn, d.seq, n.summary FROM (SELECT :source AS "
+                                          "source, :dn AS dn, :seq AS seq, :summary AS summary) n, "
+                                          "directory_users d WHERE d.source = n.source AND d.dn = n.dn")));
     // Into a source without rows, plain inserts: an upsert on a table with triggers writes, for each
     // row, every page it touches into a statement journal first (16 KiB each, in memory since
     // temp_store=MEMORY), which was most of what storing a cold inventory cost (docs/BENCHMARKS.md).
@@ -562,9 +579,9 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
     if (order == RowOrder::Fresh) {
         insert.prepare(
             QStringLiteral("INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
-                           "VALUES (?, ?, ?, ?, ?, ?)"));
-        summaryInsert.prepare(
-            QStringLiteral("INSERT INTO user_summaries (source, dn, seq, summary) VALUES (?, ?, ?, ?)"));
+                           "VALUES (:source, :dn, :seq, :data, :report, :csv)"));
+        summaryInsert.prepare(QStringLiteral(
+            "INSERT INTO user_summaries (source, dn, seq, summary) VALUES (:source, :dn, :seq, :summary)"));
     }
     const auto fail = [&](const QSqlQuery &failed) {
         const Error error = sqlError(QStringLiteral("cannot save the snapshot"), failed.lastError());
@@ -575,14 +592,16 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
     const auto blob = [](const QByteArray &bytes) { // null binds NULL, not an empty blob
         return bytes.isNull() ? QVariant(QMetaType::fromType<QByteArray>()) : QVariant(bytes);
     };
+    static const Placeholder sourceAt(u":source"), dn(u":dn"), seq(u":seq"), data(u":data"),
+        report(u":report"), csv(u":csv"), summary(u":summary");
     for (const StoredRow &row : rows) {
         const auto bindRow = [&](QSqlQuery &q) {
-            q.bindValue(0, *id);
-            q.bindValue(1, row.key);
-            q.bindValue(2, row.seq);
-            q.bindValue(3, row.data);
-            q.bindValue(4, blob(row.report));
-            q.bindValue(5, blob(row.reportCsv));
+            sourceAt.bind(q, *id);
+            dn.bind(q, row.key);
+            seq.bind(q, row.seq);
+            data.bind(q, row.data);
+            report.bind(q, blob(row.report));
+            csv.bind(q, blob(row.reportCsv));
             return q.exec();
         };
         const bool inserted = order == RowOrder::Fresh && bindRow(insert);
@@ -591,10 +610,10 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
         if (row.summary.isEmpty())
             continue;
         const auto bindSummary = [&](QSqlQuery &q) {
-            q.bindValue(0, *id);
-            q.bindValue(1, row.key);
-            q.bindValue(2, row.seq);
-            q.bindValue(3, row.summary);
+            sourceAt.bind(q, *id);
+            dn.bind(q, row.key);
+            seq.bind(q, row.seq);
+            summary.bind(q, row.summary);
             return q.exec();
         };
         if (!(inserted && bindSummary(summaryInsert)) && !bindSummary(summaryUpsert))
@@ -868,12 +887,14 @@ QByteArray SqliteAnalysisCache::lookup(const QByteArray &valueSha256)
     if (m_nothingStored)
         return {};
     // The format is part of the statement: one value fewer to bind, per value looked up.
+    static const Placeholder sha256(u":sha256");
     QSqlQuery *q = m_readers.query(
         0,
-        QStringLiteral("SELECT data FROM analysis_cache WHERE sha256 = ? AND format = %1").arg(codecFormat));
+        QStringLiteral("SELECT data FROM analysis_cache WHERE sha256 = :sha256 AND format = %1")
+            .arg(codecFormat));
     if (!q)
         return {};
-    q->bindValue(0, valueSha256);
+    sha256.bind(*q, valueSha256);
     QByteArray data;
     if (q->exec() && q->next())
         data = q->value(0).toByteArray();
@@ -987,18 +1008,19 @@ Result<void> SqliteAnalysisCache::write(const QList<QPair<QByteArray, QByteArray
     const QString created = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
     QSqlQuery insert(m_store.database());
     insert.prepare(QStringLiteral("INSERT INTO analysis_cache (sha256, format, data, created) "
-                                  "VALUES (?, %1, ?, '%2')")
+                                  "VALUES (:sha256, %1, :data, '%2')")
                        .arg(codecFormat)
                        .arg(created));
     QSqlQuery replace(m_store.database());
     replace.prepare(QStringLiteral("INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) "
-                                   "VALUES (?, %1, ?, '%2')")
+                                   "VALUES (:sha256, %1, :data, '%2')")
                         .arg(codecFormat)
                         .arg(created));
+    static const Placeholder sha256(u":sha256"), data(u":data");
     for (const QPair<QByteArray, QByteArray> &row : rows) {
         const auto bind = [&row](QSqlQuery &q) {
-            q.bindValue(0, row.first);
-            q.bindValue(1, row.second);
+            sha256.bind(q, row.first);
+            data.bind(q, row.second);
             return q.exec();
         };
         if (!bind(insert) && !bind(replace))
