@@ -20,7 +20,8 @@
 
 namespace certsync::store {
 
-// The state database of DESIGN.md: one SQLite file, WAL mode, schema versioned with migrations.
+// The state database of DESIGN.md: one SQLite file, WAL mode (but for a first fill written alone,
+// beginWritingAlone()), schema versioned with migrations.
 // A StateStore and its connection belong to the thread that opened it (QtSql's rule); other
 // threads hand their data to that thread (see SqliteAnalysisCache).
 class StateStore
