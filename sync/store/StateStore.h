@@ -37,9 +37,10 @@ public:
     [[nodiscard]] QSqlDatabase database() const;
     [[nodiscard]] int schemaVersion() const;
 
-    // For the first large write into a database that stores no directory user yet (a first read into
-    // an empty state folder), outside a transaction: leaves the WAL for a rollback journal, when no
-    // other connection (of any process) has the database open, and returns whether it did. SQLite
+    // For the first large write into a database that stores no directory user and no cached analysis
+    // yet (a first read into an empty state folder), outside a transaction: leaves the WAL for a
+    // rollback journal, when no other connection (of any process) has the database open, and returns
+    // whether it did. SQLite
     // journals no page past the file's end at the transaction's start, so each new page is written
     // once, into the database, where with the WAL it is written to the WAL, read back by the
     // checkpoint and written again (a cold 50,000-user inventory: 280 MB three times; BENCHMARKS.md,

@@ -743,6 +743,19 @@ void TestStateStore::firstFillWritesOnceAndSurvivesACrash()
         QCOMPARE(journalMode(), QStringLiteral("wal"));
         stored.rollback();
     }
+    // A cached analysis stored (by a run that stored no user): the analysing threads would look it
+    // up through connections of their own, which cannot read a file held by a rollback journal's
+    // writer: the WAL stays.
+    {
+        QSqlQuery cached((*store)->database());
+        QVERIFY(cached.exec(QStringLiteral("INSERT INTO analysis_cache (sha256, format, data, created) "
+                                           "VALUES (x'00', 5, x'00', '2026-12-03T00:00:00Z')")));
+        directory::StoredDirectory stored(**store, profile);
+        QVERIFY(stored.begin(true, writeAlone).ok());
+        QCOMPARE(journalMode(), QStringLiteral("wal"));
+        stored.rollback();
+        QVERIFY(cached.exec(QStringLiteral("DELETE FROM analysis_cache")));
+    }
     // Not asked for (the console): the WAL stays.
     {
         directory::StoredDirectory stored(**store, profile);
