@@ -59,7 +59,7 @@ Result<void> applyFolderMode(const QString &file)
     return {};
 }
 
-Result<void> prepareDatabaseFile(const QString &path)
+Result<bool> prepareDatabaseFile(const QString &path)
 {
     const QByteArray name = QFile::encodeName(path);
     const mode_t wanted = fileModeFor(QFileInfo(path).absolutePath());
@@ -75,7 +75,7 @@ Result<void> prepareDatabaseFile(const QString &path)
         ::close(fd);
         if (changed != 0)
             return ioError(QStringLiteral("cannot set the permissions of %1").arg(path), error);
-        return {};
+        return true;
     }
     if (errno != EEXIST)
         return ioError(QStringLiteral("cannot create the state database %1").arg(path), errno);
@@ -83,8 +83,8 @@ Result<void> prepareDatabaseFile(const QString &path)
          QStringList { path, path + QStringLiteral("-wal"), path + QStringLiteral("-shm") })
         if (QFileInfo::exists(file))
             if (auto applied = applyFolderMode(file); !applied)
-                return applied;
-    return {};
+                return applied.error();
+    return false;
 }
 
 } // namespace certsync::store

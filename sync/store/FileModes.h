@@ -27,6 +27,7 @@ Result<void> applyFolderMode(const QString &file);
 // Creates the file empty with the folder's mode when it does not exist (before SQLite opens it: the
 // database's WAL and shm files then take the same mode), and fixes the mode of the database and its
 // WAL and shm files when this account owns them. In a group's folder the process's umask becomes 007.
-Result<void> prepareDatabaseFile(const QString &path);
+// True when it made the file (a new database).
+Result<bool> prepareDatabaseFile(const QString &path);
 
 } // namespace certsync::store

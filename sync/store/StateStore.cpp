@@ -334,10 +334,12 @@ Result<std::unique_ptr<StateStore>> StateStore::openAtVersion(const QString &pat
     // this account alone.
     if (auto folder = makeFolder(QFileInfo(path).absolutePath()); !folder)
         return Error { QStringLiteral("state_db"), folder.error().message };
-    if (auto prepared = prepareDatabaseFile(path); !prepared)
+    const Result<bool> prepared = prepareDatabaseFile(path);
+    if (!prepared)
         return Error { QStringLiteral("state_db"), prepared.error().message };
     const QString name = QStringLiteral("certsync-state-%1").arg(counter.fetchAndAddRelaxed(1));
     std::unique_ptr<StateStore> store(new StateStore(path, name));
+    store->m_madeHere = *prepared;
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
     db.setDatabaseName(path);
     if (!db.open())
@@ -354,8 +356,17 @@ Result<std::unique_ptr<StateStore>> StateStore::openAtVersion(const QString &pat
     for (const char *statement :
          { "PRAGMA page_size=16384", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
            "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY" })
-        if (!pragma.exec(QString::fromLatin1(statement)))
+        if (!pragma.exec(QString::fromLatin1(statement))) {
+            // Going into WAL needs the write lock, which a first fill written alone holds until it
+            // commits (beginWritingAlone).
+            if (pragma.lastError().nativeErrorCode() == QLatin1String("5")) // SQLITE_BUSY
+                return Error { QStringLiteral("state_db"),
+                               QStringLiteral("%1 is being filled by another certsync process (the first "
+                                              "inventory into a new state database); try again when it "
+                                              "has ended")
+                                   .arg(path) };
             return sqlError(QStringLiteral("cannot configure %1").arg(path), pragma.lastError());
+        }
     if (auto migrated = store->migrate(std::clamp(version, 1, latestSchemaVersion())); !migrated)
         return migrated.error();
     return store;
@@ -368,6 +379,10 @@ QSqlDatabase StateStore::database() const
 
 bool StateStore::beginWritingAlone()
 {
+    // Only a database this process made: another process has nothing in it to read meanwhile, and
+    // one that opens it then is told that it is being filled (openAtVersion).
+    if (!m_madeHere)
+        return false;
     // Nothing that the read's other connections read: with a stored user a full read compares each
     // entry with its row, with a cached analysis the analysing threads look their values up, both
     // through connections of their own (ThreadReaders), which would wait on the held file for their
@@ -392,11 +407,12 @@ bool StateStore::beginWritingAlone()
 void StateStore::endWritingAlone()
 {
     QSqlQuery q(database());
-    if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL")) || !q.next()
-        || q.value(0).toString() != QLatin1String("wal"))
+    const bool answered = q.exec(QStringLiteral("PRAGMA journal_mode=WAL")) && q.next();
+    const QString mode = answered ? q.value(0).toString() : QString();
+    if (mode != QLatin1String("wal"))
         // The next connection to open the database sets WAL again (open()).
-        qCWarning(lcStore) << "state database" << m_path
-                           << "cannot go back to WAL mode:" << q.lastError().text();
+        qCWarning(lcStore) << "state database" << m_path << "cannot go back to WAL mode:"
+                           << (answered ? QStringLiteral("still %1").arg(mode) : q.lastError().text());
 }
 
 int StateStore::schemaVersion() const
@@ -894,10 +910,10 @@ QByteArray SqliteAnalysisCache::lookup(const QByteArray &valueSha256)
         return {};
     // The format is part of the statement: one value fewer to bind, per value looked up.
     static const Placeholder sha256(u":sha256");
-    QSqlQuery *q = m_readers.query(
-        0,
+    static const QString sql =
         QStringLiteral("SELECT data FROM analysis_cache WHERE sha256 = :sha256 AND format = %1")
-            .arg(codecFormat));
+            .arg(codecFormat);
+    QSqlQuery *q = m_readers.query(0, sql);
     if (!q)
         return {};
     sha256.bind(*q, valueSha256);

@@ -485,11 +485,15 @@ void TestInventoryCli::incrementalInventoryMergesChanges()
     };
 
     // The state database's own account of how it is written (StateStore::beginWritingAlone).
-    const auto storeDebug = [](bool on) {
+    const QByteArray rules = qgetenv("QT_LOGGING_RULES");
+    const auto storeDebug = [&rules](bool on) {
+        const QByteArray debug("certsync.store.debug=true");
         if (on)
-            qputenv("QT_LOGGING_RULES", "certsync.store.debug=true");
-        else
+            qputenv("QT_LOGGING_RULES", rules.isEmpty() ? debug : QByteArray(rules + ';' + debug));
+        else if (rules.isEmpty())
             qunsetenv("QT_LOGGING_RULES");
+        else
+            qputenv("QT_LOGGING_RULES", rules);
     };
     auto noDebug = qScopeGuard([&storeDebug] { storeDebug(false); });
     const QString writtenOnce = QStringLiteral("written with a rollback journal");

@@ -764,6 +764,29 @@ void TestStateStore::firstFillWritesOnceAndSurvivesACrash()
         stored.rollback();
     }
 
+    // Written alone and rolled back: back in WAL mode.
+    {
+        directory::StoredDirectory stored(**store, profile);
+        QVERIFY(stored.begin(true, writeAlone).ok());
+        QCOMPARE(journalMode(), QStringLiteral("delete"));
+        QVERIFY(stored.store(users(0, 10)).ok());
+        stored.rollback();
+        QCOMPARE(journalMode(), QStringLiteral("wal"));
+    }
+    // A database this process did not make (opened again, as empty as before): the WAL stays.
+    {
+        const QString again = dir.filePath(QStringLiteral("again.db"));
+        QVERIFY(StateStore::open(again).ok());
+        auto reopened = StateStore::open(again);
+        QVERIFY(reopened.ok());
+        directory::StoredDirectory stored(**reopened, profile);
+        QVERIFY(stored.begin(true, writeAlone).ok());
+        QSqlQuery q((*reopened)->database());
+        QVERIFY(q.exec(QStringLiteral("PRAGMA journal_mode")) && q.next());
+        QCOMPARE(q.value(0).toString(), QStringLiteral("wal"));
+        stored.rollback();
+    }
+
     const qint64 sizeBefore = QFileInfo(path).size();
     {
         directory::StoredDirectory stored(**store, profile);
@@ -773,6 +796,12 @@ void TestStateStore::firstFillWritesOnceAndSurvivesACrash()
         QVERIFY2(!QFileInfo::exists(path + QStringLiteral("-wal")), "the first fill went through the WAL");
         QVERIFY2(QFileInfo(path).size() > sizeBefore + 4 * 1024 * 1024, "no page reached the database yet");
         QVERIFY(QFileInfo::exists(path + QStringLiteral("-journal")));
+        // Another process that opens the database now cannot put it in WAL mode (after its busy
+        // timeout) and is told why.
+        auto meanwhile = StateStore::open(path);
+        QVERIFY(!meanwhile.ok());
+        QVERIFY2(meanwhile.error().message.contains(QStringLiteral("is being filled by another certsync")),
+                 qPrintable(meanwhile.error().message));
         // The crash: what is on disk now, opened by the next process.
         const QString crashed = dir.filePath(QStringLiteral("crashed.db"));
         QVERIFY(QFile::copy(path, crashed));
