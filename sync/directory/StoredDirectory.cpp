@@ -225,7 +225,7 @@ std::optional<ReadMark> StoredDirectory::mark(QString *why) const
 Result<void> StoredDirectory::begin(bool fullRead, FirstFill firstFill)
 {
     QSqlDatabase db = m_state.database();
-    // A first full read into a database without users is most of what it will hold: written once.
+    // A first full read into a new database is most of what it will hold: written once, when it can.
     m_alone = fullRead && firstFill == FirstFill::WriteAlone && m_state.beginWritingAlone();
     if (!db.transaction()) {
         const QString text = db.lastError().text();

@@ -98,10 +98,11 @@ public:
 
     // One transaction per read: nothing of a failed read is kept. A full read stores every user in
     // the directory's order (rewriting only what changed) and drops the users it did not meet.
-    // A first full read into a database without users may leave the WAL for a rollback journal
-    // (StateStore::beginWritingAlone: each page written once), which other connections then cannot
-    // read through until the commit: for a process that opens none meanwhile (the command line's
-    // inventory), not for the console, whose other tasks read the run history while it refreshes.
+    // With WriteAlone, a first full read into a database the process has just created (no users, no
+    // cached analyses) may leave the WAL for a rollback journal (StateStore::beginWritingAlone: each
+    // page written once), which other connections then cannot read through until the commit: for a
+    // process that opens none meanwhile (the command line's inventory), not for the console, whose
+    // other tasks read the run history while it refreshes.
     enum class FirstFill { ThroughWal, WriteAlone };
     Result<void> begin(bool fullRead, FirstFill firstFill = FirstFill::ThroughWal);
     Result<void> store(const QList<DirectoryUser> &users); // replaces rows by storedRowKey

@@ -40,13 +40,13 @@ public:
     // For the first large write into a database this store made (open() created the file) and that
     // stores no directory user and no cached analysis yet (a first read into an empty state folder),
     // outside a transaction: leaves the WAL for a rollback journal, when no other connection (of any
-    // process) has the database open, and returns whether it did. SQLite
-    // journals no page past the file's end at the transaction's start, so each new page is written
-    // once, into the database, where with the WAL it is written to the WAL, read back by the
-    // checkpoint and written again (a cold 50,000-user inventory: 280 MB three times; BENCHMARKS.md,
-    // session 12). Crash-safe as the WAL is: a hot journal left by a killed process is rolled back by
-    // the next connection. A process that opens the database meanwhile cannot put it in WAL mode and
-    // is told that it is being filled (open() fails). endWritingAlone() goes back to the WAL.
+    // process) has the database open, and returns whether it did. SQLite journals no page past the
+    // file's end at the transaction's start, so each new page is written once, into the database,
+    // where with the WAL it is written to the WAL, read back by the checkpoint and written again (a
+    // cold 50,000-user inventory: 280 MB three times; BENCHMARKS.md, session 12). Crash-safe as the WAL is: a
+    // hot journal left by a killed process is rolled back by the next connection. A process that opens the
+    // database meanwhile cannot put it in WAL mode and is told that it is being filled (open() fails).
+    // endWritingAlone() goes back to the WAL.
     bool beginWritingAlone();
     void endWritingAlone(); // after the transaction's commit or rollback
     [[nodiscard]] QString path() const { return m_path; }

@@ -541,7 +541,7 @@ void TestInventoryCli::incrementalInventoryMergesChanges()
     const auto [filtered, filteredRows] =
         inventory(QStringLiteral("filtered.csv"), { QStringLiteral("--filter"), filter });
     storeDebug(false);
-    // A database that already holds users stays in WAL mode (others may be reading it).
+    // A database that already exists (and holds users) stays in WAL mode: others may be reading it.
     QVERIFY2(!filtered.err.contains(writtenOnce), qPrintable(filtered.err));
     QVERIFY2(filtered.out.contains(QStringLiteral("full read: no stored snapshot")),
              qPrintable(filtered.out));
