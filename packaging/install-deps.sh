@@ -10,6 +10,8 @@ packages=(
   # Qt 6.4 (Widgets, Network, Sql, Test, HttpServer for the tenant simulator); on Debian 12 the
   # HttpServer CMake package needs the WebSockets one to load.
   qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev libqt6sql6-sqlite
+  # SQLite's C API, on the connection Qt's SQLite driver (built against this library) opened
+  libsqlite3-dev
   qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools qt6-svg-dev qt6-qpa-plugins
   qtkeychain-qt6-dev
   # a headless Secret Service for the keychain round-trip test (dbus-run-session + gnome-keyring)

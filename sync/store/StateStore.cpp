@@ -1,6 +1,7 @@
 #include "store/StateStore.h"
 #include "store/CompactCodec.h"
 #include "store/FileModes.h"
+#include "store/SqliteStatement.h"
 
 #include "core/Logging.h"
 
@@ -185,11 +186,11 @@ Error sqlError(const QString &what, const QSqlError &error)
     return Error { QStringLiteral("state_db"), QStringLiteral("%1: %2").arg(what, error.text()) };
 }
 
-// A named placeholder for the statements run once per stored row or cached value. Qt 6.4's
+// A named placeholder for the analysis cache's lookups, run once per value on the analysing threads'
+// QtSql connections (the writes, on the store's thread, use SqliteStatement). Qt 6.4's
 // QSqlResult::bindValue(int, ...) formats a placeholder name (":0", ":1", ...) for every value it
-// binds: three allocations and a QString::arg each, 2.3 million of them in a cold 50,000-user
-// inventory (heaptrack; docs/BENCHMARKS.md, session 12). Bound by a name made once, the value is
-// found by a hash lookup instead.
+// binds: three allocations and a QString::arg each (heaptrack; docs/BENCHMARKS.md, session 12). Bound
+// by a name made once, the value is found by a hash lookup instead.
 class Placeholder
 {
 public:
@@ -201,6 +202,22 @@ public:
 private:
     QString m_name;
 };
+
+// A row stored by a plain insert when there is one, else by `fallback` (an upsert or a replace),
+// which also takes a key the plain insert met twice; any other failure of the plain insert is one.
+struct Put
+{
+    bool inserted = false; // by the plain insert
+    const SqliteStatement *failed = nullptr; // the statement that failed, which says why
+};
+template<typename Bind> Put put(SqliteStatement *plain, SqliteStatement &fallback, const Bind &bind)
+{
+    if (plain && bind(*plain))
+        return { true, nullptr };
+    if (plain && !plain->constraintFailed())
+        return { false, plain };
+    return { false, bind(fallback) ? nullptr : &fallback };
+}
 
 // 2: no chain elements, no DER for plain values; 3: times as epoch ms; 4: compact, only what the
 // judge and the inventory need (SqliteAnalysisCache's comment); 5: CompactCodec instead of QDataStream
@@ -563,83 +580,98 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
             db.rollback();
         return id.error();
     }
-    const bool reorder = order != RowOrder::Keep;
-    // Unchanged rows are compared, not written: SQLite skips the update when the WHERE is false. A
-    // row stored without a report keeps the report of the same data.
-    QSqlQuery upsert(db);
-    upsert.prepare(
-        QStringLiteral("INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
-                       "VALUES (:source, :dn, :seq, :data, :report, :csv) "
-                       "ON CONFLICT (source, dn) DO UPDATE SET %1 data = excluded.data, "
-                       "report = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN report "
-                       "ELSE excluded.report END, "
-                       "report_csv = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN "
-                       "report_csv ELSE excluded.report_csv END "
-                       "WHERE %2 data <> excluded.data OR (excluded.report IS NOT NULL AND "
-                       "(report IS NOT excluded.report OR report_csv IS NOT excluded.report_csv))")
-            .arg(reorder ? QStringLiteral("seq = excluded.seq,") : QString(),
-                 reorder ? QStringLiteral("seq <> excluded.seq OR") : QString()));
-    // The summary takes its row's place (seq); an unchanged summary is not rewritten. A full read
-    // knows the row's seq (the row takes the one given); an incremental one keeps the stored row's,
-    // so there the given seq is not used. Every summary statement binds (source, key, seq, summary).
-    QSqlQuery summaryUpsert(db);
-    summaryUpsert.prepare(
-        QStringLiteral(
-            "INSERT INTO user_summaries (source, dn, seq, summary) %1 "
-            "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, summary = excluded.summary "
-            "WHERE seq <> excluded.seq OR summary <> excluded.summary")
-            .arg(reorder ? QStringLiteral("VALUES (:source, :dn, :seq, :summary)")
-                         : QStringLiteral("SELECT d.source, d.dn, d.seq, n.summary FROM (SELECT :source AS "
-                                          "source, :dn AS dn, :seq AS seq, :summary AS summary) n, "
-                                          "directory_users d WHERE d.source = n.source AND d.dn = n.dn")));
-    // Into a source without rows, plain inserts: an upsert on a table with triggers writes, for each
-    // row, every page it touches into a statement journal first (16 KiB each, in memory since
-    // temp_store=MEMORY), which was most of what storing a cold inventory cost (docs/BENCHMARKS.md).
-    // A key met twice in one read fails its plain insert and is stored by the upsert.
-    QSqlQuery insert(db);
-    QSqlQuery summaryInsert(db);
-    if (order == RowOrder::Fresh) {
-        insert.prepare(
-            QStringLiteral("INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
-                           "VALUES (:source, :dn, :seq, :data, :report, :csv)"));
-        summaryInsert.prepare(QStringLiteral(
-            "INSERT INTO user_summaries (source, dn, seq, summary) VALUES (:source, :dn, :seq, :summary)"));
-    }
-    const auto fail = [&](const QSqlQuery &failed) {
-        const Error error = sqlError(QStringLiteral("cannot save the snapshot"), failed.lastError());
+    const auto fail = [&](const Error &error) {
         if (ownTransaction)
             db.rollback();
         return error;
     };
-    const auto blob = [](const QByteArray &bytes) { // null binds NULL, not an empty blob
-        return bytes.isNull() ? QVariant(QMetaType::fromType<QByteArray>()) : QVariant(bytes);
+    const auto prepare = [&](const char *sql) { return SqliteStatement::prepare(db, sql); };
+    const bool reorder = order != RowOrder::Keep;
+    // Unchanged rows are compared, not written: SQLite skips the update when the WHERE is false. A
+    // row stored without a report keeps the report of the same data.
+    Result<SqliteStatement> upsert = prepare(
+        reorder ? "INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                  "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, data = excluded.data, "
+                  "report = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN report "
+                  "ELSE excluded.report END, "
+                  "report_csv = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN "
+                  "report_csv ELSE excluded.report_csv END "
+                  "WHERE seq <> excluded.seq OR data <> excluded.data OR (excluded.report IS NOT NULL AND "
+                  "(report IS NOT excluded.report OR report_csv IS NOT excluded.report_csv))"
+                : "INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                  "ON CONFLICT (source, dn) DO UPDATE SET data = excluded.data, "
+                  "report = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN report "
+                  "ELSE excluded.report END, "
+                  "report_csv = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN "
+                  "report_csv ELSE excluded.report_csv END "
+                  "WHERE data <> excluded.data OR (excluded.report IS NOT NULL AND "
+                  "(report IS NOT excluded.report OR report_csv IS NOT excluded.report_csv))");
+    // The summary takes its row's place (seq); an unchanged summary is not rewritten. A full read
+    // knows the row's seq (the row takes the one given); an incremental one keeps the stored row's,
+    // so there the given seq is not used. Every summary statement binds (source, key, seq, summary).
+    Result<SqliteStatement> summaryUpsert = prepare(
+        reorder ? "INSERT INTO user_summaries (source, dn, seq, summary) VALUES (?1, ?2, ?3, ?4) "
+                  "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, summary = excluded.summary "
+                  "WHERE seq <> excluded.seq OR summary <> excluded.summary"
+                : "INSERT INTO user_summaries (source, dn, seq, summary) "
+                  "SELECT d.source, d.dn, d.seq, n.summary FROM (SELECT ?1 AS source, ?2 AS dn, ?3 AS seq, "
+                  "?4 AS summary) n, directory_users d WHERE d.source = n.source AND d.dn = n.dn "
+                  "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, summary = excluded.summary "
+                  "WHERE seq <> excluded.seq OR summary <> excluded.summary");
+    if (!upsert || !summaryUpsert)
+        return fail(!upsert ? upsert.error() : summaryUpsert.error());
+    // Into a source without rows, plain inserts: an upsert on a table with triggers writes, for each
+    // row, every page it touches into a statement journal first (16 KiB each, in memory since
+    // temp_store=MEMORY), which was most of what storing a cold inventory cost (docs/BENCHMARKS.md).
+    // A key met twice in one read fails its plain insert and is stored by the upsert.
+    std::optional<SqliteStatement> insert;
+    std::optional<SqliteStatement> summaryInsert;
+    if (order == RowOrder::Fresh) {
+        Result<SqliteStatement> rowInsert =
+            prepare("INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        Result<SqliteStatement> summary =
+            prepare("INSERT INTO user_summaries (source, dn, seq, summary) VALUES (?1, ?2, ?3, ?4)");
+        if (!rowInsert || !summary)
+            return fail(!rowInsert ? rowInsert.error() : summary.error());
+        insert.emplace(std::move(*rowInsert));
+        summaryInsert.emplace(std::move(*summary));
+    }
+    const auto failed = [&](const SqliteStatement &statement) {
+        return fail(Error { QStringLiteral("state_db"),
+                            QStringLiteral("cannot save the snapshot: %1").arg(statement.error()) });
     };
-    static const Placeholder sourceAt(u":source"), dn(u":dn"), seq(u":seq"), data(u":data"),
-        report(u":report"), csv(u":csv"), summary(u":summary");
+    // A null QByteArray binds NULL (no report), an empty one an empty blob.
+    const auto blob = [](const QByteArray &bytes) {
+        return bytes.isNull() ? QByteArrayView() : QByteArrayView(bytes);
+    };
     for (const StoredRow &row : rows) {
-        const auto bindRow = [&](QSqlQuery &q) {
-            sourceAt.bind(q, *id);
-            dn.bind(q, row.key);
-            seq.bind(q, row.seq);
-            data.bind(q, row.data);
-            report.bind(q, blob(row.report));
-            csv.bind(q, blob(row.reportCsv));
-            return q.exec();
+        const auto bindRow = [&](SqliteStatement &q) {
+            q.bind(1, *id);
+            q.bindText(2, row.key);
+            q.bind(3, row.seq);
+            q.bindBlob(4, blob(row.data));
+            q.bindBlob(5, blob(row.report));
+            q.bindBlob(6, blob(row.reportCsv));
+            return q.run();
         };
-        const bool inserted = order == RowOrder::Fresh && bindRow(insert);
-        if (!inserted && !bindRow(upsert))
-            return fail(upsert);
+        const Put stored = put(insert ? &*insert : nullptr, *upsert, bindRow);
+        if (stored.failed)
+            return failed(*stored.failed);
         if (row.summary.isEmpty())
             continue;
-        const auto bindSummary = [&](QSqlQuery &q) {
-            sourceAt.bind(q, *id);
-            dn.bind(q, row.key);
-            seq.bind(q, row.seq);
-            summary.bind(q, row.summary);
-            return q.exec();
+        const auto bindSummary = [&](SqliteStatement &q) {
+            q.bind(1, *id);
+            q.bindText(2, row.key);
+            q.bind(3, row.seq);
+            q.bindBlob(4, row.summary);
+            return q.run();
         };
-        if (!(inserted && bindSummary(summaryInsert)) && !bindSummary(summaryUpsert))
-            return fail(summaryUpsert);
+        const Put summary = put(stored.inserted ? &*summaryInsert : nullptr, *summaryUpsert, bindSummary);
+        if (summary.failed)
+            return failed(*summary.failed);
     }
     if (ownTransaction && !db.commit()) {
         const Error error = sqlError(QStringLiteral("cannot save the snapshot"), db.lastError());
@@ -927,7 +959,14 @@ QByteArray SqliteAnalysisCache::lookup(const QByteArray &valueSha256)
 QByteArray SqliteAnalysisCache::encode(const CachedAnalysis &a)
 {
     QByteArray bytes;
-    bytes.reserve(160 + 320 * a.certificates.size()); // a typical leaf's row, written without regrowing
+    encodeInto(bytes, a);
+    return bytes;
+}
+
+void SqliteAnalysisCache::encodeInto(QByteArray &bytes, const CachedAnalysis &a)
+{
+    bytes.reserve(bytes.size() + 160
+                  + 320 * a.certificates.size()); // a typical leaf's row, without regrowing
     CompactWriter w(bytes);
     w.signedNumber(qint64(a.kind));
     w.text(a.error);
@@ -947,7 +986,6 @@ QByteArray SqliteAnalysisCache::encode(const CachedAnalysis &a)
     w.number(quint64(a.chains.size()));
     for (const ChainResult &r : a.chains)
         put(w, r);
-    return bytes;
 }
 
 std::optional<CachedAnalysis> SqliteAnalysisCache::decode(const QByteArray &bytes)
@@ -988,13 +1026,14 @@ std::optional<CachedAnalysis> SqliteAnalysisCache::decode(const QByteArray &byte
 
 std::optional<CachedAnalysis> SqliteAnalysisCache::find(const QByteArray &valueSha256)
 {
-    QByteArray encoded;
+    std::optional<Pending> pending; // keeps its block alive while it is decoded
     {
         const QMutexLocker lock(&m_mutex);
-        encoded = m_new.value(valueSha256); // shared, not copied
+        if (const auto it = m_new.constFind(QByteArrayView(valueSha256)); it != m_new.cend())
+            pending = *it;
     }
-    if (encoded.isEmpty())
-        encoded = lookup(valueSha256);
+    const QByteArray encoded =
+        pending ? QByteArray::fromRawData(pending->data.data(), pending->data.size()) : lookup(valueSha256);
     if (encoded.isEmpty())
         return std::nullopt;
     return decode(encoded); // outside the lock: both cores decode; a damaged row is a miss
@@ -1002,9 +1041,29 @@ std::optional<CachedAnalysis> SqliteAnalysisCache::find(const QByteArray &valueS
 
 void SqliteAnalysisCache::insert(const QByteArray &valueSha256, const CachedAnalysis &analysis)
 {
-    const QByteArray encoded = encode(analysis); // on the analysing thread
+    // Encoded on the analysing thread, into memory it keeps for the next one.
+    thread_local QByteArray encoded;
+    encoded.resize(0); // keeps its capacity
+    encodeInto(encoded, analysis);
     const QMutexLocker lock(&m_mutex);
-    m_new.insert(valueSha256, encoded);
+    addPending(valueSha256, encoded);
+}
+
+void SqliteAnalysisCache::addPending(QByteArrayView key, QByteArrayView data)
+{
+    if (m_new.contains(key))
+        return; // the same value analysed twice: the same row
+    constexpr qsizetype blockSize = 256 * 1024;
+    const qsizetype needed = key.size() + data.size();
+    if (!m_block || m_block->capacity() - m_block->size() < needed) {
+        m_block = std::make_shared<QByteArray>();
+        m_block->reserve(qMax(blockSize, needed));
+    }
+    const qsizetype at = m_block->size();
+    m_block->append(key).append(data); // within its capacity: the block does not move
+    const char *const start = m_block->constData() + at;
+    const QByteArrayView storedKey(start, key.size());
+    m_new.insert(storedKey, Pending { m_block, storedKey, QByteArrayView(start + key.size(), data.size()) });
 }
 
 qsizetype SqliteAnalysisCache::size() const
@@ -1023,59 +1082,69 @@ qsizetype SqliteAnalysisCache::pending() const
 }
 
 // Inserts `rows` on the store's connection, in whatever transaction is open there.
-Result<void> SqliteAnalysisCache::write(const QList<QPair<QByteArray, QByteArray>> &rows)
+Result<void> SqliteAnalysisCache::write(const QList<Pending> &rows)
 {
     // New keys (never found by a lookup) go in by a plain insert; one stored meanwhile by another
     // process, or in an earlier format, is replaced. Plain inserts need no statement journal.
     const QString created = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
-    QSqlQuery insert(m_store.database());
-    insert.prepare(QStringLiteral("INSERT INTO analysis_cache (sha256, format, data, created) "
-                                  "VALUES (:sha256, %1, :data, '%2')")
-                       .arg(codecFormat)
-                       .arg(created));
-    QSqlQuery replace(m_store.database());
-    replace.prepare(QStringLiteral("INSERT OR REPLACE INTO analysis_cache (sha256, format, data, created) "
-                                   "VALUES (:sha256, %1, :data, '%2')")
-                        .arg(codecFormat)
-                        .arg(created));
-    static const Placeholder sha256(u":sha256"), data(u":data");
-    for (const QPair<QByteArray, QByteArray> &row : rows) {
-        const auto bind = [&row](QSqlQuery &q) {
-            sha256.bind(q, row.first);
-            data.bind(q, row.second);
-            return q.exec();
+    const QString columns =
+        QStringLiteral("INTO analysis_cache (sha256, format, data, created) VALUES (?1, %1, ?2, '%2')")
+            .arg(codecFormat)
+            .arg(created);
+    Result<SqliteStatement> insert = SqliteStatement::prepare(
+        m_store.database(), (QStringLiteral("INSERT ") + columns).toUtf8().constData());
+    Result<SqliteStatement> replace = SqliteStatement::prepare(
+        m_store.database(), (QStringLiteral("INSERT OR REPLACE ") + columns).toUtf8().constData());
+    if (!insert || !replace)
+        return !insert ? insert.error() : replace.error();
+    for (const Pending &row : rows) {
+        const auto bind = [&row](SqliteStatement &q) {
+            q.bindBlob(1, row.key);
+            q.bindBlob(2, row.data);
+            return q.run();
         };
-        if (!bind(insert) && !bind(replace))
-            return sqlError(QStringLiteral("cannot write the analysis cache"), replace.lastError());
+        if (const Put stored = put(&*insert, *replace, bind); stored.failed)
+            return Error {
+                QStringLiteral("state_db"),
+                QStringLiteral("cannot write the analysis cache: %1").arg(stored.failed->error())
+            };
     }
     return {};
 }
 
-namespace {
-
 // In key order the index's pages are filled one after another, instead of each row landing on a
 // random page that must be read back first (the keys are hashes).
-QList<QPair<QByteArray, QByteArray>> sortedRows(const QHash<QByteArray, QByteArray> &rows)
+QList<SqliteAnalysisCache::Pending> SqliteAnalysisCache::pendingRows() const
 {
-    QList<QPair<QByteArray, QByteArray>> sorted;
-    sorted.reserve(rows.size());
-    for (auto it = rows.cbegin(); it != rows.cend(); ++it)
-        sorted.append({ it.key(), it.value() });
-    std::sort(sorted.begin(), sorted.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+    QList<Pending> sorted;
+    {
+        const QMutexLocker lock(&m_mutex);
+        sorted.reserve(m_new.size());
+        for (const Pending &row : m_new)
+            sorted.append(row);
+    }
+    std::sort(sorted.begin(), sorted.end(), [](const Pending &a, const Pending &b) {
+        return std::lexicographical_compare(a.key.begin(), a.key.end(), b.key.begin(), b.key.end(),
+                                            [](char x, char y) { return quint8(x) < quint8(y); });
+    });
     return sorted;
 }
 
-} // namespace
-
-QList<QPair<QByteArray, QByteArray>> SqliteAnalysisCache::pendingRows() const
+void SqliteAnalysisCache::dropPending(const QList<Pending> &rows, bool remember)
 {
     const QMutexLocker lock(&m_mutex);
-    return sortedRows(m_new);
+    for (const Pending &row : rows) {
+        if (remember) {
+            m_writtenKeys.append(char(quint8(qMin(row.key.size(), qsizetype(255)))));
+            m_writtenKeys.append(row.key.first(qMin(row.key.size(), qsizetype(255))));
+        }
+        m_new.remove(row.key);
+    }
 }
 
 Result<void> SqliteAnalysisCache::flush()
 {
-    const QList<QPair<QByteArray, QByteArray>> rows = pendingRows();
+    const QList<Pending> rows = pendingRows();
     if (rows.isEmpty())
         return {};
     QSqlDatabase db = m_store.database();
@@ -1087,27 +1156,19 @@ Result<void> SqliteAnalysisCache::flush()
     }
     if (!db.commit())
         return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
-    const QMutexLocker lock(&m_mutex); // written: found in the database from now on
-    m_nothingStored = false;
-    for (const auto &row : std::as_const(rows))
-        m_new.remove(row.first);
+    m_nothingStored = false; // written: found in the database from now on
+    dropPending(rows, false);
     return {};
 }
 
 Result<void> SqliteAnalysisCache::writeIntoTransaction()
 {
-    const QList<QPair<QByteArray, QByteArray>> rows = pendingRows();
+    const QList<Pending> rows = pendingRows();
     if (rows.isEmpty())
         return {};
     if (auto written = write(rows); !written)
         return written;
-    const QMutexLocker lock(&m_mutex);
-    for (const auto &row : std::as_const(rows)) {
-        const QByteArray &key = row.first;
-        m_writtenKeys.append(char(quint8(qMin(key.size(), qsizetype(255)))));
-        m_writtenKeys.append(key.left(255));
-        m_new.remove(key); // its bytes, allocated on an analysing thread, are freed
-    }
+    dropPending(rows, true);
     return {};
 }
 
@@ -1135,8 +1196,7 @@ void SqliteAnalysisCache::takeBackWritten()
     }
     const QMutexLocker lock(&m_mutex);
     for (auto it = rows.cbegin(); it != rows.cend(); ++it)
-        if (!m_new.contains(it.key()))
-            m_new.insert(it.key(), it.value());
+        addPending(it.key(), it.value());
 }
 
 void SqliteAnalysisCache::transactionEnded(bool committed)

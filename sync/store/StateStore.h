@@ -4,6 +4,7 @@
 #include "core/Result.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QDateTime>
 #include <QHash>
 #include <QList>
@@ -183,18 +184,34 @@ public:
 
 private:
     explicit SqliteAnalysisCache(StateStore &store);
+    static void encodeInto(QByteArray &out, const certs::CachedAnalysis &analysis); // appends
     QByteArray lookup(const QByteArray &valueSha256); // the stored encoded form, empty when none
 
     StateStore &m_store;
     ThreadReaders m_readers;
     mutable QMutex m_mutex;
-    Result<void> write(const QList<QPair<QByteArray, QByteArray>> &rows);
-    [[nodiscard]] QList<QPair<QByteArray, QByteArray>> pendingRows() const; // in key order
+
+    // An analysis of this run not yet written: its key and encoded form, side by side in a block that
+    // it keeps alive. The analysing threads append to a block of a few hundred rows instead of
+    // allocating each row, and the store's thread, which writes the rows and drops them, frees a block
+    // at a time: a row freed on another thread than the one that allocated it takes that thread's heap
+    // lock, which the analysing threads hold most of the time (BENCHMARKS.md, session 13).
+    struct Pending
+    {
+        std::shared_ptr<const QByteArray> block;
+        QByteArrayView key;
+        QByteArrayView data;
+    };
+    void addPending(QByteArrayView key, QByteArrayView data); // m_mutex held; a key pending keeps its row
+    Result<void> write(const QList<Pending> &rows);
+    [[nodiscard]] QList<Pending> pendingRows() const; // in key order
+    void dropPending(const QList<Pending> &rows, bool remember); // written: no longer pending
 
     // No row of this format when loaded, and nothing of this run's left memory since: lookups skip
     // the database.
     std::atomic<bool> m_nothingStored = false;
-    QHash<QByteArray, QByteArray> m_new; // analysed this run, not yet written
+    QHash<QByteArrayView, Pending> m_new; // analysed this run, not yet written; keys view their block
+    std::shared_ptr<QByteArray> m_block; // where rows are appended, never past its capacity
     // The keys written into the open transaction, not yet committed: one byte of length, the key.
     QByteArray m_writtenKeys;
 };

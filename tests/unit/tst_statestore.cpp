@@ -5,6 +5,7 @@
 #include "certs/TrustStore.h"
 #include "directory/StoredDirectory.h"
 #include "store/CompactCodec.h"
+#include "store/SqliteStatement.h"
 #include "store/StateStore.h"
 
 #include <QDataStream>
@@ -132,6 +133,9 @@ private slots:
     void threadReadersNeverMixDatabases();
     void summariesFollowTheirRows();
     void firstReadStoresAKeyMetTwice();
+    void rowKeysKeepEveryCharacter();
+    void rowStatementsShareTheStoresConnection();
+    void pendingAnalysesSpanBlocks();
     void summariesMigrate();
     void summariesMigrate_data();
 };
@@ -1252,6 +1256,188 @@ void TestStateStore::firstReadStoresAKeyMetTwice()
     QCOMPARE(totalChanges(q) - before, 4);
     QVERIFY(stored.commit(mark).ok());
     QCOMPARE(shownNames(), (QStringList { QStringLiteral("b"), QStringLiteral("second") }));
+}
+
+// Keys go into the rows through SQLite's C API and are found again by QtSql: the same text whatever
+// the characters (accents, a pair of surrogates, even a lone one, which no directory sends).
+void TestStateStore::rowKeysKeepEveryCharacter()
+{
+    QTemporaryDir dir;
+    const PkiAnalyzer pki(dir.path());
+    QVERIFY(pki.analyzer);
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const Issued good = TestPki::issue(goodLeafSpec(QStringLiteral("a@example.test")),
+                                       StandardPki::instance().ecIntermediate);
+    const QString loneSurrogate =
+        QStringLiteral("uid=broken") + QChar(0xd800) + QStringLiteral(",dc=example");
+    const QStringList dns = { QStringLiteral("uid=Jürgen Groß,dc=example"),
+                              QStringLiteral("uid=Zoë 😀,dc=example"), QStringLiteral("uid=ascii,dc=example"),
+                              loneSurrogate };
+    QList<directory::DirectoryUser> users;
+    for (const QString &dn : dns) {
+        directory::DirectoryUser u;
+        u.dn = dn;
+        u.userCertificate = { good.der };
+        u.values = pki.analyzer->analyzeUser(u.userCertificate, u.userSmimeCertificate, u.context(), now);
+        users << u;
+    }
+    users[1].sourceAnchor = QStringLiteral("ÄÖÜ-😀-anchor");
+    auto store = StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    const directory::ConnectionProfile profile = ldapProfile();
+    directory::StoredDirectory stored(**store, profile);
+    QVERIFY(stored.begin(true).ok());
+    QVERIFY(stored.store(users).ok());
+    QVERIFY(stored.commit(readMarkOf(profile)).ok());
+
+    QSqlQuery q((*store)->database());
+    QVERIFY(q.exec(QStringLiteral("SELECT dn, typeof(dn) FROM directory_users ORDER BY seq")));
+    QStringList keys;
+    while (q.next()) {
+        QCOMPARE(q.value(1).toString(), QStringLiteral("text"));
+        keys << q.value(0).toString();
+    }
+    QCOMPARE(
+        keys.mid(0, 3),
+        (QStringList { QStringLiteral("dn:uid=jürgen groß,dc=example"), QStringLiteral("anchor:ÄÖÜ-😀-anchor"),
+                       QStringLiteral("dn:uid=ascii,dc=example") }));
+    QCOMPARE(keys.size(), 4);
+    for (int i = 0; i < 4; ++i) {
+        const auto found = stored.user(directory::storedRowKey(users.at(i)));
+        QVERIFY2(found.ok(), qPrintable(keys.at(i)));
+        QCOMPARE(found->dn, users.at(i).dn);
+    }
+    // Read again in full: every key matches its row, so nothing is written.
+    QVERIFY(stored.begin(true).ok());
+    const qint64 before = totalChanges(q);
+    QVERIFY(stored.store(users).ok());
+    QCOMPARE(totalChanges(q) - before, 0);
+    QVERIFY(stored.commit(readMarkOf(profile)).ok());
+}
+
+// The per-row statements run on the store's own connection, inside its open transaction, and say
+// which failures are a key met twice.
+void TestStateStore::rowStatementsShareTheStoresConnection()
+{
+    QTemporaryDir dir;
+    auto store = StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    QSqlDatabase db = (*store)->database();
+    QSqlQuery q(db);
+    QVERIFY(q.exec(QStringLiteral("CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB)")));
+    const auto count = [&q] {
+        return q.exec(QStringLiteral("SELECT COUNT(*) FROM t")) && q.next() ? q.value(0).toInt() : -1;
+    };
+
+    auto missing = SqliteStatement::prepare(db, "INSERT INTO no_such_table VALUES (1)");
+    QVERIFY(!missing.ok());
+    QVERIFY2(missing.error().message.contains(QStringLiteral("no such table: no_such_table")),
+             qPrintable(missing.error().message));
+
+    auto insert = SqliteStatement::prepare(db, "INSERT INTO t (k, v) VALUES (?1, ?2)");
+    QVERIFY(insert.ok());
+    QVERIFY(db.transaction());
+    insert->bindText(1, u"null");
+    insert->bindBlob(2, QByteArrayView());
+    QVERIFY(insert->run());
+    insert->bindText(1, u"empty");
+    insert->bindBlob(2, QByteArray(""));
+    QVERIFY(insert->run());
+    insert->bindText(1, u"bytes");
+    insert->bindBlob(2, QByteArray::fromHex("0061ff"));
+    QVERIFY(insert->run());
+    QCOMPARE(count(), 3); // QtSql on the same connection sees the open transaction
+    insert->bindText(1, u"bytes");
+    QVERIFY(!insert->run());
+    QVERIFY(insert->constraintFailed());
+    QVERIFY2(insert->error().contains(QStringLiteral("UNIQUE constraint failed: t.k")),
+             qPrintable(insert->error()));
+    QVERIFY(q.exec(QStringLiteral("SELECT k, typeof(v), length(v), hex(v) FROM t ORDER BY rowid")));
+    QStringList rows;
+    while (q.next())
+        rows << QStringLiteral("%1 %2 %3 %4")
+                    .arg(q.value(0).toString(), q.value(1).toString(), q.value(2).toString(),
+                         q.value(3).toString());
+    QCOMPARE(rows,
+             (QStringList { QStringLiteral("null null  "), QStringLiteral("empty blob 0 "),
+                            QStringLiteral("bytes blob 3 0061FF") }));
+    // The statement is reset after a failure: the next row goes in.
+    insert->bindText(1, u"after");
+    QVERIFY(insert->run());
+    QVERIFY(db.rollback()); // the statement's rows were in the store's transaction
+    QCOMPARE(count(), 0);
+
+    auto notNull = SqliteStatement::prepare(db, "INSERT INTO t (k, v) VALUES (?1, json('{'))");
+    QVERIFY(notNull.ok());
+    notNull->bindText(1, u"malformed");
+    QVERIFY(!notNull->run());
+    QVERIFY(!notNull->constraintFailed()); // another failure, not a key met twice
+    QVERIFY2(notNull->error().contains(QStringLiteral("malformed JSON")), qPrintable(notNull->error()));
+}
+
+// Analyses waiting to be written sit in shared blocks; each is found, written and read back as itself,
+// also when two threads add them at once, when one is larger than a block, and across several blocks.
+void TestStateStore::pendingAnalysesSpanBlocks()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("certsync.db"));
+    auto store = StateStore::open(path);
+    QVERIFY(store.ok());
+    auto loaded = SqliteAnalysisCache::load(**store);
+    QVERIFY(loaded.ok());
+    SqliteAnalysisCache &cache = **loaded;
+    const auto keyOf = [](int i) { return certs::sha256Of(QByteArray::number(i)); };
+    const auto analysisOf = [](int i) {
+        certs::CachedAnalysis a;
+        a.kind = certs::ValueKind::Invalid;
+        // 2 x 1,500 rows of 200-300 bytes: several blocks of pending rows
+        a.error = QStringLiteral("value %1 ").arg(i).repeated(20 + i % 7);
+        if (i == 777) // larger than a block on its own
+            a.error = QStringLiteral("x").repeated(400 * 1024);
+        return a;
+    };
+    const auto addRange = [&](int from, int to) {
+        for (int i = from; i < to; ++i)
+            cache.insert(keyOf(i), analysisOf(i));
+    };
+    const std::unique_ptr<QThread> one(QThread::create(addRange, 0, 1500));
+    const std::unique_ptr<QThread> two(QThread::create(addRange, 1500, 3000));
+    one->start();
+    two->start();
+    QVERIFY(one->wait(60000));
+    QVERIFY(two->wait(60000));
+    cache.insert(keyOf(5), analysisOf(6)); // met again: the row already pending stays
+    QCOMPARE(cache.pending(), 3000);
+    const auto allFound = [&](const char *where) {
+        for (int i = 0; i < 3000; ++i) {
+            const auto found = cache.find(keyOf(i));
+            if (!found || found->error != analysisOf(i).error) {
+                qWarning("%s: analysis %d %s", where, i, found ? "differs" : "missing");
+                return false;
+            }
+        }
+        return true;
+    };
+    QVERIFY(allFound("pending"));
+    QVERIFY(onAnotherThread([&] { return allFound("pending, from another thread"); }));
+
+    QVERIFY((*store)->database().transaction());
+    QVERIFY(cache.writeIntoTransaction().ok());
+    QCOMPARE(cache.pending(), 0);
+    QVERIFY((*store)->database().commit());
+    cache.transactionEnded(true);
+    QVERIFY(allFound("written"));
+    loaded->reset();
+    store->reset();
+    auto reopened = StateStore::open(path);
+    QVERIFY(reopened.ok());
+    auto again = SqliteAnalysisCache::load(**reopened);
+    QVERIFY(again.ok());
+    QCOMPARE((*again)->size(), 3000);
+    for (int i = 0; i < 3000; ++i) {
+        const auto found = (*again)->find(keyOf(i));
+        QVERIFY2(found && found->error == analysisOf(i).error, qPrintable(QString::number(i)));
+    }
 }
 
 // A database of an earlier schema version holding `users` as that version stored them: the rows (and
