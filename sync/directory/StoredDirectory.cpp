@@ -248,7 +248,7 @@ Result<void> StoredDirectory::store(const QList<DirectoryUser> &users)
     for (const DirectoryUser &u : users) {
         QString key = storedRowKey(u);
         const qint64 seq = m_nextSeq++;
-        if (m_fullRead)
+        if (m_fullRead && !m_fresh) // into a source without rows, every row is this read's
             m_read.insert(key);
         // Compared with its stored row and found the same, in the same place: nothing to write.
         if (u.storedSeq == seq && u.report)
@@ -326,7 +326,7 @@ StoredDirectory::forEachSummary(const std::function<bool(UserSummary &&)> &visit
 
 Result<void> StoredDirectory::commit(const ReadMark &mark)
 {
-    if (m_fullRead) {
+    if (m_fullRead && !m_fresh) {
         if (auto dropped = m_state.dropRowsExcept(m_key, m_read); !dropped) {
             rollback();
             return dropped.error();

@@ -140,7 +140,7 @@ private:
     bool m_fresh = false; // a full read into a source without rows: plain inserts
     bool m_alone = false; // written with a rollback journal (StateStore::beginWritingAlone)
     void endWritingAlone();
-    QSet<QString> m_read; // the row keys a full read stored; the others are dropped at commit
+    QSet<QString> m_read; // the row keys a full read stored; the others are dropped at commit (not fresh)
     qint64 m_nextSeq = 1;
 };
 

@@ -2,6 +2,7 @@
 #include "store/CompactCodec.h"
 #include "store/FileModes.h"
 #include "store/SqliteStatement.h"
+#include "store/WriteBehind.h"
 
 #include "core/Logging.h"
 
@@ -418,11 +419,14 @@ bool StateStore::beginWritingAlone()
     qCDebug(lcStore) << "state database" << m_path
                      << (alone ? "written with a rollback journal (first fill, no other connection)"
                                : "stays in WAL mode (another connection has it open)");
+    if (alone)
+        m_writeBehind = std::make_unique<WriteBehind>(m_path);
     return alone;
 }
 
 void StateStore::endWritingAlone()
 {
+    m_writeBehind.reset();
     QSqlQuery q(database());
     const bool answered = q.exec(QStringLiteral("PRAGMA journal_mode=WAL")) && q.next();
     const QString mode = answered ? q.value(0).toString() : QString();

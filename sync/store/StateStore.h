@@ -21,6 +21,8 @@
 
 namespace certsync::store {
 
+class WriteBehind;
+
 // The state database of DESIGN.md: one SQLite file, WAL mode (but for a first fill written alone,
 // beginWritingAlone()), schema versioned with migrations.
 // A StateStore and its connection belong to the thread that opened it (QtSql's rule); other
@@ -47,7 +49,8 @@ public:
     // cold 50,000-user inventory: 280 MB three times; BENCHMARKS.md, session 12). Crash-safe as the WAL is: a
     // hot journal left by a killed process is rolled back by the next connection. A process that opens the
     // database meanwhile cannot put it in WAL mode and is told that it is being filled (open() fails).
-    // endWritingAlone() goes back to the WAL.
+    // Meanwhile the kernel is asked to start writing the new pages out as they come (WriteBehind), so
+    // that the commit does not wait for all of them. endWritingAlone() goes back to the WAL.
     bool beginWritingAlone();
     void endWritingAlone(); // after the transaction's commit or rollback
     [[nodiscard]] QString path() const { return m_path; }
@@ -112,6 +115,7 @@ private:
     QString m_path;
     QString m_connectionName;
     bool m_madeHere = false; // open() created the database file
+    std::unique_ptr<WriteBehind> m_writeBehind; // while written alone
 };
 
 // Read-only connections to one state database for threads other than the store's, one per thread

@@ -7,10 +7,12 @@
 #include "store/CompactCodec.h"
 #include "store/SqliteStatement.h"
 #include "store/StateStore.h"
+#include "store/WriteBehind.h"
 
 #include <QDataStream>
 #include <QDir>
 #include <QFile>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QScopeGuard>
 #include <QSqlError>
@@ -136,6 +138,7 @@ private slots:
     void rowKeysKeepEveryCharacter();
     void rowStatementsShareTheStoresConnection();
     void pendingAnalysesSpanBlocks();
+    void writeBehindAsksUntilStopped();
     void summariesMigrate();
     void summariesMigrate_data();
 };
@@ -1438,6 +1441,42 @@ void TestStateStore::pendingAnalysesSpanBlocks()
         const auto found = (*again)->find(keyOf(i));
         QVERIFY2(found && found->error == analysisOf(i).error, qPrintable(QString::number(i)));
     }
+}
+
+// The write-behind thread asks for write-outs while the file is written, and stops at once when told
+// (not at the end of its interval); a file it cannot open gets none.
+void TestStateStore::writeBehindAsksUntilStopped()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("big.db"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    {
+        WriteBehind behind(path, 20);
+        QVERIFY(behind.running());
+        const QByteArray chunk(1 << 20, 'x');
+        for (int i = 0; i < 32; ++i) {
+            QCOMPARE(file.write(chunk), chunk.size());
+            QVERIFY(file.flush()); // into the page cache, dirty
+            QThread::msleep(10);
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(behind.requests() >= 3, 10000);
+    }
+    file.close();
+    QCOMPARE(QFileInfo(path).size(), qint64(32) << 20);
+
+    QElapsedTimer stopping;
+    {
+        WriteBehind idle(path, 30000);
+        QVERIFY(idle.running());
+        QThread::msleep(200); // waiting for its next turn by now
+        stopping.start();
+    }
+    QVERIFY2(stopping.elapsed() < 10000, "the thread waited out its interval");
+
+    const WriteBehind none(dir.filePath(QStringLiteral("missing/none.db")));
+    QVERIFY(!none.running());
+    QCOMPARE(none.requests(), 0);
 }
 
 // A database of an earlier schema version holding `users` as that version stored them: the rows (and
