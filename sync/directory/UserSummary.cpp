@@ -53,10 +53,22 @@ std::optional<UserSummary> UserSummary::of(const DirectoryUser &user)
 
 QByteArray UserSummary::encode() const
 {
+    const DirectoryUser &u = identity;
+    // Room for all of it at once (QDataStream writes UTF-16 and a length per string): grown write by
+    // write, the buffer was reallocated four or five times per summary.
+    qsizetype size = 96 + 8 * notAfters.size();
+    for (const QString *text : { &u.dn, &u.sourceAnchor, &u.consistencyGuid, &u.userPrincipalName, &u.mail,
+                                 &u.accountName, &u.displayName })
+        size += 4 + 2 * text->size();
+    for (const QStringList *list : { &u.proxyAddresses, &encryptReasons })
+        for (const QString &text : *list)
+            size += 4 + 2 * text.size();
+    for (const QByteArray &hash : sha256)
+        size += 4 + hash.size();
     QByteArray bytes;
+    bytes.reserve(size);
     QDataStream s(&bytes, QIODevice::WriteOnly);
     s.setVersion(QDataStream::Qt_6_4);
-    const DirectoryUser &u = identity;
     s << magic << u.dn << u.sourceAnchor << u.consistencyGuid << u.userPrincipalName << u.mail
       << u.proxyAddresses << u.accountName << u.displayName << u.disabled
       << (u.changed.isValid() ? u.changed.toMSecsSinceEpoch() : qint64(-1)) << u.changeNumber
