@@ -5,6 +5,10 @@
 
 #include <sqlite3.h>
 
+#include <dlfcn.h>
+#include <link.h>
+
+#include <cstring>
 #include <utility>
 
 namespace certsync::store {
@@ -16,6 +20,30 @@ Error statementError(const QString &message)
     return Error { QStringLiteral("state_db"), message };
 }
 
+// Whether the loaded Qt SQLite driver calls the SQLite library this code links (Debian's is built
+// with -system-sqlite). A driver with SQLite compiled in (Qt's own builds) hands out a connection of
+// another copy of SQLite, which this code must never touch: its structures may differ.
+bool driverSharesOurSqlite()
+{
+    QByteArray plugin;
+    dl_iterate_phdr(
+        [](dl_phdr_info *info, size_t, void *found) {
+            if (info->dlpi_name && std::strstr(info->dlpi_name, "libqsqlite"))
+                *static_cast<QByteArray *>(found) = info->dlpi_name;
+            return 0;
+        },
+        &plugin);
+    if (plugin.isEmpty())
+        return false;
+    void *handle = dlopen(plugin.constData(), RTLD_LAZY | RTLD_NOLOAD);
+    if (!handle)
+        return false;
+    // Looked up from the plugin: its own copy if it has one, else the library it links.
+    void *theirs = dlsym(handle, "sqlite3_prepare_v3");
+    dlclose(handle);
+    return theirs == reinterpret_cast<void *>(&sqlite3_prepare_v3);
+}
+
 } // namespace
 
 Result<sqlite3 *> SqliteStatement::connection(const QSqlDatabase &db)
@@ -23,6 +51,11 @@ Result<sqlite3 *> SqliteStatement::connection(const QSqlDatabase &db)
     const QVariant handle = db.driver() ? db.driver()->handle() : QVariant();
     if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0)
         return statementError(QStringLiteral("the state database's connection is not SQLite's"));
+    static const bool shared = driverSharesOurSqlite();
+    if (!shared)
+        return statementError(QStringLiteral(
+            "Qt's SQLite driver does not use the system's SQLite library that certsync links (it must be "
+            "built with -system-sqlite, as Debian's is)"));
     sqlite3 *connection = *static_cast<sqlite3 *const *>(handle.constData());
     if (!connection)
         return statementError(QStringLiteral("the state database is not open"));
