@@ -115,7 +115,8 @@ int inventory(Options &o, store::StateStore *state,
         reports = std::make_shared<ReportSettings>();
         reports->context = report::InventoryCsv::reportContext(*trustStore, policy);
         reports->rowsOf = &report::InventoryCsv::userRows;
-        if (state->lastRowSeq(storedDirectoryKey(settings.profile)) > 0)
+        // (Unreadable: the read's begin() below fails with the reason.)
+        if (const auto last = state->lastRowSeq(storedDirectoryKey(settings.profile)); last && *last > 0)
             reports->stored = std::make_shared<StoredUserReader>(*state, settings.profile);
         settings.reports = reports;
     }

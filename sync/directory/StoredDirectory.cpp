@@ -235,9 +235,13 @@ Result<void> StoredDirectory::begin(bool fullRead, FirstFill firstFill)
     m_open = true;
     m_fullRead = fullRead;
     m_read.clear();
-    const qint64 last = m_state.lastRowSeq(m_key);
-    m_fresh = fullRead && last == 0;
-    m_nextSeq = fullRead ? 1 : last + 1;
+    const Result<qint64> last = m_state.lastRowSeq(m_key);
+    if (!last) {
+        rollback();
+        return last.error();
+    }
+    m_fresh = fullRead && *last == 0;
+    m_nextSeq = fullRead ? 1 : *last + 1;
     return {};
 }
 

@@ -9,6 +9,7 @@
 #include <link.h>
 
 #include <cstring>
+#include <limits>
 #include <utility>
 
 namespace certsync::store {
@@ -86,6 +87,7 @@ SqliteStatement::SqliteStatement(SqliteStatement &&other) noexcept
     : m_db(std::exchange(other.m_db, nullptr))
     , m_statement(std::exchange(other.m_statement, nullptr))
     , m_code(other.m_code)
+    , m_bindCode(other.m_bindCode)
     , m_error(std::move(other.m_error))
 { }
 
@@ -96,6 +98,7 @@ SqliteStatement &SqliteStatement::operator=(SqliteStatement &&other) noexcept
         m_db = std::exchange(other.m_db, nullptr);
         m_statement = std::exchange(other.m_statement, nullptr);
         m_code = other.m_code;
+        m_bindCode = other.m_bindCode;
         m_error = std::move(other.m_error);
     }
     return *this;
@@ -106,29 +109,44 @@ SqliteStatement::~SqliteStatement()
     sqlite3_finalize(m_statement); // a no-op on null
 }
 
+void SqliteStatement::bound(int code)
+{
+    if (code != SQLITE_OK && m_bindCode == 0)
+        m_bindCode = code;
+}
+
 void SqliteStatement::bind(int parameter, qint64 value)
 {
-    sqlite3_bind_int64(m_statement, parameter, value);
+    bound(sqlite3_bind_int64(m_statement, parameter, value));
 }
 
 void SqliteStatement::bindBlob(int parameter, QByteArrayView bytes)
 {
     if (bytes.isNull())
-        sqlite3_bind_null(m_statement, parameter);
+        bound(sqlite3_bind_null(m_statement, parameter));
     else // an empty blob is a blob, not NULL
-        sqlite3_bind_blob64(m_statement, parameter, bytes.data() ? bytes.data() : "",
-                            sqlite3_uint64(bytes.size()), SQLITE_STATIC);
+        bound(sqlite3_bind_blob64(m_statement, parameter, bytes.data() ? bytes.data() : "",
+                                  sqlite3_uint64(bytes.size()), SQLITE_STATIC));
 }
 
 void SqliteStatement::bindText(int parameter, QStringView text)
 {
     // As QtSql binds text (UTF-16, converted by SQLite): a key written here is the key a QtSql lookup
     // asks for, whatever its characters.
-    sqlite3_bind_text16(m_statement, parameter, text.utf16(), int(text.size() * 2), SQLITE_STATIC);
+    if (text.size() > std::numeric_limits<int>::max() / 2)
+        bound(SQLITE_TOOBIG);
+    else
+        bound(sqlite3_bind_text16(m_statement, parameter, text.utf16(), int(text.size() * 2), SQLITE_STATIC));
 }
 
 bool SqliteStatement::run()
 {
+    if (m_bindCode != 0) { // a value missing: never a row with the last row's value in its place
+        m_code = std::exchange(m_bindCode, 0);
+        m_error = QStringLiteral("cannot bind a value: %1").arg(QString::fromUtf8(sqlite3_errstr(m_code)));
+        sqlite3_clear_bindings(m_statement);
+        return false;
+    }
     m_code = sqlite3_step(m_statement);
     const bool done = m_code == SQLITE_DONE;
     if (!done)

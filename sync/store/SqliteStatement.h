@@ -38,9 +38,13 @@ public:
     SqliteStatement &operator=(const SqliteStatement &) = delete;
     ~SqliteStatement();
 
+    // Blobs and text are bound where they lie: the caller keeps them until run() returns (a temporary
+    // does not compile). A value that cannot be bound (too large) makes the next run() fail.
     void bind(int parameter, qint64 value);
     void bindBlob(int parameter, QByteArrayView bytes); // a null view binds NULL
-    void bindText(int parameter, QStringView text); // kept by the caller until run() returns
+    void bindBlob(int parameter, QByteArray &&bytes) = delete;
+    void bindText(int parameter, QStringView text);
+    void bindText(int parameter, QString &&text) = delete;
 
     // Runs a statement that returns no rows (an insert, an update) and resets it for the next values.
     // False when it failed; then
@@ -55,6 +59,8 @@ private:
     sqlite3 *m_db = nullptr;
     sqlite3_stmt *m_statement = nullptr;
     int m_code = 0; // of the last run
+    int m_bindCode = 0; // the first failed bind's since the last run, 0 when none
+    void bound(int code); // keeps the first failure
     QString m_error;
 };
 

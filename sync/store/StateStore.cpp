@@ -327,6 +327,7 @@ StateStore::StateStore(QString path, QString connectionName)
 
 StateStore::~StateStore()
 {
+    m_writeBehind.reset(); // it uses the connection's descriptor of the file
     {
         QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
         if (db.isOpen())
@@ -362,6 +363,12 @@ Result<std::unique_ptr<StateStore>> StateStore::openAtVersion(const QString &pat
     db.setDatabaseName(path);
     if (!db.open())
         return sqlError(QStringLiteral("cannot open the state database %1").arg(path), db.lastError());
+    // The rows are written through SQLite's C API on this connection: said now, not at the first write.
+    if (const auto usable = SqliteStatement::connection(db); !usable)
+        return Error {
+            usable.error().code,
+            QStringLiteral("cannot use the state database %1: %2").arg(path, usable.error().message)
+        };
     QSqlQuery pragma(db);
     // Pages of 16 KiB for a new database (an existing one keeps its size): a stored directory user is
     // about 2.8 KB, so 4 KiB pages held one (8 KiB pages two) and a third of the file was empty;
@@ -733,15 +740,15 @@ Result<qint64> StateStore::dropRowsExcept(const QString &source, const QSet<QStr
     return qint64(gone.size());
 }
 
-qint64 StateStore::lastRowSeq(const QString &source) const
+Result<qint64> StateStore::lastRowSeq(const QString &source) const
 {
     QSqlQuery q(database());
     q.prepare(QStringLiteral(
         "SELECT MAX(seq) FROM directory_users WHERE source = (SELECT id FROM sources WHERE key = ?)"));
     q.addBindValue(source);
-    if (q.exec() && q.next() && !q.value(0).isNull())
-        return q.value(0).toLongLong();
-    return 0;
+    if (!q.exec() || !q.next())
+        return sqlError(QStringLiteral("cannot read the stored snapshot"), q.lastError());
+    return q.value(0).isNull() ? 0 : q.value(0).toLongLong();
 }
 
 Result<qint64> StateStore::forEachRow(const QString &source,

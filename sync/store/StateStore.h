@@ -92,7 +92,9 @@ public:
     // Drops the source's rows whose key is not in `keep` (after a full read: the users that are
     // gone). Returns how many were dropped.
     Result<qint64> dropRowsExcept(const QString &source, const QSet<QString> &keep);
-    [[nodiscard]] qint64 lastRowSeq(const QString &source) const; // 0 when none
+    // 0 when none. An error is one: a read that took it for 0 would store into the source as if it had
+    // no rows, and drop none that are gone.
+    [[nodiscard]] Result<qint64> lastRowSeq(const QString &source) const;
     // Streams the source's rows in seq order; `visit` returns false to stop. Returns the rows visited.
     Result<qint64> forEachRow(const QString &source,
                               const std::function<bool(const StoredRow &)> &visit) const;

@@ -2,29 +2,59 @@
 
 #include "core/Logging.h"
 
+#include <QDir>
 #include <QFile>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 
 #include <fcntl.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 namespace certsync::store {
 
+namespace {
+
+// The one descriptor of this process open on `path`'s file, or -1 when there is none or several.
+int onlyDescriptorOf(const QString &path, int *found)
+{
+    *found = 0;
+    struct stat file
+    {
+    };
+    if (::stat(QFile::encodeName(path).constData(), &file) != 0)
+        return -1;
+    int descriptor = -1;
+    const QStringList entries = QDir(QStringLiteral("/proc/self/fd")).entryList(QDir::Files | QDir::System);
+    for (const QString &entry : entries) {
+        bool number = false;
+        const int fd = entry.toInt(&number);
+        struct stat status
+        {
+        };
+        if (number && ::fstat(fd, &status) == 0 && status.st_dev == file.st_dev
+            && status.st_ino == file.st_ino) {
+            descriptor = fd;
+            ++*found;
+        }
+    }
+    return *found == 1 ? descriptor : -1;
+}
+
+} // namespace
+
 WriteBehind::WriteBehind(const QString &path, int intervalMs)
+    : m_path(path)
 {
 #ifdef __linux__
-    // Read-only is enough: the write-out is of the file's pages, whichever descriptor asks.
-    m_fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    int descriptors = 0;
+    m_fd = onlyDescriptorOf(path, &descriptors);
     if (m_fd < 0) {
-        qCDebug(lcStore) << "no write-behind for" << path << ":" << strerror(errno);
+        qCDebug(lcStore) << "no write-behind for" << path << ":" << descriptors
+                         << "descriptors open on it, not one";
         return;
     }
     m_thread = std::thread([this, intervalMs] { run(intervalMs); });
 #else
-    Q_UNUSED(path);
     Q_UNUSED(intervalMs);
 #endif
 }
@@ -36,10 +66,10 @@ WriteBehind::~WriteBehind()
         m_stop = true;
     }
     m_wake.notify_all();
-    if (m_thread.joinable())
+    if (m_thread.joinable()) {
         m_thread.join();
-    if (m_fd >= 0)
-        ::close(m_fd);
+        qCDebug(lcStore) << "write-behind of" << m_path << "ended after" << m_requests << "write-outs asked";
+    }
 }
 
 void WriteBehind::run(int intervalMs)

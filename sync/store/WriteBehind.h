@@ -17,9 +17,15 @@ namespace certsync::store {
 // (docs/BENCHMARKS.md, session 13). PostgreSQL (backend_flush_after) and RocksDB (bytes_per_sync) do
 // the same for the same reason.
 //
-// Safe whatever the file's writer does: the kernel may write any dirty page back at any time anyway,
-// so this changes when pages reach the disk, never what or in which order durability is promised
-// (only fsync and fdatasync promise anything). Elsewhere than Linux it does nothing.
+// It asks through the descriptor the file's writer (SQLite) already has open, found by the file's
+// device and inode among the process's descriptors, and never opens or closes one of its own: closing
+// any descriptor of a file drops every POSIX lock the process holds on it, SQLite's included
+// (sqlite.org/howtocorrupt.html, 2.2). So the writer must keep that descriptor open while this
+// lives, and must be the only one with the file open (with none, or several, it does nothing).
+//
+// Safe whatever the writer does: the kernel may write any dirty page back at any time anyway, so this
+// changes when pages reach the disk, never what or in which order durability is promised (only fsync
+// and fdatasync promise anything). Elsewhere than Linux it does nothing.
 class WriteBehind
 {
 public:
@@ -28,13 +34,14 @@ public:
     WriteBehind(const WriteBehind &) = delete;
     WriteBehind &operator=(const WriteBehind &) = delete;
 
-    [[nodiscard]] bool running() const { return m_thread.joinable(); } // false when the file cannot be opened
+    [[nodiscard]] bool running() const { return m_thread.joinable(); }
     [[nodiscard]] int requests() const { return m_requests; } // write-outs asked for so far
 
 private:
     void run(int intervalMs);
 
-    int m_fd = -1;
+    QString m_path;
+    int m_fd = -1; // the writer's, not ours: never closed here
     std::mutex m_mutex;
     std::condition_variable m_wake;
     bool m_stop = false;

@@ -11,9 +11,11 @@
 
 #include <QDataStream>
 #include <QDir>
-#include <QFile>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
+#include <QLoggingCategory>
+#include <QRegularExpression>
 #include <QScopeGuard>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -21,6 +23,7 @@
 #include <QTest>
 #include <QThread>
 
+#include <atomic>
 #include <functional>
 
 using namespace certsync;
@@ -796,6 +799,15 @@ void TestStateStore::firstFillWritesOnceAndSurvivesACrash()
 
     const qint64 sizeBefore = QFileInfo(path).size();
     {
+        // Its pages written behind meanwhile (WriteBehind), through the connection's own descriptor.
+        QLoggingCategory::setFilterRules(QStringLiteral("certsync.store.debug=true"));
+        const auto rules = qScopeGuard([] { QLoggingCategory::setFilterRules(QString()); });
+        QTest::ignoreMessage(
+            QtDebugMsg,
+            QRegularExpression(QStringLiteral("state database .* written with a rollback journal")));
+        QTest::ignoreMessage(QtDebugMsg,
+                             QRegularExpression(QStringLiteral(
+                                 "^write-behind of .*certsync\\.db\" ended after \\d+ write-outs asked$")));
         directory::StoredDirectory stored(**store, profile);
         QVERIFY(stored.begin(true, writeAlone).ok());
         QCOMPARE(journalMode(), QStringLiteral("delete"));
@@ -816,7 +828,7 @@ void TestStateStore::firstFillWritesOnceAndSurvivesACrash()
         {
             auto after = StateStore::open(crashed);
             QVERIFY2(after.ok(), qPrintable(after.ok() ? QString() : after.error().message));
-            QCOMPARE((*after)->lastRowSeq(directory::storedDirectoryKey(profile)), 0);
+            QCOMPARE((*after)->lastRowSeq(directory::storedDirectoryKey(profile)).value(), 0);
             QCOMPARE((*after)->mark(QStringLiteral("before the read")), QByteArray("{}"));
             QSqlQuery check((*after)->database());
             QVERIFY(check.exec(QStringLiteral("PRAGMA integrity_check")) && check.next());
@@ -828,7 +840,7 @@ void TestStateStore::firstFillWritesOnceAndSurvivesACrash()
         QCOMPARE(journalMode(), QStringLiteral("wal"));
         QVERIFY(!QFileInfo::exists(path + QStringLiteral("-journal")));
     }
-    QCOMPARE((*store)->lastRowSeq(directory::storedDirectoryKey(profile)), 3000);
+    QCOMPARE((*store)->lastRowSeq(directory::storedDirectoryKey(profile)).value(), 3000);
 
     // Users stored: the next read (another source, too) goes through the WAL.
     directory::ConnectionProfile filtered = profile;
@@ -1344,10 +1356,12 @@ void TestStateStore::rowStatementsShareTheStoresConnection()
     insert->bindBlob(2, QByteArrayView());
     QVERIFY(insert->run());
     insert->bindText(1, u"empty");
-    insert->bindBlob(2, QByteArray(""));
+    const QByteArray empty(""); // bound where it lies: kept until the statement has run
+    insert->bindBlob(2, empty);
     QVERIFY(insert->run());
     insert->bindText(1, u"bytes");
-    insert->bindBlob(2, QByteArray::fromHex("0061ff"));
+    const QByteArray bytes = QByteArray::fromHex("0061ff");
+    insert->bindBlob(2, bytes);
     QVERIFY(insert->run());
     QCOMPARE(count(), 3); // QtSql on the same connection sees the open transaction
     insert->bindText(1, u"bytes");
@@ -1364,8 +1378,15 @@ void TestStateStore::rowStatementsShareTheStoresConnection()
     QCOMPARE(rows,
              (QStringList { QStringLiteral("null null  "), QStringLiteral("empty blob 0 "),
                             QStringLiteral("bytes blob 3 0061FF") }));
+    // A value that cannot be bound fails the run, not a row with the last row's value in its place.
+    insert->bindText(1, u"unbound");
+    insert->bindBlob(3, bytes); // the statement has two parameters
+    QVERIFY(!insert->run());
+    QVERIFY(!insert->constraintFailed());
+    QVERIFY2(insert->error().contains(QStringLiteral("cannot bind a value")), qPrintable(insert->error()));
     // The statement is reset after a failure: the next row goes in.
     insert->bindText(1, u"after");
+    insert->bindBlob(2, bytes);
     QVERIFY(insert->run());
     QVERIFY(db.rollback()); // the statement's rows were in the store's transaction
     QCOMPARE(count(), 0);
@@ -1405,10 +1426,21 @@ void TestStateStore::pendingAnalysesSpanBlocks()
     };
     const std::unique_ptr<QThread> one(QThread::create(addRange, 0, 1500));
     const std::unique_ptr<QThread> two(QThread::create(addRange, 1500, 3000));
+    // A third thread reads what the first has added while both go on adding.
+    std::atomic<int> wrong = 0;
+    const std::unique_ptr<QThread> reader(QThread::create([&] {
+        for (int round = 0; round < 20; ++round)
+            for (int i = 0; i < 1500; ++i)
+                if (const auto found = cache.find(keyOf(i)); found && found->error != analysisOf(i).error)
+                    ++wrong;
+    }));
     one->start();
     two->start();
+    reader->start();
     QVERIFY(one->wait(60000));
     QVERIFY(two->wait(60000));
+    QVERIFY(reader->wait(120000));
+    QCOMPARE(wrong.load(), 0);
     cache.insert(keyOf(5), analysisOf(6)); // met again: the row already pending stays
     QCOMPARE(cache.pending(), 3000);
     const auto allFound = [&](const char *where) {
@@ -1443,17 +1475,32 @@ void TestStateStore::pendingAnalysesSpanBlocks()
     }
 }
 
-// The write-behind thread asks for write-outs while the file is written, and stops at once when told
-// (not at the end of its interval); a file it cannot open gets none.
+// The write-behind thread asks for write-outs through the descriptor the writer has open (it opens
+// and closes none of its own: closing one would drop the writer's locks), stops at once when told
+// (not at the end of its interval), and does nothing for a file open nowhere, or open twice.
 void TestStateStore::writeBehindAsksUntilStopped()
 {
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("big.db"));
+    const auto descriptorsOpen = [&path] {
+        int count = 0;
+        const QFileInfo file(path);
+        for (const QFileInfo &fd :
+             QDir(QStringLiteral("/proc/self/fd")).entryInfoList(QDir::Files | QDir::System))
+            count += fd.symLinkTarget() == file.canonicalFilePath();
+        return count;
+    };
+    const WriteBehind none(path); // not even made yet
+    QVERIFY(!none.running());
+    QCOMPARE(none.requests(), 0);
+
     QFile file(path);
     QVERIFY(file.open(QIODevice::WriteOnly));
+    QCOMPARE(descriptorsOpen(), 1);
     {
         WriteBehind behind(path, 20);
         QVERIFY(behind.running());
+        QCOMPARE(descriptorsOpen(), 1); // the writer's own
         const QByteArray chunk(1 << 20, 'x');
         for (int i = 0; i < 32; ++i) {
             QCOMPARE(file.write(chunk), chunk.size());
@@ -1461,9 +1508,13 @@ void TestStateStore::writeBehindAsksUntilStopped()
             QThread::msleep(10);
         }
         QTRY_VERIFY_WITH_TIMEOUT(behind.requests() >= 3, 10000);
+        QCOMPARE(descriptorsOpen(), 1);
     }
-    file.close();
-    QCOMPARE(QFileInfo(path).size(), qint64(32) << 20);
+    // The writer's descriptor is still open and usable.
+    QCOMPARE(descriptorsOpen(), 1);
+    QCOMPARE(file.write("end"), 3);
+    QVERIFY(file.flush());
+    QCOMPARE(QFileInfo(path).size(), (qint64(32) << 20) + 3);
 
     QElapsedTimer stopping;
     {
@@ -1474,9 +1525,10 @@ void TestStateStore::writeBehindAsksUntilStopped()
     }
     QVERIFY2(stopping.elapsed() < 10000, "the thread waited out its interval");
 
-    const WriteBehind none(dir.filePath(QStringLiteral("missing/none.db")));
-    QVERIFY(!none.running());
-    QCOMPARE(none.requests(), 0);
+    QFile second(path);
+    QVERIFY(second.open(QIODevice::ReadOnly));
+    const WriteBehind ambiguous(path);
+    QVERIFY(!ambiguous.running());
 }
 
 // A database of an earlier schema version holding `users` as that version stored them: the rows (and
