@@ -15,12 +15,12 @@ namespace certsync::store {
 // A statement run through SQLite's own C API on the connection that a QSqlDatabase holds, for the
 // statements a store runs once per row: a cold 50,000-user inventory runs 225,000 of them. Through
 // QtSql each run built a QSqlError, a QVariant for every value and a list of them, and looked each
-// placeholder up by name. Here a
-// value is bound where it lies (the caller keeps it until run() returns) and the statement is reset
-// for the next row (docs/BENCHMARKS.md, session 13).
+// placeholder up by name. Here a value is bound where it lies (the caller keeps it until run()
+// returns) and the statement is reset for the next row (docs/BENCHMARKS.md, session 13).
 //
 // QSqlDriver::handle() gives the driver's `sqlite3 *`; Debian's Qt SQLite driver is linked against
-// the system's libsqlite3, the library this code links, so both use one SQLite. The statement takes
+// the system's libsqlite3, the library this code links, so both use one SQLite (connection() checks
+// it, and refuses a driver with a copy of SQLite compiled in). The statement takes
 // part in whatever transaction is open on the connection, waits on a busy database as the connection's
 // other statements do, and belongs to the connection's thread. It is finalized when destroyed, which
 // must be before the connection closes.
@@ -29,7 +29,7 @@ class SqliteStatement
 public:
     // Parameters are numbered from 1, as `?` placeholders are.
     static Result<SqliteStatement> prepare(const QSqlDatabase &db, const char *sql);
-    // The connection's `sqlite3 *`, or an error when the driver is not SQLite's.
+    // The connection's `sqlite3 *`, or an error when the driver is not SQLite's or not the system's.
     static Result<sqlite3 *> connection(const QSqlDatabase &db);
 
     SqliteStatement(SqliteStatement &&other) noexcept;
