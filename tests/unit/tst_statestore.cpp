@@ -142,6 +142,7 @@ private slots:
     void rowStatementsShareTheStoresConnection();
     void pendingAnalysesSpanBlocks();
     void writeBehindAsksUntilStopped();
+    void unreadableSnapshotFailsTheRead();
     void summariesMigrate();
     void summariesMigrate_data();
 };
@@ -1529,6 +1530,25 @@ void TestStateStore::writeBehindAsksUntilStopped()
     QVERIFY(second.open(QIODevice::ReadOnly));
     const WriteBehind ambiguous(path);
     QVERIFY(!ambiguous.running());
+}
+
+// A read that cannot learn where the stored snapshot ends does not begin: taken for an empty source,
+// it would store as if there were no rows and drop none of the users that are gone.
+void TestStateStore::unreadableSnapshotFailsTheRead()
+{
+    QTemporaryDir dir;
+    auto store = StateStore::open(dir.filePath(QStringLiteral("certsync.db")));
+    QVERIFY(store.ok());
+    QSqlQuery damage((*store)->database());
+    QVERIFY(damage.exec(QStringLiteral("DROP TABLE directory_users")));
+    const directory::ConnectionProfile profile = ldapProfile();
+    QVERIFY(!(*store)->lastRowSeq(directory::storedDirectoryKey(profile)).ok());
+    directory::StoredDirectory stored(**store, profile);
+    const auto begun = stored.begin(true);
+    QVERIFY(!begun.ok());
+    QVERIFY2(begun.error().message.contains(QStringLiteral("cannot read the stored snapshot")),
+             qPrintable(begun.error().message));
+    QVERIFY(!(*store)->database().rollback()); // no transaction left open
 }
 
 // A database of an earlier schema version holding `users` as that version stored them: the rows (and
