@@ -600,37 +600,35 @@ Result<void> StateStore::storeRows(const QString &source, const QList<StoredRow>
     const bool reorder = order != RowOrder::Keep;
     // Unchanged rows are compared, not written: SQLite skips the update when the WHERE is false. A
     // row stored without a report keeps the report of the same data.
-    Result<SqliteStatement> upsert = prepare(
-        reorder ? "INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                  "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, data = excluded.data, "
-                  "report = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN report "
-                  "ELSE excluded.report END, "
-                  "report_csv = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN "
-                  "report_csv ELSE excluded.report_csv END "
-                  "WHERE seq <> excluded.seq OR data <> excluded.data OR (excluded.report IS NOT NULL AND "
-                  "(report IS NOT excluded.report OR report_csv IS NOT excluded.report_csv))"
-                : "INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                  "ON CONFLICT (source, dn) DO UPDATE SET data = excluded.data, "
-                  "report = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN report "
-                  "ELSE excluded.report END, "
-                  "report_csv = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN "
-                  "report_csv ELSE excluded.report_csv END "
-                  "WHERE data <> excluded.data OR (excluded.report IS NOT NULL AND "
-                  "(report IS NOT excluded.report OR report_csv IS NOT excluded.report_csv))");
+    const QByteArray upsertSql =
+        QStringLiteral("INSERT INTO directory_users (source, dn, seq, data, report, report_csv) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                       "ON CONFLICT (source, dn) DO UPDATE SET %1 data = excluded.data, "
+                       "report = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN report "
+                       "ELSE excluded.report END, "
+                       "report_csv = CASE WHEN excluded.report IS NULL AND data = excluded.data THEN "
+                       "report_csv ELSE excluded.report_csv END "
+                       "WHERE %2 data <> excluded.data OR (excluded.report IS NOT NULL AND "
+                       "(report IS NOT excluded.report OR report_csv IS NOT excluded.report_csv))")
+            .arg(reorder ? QStringLiteral("seq = excluded.seq,") : QString(),
+                 reorder ? QStringLiteral("seq <> excluded.seq OR") : QString())
+            .toUtf8();
+    Result<SqliteStatement> upsert = prepare(upsertSql.constData());
     // The summary takes its row's place (seq); an unchanged summary is not rewritten. A full read
     // knows the row's seq (the row takes the one given); an incremental one keeps the stored row's,
     // so there the given seq is not used. Every summary statement binds (source, key, seq, summary).
-    Result<SqliteStatement> summaryUpsert = prepare(
-        reorder ? "INSERT INTO user_summaries (source, dn, seq, summary) VALUES (?1, ?2, ?3, ?4) "
-                  "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, summary = excluded.summary "
-                  "WHERE seq <> excluded.seq OR summary <> excluded.summary"
-                : "INSERT INTO user_summaries (source, dn, seq, summary) "
-                  "SELECT d.source, d.dn, d.seq, n.summary FROM (SELECT ?1 AS source, ?2 AS dn, ?3 AS seq, "
-                  "?4 AS summary) n, directory_users d WHERE d.source = n.source AND d.dn = n.dn "
-                  "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, summary = excluded.summary "
-                  "WHERE seq <> excluded.seq OR summary <> excluded.summary");
+    const QByteArray summaryUpsertSql =
+        QStringLiteral(
+            "INSERT INTO user_summaries (source, dn, seq, summary) %1 "
+            "ON CONFLICT (source, dn) DO UPDATE SET seq = excluded.seq, summary = excluded.summary "
+            "WHERE seq <> excluded.seq OR summary <> excluded.summary")
+            .arg(reorder
+                     ? QStringLiteral("VALUES (?1, ?2, ?3, ?4)")
+                     : QStringLiteral("SELECT d.source, d.dn, d.seq, n.summary FROM (SELECT ?1 AS source, "
+                                      "?2 AS dn, ?3 AS seq, ?4 AS summary) n, directory_users d "
+                                      "WHERE d.source = n.source AND d.dn = n.dn"))
+            .toUtf8();
+    Result<SqliteStatement> summaryUpsert = prepare(summaryUpsertSql.constData());
     if (!upsert || !summaryUpsert)
         return fail(!upsert ? upsert.error() : summaryUpsert.error());
     // Into a source without rows, plain inserts: an upsert on a table with triggers writes, for each
