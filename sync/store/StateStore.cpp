@@ -18,7 +18,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <limits>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -917,9 +919,22 @@ QSqlQuery *ThreadReaders::query(int slot, const QString &sql)
     return &*query;
 }
 
+namespace {
+std::atomic<quint64> nextCacheId { 1 };
+
+// The slot this thread used last, so that inserting finds it without a lock.
+struct LastSlot
+{
+    quint64 cache = 0;
+    void *slot = nullptr;
+};
+thread_local LastSlot lastSlot;
+} // namespace
+
 SqliteAnalysisCache::SqliteAnalysisCache(StateStore &store)
     : m_store(store)
     , m_readers(store, true) // mapped: the lookups read pages in place, no system call and copy per page
+    , m_id(nextCacheId++)
 { }
 
 SqliteAnalysisCache::~SqliteAnalysisCache() = default;
@@ -1035,44 +1050,55 @@ std::optional<CachedAnalysis> SqliteAnalysisCache::decode(const QByteArray &byte
 
 std::optional<CachedAnalysis> SqliteAnalysisCache::find(const QByteArray &valueSha256)
 {
-    std::optional<Pending> pending; // keeps its block alive while it is decoded
-    {
-        const QMutexLocker lock(&m_mutex);
-        if (const auto it = m_new.constFind(QByteArrayView(valueSha256)); it != m_new.cend())
-            pending = *it;
-    }
-    const QByteArray encoded =
-        pending ? QByteArray::fromRawData(pending->data.data(), pending->data.size()) : lookup(valueSha256);
+    const QByteArray encoded = lookup(valueSha256);
     if (encoded.isEmpty())
         return std::nullopt;
-    return decode(encoded); // outside the lock: both cores decode; a damaged row is a miss
+    return decode(encoded); // a damaged row is a miss
+}
+
+SqliteAnalysisCache::Slot &SqliteAnalysisCache::slot()
+{
+    if (lastSlot.cache == m_id)
+        return *static_cast<Slot *>(lastSlot.slot);
+    const std::thread::id self = std::this_thread::get_id();
+    const QMutexLocker lock(&m_mutex);
+    Slot *found = nullptr;
+    for (const std::unique_ptr<Slot> &s : m_slots)
+        if (s->thread == self)
+            found = s.get();
+    if (!found) {
+        m_slots.push_back(std::make_unique<Slot>());
+        found = m_slots.back().get();
+        found->thread = self;
+    }
+    lastSlot = LastSlot { m_id, found };
+    return *found;
 }
 
 void SqliteAnalysisCache::insert(const QByteArray &valueSha256, const CachedAnalysis &analysis)
 {
-    // Encoded on the analysing thread, into memory it keeps for the next one.
-    thread_local QByteArray encoded;
-    encoded.resize(0); // keeps its capacity
-    encodeInto(encoded, analysis);
-    const QMutexLocker lock(&m_mutex);
-    addPending(valueSha256, encoded);
-}
-
-void SqliteAnalysisCache::addPending(QByteArrayView key, QByteArrayView data)
-{
-    if (m_new.contains(key))
-        return; // the same value analysed twice: the same row
+    // Encoded on the analysing thread, straight into its block. A block is never read before the
+    // store's thread takes it, so it may move when a row outgrows it.
     constexpr qsizetype blockSize = 256 * 1024;
-    const qsizetype needed = key.size() + data.size();
-    if (!m_block || m_block->capacity() - m_block->size() < needed) {
-        m_block = std::make_shared<QByteArray>();
-        m_block->reserve(qMax(blockSize, needed));
+    constexpr qsizetype headroom = 16 * 1024; // a typical row fits in what is left
+    const QByteArrayView key = QByteArrayView(valueSha256).first(qMin(valueSha256.size(), qsizetype(255)));
+    Slot &mine = slot();
+    const QMutexLocker lock(&mine.mutex);
+    if (mine.blocks.isEmpty() || mine.blocks.back()->capacity() - mine.blocks.back()->size() < headroom) {
+        mine.blocks.append(std::make_shared<QByteArray>());
+        mine.blocks.back()->reserve(blockSize);
     }
-    const qsizetype at = m_block->size();
-    m_block->append(key).append(data); // within its capacity: the block does not move
-    const char *const start = m_block->constData() + at;
-    const QByteArrayView storedKey(start, key.size());
-    m_new.insert(storedKey, Pending { m_block, storedKey, QByteArrayView(start + key.size(), data.size()) });
+    QByteArray &block = *mine.blocks.back();
+    block.append(char(quint8(key.size())));
+    const qsizetype lengthAt = block.size();
+    block.append(sizeof(quint32), '\0');
+    block.append(key);
+    const qsizetype dataAt = block.size();
+    encodeInto(block, analysis);
+    const auto length = quint32(block.size() - dataAt);
+    std::memcpy(block.data() + lengthAt, &length, sizeof length);
+    ++mine.rows;
+    m_pending.fetch_add(1, std::memory_order_relaxed);
 }
 
 qsizetype SqliteAnalysisCache::size() const
@@ -1086,8 +1112,7 @@ qsizetype SqliteAnalysisCache::size() const
 
 qsizetype SqliteAnalysisCache::pending() const
 {
-    const QMutexLocker lock(&m_mutex);
-    return m_new.size();
+    return m_pending.load(std::memory_order_relaxed);
 }
 
 // Inserts `rows` on the store's connection, in whatever transaction is open there.
@@ -1123,61 +1148,98 @@ Result<void> SqliteAnalysisCache::write(const QList<Pending> &rows)
 
 // In key order the index's pages are filled one after another, instead of each row landing on a
 // random page that must be read back first (the keys are hashes).
-QList<SqliteAnalysisCache::Pending> SqliteAnalysisCache::pendingRows() const
+QList<SqliteAnalysisCache::Pending> SqliteAnalysisCache::takePending()
 {
-    QList<Pending> sorted;
+    QList<std::shared_ptr<QByteArray>> blocks;
+    QList<Pending> rows;
     {
         const QMutexLocker lock(&m_mutex);
-        sorted.reserve(m_new.size());
-        for (const Pending &row : m_new)
-            sorted.append(row);
+        rows = std::exchange(m_unwritten, {});
+        qsizetype taken = rows.size();
+        for (const std::unique_ptr<Slot> &s : m_slots) {
+            const QMutexLocker slotLock(&s->mutex);
+            blocks.append(std::exchange(s->blocks, {}));
+            taken += std::exchange(s->rows, 0);
+        }
+        m_pending.fetch_sub(taken, std::memory_order_relaxed);
+        rows.reserve(taken);
     }
-    std::sort(sorted.begin(), sorted.end(), [](const Pending &a, const Pending &b) {
+    for (std::shared_ptr<QByteArray> &owned : blocks) {
+        const std::shared_ptr<const QByteArray> block = std::move(owned);
+        for (qsizetype at = 0; at < block->size();) {
+            const qsizetype keySize = quint8(block->at(at));
+            quint32 dataSize = 0;
+            std::memcpy(&dataSize, block->constData() + at + 1, sizeof dataSize);
+            const char *const key = block->constData() + at + 1 + qsizetype(sizeof dataSize);
+            rows.append(
+                Pending { block, QByteArrayView(key, keySize), QByteArrayView(key + keySize, dataSize) });
+            at += 1 + qsizetype(sizeof dataSize) + keySize + qsizetype(dataSize);
+        }
+    }
+    const auto keyLess = [](const Pending &a, const Pending &b) {
         return std::lexicographical_compare(a.key.begin(), a.key.end(), b.key.begin(), b.key.end(),
                                             [](char x, char y) { return quint8(x) < quint8(y); });
-    });
-    return sorted;
+    };
+    // Stable: of a value met twice, the row made first is kept.
+    std::stable_sort(rows.begin(), rows.end(), keyLess);
+    rows.erase(std::unique(rows.begin(), rows.end(),
+                           [](const Pending &a, const Pending &b) { return a.key == b.key; }),
+               rows.end());
+    return rows;
 }
 
-void SqliteAnalysisCache::dropPending(const QList<Pending> &rows, bool remember)
+void SqliteAnalysisCache::putBack(QList<Pending> rows)
+{
+    const QMutexLocker lock(&m_mutex);
+    m_pending.fetch_add(rows.size(), std::memory_order_relaxed);
+    m_unwritten.append(std::move(rows));
+}
+
+void SqliteAnalysisCache::rememberWritten(const QList<Pending> &rows)
 {
     const QMutexLocker lock(&m_mutex);
     for (const Pending &row : rows) {
-        if (remember) {
-            m_writtenKeys.append(char(quint8(qMin(row.key.size(), qsizetype(255)))));
-            m_writtenKeys.append(row.key.first(qMin(row.key.size(), qsizetype(255))));
-        }
-        m_new.remove(row.key);
+        m_writtenKeys.append(char(quint8(row.key.size())));
+        m_writtenKeys.append(row.key);
     }
 }
 
 Result<void> SqliteAnalysisCache::flush()
 {
-    const QList<Pending> rows = pendingRows();
+    QList<Pending> rows = takePending();
     if (rows.isEmpty())
         return {};
     QSqlDatabase db = m_store.database();
-    if (!db.transaction())
-        return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
+    if (!db.transaction()) {
+        const QSqlError error = db.lastError();
+        putBack(std::move(rows));
+        return sqlError(QStringLiteral("cannot write the analysis cache"), error);
+    }
     if (auto written = write(rows); !written) {
         db.rollback();
+        putBack(std::move(rows));
         return written;
     }
-    if (!db.commit())
-        return sqlError(QStringLiteral("cannot write the analysis cache"), db.lastError());
+    if (!db.commit()) {
+        const QSqlError error = db.lastError();
+        db.rollback();
+        putBack(std::move(rows));
+        return sqlError(QStringLiteral("cannot write the analysis cache"), error);
+    }
     m_nothingStored = false; // written: found in the database from now on
-    dropPending(rows, false);
     return {};
 }
 
 Result<void> SqliteAnalysisCache::writeIntoTransaction()
 {
-    const QList<Pending> rows = pendingRows();
+    QList<Pending> rows = takePending();
     if (rows.isEmpty())
         return {};
-    if (auto written = write(rows); !written)
+    if (auto written = write(rows); !written) {
+        putBack(std::move(rows)); // for flush(), after the transaction is rolled back
         return written;
-    dropPending(rows, true);
+    }
+    rememberWritten(rows);
     return {};
 }
 
@@ -1203,9 +1265,14 @@ void SqliteAnalysisCache::takeBackWritten()
             rows.insert(key, q.value(0).toByteArray());
         q.finish();
     }
-    const QMutexLocker lock(&m_mutex);
-    for (auto it = rows.cbegin(); it != rows.cend(); ++it)
-        addPending(it.key(), it.value());
+    QList<Pending> back;
+    back.reserve(rows.size());
+    for (auto it = rows.cbegin(); it != rows.cend(); ++it) {
+        auto block = std::make_shared<const QByteArray>(it.key() + it.value());
+        back.append(Pending { block, QByteArrayView(*block).first(it.key().size()),
+                              QByteArrayView(*block).sliced(it.key().size()) });
+    }
+    putBack(std::move(back));
 }
 
 void SqliteAnalysisCache::transactionEnded(bool committed)

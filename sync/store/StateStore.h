@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <thread>
 
 namespace certsync::store {
 
@@ -172,17 +173,16 @@ public:
     Result<void> flush(); // on the StateStore's thread, in a transaction of its own
     // While the store's thread holds a transaction open (a snapshot being stored), writes what is
     // pending into it, so that the work is spread over the read instead of done at its end. Only the
-    // rows' keys stay in memory: a value met again before the commit is analysed again (other
-    // threads' connections cannot see the open transaction), which is rare, where keeping every
-    // analysis of a cold read until its commit was 100 MB at 50,000 users and, made on the analysing
-    // threads, fragmented their heaps (OpenSSL's allocations then cost a third more CPU).
+    // rows' keys stay in memory, where keeping every analysis of a cold read until its commit was
+    // 100 MB at 50,000 users and, made on the analysing threads, fragmented their heaps (OpenSSL's
+    // allocations then cost a third more CPU).
     Result<void> writeIntoTransaction();
     // Before that transaction is rolled back: reads the rows written into it back, pending again for
     // flush(), so that what a failed read analysed stays useful.
     void takeBackWritten();
     void transactionEnded(bool committed);
     [[nodiscard]] qsizetype size() const; // stored in this format, and pending; on the store's thread
-    [[nodiscard]] qsizetype pending() const;
+    [[nodiscard]] qsizetype pending() const; // inserted and not yet written, each time a value was met
 
     static QByteArray encode(const certs::CachedAnalysis &analysis);
     static std::optional<certs::CachedAnalysis> decode(const QByteArray &bytes);
@@ -195,29 +195,44 @@ private:
 
     StateStore &m_store;
     ThreadReaders m_readers;
-    mutable QMutex m_mutex;
 
-    // An analysis of this run not yet written: its key and encoded form, side by side in a block that
-    // it keeps alive. The analysing threads append to a block of a few hundred rows instead of
-    // allocating each row, and the store's thread, which writes the rows and drops them, frees a block
-    // at a time: a row freed on another thread than the one that allocated it takes that thread's heap
-    // lock, which the analysing threads hold most of the time (BENCHMARKS.md, session 13).
+    // A row not yet written: its key and encoded form, views into a block of rows that it keeps alive.
     struct Pending
     {
         std::shared_ptr<const QByteArray> block;
         QByteArrayView key;
         QByteArrayView data;
     };
-    void addPending(QByteArrayView key, QByteArrayView data); // m_mutex held; a key pending keeps its row
+    // What one analysing thread inserted and the store's thread has not taken yet: rows appended to
+    // blocks of a few hundred, each row a byte of key length, four of data length, the key, the data.
+    // Each thread writes its own, so inserting takes no lock another thread holds (a shared map of
+    // pending rows took one per value, on both cores and the writing thread: BENCHMARKS.md, session
+    // 14), and the writing thread frees a block at a time: a row freed on another thread than the one
+    // that allocated it takes that thread's heap lock, which the analysing threads hold most of the
+    // time (session 13). A pending row is not found by find(): a value met again before its row is
+    // written is analysed again, which is rare (values shared by users).
+    struct Slot
+    {
+        std::thread::id thread;
+        QMutex mutex; // taken by its thread for each row and by the store's thread to take the blocks
+        QList<std::shared_ptr<QByteArray>> blocks; // the last one is being filled
+        qsizetype rows = 0;
+    };
+    Slot &slot(); // this thread's
+    // Takes every pending row, in key order, each key once; left-over rows of a failed write first.
+    [[nodiscard]] QList<Pending> takePending();
+    void putBack(QList<Pending> rows); // not written after all: pending again
     Result<void> write(const QList<Pending> &rows);
-    [[nodiscard]] QList<Pending> pendingRows() const; // in key order
-    void dropPending(const QList<Pending> &rows, bool remember); // written: no longer pending
+    void rememberWritten(const QList<Pending> &rows); // into the open transaction, for takeBackWritten()
 
+    const quint64 m_id; // tells this cache's slot from a destroyed one's in a thread's memory
+    mutable QMutex m_mutex; // guards the members below
+    std::vector<std::unique_ptr<Slot>> m_slots; // one per thread that inserted, for the cache's life
+    QList<Pending> m_unwritten; // taken back from a rolled back transaction, or not written by a failure
+    std::atomic<qsizetype> m_pending = 0;
     // No row of this format when loaded, and nothing of this run's left memory since: lookups skip
     // the database.
     std::atomic<bool> m_nothingStored = false;
-    QHash<QByteArrayView, Pending> m_new; // analysed this run, not yet written; keys view their block
-    std::shared_ptr<QByteArray> m_block; // where rows are appended, never past its capacity
     // The keys written into the open transaction, not yet committed: one byte of length, the key.
     QByteArray m_writtenKeys;
 };
